@@ -1,0 +1,95 @@
+/**
+ * Phase 4 of the inner loop, execution: one activity per tool call.
+ *
+ * A tool that throws, or arguments that fail the tool's schema, become an observation for the model (`ok: false`),
+ * not an activity failure: retrying cannot fix a wrong argument, and a retry storm would hide the error from the model.
+ */
+import { Context } from '@temporalio/activity';
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import type { ToolCall, ToolName } from '../workflows/definitions';
+import { storeDir, workspaceRoot } from './config';
+import { toolRegistry } from './tools';
+import { ToolInputError } from './tools/tool';
+
+export interface RunToolInput {
+  /** Name of the goal's workspace folder. */
+  workspace: string;
+  call: ToolCall & { name: ToolName };
+  /** Unique per tool call across the whole goal (executor workflow id, step, call id): the idempotency key. */
+  callKey: string;
+}
+
+export interface ToolObservation {
+  ok: boolean;
+  output: string;
+}
+
+/** Maps a workspace name to its folder; anything outside [A-Za-z0-9._-] is replaced so a name cannot nest or escape. */
+export function workspaceDir(workspace: string): string {
+  return path.join(workspaceRoot(), workspace.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_'));
+}
+
+/** Side-effecting tool results, recorded by call key, so a retried activity replays the record instead of acting. */
+function journalFile(callKey: string): string {
+  return path.join(storeDir(), 'tool-calls', `${createHash('sha256').update(callKey).digest('hex')}.json`);
+}
+
+async function readJournal(callKey: string): Promise<ToolObservation | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(journalFile(callKey), 'utf8')) as ToolObservation;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeJournal(callKey: string, observation: ToolObservation): Promise<void> {
+  const file = journalFile(callKey);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(`${file}.partial`, JSON.stringify(observation));
+  await fs.rename(`${file}.partial`, file);
+}
+
+function describeSchemaError(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(arguments)'}: ${issue.message}`).join('; ');
+}
+
+async function execute(input: RunToolInput): Promise<ToolObservation> {
+  const tool = toolRegistry[input.call.name];
+  let args: unknown;
+  try {
+    args = JSON.parse(input.call.arguments || '{}');
+  } catch (err) {
+    return { ok: false, output: `arguments are not valid JSON (${(err as Error).message}); send a JSON object` };
+  }
+  const parsed = tool.input.safeParse(args);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      output: `arguments do not match the ${tool.name} schema: ${describeSchemaError(parsed.error)}`,
+    };
+  }
+  try {
+    const output = await tool.execute(parsed.data, {
+      workspaceDir: workspaceDir(input.workspace),
+      signal: Context.current().cancellationSignal,
+    });
+    return { ok: true, output };
+  } catch (err) {
+    const kind = err instanceof ToolInputError ? 'refused' : 'failed';
+    return { ok: false, output: `${tool.name} ${kind}: ${(err as Error).message}` };
+  }
+}
+
+/** Runs one tool call; side-effecting tools run at most once per call key. */
+export async function runTool(input: RunToolInput): Promise<ToolObservation> {
+  const tool = toolRegistry[input.call.name];
+  if (!tool.sideEffects) return execute(input);
+  const recorded = await readJournal(input.callKey);
+  if (recorded) return recorded;
+  const observation = await execute(input);
+  await writeJournal(input.callKey, observation);
+  return observation;
+}

@@ -1,0 +1,83 @@
+/**
+ * The model `tandem demo` uses when no OPENAI_BASE_URL is configured: the test suite's scripted model server (one
+ * fake for the whole project) playing a canned two-subtask plan. The calculator's real output flows through it, so the
+ * demo exercises the real loops, tools and workspace; only the model's words are canned.
+ */
+import {
+  match,
+  reply,
+  startScriptedModel,
+  type RecordedRequest,
+  type ScriptedModel,
+} from '../test/helpers/scripted-model';
+
+/** The demo's arithmetic; 17 * 23 + 4 = 395. */
+export const DEMO_EXPRESSION = '17 * 23 + 4';
+
+function lastToolOutput(req: RecordedRequest): string {
+  const tool = [...req.messages].reverse().find((message) => message.role === 'tool');
+  return typeof tool?.content === 'string' ? tool.content : '';
+}
+
+/** Scripts the demo's plan and replies on a scripted model (the end-to-end test plays the same script). */
+export function scriptDemo(model: ScriptedModel): ScriptedModel {
+  return model
+    .on(
+      match.responseFormat('plan'),
+      reply.json({
+        subtasks: [
+          {
+            id: 's1',
+            title: 'Compute the value',
+            instructions: `Compute ${DEMO_EXPRESSION} with the calculator.`,
+            milestone: 'The answer states the value computed by the calculator.',
+            dependsOn: [],
+            tools: ['calculator'],
+          },
+          {
+            id: 's2',
+            title: 'Save the result',
+            instructions: 'Write the computed value to answer.txt in the workspace.',
+            milestone: 'answer.txt exists in the workspace and contains the value.',
+            dependsOn: ['s1'],
+            tools: ['write_file'],
+          },
+        ],
+      }),
+      { name: 'planner', repeatLast: true },
+    )
+    .on(
+      match.and(match.systemContains('Subtask s1'), match.lastRole('tool')),
+      (req) => reply.text(`${DEMO_EXPRESSION} = ${lastToolOutput(req)}`),
+      { repeatLast: true },
+    )
+    .on(match.systemContains('Subtask s1'), reply.toolCall('calculator', { expression: DEMO_EXPRESSION }), {
+      name: 's1',
+      repeatLast: true,
+    })
+    .on(
+      match.and(match.systemContains('Subtask s2'), match.lastRole('tool')),
+      (req) => reply.text(`Saved: ${lastToolOutput(req)}`),
+      { repeatLast: true },
+    )
+    .on(
+      match.systemContains('Subtask s2'),
+      (req) => {
+        const value = /= (-?[\d.]+)/.exec(req.lastUserText)?.[1] ?? 'unknown';
+        return reply.toolCall('write_file', { path: 'answer.txt', content: `${value}\n` });
+      },
+      { name: 's2', repeatLast: true },
+    )
+    .on(
+      match.systemContains('final report'),
+      (req) => reply.text(`Done. ${req.lastUserText.split('\n').slice(-1)[0]}`),
+      {
+        name: 'report',
+        repeatLast: true,
+      },
+    );
+}
+
+export async function startDemoModel(): Promise<ScriptedModel> {
+  return scriptDemo(await startScriptedModel());
+}

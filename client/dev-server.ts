@@ -1,0 +1,296 @@
+/**
+ * The one manager of tandem's local Temporal dev server, used by the CLI and by the tests: it starts
+ * `temporal server start-dev` on a file-backed database (so runs survive a restart), or reuses a server that already
+ * listens on the port, and in both cases makes sure tandem's search attributes are registered.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { Connection } from '@temporalio/client';
+import type { SearchAttributeType } from '@temporalio/common';
+import { PROJECT_ROOT } from '../scripts/temporal-cli-paths.cjs';
+import { TANDEM_SEARCH_ATTRIBUTES } from '../workflows/definitions';
+import { resolveTemporalCli } from './temporal-cli';
+
+/** A cold start on a new SQLite file takes a few seconds; 30 s leaves room for a loaded CI machine. */
+const READY_TIMEOUT_MS = 30_000;
+/** The dev server flushes SQLite and stops its services on SIGTERM, which normally takes well under a second. */
+const STOP_TIMEOUT_MS = 10_000;
+/** How many stderr lines an error message quotes: enough for a Go error and its context. */
+const STDERR_TAIL_LINES = 20;
+
+/** The CLI spells search attribute types in PascalCase (`--search-attribute KEY=KeywordList`). */
+const CLI_TYPE_NAMES: Record<SearchAttributeType, string> = {
+  TEXT: 'Text',
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+};
+
+const execFileAsync = promisify(execFile);
+
+/** Options of {@link startDevServer}; every field has a default. */
+export interface DevServerOptions {
+  /** gRPC port; default `TANDEM_DEV_PORT` or 7233. */
+  port?: number;
+  /** Web UI port; default `TANDEM_UI_PORT` or 8233. */
+  uiPort?: number;
+  /** Address to bind and connect to; default 127.0.0.1. */
+  ip?: string;
+  /**
+   * SQLite file; default `<TANDEM_STATE_DIR or <project root>/.tandem>/temporal.db`. Its folder is created.
+   * Like `headless`, it only applies when this call starts the server, not when it reuses one.
+   */
+  dbFile?: string;
+  /** Start without the Web UI. */
+  headless?: boolean;
+  /** Namespace to create and register search attributes in; default `default`. */
+  namespace?: string;
+  /** Receives each line the server prints; nothing is printed by default. */
+  log?: (line: string) => void;
+}
+
+/** A running dev server, started by {@link startDevServer} or found already listening. */
+export interface DevServer {
+  /** `ip:port` for `Connection.connect({ address })`. */
+  address: string;
+  /** The Web UI, or `null` when it is off (or, for a reused server, not listening on the UI port). */
+  uiUrl: string | null;
+  /** True when another process owns the server; `stop()` then leaves it running. */
+  reused: boolean;
+  /** Stops a server this call started (SIGTERM, then SIGKILL after 10 s); resolves once it has exited. */
+  stop(): Promise<void>;
+}
+
+/** The dev server did not start, did not become ready, or refused tandem's search attributes. */
+export class DevServerError extends Error {
+  constructor(
+    message: string,
+    /** The server's last stderr lines, when it was started by us. */
+    readonly stderr: readonly string[] = [],
+  ) {
+    super(stderr.length > 0 ? `${message}\nLast stderr lines:\n${stderr.join('\n')}` : message);
+    this.name = 'DevServerError';
+  }
+}
+
+/**
+ * Starts a dev server, or reuses the one already accepting connections on `ip:port`, and resolves once it answers
+ * gRPC and tandem's search attributes are registered.
+ *
+ * @throws DevServerError when the server exits early, is not ready within 30 s, or rejects a search attribute.
+ * @throws Error when no `temporal` CLI is found or a port variable is not a port number.
+ */
+export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
+  const ip = opts.ip ?? '127.0.0.1';
+  const port = opts.port ?? portFromEnv('TANDEM_DEV_PORT', 7233);
+  const uiPort = opts.uiPort ?? portFromEnv('TANDEM_UI_PORT', 8233);
+  const namespace = opts.namespace ?? 'default';
+  const address = `${ip}:${port}`;
+  const cli = resolveTemporalCli();
+
+  if (await isListening(ip, port)) {
+    // Another worker, CLI or test process started it: share it instead of failing on a taken port.
+    await waitUntilReady(address, () => undefined, []);
+    await ensureSearchAttributes(cli, address, namespace);
+    const uiUrl = (await isListening(ip, uiPort)) ? `http://${ip}:${uiPort}` : null;
+    return { address, uiUrl, reused: true, stop: async () => {} };
+  }
+
+  const dbFile = path.resolve(opts.dbFile ?? path.join(stateDir(), 'temporal.db'));
+  mkdirSync(path.dirname(dbFile), { recursive: true });
+  // No --dynamic-config-value for updates: CLI 1.9 (server 1.32) enables UpdateWorkflowExecution by default.
+  const args = [
+    'server',
+    'start-dev',
+    ...['--db-filename', dbFile, '--port', String(port), '--ui-port', String(uiPort), '--ip', ip],
+    ...['--namespace', namespace, '--log-level', 'warn'],
+    ...TANDEM_SEARCH_ATTRIBUTES.flatMap(({ name, type }) => ['--search-attribute', `${name}=${CLI_TYPE_NAMES[type]}`]),
+    ...(opts.headless ? ['--headless'] : []),
+  ];
+  const server = spawnServer(cli, args, opts.log ?? (() => {}));
+  try {
+    await waitUntilReady(address, server.exitReason, server.stderrTail);
+    // --search-attribute only applies when the database file is new, so an existing file needs this too.
+    await ensureSearchAttributes(cli, address, namespace);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return { address, uiUrl: opts.headless ? null : `http://${ip}:${uiPort}`, reused: false, stop: server.stop };
+}
+
+/** Resolves true when something accepts TCP connections on `ip:port` (within 1 s). */
+export function isListening(ip: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: ip, port });
+    const settle = (listening: boolean) => {
+      socket.destroy();
+      resolve(listening);
+    };
+    socket.setTimeout(1_000, () => settle(false));
+    socket.once('connect', () => settle(true));
+    socket.once('error', () => settle(false));
+  });
+}
+
+/**
+ * Returns a TCP port on 127.0.0.1 that was free a moment ago (the OS picks it), so that parallel tests can run
+ * isolated servers. Another process may still take it before it is used.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function stateDir(): string {
+  return path.resolve(process.env.TANDEM_STATE_DIR ?? path.join(PROJECT_ROOT, '.tandem'));
+}
+
+function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new Error(`${name}=${raw} is not a TCP port (1-65535): fix it, or unset it to use ${fallback}.`);
+  }
+  return port;
+}
+
+interface ServerProcess {
+  /** Why the process is gone (e.g. "exited with code 1"), or undefined while it runs. */
+  exitReason: () => string | undefined;
+  stderrTail: string[];
+  stop: () => Promise<void>;
+}
+
+function spawnServer(cli: string, args: string[], log: (line: string) => void): ServerProcess {
+  // Not detached: the server stays in our process group, so a Ctrl-C in the terminal reaches it too. It is a single
+  // process (the UI is built in), so signalling its pid is enough; signalling the group would also hit us.
+  const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderrTail: string[] = [];
+  let exitReason: string | undefined;
+
+  // Both pipes must be drained for as long as the server runs, or it blocks once a pipe buffer fills.
+  createInterface({ input: child.stdout }).on('line', log);
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    log(line);
+    stderrTail.push(line);
+    if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+  });
+
+  // If this Node process exits without calling stop() (an uncaught error, process.exit), take the server along.
+  // A SIGKILL of Node cannot be caught; the server then keeps running until it is stopped by hand.
+  const stopOnParentExit = () => child.kill('SIGTERM');
+  process.on('exit', stopOnParentExit);
+
+  const exited = new Promise<void>((resolve) => {
+    const onGone = (reason: string) => {
+      exitReason ??= reason;
+      process.off('exit', stopOnParentExit);
+      resolve();
+    };
+    child.once('error', (error) => onGone(`could not be run (${error.message})`));
+    child.once('exit', (code, signal) => onGone(signal ? `was killed by ${signal}` : `exited with code ${code}`));
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= terminate(child, exited));
+  return { exitReason: () => exitReason, stderrTail, stop };
+}
+
+async function terminate(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([
+    exited.then(() => false),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), STOP_TIMEOUT_MS))),
+  ]);
+  clearTimeout(timer);
+  if (timedOut) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/** Polls GetSystemInfo until the frontend answers; fails fast if the process dies, and after 30 s. */
+async function waitUntilReady(
+  address: string,
+  exitReason: () => string | undefined,
+  stderrTail: readonly string[],
+): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    const gone = exitReason();
+    if (gone) {
+      throw new DevServerError(
+        `temporal server start-dev ${gone} before it answered on ${address}. ` +
+          'If a port is taken, choose others with TANDEM_DEV_PORT and TANDEM_UI_PORT.',
+        stderrTail,
+      );
+    }
+    let lastError: string;
+    try {
+      await answersSystemInfo(address);
+      return;
+    } catch (error) {
+      lastError = error instanceof Error ? error.message : String(error);
+    }
+    if (Date.now() > deadline) {
+      throw new DevServerError(
+        `The Temporal server on ${address} did not answer within ${READY_TIMEOUT_MS / 1000} s ` +
+          `(last error: ${lastError}). Check that it is a Temporal server, or stop it and try again.`,
+        stderrTail,
+      );
+    }
+    await sleep(200);
+  }
+}
+
+async function answersSystemInfo(address: string): Promise<void> {
+  const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+  try {
+    // A deadline, because the client's retry interceptor would otherwise keep retrying UNAVAILABLE for seconds.
+    await connection.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}));
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Registers tandem's search attributes with the CLI; one call each, since older CLIs take a single `--type`. */
+async function ensureSearchAttributes(cli: string, address: string, namespace: string): Promise<void> {
+  for (const { name, type } of TANDEM_SEARCH_ATTRIBUTES) {
+    const cliType = CLI_TYPE_NAMES[type];
+    const args = ['operator', 'search-attribute', 'create', '--name', name, '--type', cliType];
+    // Explicit address and no config file or TEMPORAL_* variables: a user's Temporal Cloud profile (API key, TLS)
+    // must not be applied to the local dev server.
+    args.push('--address', address, '--namespace', namespace, '--disable-config-file', '--disable-config-env');
+    try {
+      await execFileAsync(cli, args);
+    } catch (error) {
+      const { stdout, stderr, message } = error as { stdout?: string; stderr?: string; message: string };
+      const output = `${stderr ?? ''}${stdout ?? ''}`.trim() || message;
+      // CLI 1.9 accepts an attribute that exists with the same type; older ones report "already exists".
+      if (/already exists/i.test(output) && !/different type/i.test(output)) continue;
+      throw new DevServerError(
+        `Could not register search attribute ${name} (${cliType}) in namespace ${namespace} on ${address}: ${output}\n` +
+          'If the attribute exists with another type, use a fresh database (TANDEM_STATE_DIR or dbFile) ' +
+          `or remove it: temporal operator search-attribute remove --address ${address} --name ${name}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Once per `jest` run: a real Temporal dev server on free ports with a throwaway database, and the workflow bundle
+ * built once. Test files (separate processes) find both through the env vars set here.
+ */
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { freePort, startDevServer, type DevServer } from '../../client/dev-server';
+import { WORKFLOWS_PATH } from '../../worker/worker';
+
+declare global {
+  var tandemDevServer: DevServer | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-test-'));
+  const server = await startDevServer({
+    port: await freePort(),
+    uiPort: await freePort(),
+    dbFile: path.join(stateDir, 'temporal.db'),
+  });
+  globalThis.tandemDevServer = server;
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  const bundlePath = path.join(stateDir, 'workflow-bundle.js');
+  await fs.writeFile(bundlePath, bundle.code);
+  process.env.TANDEM_TEST_STATE_DIR = stateDir;
+  process.env.TANDEM_TEST_BUNDLE = bundlePath;
+  process.env.TANDEM_TEST_UI_URL = server.uiUrl ?? '';
+  process.env.TEMPORAL_ADDRESS = server.address;
+  process.env.TEMPORAL_NAMESPACE = 'default';
+  process.env.TANDEM_STATE_DIR = stateDir;
+}

@@ -1,0 +1,77 @@
+/**
+ * The tandem worker: the workflows and activities on one task queue. Tests, `tandem worker` and `tandem dev` all build
+ * it here, so they run the same registration.
+ */
+import {
+  DefaultLogger,
+  type LogLevel,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkerOptions,
+} from '@temporalio/worker';
+import * as activities from '../activities';
+import { temporalSettings, TemporalUnreachableError, type TemporalSettings } from '../client/connection';
+
+/** The bundler's entry point: workflow code is bundled from here into the deterministic sandbox. */
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+/**
+ * Sets the SDK's log level for this process (`TANDEM_LOG_LEVEL`, default WARN): the worker logs every state change at
+ * INFO, which drowns a CLI's output. Must run before the first worker or connection is created.
+ */
+export function installLogger(
+  level: LogLevel = (process.env.TANDEM_LOG_LEVEL?.toUpperCase() as LogLevel) || 'WARN',
+): void {
+  Runtime.install({ logger: new DefaultLogger(level) });
+}
+
+export interface TandemWorkerOptions {
+  settings?: TemporalSettings;
+  /** A pre-built bundle (tests build one per run); bundled from {@link WORKFLOWS_PATH} when absent. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Extra worker options, e.g. `shutdownGraceTime` or concurrency limits. */
+  options?: Partial<WorkerOptions>;
+}
+
+export interface TandemWorker {
+  worker: Worker;
+  connection: NativeConnection;
+  settings: TemporalSettings;
+}
+
+export async function createTandemWorker(opts: TandemWorkerOptions = {}): Promise<TandemWorker> {
+  const settings = opts.settings ?? temporalSettings();
+  let connection: NativeConnection;
+  try {
+    connection = await NativeConnection.connect(settings.connectionOptions);
+  } catch (err) {
+    throw new TemporalUnreachableError(settings.connectionOptions.address, err);
+  }
+  const worker = await Worker.create({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: settings.taskQueue,
+    activities,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...opts.options,
+  });
+  return { worker, connection, settings };
+}
+
+/**
+ * Runs a worker until SIGINT or SIGTERM (the SDK's default shutdown signals): in-flight activities get the grace
+ * time to finish, then the connection closes.
+ */
+export async function runWorker(log: (line: string) => void = console.log): Promise<void> {
+  const { worker, connection, settings } = await createTandemWorker({ options: { shutdownGraceTime: '10 seconds' } });
+  log(
+    `tandem worker: task queue "${settings.taskQueue}" on ${settings.connectionOptions.address} ` +
+      `(namespace ${settings.namespace}); Ctrl-C to stop`,
+  );
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * The activity stubs shared by both workflows, with their timeouts and retry policies in one place.
+ * Activities are imported as types only: their code runs in the worker, never in the workflow sandbox.
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type * as activities from '../activities';
+
+/**
+ * Model calls: a 5-minute ceiling per attempt (slow local models), a 30-second heartbeat so a dead worker or a cancel
+ * is noticed quickly, and backoff for 429/5xx. Rejections (4xx) are non-retryable at the source.
+ */
+export const { callModel } = proxyActivities<typeof activities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+});
+
+/**
+ * Tool calls: tool errors come back as observations, so a failure here is infrastructure (a lost worker, a full disk)
+ * and a few retries are right. Side-effecting tools are idempotent per call key, which makes the retry safe.
+ */
+export const { runTool } = proxyActivities<typeof activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
+});
