@@ -6,7 +6,7 @@
  * Names here travel over the wire and are scripted against with the `temporal` CLI: renaming one strands runs in flight.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 
 /** Default task queue; the worker and client read `TANDEM_TASK_QUEUE` to override it. */
@@ -89,6 +89,16 @@ export const subtaskSchema = z
   .strict();
 export type Subtask = z.infer<typeof subtaskSchema>;
 
+/** One version of the plan; every version is kept. */
+export interface PlanVersion {
+  version: number;
+  /** Why this version exists: "initial plan", or the evidence that caused the replan. */
+  reason: string;
+  /** ISO time, from the workflow clock (deterministic on replay). */
+  createdAt: string;
+  subtasks: Subtask[];
+}
+
 /** What the planner model must return (structured output). */
 export const planSchema = z.object({ subtasks: z.array(subtaskSchema).min(1) }).strict();
 export type PlanDraft = z.infer<typeof planSchema>;
@@ -170,7 +180,42 @@ export interface GoalResult {
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
-// Messages
+// Messages: the interrupt/replan channel (the only way in from outside) and the queries that read the tree.
+//
+// Signals only record what arrived; the loops act on it at defined points (see the README). Payloads are validated by
+// the zod schemas below: a malformed signal is logged and dropped without touching the loop's state.
+
+export const interruptPayloadSchema = z
+  .object({
+    message: z.string().trim().min(1, 'an interrupt needs a non-empty message'),
+    /** On the planner: forward only to this subtask's executor; all running executors when absent. */
+    subtaskId: z.string().optional(),
+  })
+  .strict();
+export type InterruptPayload = z.infer<typeof interruptPayloadSchema>;
+
+export const replanPayloadSchema = z
+  .object({ evidence: z.string().trim().min(1, 'a replan needs evidence: say what is wrong with the current plan') })
+  .strict();
+export type ReplanPayload = z.infer<typeof replanPayloadSchema>;
+
+export const cancelSubtaskPayloadSchema = z
+  .object({ subtaskId: z.string().min(1), reason: z.string().trim().min(1, 'say why the subtask is cancelled') })
+  .strict();
+export type CancelSubtaskPayload = z.infer<typeof cancelSubtaskPayloadSchema>;
+
+/** Planner and executor: a message for the model, delivered at the next input assembly. */
+export const interruptSignal = defineSignal<[InterruptPayload]>('interrupt');
+/** Planner and executor: stop before the next LLM call (the whole tree, on the planner) until `resume`. */
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+/** Planner: replan with this evidence at the next decision point. */
+export const replanSignal = defineSignal<[ReplanPayload]>('replan');
+/** Planner: cancel one subtask's executor; its partial result becomes evidence. */
+export const cancelSubtaskSignal = defineSignal<[CancelSubtaskPayload]>('cancelSubtask');
+
+/** Planner: replan now and return the new plan version; the validator refuses empty evidence or a finished goal. */
+export const revisePlanUpdate = defineUpdate<PlanVersion, [ReplanPayload]>('revisePlan');
 
 /** Planner and executor both answer `progress`; each returns its own shape. */
 export const progressQuery = defineQuery<GoalProgress>('progress');
