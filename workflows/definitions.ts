@@ -217,6 +217,14 @@ export const cancelSubtaskSignal = defineSignal<[CancelSubtaskPayload]>('cancelS
 /** Planner: replan now and return the new plan version; the validator refuses empty evidence or a finished goal. */
 export const revisePlanUpdate = defineUpdate<PlanVersion, [ReplanPayload]>('revisePlan');
 
+/** Executor → its parent planner after each step, so the planner's `progress` covers the whole tree in one query. */
+export interface SubtaskStepReport {
+  subtaskId: string;
+  step: number;
+  usage: TokenUsage;
+}
+export const subtaskProgressSignal = defineSignal<[SubtaskStepReport]>('subtaskProgress');
+
 /** Planner and executor both answer `progress`; each returns its own shape. */
 export const progressQuery = defineQuery<GoalProgress>('progress');
 export const executorProgressQuery = defineQuery<ExecutorProgress>('progress');
