@@ -77,7 +77,10 @@ describe('startDevServer', () => {
     );
     await server.stop();
 
-    server = await startDevServer({ port, uiPort, dbFile, headless: true });
+    // Fresh ports: another server on this machine may take the old ones meanwhile (the dev server picks its HTTP
+    // API port at random). What must survive is the database file, not the port.
+    port = await freePort();
+    server = await startDevServer({ port, uiPort: await freePort(), dbFile, headless: true });
 
     const description = await withConnection((connection) =>
       new Client({ connection }).workflow.getHandle(workflowId).describe(),
