@@ -6,6 +6,7 @@ import { scriptDemo } from '../client/demo-model';
 import { goalHandle, goalProgress, goalResult, GoalError, startGoal } from '../client/goals';
 import { connectClient, TemporalUnreachableError } from '../client/connection';
 import { progressQuery } from '../workflows/definitions';
+import { recordGoalHistories } from './helpers/history-fixtures';
 import { match, reply } from './helpers/scripted-model';
 import { startTandem, type Tandem } from './helpers/tandem';
 
@@ -49,6 +50,7 @@ describe('a goal from plan to report (foundation)', () => {
     const history = JSON.stringify(await handle.fetchHistory());
     expect(history).not.toContain('sk-test-secret-key');
     tandem.model.assertAllAnswered();
+    await recordGoalHistories(tandem.client, 'plan', id);
   });
 
   it('shows the child executors through the client API, with readable ids and summaries', async () => {
