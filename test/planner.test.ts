@@ -1,5 +1,6 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import {
+  cancelSubtaskSignal,
   interruptSignal,
   pauseSignal,
   progressQuery,
@@ -257,6 +258,22 @@ describe('planner', () => {
     const description = await handle.describe();
     expect(description.searchAttributes.TandemStatus).toEqual(['completed']);
     expect(description.searchAttributes.TandemPlanVersion).toEqual([1]);
+  });
+
+  it('cancels one subtask on cancelSubtask and replans with its partial result, without using up maxReplans', async () => {
+    script({
+      plans: [plan(subtask('s1')), plan(subtask('s2'))],
+      executors: { s1: reply.hang(), s2: reply.text('two') },
+    });
+    const handle = await tandem.startPlanner('cancel', { goal: 'Cancel one', maxReplans: 0 });
+    await tandem.model.waitForRequests(1, { match: executorOf('s1') });
+    await handle.signal(cancelSubtaskSignal, { subtaskId: 's1', reason: 'taking too long' });
+    const result = await handle.result();
+
+    expect(result).toEqual(expect.objectContaining({ ok: true, planVersion: 2 }));
+    expect(result.replans[0].reason).toMatch(/s1 did not finish \(cancelled\).*taking too long/);
+    const cancelled = await tandem.client.workflow.getHandle(`${handle.workflowId}.v1.s1`).describe();
+    expect(cancelled.status.name).not.toBe('RUNNING');
   });
 
   it('stops dispatching while paused and continues after resume', async () => {

@@ -171,12 +171,6 @@ export async function plannerWorkflow(input: GoalInput): Promise<GoalResult> {
 
   const currentPlan = (): PlanVersion => plans[plans.length - 1];
   const entryOf = (id: string) => entries.find((entry) => entry.subtask.id === id);
-  /** The subtask a run was started for, from whichever plan version started it. */
-  const findSubtask = (run: ChildRun): Subtask =>
-    plans
-      .flatMap((plan) => plan.subtasks)
-      .reverse()
-      .find((subtask) => subtask.id === run.subtaskId)!;
   const running = () => entries.filter((entry) => entry.status === 'running');
   const usage = (): TokenUsage => {
     const total = { ...ownUsage };
@@ -365,7 +359,8 @@ export async function plannerWorkflow(input: GoalInput): Promise<GoalResult> {
     const result = run.result!;
     if (!entry) {
       // Cancelled by reconciliation: the new plan is already in place; its partial result is kept as evidence.
-      cancelledWork.push(`${evidenceOf(findSubtask(run), result, undefined)} (cancelled: ${run.cancelReason})`);
+      const partial = result.partial ?? result.answer ?? result.evidence;
+      cancelledWork.push(`subtask ${run.subtaskId} was cancelled (${run.cancelReason}); partial result: ${partial}`);
       return null;
     }
     entry.result = result;
