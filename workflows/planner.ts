@@ -55,6 +55,7 @@ import {
   tokensSearchAttribute,
   type Verdict,
 } from './definitions';
+import { evidenceOf, resultOfFailedRun, type RunSoFar } from './evidence';
 import { executorWorkflow } from './executor';
 import { budgetProgress, capSubtaskBudget, exhaustedCap, type GoalLimits } from './goal-budget';
 import { readySubtasks } from './plan';
@@ -63,24 +64,17 @@ import { planRequest, replanRequest, reportRequest } from './prompts';
 import { progressMarkdown } from './progress-details';
 import { reconcile } from './reconcile';
 
-export { MAX_PLAN_ATTEMPTS } from './planner-calls';
-
 /** Deterministic, readable child ids (goal, plan version, subtask) so a subtask can be found in the Web UI. */
 export function childWorkflowId(goalId: string, planVersion: number, subtaskId: string): string {
   return `${goalId}.v${planVersion}.${subtaskId}`;
 }
 
 /** One child executor run. A subtask may have several over the goal's life (re-run after a replan). */
-interface ChildRun {
+interface ChildRun extends RunSoFar {
   subtaskId: string;
   workflowId: string;
   scope: CancellationScope;
   handle?: ChildWorkflowHandle<typeof executorWorkflow>;
-  /** Live from the executor's `subtaskProgress` reports, then final from its result. */
-  steps: number;
-  usage: TokenUsage;
-  /** Set when the planner cancelled the run: why (becomes evidence with the partial result). */
-  cancelReason?: string;
   result?: ExecutorResult;
 }
 
@@ -106,30 +100,6 @@ const FINISHED: GoalStatus[] = ['reporting', 'completed', 'failed'];
 
 function tokensOf(usage: TokenUsage): number {
   return usage.promptTokens + usage.completionTokens;
-}
-
-/** The partial result of a run that ended without returning one (cancelled, or the child failed). */
-function resultOfFailedRun(run: ChildRun, err: unknown): ExecutorResult {
-  const cancelled = run.cancelReason !== undefined;
-  const message = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
-  return {
-    ok: false,
-    answer: null,
-    reason: cancelled ? 'cancelled' : 'model_error',
-    steps: run.steps,
-    usage: run.usage,
-    toolCalls: [],
-    evidence: cancelled ? `cancelled: ${run.cancelReason}` : `the executor failed: ${message}`,
-  };
-}
-
-/** Why a finished run needs a replan, as evidence for the model; null when it met its milestone. */
-function evidenceOf(subtask: Subtask, result: ExecutorResult, verdict: Verdict | undefined): string | null {
-  if (result.ok && verdict?.met) return null;
-  if (result.ok) return `subtask ${subtask.id} missed its milestone "${subtask.milestone}": ${verdict?.reason}`;
-  const why = result.reason === 'budget' ? `budget: ${result.budget}` : (result.reason ?? 'failed');
-  const partial = result.partial ?? result.answer ?? result.evidence;
-  return `subtask ${subtask.id} did not finish (${why})${partial ? `; partial result: ${partial}` : ''}`;
 }
 
 /** Runs a goal: plan, concurrent child executors judged against their milestones, replans, final report. */
@@ -270,11 +240,13 @@ export async function plannerWorkflow(input: GoalInput): Promise<GoalResult> {
   let published = '';
   const publish = () => {
     const tokens = tokensOf(usage());
-    const shown = `${status}|${plans.length}|${tokens}`;
+    const shownStatus = progress().status;
+    // Upsert only on change: each upsert is a history event.
+    const shown = `${shownStatus}|${plans.length}|${tokens}`;
     if (shown !== published) {
       published = shown;
       upsertSearchAttributes([
-        { key: statusSearchAttribute, value: progress().status },
+        { key: statusSearchAttribute, value: shownStatus },
         { key: planVersionSearchAttribute, value: plans.length },
         { key: tokensSearchAttribute, value: tokens },
       ]);
