@@ -1,4 +1,5 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import {
   cancelSubtaskSignal,
   interruptSignal,
@@ -174,6 +175,12 @@ describe('planner', () => {
     const report = tandem.model.requestsMatching(match.systemContains('final report'))[0].lastUserText;
     expect(report).toContain('s3 · Do s3');
     expect(report).not.toContain('s2 · Do s2');
+    // The same history replays to the same decisions (signals, cancellation and reconciliation included).
+    await Worker.runReplayHistory(
+      { workflowBundle: { codePath: process.env.TANDEM_TEST_BUNDLE! } },
+      await handle.fetchHistory(),
+      handle.workflowId,
+    );
   });
 
   it('returns the new plan version from revisePlan, and its validator refuses empty evidence and a finished goal', async () => {
@@ -227,6 +234,21 @@ describe('planner', () => {
     expect(result.usage.promptTokens + result.usage.completionTokens).toBeGreaterThan(500);
     const progress = await handle.query(progressQuery);
     expect(progress.budget.left.tokens).toBe(0);
+  });
+
+  it('cancels running children at the goal deadline and reports what was done', async () => {
+    script({ plans: [plan(subtask('s1'))], executors: { s1: reply.hang() } });
+    const deadline = new Date(Date.now() + 3_000).toISOString();
+    const result = await (await tandem.startPlanner('deadline', { goal: 'Too slow', deadline })).result();
+
+    expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'budget_exhausted' }));
+    expect(result.subtasks).toEqual([
+      expect.objectContaining({
+        id: 's1',
+        status: 'cancelled',
+        result: expect.objectContaining({ reason: 'cancelled' }),
+      }),
+    ]);
   });
 
   it('answers progress mid-run with the tree: plan version, statuses, child ids, verdicts and budget', async () => {
