@@ -123,6 +123,11 @@ describe('planner', () => {
     expect(result.replans).toEqual([
       expect.objectContaining({ version: 2, reason: expect.stringContaining('the answer has no digits') }),
     ]);
+    const { versions } = await handle.query(progressQuery);
+    expect(versions.map(({ version, reason }) => [version, reason])).toEqual([
+      [1, 'initial plan'],
+      [2, expect.stringContaining('the answer has no digits')],
+    ]);
     const replanRequest = tandem.model.requestsMatching(match.responseFormat('plan'))[1];
     expect(replanRequest.lastUserText).toContain('s1 missed its milestone "s1 is answered": the answer has no digits');
     expect(replanRequest.lastUserText).toContain('"instructions": "Instructions of s1."');

@@ -223,6 +223,8 @@ export interface GoalProgress {
   usage: TokenUsage;
   budget: GoalBudgetProgress;
   replans: number;
+  /** Every plan version so far, oldest first. */
+  versions: PlanVersion[];
 }
 
 /** Why a goal ended with `ok: false` (goal-level outcomes are results, not workflow failures). */

@@ -174,6 +174,7 @@ export async function plannerWorkflow(input: GoalInput): Promise<GoalResult> {
     usage: usage(),
     budget: budget(),
     replans: plans.length - 1,
+    versions: plans,
   });
 
   // ---- messages: record only ----
