@@ -19,9 +19,13 @@ function lastToolOutput(req: RecordedRequest): string {
   return typeof tool?.content === 'string' ? tool.content : '';
 }
 
-/** Scripts the demo's plan and replies on a scripted model (the end-to-end test plays the same script). */
+/** Scripts the demo's plan, verdicts and replies on a scripted model (the end-to-end test plays the same script). */
 export function scriptDemo(model: ScriptedModel): ScriptedModel {
   return model
+    .on(match.responseFormat('verdict'), reply.json({ met: true, reason: 'The result shows the milestone is met.' }), {
+      name: 'judge',
+      repeatLast: true,
+    })
     .on(
       match.responseFormat('plan'),
       reply.json({

@@ -18,8 +18,10 @@ export function formatProgress(id: string, progress: GoalProgress): string {
 
 export function formatResult(id: string, result: GoalResult): string {
   const lines = [`${id}  ${result.ok ? 'completed' : 'failed'}  ${tokens(result.usage)}`, '', result.report, ''];
-  for (const { id: subtaskId, title, result: subtask } of result.subtasks) {
-    lines.push(`  ${subtaskId} ${subtask.ok ? '✓' : '✗'} ${title}: ${subtask.answer ?? subtask.reason ?? ''}`);
+  for (const { id: subtaskId, title, status, result: subtask } of result.subtasks) {
+    lines.push(
+      `  ${subtaskId} ${status === 'done' ? '✓' : '✗'} ${title}: ${subtask?.answer ?? subtask?.reason ?? status}`,
+    );
   }
   return lines.join('\n');
 }

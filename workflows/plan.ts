@@ -1,5 +1,5 @@
 /** Plan validation: pure, so the planner workflow can run it and replay it. */
-import { planSchema, type Subtask } from './definitions';
+import { planSchema, type Subtask, type SubtaskStatus } from './definitions';
 import { jsonSchemaOf } from './json-schema';
 
 /** A plan with more subtasks than this is refused: it is almost always the model looping, not a real plan. */
@@ -66,17 +66,9 @@ export function planJsonSchema(): Record<string, unknown> {
   return jsonSchemaOf(planSchema);
 }
 
-/** Subtasks in an order that runs every dependency first (the plan is known to be acyclic). */
-export function dependencyOrder(subtasks: Subtask[]): Subtask[] {
-  const done = new Set<string>();
-  const ordered: Subtask[] = [];
-  while (ordered.length < subtasks.length) {
-    for (const subtask of subtasks) {
-      if (!done.has(subtask.id) && subtask.dependsOn.every((id) => done.has(id))) {
-        done.add(subtask.id);
-        ordered.push(subtask);
-      }
-    }
-  }
-  return ordered;
+/** Pending subtasks whose dependencies are all done, in plan order: what may start now. */
+export function readySubtasks(subtasks: Subtask[], statusOf: (id: string) => SubtaskStatus | undefined): Subtask[] {
+  return subtasks.filter(
+    (subtask) => statusOf(subtask.id) === 'pending' && subtask.dependsOn.every((id) => statusOf(id) === 'done'),
+  );
 }

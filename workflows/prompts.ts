@@ -1,5 +1,5 @@
 /** What the model is told, in one place. Pure string building: safe in workflow code. */
-import type { ExecutorResult, Subtask } from './definitions';
+import type { ExecutorResult, PlanVersion, Subtask, SubtaskStatus } from './definitions';
 
 export function executorSystemPrompt(subtask: Subtask): string {
   return [
@@ -19,6 +19,7 @@ export const PLANNER_SYSTEM_PROMPT = [
   'You are the planner of an agent. Break the goal into a small number of subtasks that an executor with tools can do',
   'one at a time. Each subtask has an id (short, lowercase, e.g. "s1"), a title, instructions, a milestone (acceptance',
   'criteria a reviewer can check against the result) and dependsOn (ids of subtasks whose results it needs).',
+  'Subtasks that do not depend on each other run in parallel.',
   'Answer with JSON only: {"subtasks": [...]}.',
 ].join('\n');
 
@@ -30,13 +31,58 @@ export function planCorrection(errors: string[]): string {
   return `That plan is invalid:\n${errors.map((error) => `- ${error}`).join('\n')}\nSend a corrected plan as JSON.`;
 }
 
+/** What the replanner sees: the evidence first (why), then the plan it replaces and the results worth keeping. */
+export function replanRequest(
+  goal: string,
+  evidence: string[],
+  current: PlanVersion,
+  completed: Array<{ subtask: Subtask; answer: string }>,
+): string {
+  const kept = completed.length
+    ? completed.map(({ subtask, answer }) => `- ${subtask.id} (${subtask.title}): ${answer}`).join('\n')
+    : '(none)';
+  return [
+    `Goal: ${goal}`,
+    `The current plan (version ${current.version}) must change. Evidence:\n${evidence.map((line) => `- ${line}`).join('\n')}`,
+    `Current plan:\n${JSON.stringify({ subtasks: current.subtasks }, null, 2)}`,
+    `Completed subtasks (keep a subtask's id to keep its result; it will not run again):\n${kept}`,
+    'Send the complete new plan as JSON.',
+  ].join('\n\n');
+}
+
+// The judge's prompts must not contain "Subtask <id>": that phrase is how an executor's conversation is recognised.
+export const JUDGE_SYSTEM_PROMPT = [
+  'You review the result of one step of a larger goal against its acceptance criteria (the milestone).',
+  'Answer with JSON only: {"met": true|false, "reason": "..."}; the reason cites the result.',
+].join('\n');
+
+export function judgeRequest(subtask: Subtask, result: ExecutorResult): string {
+  return [
+    `Step ${subtask.id}: ${subtask.title}`,
+    `Milestone: ${subtask.milestone}`,
+    `Result:\n${result.evidence || result.answer || '(empty)'}`,
+  ].join('\n\n');
+}
+
 export const REPORT_SYSTEM_PROMPT =
   'You write the final report of a goal from the results of its subtasks. Be concise and factual; say what was done.';
 
-export function reportRequest(goal: string, results: Array<{ subtask: Subtask; result: ExecutorResult }>): string {
+/** One section per subtask of the final plan; a goal that ended early says why, and what was tried. */
+export function reportRequest(
+  goal: string,
+  results: Array<{ subtask: Subtask; status: SubtaskStatus; result?: ExecutorResult }>,
+  ending?: { reason: string; replans: PlanVersion[] },
+): string {
   const sections = results.map(
-    ({ subtask, result }) =>
-      `## ${subtask.id} · ${subtask.title} (${result.ok ? 'done' : `not done: ${result.reason}`})\n${result.answer ?? ''}`,
+    ({ subtask, status, result }) =>
+      `## ${subtask.id} · ${subtask.title} (${status === 'done' ? 'done' : `not done: ${result?.reason ?? status}`})\n` +
+      (result?.answer ?? result?.partial ?? ''),
   );
-  return [`Goal: ${goal}`, ...sections].join('\n\n');
+  const early = ending
+    ? [
+        `The goal ended before it was done (${ending.reason}); report what was achieved and what is missing.`,
+        ...ending.replans.map((plan) => `Replan to v${plan.version}: ${plan.reason}`),
+      ]
+    : [];
+  return [`Goal: ${goal}`, ...early, ...sections].join('\n\n');
 }

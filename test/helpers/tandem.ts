@@ -2,9 +2,11 @@
  * One tandem per test: a real worker (in this process, on the shared dev server, on its own task queue) whose
  * activities talk to a scripted model server through the real openai client, and a client to drive it.
  */
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { temporalSettings } from '../../client/connection';
+import type { GoalInput } from '../../workflows/definitions';
+import type { plannerWorkflow } from '../../workflows/planner';
 import { createTandemWorker, installLogger } from '../../worker/worker';
 import { startScriptedModel, type ScriptedModel } from './scripted-model';
 
@@ -14,6 +16,8 @@ export interface Tandem {
   taskQueue: string;
   /** A fresh goal id, readable in the Web UI. */
   goalId(label: string): string;
+  /** Starts a planner with any goal input (budgets, parallelism...) under a fresh id made from `label`. */
+  startPlanner(label: string, input: GoalInput): Promise<WorkflowHandleWithFirstExecutionRunId<typeof plannerWorkflow>>;
   stop(): Promise<void>;
 }
 
@@ -37,11 +41,18 @@ export async function startTandem(): Promise<Tandem> {
   const running = worker.run();
   const connection = await Connection.connect({ address: settings.connectionOptions.address });
   const client = new Client({ connection, namespace: settings.namespace });
+  const goalId = (label: string) => `${label}-${randomUUID().slice(0, 6)}`;
   return {
     client,
     model,
     taskQueue,
-    goalId: (label) => `${label}-${randomUUID().slice(0, 6)}`,
+    goalId,
+    startPlanner: (label, input) =>
+      client.workflow.start<typeof plannerWorkflow>('plannerWorkflow', {
+        workflowId: goalId(label),
+        taskQueue,
+        args: [input],
+      }),
     async stop() {
       worker.shutdown();
       await running;

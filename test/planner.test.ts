@@ -1,0 +1,375 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import {
+  cancelSubtaskSignal,
+  interruptSignal,
+  pauseSignal,
+  progressQuery,
+  replanSignal,
+  resumeSignal,
+  revisePlanUpdate,
+  type Subtask,
+} from '../workflows/definitions';
+import { match, reply, type Matcher, type ScriptedReply } from './helpers/scripted-model';
+import { startTandem, type Tandem } from './helpers/tandem';
+
+/** A subtask of a scripted plan; its executor is recognised by "Subtask <id>" in the system prompt. */
+function subtask(id: string, dependsOn: string[] = [], extra: Partial<Subtask> = {}): Subtask {
+  return {
+    id,
+    title: `Do ${id}`,
+    instructions: `Instructions of ${id}.`,
+    milestone: `${id} is answered`,
+    dependsOn,
+    ...extra,
+  };
+}
+
+const plan = (...subtasks: Subtask[]) => reply.json({ subtasks });
+const executorOf = (id: string): Matcher => match.systemContains(`Subtask ${id}:`);
+/** The first request of an executor run: the one that carries the subtask's instructions as the last message. */
+const firstStepOf = (id: string): Matcher => match.and(executorOf(id), match.lastRole('user'));
+const met = reply.json({ met: true, reason: 'the answer meets the milestone' });
+
+describe('planner', () => {
+  let tandem: Tandem;
+
+  beforeEach(async () => {
+    tandem = await startTandem();
+  });
+  afterEach(async () => {
+    await tandem.stop();
+  });
+
+  /** Scripts executors answering at once (or with `replies`), a judge that accepts, and an echoing report. */
+  function script(opts: {
+    plans: ScriptedReply[];
+    executors?: Record<string, ScriptedReply>;
+    verdicts?: ScriptedReply[];
+  }) {
+    tandem.model.on(match.responseFormat('plan'), opts.plans, { name: 'planner' });
+    tandem.model.on(match.responseFormat('verdict'), opts.verdicts ?? [met], { name: 'judge', repeatLast: true });
+    for (const [id, answer] of Object.entries(opts.executors ?? {})) {
+      tandem.model.on(executorOf(id), answer, { name: id, repeatLast: true });
+    }
+    tandem.model.on(match.systemContains('final report'), (req) => reply.text(`Report.\n${req.lastUserText}`), {
+      name: 'report',
+      repeatLast: true,
+    });
+  }
+
+  it('runs independent subtasks in parallel and a dependent one after both, with their answers', async () => {
+    script({
+      plans: [plan(subtask('s1'), subtask('s2'), subtask('s3', ['s1', 's2']))],
+      executors: {
+        s1: reply.slow(1_500, reply.text('answer one')),
+        s2: reply.slow(1_500, reply.text('answer two')),
+        s3: reply.text('answer three'),
+      },
+    });
+    const handle = await tandem.startPlanner('dag', { goal: 'A DAG', maxParallel: 2 });
+    const result = await handle.result();
+
+    expect(result.ok).toBe(true);
+    expect(result.subtasks.map((entry) => [entry.id, entry.status])).toEqual([
+      ['s1', 'done'],
+      ['s2', 'done'],
+      ['s3', 'done'],
+    ]);
+    const times = async (id: string) => {
+      const child = await tandem.client.workflow.getHandle(`${handle.workflowId}.v1.${id}`).describe();
+      return { start: child.startTime.getTime(), close: child.closeTime!.getTime() };
+    };
+    const [s1, s2, s3] = [await times('s1'), await times('s2'), await times('s3')];
+    expect(s1.start).toBeLessThan(s2.close);
+    expect(s2.start).toBeLessThan(s1.close);
+    expect(s3.start).toBeGreaterThanOrEqual(Math.max(s1.close, s2.close));
+    const s3First = tandem.model.requestsMatching(firstStepOf('s3'))[0];
+    expect(s3First.lastUserText).toContain('Result of subtask s1:\nanswer one');
+    expect(s3First.lastUserText).toContain('Result of subtask s2:\nanswer two');
+    // One verdict per child, whichever of the parallel two finished first.
+    const judged = tandem.model.requestsMatching(match.responseFormat('verdict')).map((req) => req.lastUserText);
+    expect(judged).toHaveLength(3);
+    for (const id of ['s1', 's2', 's3']) expect(judged).toContainEqual(expect.stringContaining(`Milestone: ${id} is`));
+    tandem.model.assertAllAnswered();
+  });
+
+  it('sends an invalid plan back with its errors and runs the corrected one', async () => {
+    script({
+      plans: [plan(subtask('s1', ['s2']), subtask('s2', ['s1'])), plan(subtask('s1'), subtask('s2', ['s1']))],
+      executors: { s1: reply.text('one'), s2: reply.text('two') },
+    });
+    const result = await (await tandem.startPlanner('corrected', { goal: 'Two steps' })).result();
+
+    expect(result.ok).toBe(true);
+    expect(result.planVersion).toBe(1);
+    const planRequests = tandem.model.requestsMatching(match.responseFormat('plan'));
+    expect(planRequests).toHaveLength(2);
+    expect(planRequests[1].lastUserText).toContain('That plan is invalid');
+    expect(planRequests[1].lastUserText).toMatch(/dependency cycle: s1 → s2 → s1/);
+  });
+
+  it("replans when the judge finds a milestone missed, with the judge's reason as evidence", async () => {
+    script({
+      plans: [plan(subtask('s1')), plan(subtask('s1', [], { instructions: 'Answer with a number.' }))],
+      executors: { s1: reply.text('forty-two') },
+      verdicts: [reply.json({ met: false, reason: 'the answer has no digits' }), met],
+    });
+    const handle = await tandem.startPlanner('missed', { goal: 'A number' });
+    const result = await handle.result();
+
+    expect(result.ok).toBe(true);
+    expect(result.planVersion).toBe(2);
+    expect(result.replans).toEqual([
+      expect.objectContaining({ version: 2, reason: expect.stringContaining('the answer has no digits') }),
+    ]);
+    const { versions } = await handle.query(progressQuery);
+    expect(versions.map(({ version, reason }) => [version, reason])).toEqual([
+      [1, 'initial plan'],
+      [2, expect.stringContaining('the answer has no digits')],
+    ]);
+    const replanRequest = tandem.model.requestsMatching(match.responseFormat('plan'))[1];
+    expect(replanRequest.lastUserText).toContain('s1 missed its milestone "s1 is answered": the answer has no digits');
+    expect(replanRequest.lastUserText).toContain('"instructions": "Instructions of s1."');
+    // The subtask ran again under the new plan version's id.
+    const rerun = await tandem.client.workflow.getHandle(`${handle.workflowId}.v2.s1`).describe();
+    expect(rerun.status.name).toBe('COMPLETED');
+  });
+
+  it('ends failed with the history of what was tried once automatic replans are used up', async () => {
+    script({
+      plans: [plan(subtask('s1'))],
+      executors: { s1: reply.text('nope') },
+      verdicts: [reply.json({ met: false, reason: 'still wrong' })],
+    });
+    tandem.model.on(match.responseFormat('plan'), plan(subtask('s1')), { repeatLast: true });
+    const result = await (await tandem.startPlanner('exhausted', { goal: 'Impossible', maxReplans: 1 })).result();
+
+    expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'replans_exhausted', planVersion: 2 }));
+    expect(result.replans.map((version) => version.reason)).toEqual([expect.stringContaining('still wrong')]);
+    const reportRequest = tandem.model.requestsMatching(match.systemContains('final report'))[0];
+    expect(reportRequest.lastUserText).toContain('ended before it was done (replans_exhausted)');
+  });
+
+  it('applies a replan signal mid-run: keeps completed work, cancels a dropped child, runs new subtasks', async () => {
+    script({
+      plans: [plan(subtask('s1'), subtask('s2')), plan(subtask('s1'), subtask('s3', ['s1']))],
+      executors: { s1: reply.text('one'), s2: reply.hang(), s3: reply.text('three') },
+    });
+    const handle = await tandem.startPlanner('replan', { goal: 'Change course' });
+    await tandem.model.waitForRequests(1, { match: match.responseFormat('verdict') });
+    await tandem.model.waitForRequests(1, { match: executorOf('s2') });
+    await handle.signal(replanSignal, { evidence: 's2 is not needed; s3 is' });
+    const result = await handle.result();
+
+    expect(result.ok).toBe(true);
+    expect(result.planVersion).toBe(2);
+    expect(result.subtasks.map((entry) => [entry.id, entry.status])).toEqual([
+      ['s1', 'done'],
+      ['s3', 'done'],
+    ]);
+    // s1 was kept, not re-run: its instructions reached an executor once.
+    expect(tandem.model.requestsMatching(firstStepOf('s1'))).toHaveLength(1);
+    expect(result.subtasks[0].result?.answer).toBe('one');
+    // The child the new plan dropped was cancelled (closed, not left running).
+    const dropped = await tandem.client.workflow.getHandle(`${handle.workflowId}.v1.s2`).describe();
+    expect(dropped.status.name).not.toBe('RUNNING');
+    expect(tandem.model.requestsMatching(match.responseFormat('plan'))[1].lastUserText).toContain(
+      's2 is not needed; s3 is',
+    );
+    const report = tandem.model.requestsMatching(match.systemContains('final report'))[0].lastUserText;
+    expect(report).toContain('s3 · Do s3');
+    expect(report).not.toContain('s2 · Do s2');
+    // The same history replays to the same decisions (signals, cancellation and reconciliation included).
+    await Worker.runReplayHistory(
+      { workflowBundle: { codePath: process.env.TANDEM_TEST_BUNDLE! } },
+      await handle.fetchHistory(),
+      handle.workflowId,
+    );
+  });
+
+  it('returns the new plan version from revisePlan, and its validator refuses empty evidence and a finished goal', async () => {
+    script({
+      plans: [plan(subtask('s1')), plan(subtask('s1'), subtask('s2', ['s1']))],
+      executors: { s1: reply.slow(2_000, reply.text('one')), s2: reply.text('two') },
+    });
+    const handle = await tandem.startPlanner('revise', { goal: 'Revise' });
+    await tandem.model.waitForRequests(1, { match: executorOf('s1') });
+
+    await expect(handle.executeUpdate(revisePlanUpdate, { args: [{ evidence: '  ' }] })).rejects.toThrow(
+      WorkflowUpdateFailedError,
+    );
+    const version = await handle.executeUpdate(revisePlanUpdate, { args: [{ evidence: 'add a second step' }] });
+    expect(version).toEqual(
+      expect.objectContaining({
+        version: 2,
+        reason: 'add a second step',
+        subtasks: [subtask('s1'), subtask('s2', ['s1'])],
+      }),
+    );
+    expect(Date.parse(version.createdAt)).not.toBeNaN();
+    const result = await handle.result();
+    expect(result.subtasks.map((entry) => entry.id)).toEqual(['s1', 's2']);
+    // s1 was running unchanged, so it kept running: one run, under its v1 id.
+    expect(tandem.model.requestsMatching(firstStepOf('s1'))).toHaveLength(1);
+
+    const history = await handle.fetchHistory();
+    const accepted = history.events!.filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes);
+    expect(accepted).toHaveLength(1);
+    await expect(handle.executeUpdate(revisePlanUpdate, { args: [{ evidence: 'too late' }] })).rejects.toThrow();
+  });
+
+  it('ends the goal with a partial report when the goal token budget runs out', async () => {
+    script({
+      plans: [plan(subtask('s1'), subtask('s2', ['s1']))],
+      executors: { s1: reply.text('one', { prompt_tokens: 400, completion_tokens: 200 }), s2: reply.text('two') },
+    });
+    const handle = await tandem.startPlanner('budget', { goal: 'Expensive', maxTokens: 500 });
+    const result = await handle.result();
+
+    expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'budget_exhausted' }));
+    expect(result.subtasks.map((entry) => [entry.id, entry.status])).toEqual([
+      ['s1', 'done'],
+      ['s2', 'skipped'],
+    ]);
+    expect(result.report).toMatch(/^Report\./);
+    expect(tandem.model.requestsMatching(executorOf('s2'))).toHaveLength(0);
+    const reportRequest = tandem.model.requestsMatching(match.systemContains('final report'))[0];
+    expect(reportRequest.lastUserText).toContain('ended before it was done (budget_exhausted)');
+    expect(result.usage.promptTokens + result.usage.completionTokens).toBeGreaterThan(500);
+    const progress = await handle.query(progressQuery);
+    expect(progress.budget.left.tokens).toBe(0);
+  });
+
+  it('cancels running children at the goal deadline and reports what was done', async () => {
+    script({ plans: [plan(subtask('s1'))], executors: { s1: reply.hang() } });
+    const deadline = new Date(Date.now() + 3_000).toISOString();
+    const result = await (await tandem.startPlanner('deadline', { goal: 'Too slow', deadline })).result();
+
+    expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'budget_exhausted' }));
+    expect(result.subtasks).toEqual([
+      expect.objectContaining({
+        id: 's1',
+        status: 'cancelled',
+        result: expect.objectContaining({ reason: 'cancelled' }),
+      }),
+    ]);
+  });
+
+  it('answers progress mid-run with the tree: plan version, statuses, child ids, verdicts and budget', async () => {
+    script({
+      plans: [plan(subtask('s1'), subtask('s2', ['s1']))],
+      executors: { s1: reply.slow(2_000, reply.text('one')), s2: reply.text('two') },
+    });
+    const handle = await tandem.startPlanner('tree', { goal: 'Show the tree', maxTokens: 100_000 });
+    await tandem.model.waitForRequests(1, { match: executorOf('s1') });
+
+    const progress = await handle.query(progressQuery);
+    expect(progress).toEqual(
+      expect.objectContaining({ status: 'running', goal: 'Show the tree', planVersion: 1, planReason: 'initial plan' }),
+    );
+    expect(progress.subtasks).toEqual([
+      expect.objectContaining({ id: 's1', status: 'running', workflowId: `${handle.workflowId}.v1.s1` }),
+      expect.objectContaining({ id: 's2', status: 'pending', steps: 0, tokens: 0 }),
+    ]);
+    expect(progress.budget.used.tokens).toBeGreaterThan(0);
+    expect(progress.budget.left.tokens).toBe(100_000 - progress.budget.used.tokens);
+
+    await handle.result();
+    const done = await handle.query(progressQuery);
+    expect(done.status).toBe('completed');
+    expect(done.subtasks.map((entry) => [entry.id, entry.status, entry.steps, entry.verdict?.met])).toEqual([
+      ['s1', 'done', 1, true],
+      ['s2', 'done', 1, true],
+    ]);
+    const description = await handle.describe();
+    expect(description.searchAttributes.TandemStatus).toEqual(['completed']);
+    expect(description.searchAttributes.TandemPlanVersion).toEqual([1]);
+  });
+
+  it('cancels one subtask on cancelSubtask and replans with its partial result, without using up maxReplans', async () => {
+    script({
+      plans: [plan(subtask('s1')), plan(subtask('s2'))],
+      executors: { s1: reply.hang(), s2: reply.text('two') },
+    });
+    const handle = await tandem.startPlanner('cancel', { goal: 'Cancel one', maxReplans: 0 });
+    await tandem.model.waitForRequests(1, { match: executorOf('s1') });
+    await handle.signal(cancelSubtaskSignal, { subtaskId: 's1', reason: 'taking too long' });
+    const result = await handle.result();
+
+    expect(result).toEqual(expect.objectContaining({ ok: true, planVersion: 2 }));
+    expect(result.replans[0].reason).toMatch(/s1 did not finish \(cancelled\).*taking too long/);
+    const cancelled = await tandem.client.workflow.getHandle(`${handle.workflowId}.v1.s1`).describe();
+    expect(cancelled.status.name).not.toBe('RUNNING');
+  });
+
+  it('stops dispatching while paused and continues after resume', async () => {
+    script({
+      plans: [plan(subtask('s1'), subtask('s2', ['s1']))],
+      executors: { s1: reply.slow(1_500, reply.text('one')), s2: reply.text('two') },
+    });
+    const handle = await tandem.startPlanner('pause', { goal: 'Pause me' });
+    await tandem.model.waitForRequests(1, { match: executorOf('s1') });
+    await handle.signal(pauseSignal);
+    await tandem.model.waitForRequests(1, { match: match.responseFormat('verdict') });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    const paused = await handle.query(progressQuery);
+    expect(paused.status).toBe('paused');
+    expect(paused.subtasks.map((entry) => entry.status)).toEqual(['done', 'pending']);
+    expect(tandem.model.requestsMatching(executorOf('s2'))).toHaveLength(0);
+    await handle.signal(resumeSignal);
+    expect((await handle.result()).ok).toBe(true);
+  });
+});
+
+const needsExecutor = process.env.TANDEM_EXECUTOR_READY ? describe : describe.skip;
+
+needsExecutor('planner → executor channel (needs the executor branch)', () => {
+  let tandem: Tandem;
+
+  beforeEach(async () => {
+    tandem = await startTandem();
+  });
+  afterEach(async () => {
+    await tandem.stop();
+  });
+
+  it("forwards an interrupt to the running executor's next model request", async () => {
+    tandem.model
+      .on(match.responseFormat('plan'), plan(subtask('s1', [], { tools: ['calculator'] })))
+      .on(match.responseFormat('verdict'), met, { repeatLast: true })
+      .on(match.and(executorOf('s1'), match.lastRole('user'), match.not(match.textContains('use 6*7'))), [
+        reply.slow(2_000, reply.toolCall('calculator', { expression: '1+1' })),
+      ])
+      .on(executorOf('s1'), reply.text('42'), { repeatLast: true })
+      .on(match.systemContains('final report'), reply.text('Report.'), { repeatLast: true });
+    const handle = await tandem.startPlanner('interrupt', { goal: 'Interrupt me' });
+    await tandem.model.waitForRequests(1, { match: executorOf('s1') });
+    await handle.signal(interruptSignal, { message: 'use 6*7 instead', subtaskId: 's1' });
+    await handle.result();
+
+    const [, next] = tandem.model.requestsMatching(executorOf('s1'));
+    expect(next.text).toContain('use 6*7 instead');
+  });
+
+  it('pauses the running executor with the tree', async () => {
+    tandem.model
+      .on(match.responseFormat('plan'), plan(subtask('s1', [], { tools: ['calculator'] })))
+      .on(match.responseFormat('verdict'), met, { repeatLast: true })
+      .on(
+        match.and(executorOf('s1'), match.lastRole('user')),
+        reply.slow(1_000, reply.toolCall('calculator', { expression: '1+1' })),
+      )
+      .on(executorOf('s1'), reply.text('2'), { repeatLast: true })
+      .on(match.systemContains('final report'), reply.text('Report.'), { repeatLast: true });
+    const handle = await tandem.startPlanner('pause-tree', { goal: 'Pause the tree' });
+    await tandem.model.waitForRequests(1, { match: executorOf('s1') });
+    await handle.signal(pauseSignal);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // The executor's first step finished but it made no second model request while paused.
+    expect(tandem.model.requestsMatching(executorOf('s1'))).toHaveLength(1);
+    await handle.signal(resumeSignal);
+    expect((await handle.result()).ok).toBe(true);
+  });
+});

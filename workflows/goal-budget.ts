@@ -1,0 +1,62 @@
+/**
+ * The goal budget: pure arithmetic over what the goal may spend (tokens, executor steps, wall time) and what it has
+ * spent, so the planner can check it before each dispatch and after each result, and replay the same decisions.
+ */
+import type { BudgetAmounts, GoalBudgetProgress, SubtaskBudget } from './definitions';
+
+/** The caps a goal set; an absent cap is unlimited. */
+export interface GoalLimits {
+  maxTokens?: number;
+  maxSteps?: number;
+  /** Epoch milliseconds. */
+  deadlineMs?: number;
+}
+
+/** Which cap is used up, if any. */
+export type ExhaustedCap = 'tokens' | 'steps' | 'time';
+
+/** Used and left of each cap at `nowMs` (workflow clock). */
+export function budgetProgress(
+  limits: GoalLimits,
+  used: Omit<BudgetAmounts, 'seconds'>,
+  startedMs: number,
+  nowMs: number,
+): GoalBudgetProgress {
+  const left: Partial<BudgetAmounts> = {};
+  if (limits.maxTokens !== undefined) left.tokens = Math.max(0, limits.maxTokens - used.tokens);
+  if (limits.maxSteps !== undefined) left.steps = Math.max(0, limits.maxSteps - used.steps);
+  if (limits.deadlineMs !== undefined) left.seconds = Math.max(0, (limits.deadlineMs - nowMs) / 1000);
+  return { used: { ...used, seconds: (nowMs - startedMs) / 1000 }, left };
+}
+
+/** The first cap with nothing left, or null while every cap has some left. */
+export function exhaustedCap(budget: GoalBudgetProgress): ExhaustedCap | null {
+  if (budget.left.tokens === 0) return 'tokens';
+  if (budget.left.steps === 0) return 'steps';
+  if (budget.left.seconds === 0) return 'time';
+  return null;
+}
+
+function minDefined(...values: Array<number | undefined>): number | undefined {
+  const defined = values.filter((value): value is number => value !== undefined);
+  return defined.length ? Math.min(...defined) : undefined;
+}
+
+/**
+ * A subtask's budget capped at what is left of the goal's: its own caps (or the goal's per-subtask step default),
+ * never more than the goal can still afford. Integer caps are floored so a fraction left never rounds up.
+ */
+export function capSubtaskBudget(
+  own: SubtaskBudget | undefined,
+  defaultMaxSteps: number | undefined,
+  goal: GoalBudgetProgress,
+): SubtaskBudget {
+  const maxSteps = minDefined(own?.maxSteps ?? defaultMaxSteps, goal.left.steps);
+  const maxTokens = minDefined(own?.maxTokens, goal.left.tokens);
+  const maxSeconds = minDefined(own?.maxSeconds, goal.left.seconds);
+  return {
+    ...(maxSteps === undefined ? {} : { maxSteps: Math.max(1, Math.floor(maxSteps)) }),
+    ...(maxTokens === undefined ? {} : { maxTokens: Math.max(1, Math.floor(maxTokens)) }),
+    ...(maxSeconds === undefined ? {} : { maxSeconds }),
+  };
+}
