@@ -103,7 +103,7 @@ describe('a goal from plan to report (foundation)', () => {
     ]);
   });
 
-  it('ends a subtask at its step budget with reason max_steps', async () => {
+  it('ends a subtask at its step budget with reason budget/steps and a partial result', async () => {
     tandem.model
       .on(
         match.responseFormat('plan'),
@@ -125,8 +125,9 @@ describe('a goal from plan to report (foundation)', () => {
     const result = await handle.result();
     expect(result.ok).toBe(false);
     expect(result.subtasks[0].result).toEqual(
-      expect.objectContaining({ ok: false, reason: 'max_steps', steps: 3, answer: null }),
+      expect.objectContaining({ ok: false, reason: 'budget', budget: 'steps', steps: 3, answer: null }),
     );
+    expect(result.subtasks[0].result.partial).toMatch(/the steps budget \(3 steps\) ran out[\s\S]*calculator/);
     expect(tandem.model.requestsMatching(match.hasTools())).toHaveLength(3);
   });
 

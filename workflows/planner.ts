@@ -89,7 +89,7 @@ export async function plannerWorkflow(input: GoalInput): Promise<GoalResult> {
     const result = await executeChild(executorWorkflow, {
       workflowId: entry.workflowId,
       staticSummary: `${subtask.id} · ${subtask.title}`,
-      args: [{ subtask, workspace: goalId, context, tools: subtask.tools, maxSteps: maxStepsPerSubtask }],
+      args: [{ subtask, workspace: goalId, context, tools: subtask.tools, budget: { maxSteps: maxStepsPerSubtask } }],
     });
     results.set(subtask.id, result);
     entry.status = result.ok ? 'done' : 'failed';
