@@ -50,13 +50,13 @@ import {
   executorTaskMessage,
   interruptMessage,
 } from './prompts';
-import { type CheckedCall, checkToolCall, toolCallSummary } from './tool-calls';
+import { checkToolCall, type ExecutableCall, toolCallSummary } from './tool-calls';
 
 /** What phase 3 decided the model's reply asks for. */
 type Action =
   | { kind: 'final'; answer: string }
   | { kind: 'escalate'; reason: string }
-  | { kind: 'tools'; calls: ToolCall[]; checked: CheckedCall[] }
+  | { kind: 'tools'; calls: ToolCall[]; checked: ExecutableCall[] }
   /** A reply without tool calls that cannot be used (empty, cut off): the problem goes back as a user message. */
   | { kind: 'retry'; problem: string };
 
@@ -124,7 +124,7 @@ async function reason(state: LoopState, append: ChatMessage[], tools: ToolName[]
 function selectAction(reply: CallModelOutput, tools: ToolName[]): Action {
   if (reply.finishReason === 'length') {
     if (reply.toolCalls.length === 0) return { kind: 'retry', problem: CUT_OFF_OBSERVATION };
-    const refused: CheckedCall = { kind: 'refused', observation: CUT_OFF_OBSERVATION };
+    const refused: ExecutableCall = { kind: 'refused', observation: CUT_OFF_OBSERVATION };
     return { kind: 'tools', calls: reply.toolCalls, checked: reply.toolCalls.map(() => refused) };
   }
   if (reply.toolCalls.length === 0) {
@@ -134,16 +134,20 @@ function selectAction(reply: CallModelOutput, tools: ToolName[]): Action {
   const checked = reply.toolCalls.map((call) => checkToolCall(call, tools));
   const escalation = checked.find((call) => call.kind === 'escalate');
   if (escalation) return { kind: 'escalate', reason: escalation.reason };
-  return { kind: 'tools', calls: reply.toolCalls, checked };
+  return {
+    kind: 'tools',
+    calls: reply.toolCalls,
+    checked: checked.filter((call): call is ExecutableCall => call.kind !== 'escalate'),
+  };
 }
 
 /** Phase 4, execution: one activity per runnable call, all concurrent; outcomes come back in the model's order. */
-async function execute(input: ExecutorInput, state: LoopState, checked: CheckedCall[]): Promise<ToolOutcome[]> {
+async function execute(input: ExecutorInput, state: LoopState, checked: ExecutableCall[]): Promise<ToolOutcome[]> {
   state.phase = 'execution';
   const { workflowId } = workflowInfo();
   return Promise.all(
     checked.map(async (call): Promise<ToolOutcome> => {
-      if (call.kind !== 'run') return { ok: false, output: call.kind === 'refused' ? call.observation : '' };
+      if (call.kind === 'refused') return { ok: false, output: call.observation };
       return runTool.executeWithOptions({ summary: toolCallSummary(call.call.name, call.args) }, [
         { workspace: input.workspace, call: call.call, callKey: `${workflowId}/${state.step}/${call.call.id}` },
       ]);

@@ -12,6 +12,9 @@ export type CheckedCall =
   | { kind: 'escalate'; reason: string }
   | { kind: 'refused'; observation: string };
 
+/** A call phase 4 handles: run as an activity, or answered with the refusal (an escalation never gets that far). */
+export type ExecutableCall = Exclude<CheckedCall, { kind: 'escalate' }>;
+
 /** Longest Web UI summary we build; the server caps summaries at 400 bytes. */
 const SUMMARY_LIMIT = 100;
 
