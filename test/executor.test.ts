@@ -323,6 +323,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
         { name: 'read_file', arguments: { path: '../../secret.txt' } },
         { name: 'read_file', arguments: { path: 'link/secret.txt' } },
         { name: 'write_file', arguments: { path: 'link/planted.txt', content: 'x' } },
+        { name: 'list_files', arguments: { path: 'link' } },
         { name: 'write_file', arguments: { path: 'notes/answer.txt', content: 'inside' } },
       ]),
       reply.text('done'),
@@ -330,9 +331,9 @@ describe('executor (the inner loop, on a real dev server)', () => {
     const { handle, result: finished } = await startExecutor(workflowId);
     const result = await finished();
 
-    expect(result.toolCalls.map((call) => call.ok)).toEqual([false, false, false, true]);
+    expect(result.toolCalls.map((call) => call.ok)).toEqual([false, false, false, false, true]);
     const observations = tandem.model.requests[1].messages.filter((message) => message.role === 'tool');
-    for (const observation of observations.slice(0, 3)) expect(observation.content).toMatch(/leaves the workspace/);
+    for (const observation of observations.slice(0, 4)) expect(observation.content).toMatch(/leaves the workspace/);
     expect(result.evidence).not.toContain('top secret');
     await expect(fs.access(path.join(outside, 'planted.txt'))).rejects.toThrow();
     expect(await fs.readFile(path.join(workspaceDir(workflowId), 'notes/answer.txt'), 'utf8')).toBe('inside');
@@ -347,6 +348,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
       'read_file ../../secret.txt',
       'read_file link/secret.txt',
       'write_file link/planted.txt',
+      'list_files link',
       'write_file notes/answer.txt',
       'LLM step 2',
     ]);

@@ -18,6 +18,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { ToolObservation } from '../activities/run-tool';
 import { callModel, runTool } from './activities';
 import { type Budget, budgetLeft, exhaustedBudget, msLeft, resolveBudget, type Spent } from './budget';
 import { beforeDeadline, DEADLINE_PASSED } from './deadline';
@@ -59,12 +60,6 @@ type Action =
   | { kind: 'tools'; calls: ToolCall[]; checked: ExecutableCall[] }
   /** A reply without tool calls that cannot be used (empty, cut off): the problem goes back as a user message. */
   | { kind: 'retry'; problem: string };
-
-interface ToolOutcome {
-  ok: boolean;
-  output: string;
-  outputRef?: string;
-}
 
 interface LoopState {
   transcript: string | null;
@@ -142,11 +137,11 @@ function selectAction(reply: CallModelOutput, tools: ToolName[]): Action {
 }
 
 /** Phase 4, execution: one activity per runnable call, all concurrent; outcomes come back in the model's order. */
-async function execute(input: ExecutorInput, state: LoopState, checked: ExecutableCall[]): Promise<ToolOutcome[]> {
+async function execute(input: ExecutorInput, state: LoopState, checked: ExecutableCall[]): Promise<ToolObservation[]> {
   state.phase = 'execution';
   const { workflowId } = workflowInfo();
   return Promise.all(
-    checked.map(async (call): Promise<ToolOutcome> => {
+    checked.map(async (call): Promise<ToolObservation> => {
       if (call.kind === 'refused') return { ok: false, output: call.observation };
       return runTool.executeWithOptions({ summary: toolCallSummary(call.call.name, call.args) }, [
         { workspace: input.workspace, call: call.call, callKey: `${workflowId}/${state.step}/${call.call.id}` },
@@ -156,7 +151,7 @@ async function execute(input: ExecutorInput, state: LoopState, checked: Executab
 }
 
 /** Phase 5, observation: each outcome becomes a tool message for the next input assembly and a line of evidence. */
-function observe(state: LoopState, calls: ToolCall[], outcomes: ToolOutcome[]): void {
+function observe(state: LoopState, calls: ToolCall[], outcomes: ToolObservation[]): void {
   state.phase = 'observation';
   state.lastToolCalls = calls.map((call, index) => {
     const { ok, output, outputRef } = outcomes[index];
