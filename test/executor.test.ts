@@ -1,4 +1,5 @@
 import type { WorkflowHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -47,6 +48,12 @@ async function eventually<T>(check: () => Promise<T | undefined> | T | undefined
     if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** Replays a finished run's history on the current workflow code: a nondeterminism error fails the test. */
+async function expectReplays(handle: WorkflowHandle): Promise<void> {
+  const codePath = process.env.TANDEM_TEST_BUNDLE!;
+  await Worker.runReplayHistory({ workflowBundle: { codePath } }, await handle.fetchHistory(), handle.workflowId);
 }
 
 function lastMessageText(req: RecordedRequest): string {
@@ -225,11 +232,13 @@ describe('executor (the inner loop, on a real dev server)', () => {
     it('ends at the time budget, cancelling a slow LLM call instead of waiting it out', async () => {
       tandem.model.on(match.any, reply.hang());
       const started = Date.now();
-      const result = await (await startExecutor(tandem.goalId('time'), { budget: { maxSeconds: 2 } })).result();
+      const run = await startExecutor(tandem.goalId('time'), { budget: { maxSeconds: 2 } });
+      const result = await run.result();
 
       expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'budget', budget: 'time', steps: 1 }));
       expect(Date.now() - started).toBeLessThan(20_000);
       await eventually(() => tandem.model.requests[0]?.clientAborted || undefined);
+      await expectReplays(run.handle);
     });
   });
 
@@ -250,6 +259,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
     expect(tandem.model.requests[0].clientAborted).toBe(false);
     expect(tandem.model.requests[1].lastUserText).toContain('Please state the units too.');
     expect(tandem.model.requests[1].messages.some((message) => message.role === 'tool')).toBe(true);
+    await expectReplays(run.handle);
   });
 
   it('pauses before the next LLM call, answers queries while paused, and goes on after resume', async () => {
@@ -279,6 +289,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
     await run.handle.signal(resumeSignal);
     expect(await run.result()).toEqual(expect.objectContaining({ ok: true, answer: '4', steps: 2 }));
     expect(tandem.model.requests).toHaveLength(2);
+    await expectReplays(run.handle);
   });
 
   it('returns its partial result when cancelled mid-LLM-call, and aborts the call', async () => {
@@ -293,6 +304,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
     expect(result.toolCalls).toEqual([expect.objectContaining({ name: 'calculator', ok: true })]);
     await eventually(() => tandem.model.requests[1].clientAborted || undefined);
     expect((await run.handle.describe()).status.name).toBe('COMPLETED');
+    await expectReplays(run.handle);
   });
 
   it('returns at once when the model escalates, without running the other calls of that reply', async () => {
