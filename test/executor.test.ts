@@ -262,6 +262,19 @@ describe('executor (the inner loop, on a real dev server)', () => {
     await expectReplays(run.handle);
   });
 
+  it('gives the model one more step when an interrupt arrives during what would have been its final answer', async () => {
+    tandem.model.on(match.any, [reply.slow(3_000, reply.text('first answer')), reply.text('revised answer')]);
+    const run = await startExecutor(tandem.goalId('late-interrupt'));
+    await tandem.model.waitForRequests(1);
+    await run.handle.signal(interruptSignal, { message: 'Round to whole numbers.' });
+
+    const result = await run.result();
+    expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'revised answer', steps: 2 }));
+    const second = tandem.model.requests[1].messages;
+    expect(second.at(-2)).toEqual(expect.objectContaining({ role: 'assistant', content: 'first answer' }));
+    expect(lastMessageText(tandem.model.requests[1])).toContain('Round to whole numbers.');
+  });
+
   it('pauses before the next LLM call, answers queries while paused, and goes on after resume', async () => {
     tandem.model.on(match.any, [
       reply.slow(1_500, reply.toolCall('calculator', { expression: '2+2' })),

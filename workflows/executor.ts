@@ -203,6 +203,12 @@ function partialOf(state: LoopState, why: string): string {
   return last === undefined ? why : `${why}\nlast progress: ${last}`;
 }
 
+function finished(state: LoopState, answer: string): ExecutorResult {
+  state.status = 'done';
+  const evidence = [...state.evidence, `final answer: ${answer}`].join('\n');
+  return { ok: true, answer, steps: state.step, usage: state.usage, toolCalls: state.toolCalls, evidence };
+}
+
 function ended(state: LoopState, reason: ExecutorEndReason, why: string, budget?: BudgetKind): ExecutorResult {
   state.status = reason === 'cancelled' ? 'cancelled' : 'failed';
   return {
@@ -228,7 +234,12 @@ function budgetEnd(state: LoopState, budget: Budget, kind: BudgetKind): Executor
 }
 
 /** The loop itself, phase by phase; it returns when the model answers or something ends the subtask. */
-async function runLoop(input: ExecutorInput, state: LoopState, budget: Budget, tools: ToolName[]) {
+async function runLoop(
+  input: ExecutorInput,
+  state: LoopState,
+  budget: Budget,
+  tools: ToolName[],
+): Promise<ExecutorResult> {
   for (;;) {
     await waitWhilePaused(state);
     const exhausted = exhaustedBudget(budget, spent(state));
@@ -238,21 +249,11 @@ async function runLoop(input: ExecutorInput, state: LoopState, budget: Budget, t
     if (reply === DEADLINE_PASSED) return budgetEnd(state, budget, 'time');
     state.phase = 'action_selection';
     const action = selectAction(reply, tools);
-    if (action.kind === 'final') {
-      state.status = 'done';
-      const evidence = [...state.evidence, `final answer: ${action.answer}`].join('\n');
-      return {
-        ok: true,
-        answer: action.answer,
-        steps: state.step,
-        usage: state.usage,
-        toolCalls: state.toolCalls,
-        evidence,
-      };
-    }
+    // A final answer wins unless an interrupt arrived meanwhile: then the model sees its answer and the message.
+    if (action.kind === 'final' && state.interrupts.length === 0) return finished(state, action.answer);
     if (action.kind === 'escalate') return ended(state, 'escalated', `escalated by the model: ${action.reason}`);
     if (action.kind === 'retry') observeProblem(state, action.problem);
-    else observe(state, action.calls, await execute(input, state, action.checked));
+    else if (action.kind === 'tools') observe(state, action.calls, await execute(input, state, action.checked));
     await reportStep(input, state);
   }
 }
