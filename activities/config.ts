@@ -61,3 +61,32 @@ export function modelConfig(): ModelConfig {
     timeoutMs: envNumber('TANDEM_MODEL_TIMEOUT_MS', 120_000),
   };
 }
+
+/**
+ * `TANDEM_OBSERVATION_LIMIT`: characters of one tool output the model sees; a longer output reaches it trimmed with a
+ * note, and the full text is kept in the content store.
+ */
+export function observationLimit(): number {
+  return envNumber('TANDEM_OBSERVATION_LIMIT', 4_000);
+}
+
+/**
+ * `TANDEM_HTTP_ALLOW`: comma-separated hosts `http_get` may fetch from (`example.com`, or `127.0.0.1:8080` for one
+ * port). Empty by default: nothing is allowed until an operator says so.
+ */
+export function httpAllowList(): string[] {
+  return (process.env.TANDEM_HTTP_ALLOW ?? '')
+    .split(',')
+    .map((host) => host.trim().toLowerCase())
+    .filter((host) => host !== '');
+}
+
+/** `TANDEM_HTTP_MAX_BYTES`: the most of a response body `http_get` reads; the rest is cut off. */
+export function httpMaxBytes(): number {
+  return envNumber('TANDEM_HTTP_MAX_BYTES', 1_000_000);
+}
+
+/** `TANDEM_HTTP_TIMEOUT_MS`: how long one `http_get` may take, headers and body together. */
+export function httpTimeoutMs(): number {
+  return envNumber('TANDEM_HTTP_TIMEOUT_MS', 10_000);
+}

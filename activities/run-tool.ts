@@ -10,7 +10,9 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import type { ToolCall, ToolName } from '../workflows/definitions';
-import { storeDir, workspaceRoot } from './config';
+import { observationLimit, storeDir, workspaceRoot } from './config';
+import { contentStore } from './content-store';
+import { trimObservation } from './observations';
 import { toolRegistry } from './tools';
 import { ToolInputError } from './tools/tool';
 
@@ -24,7 +26,10 @@ export interface RunToolInput {
 
 export interface ToolObservation {
   ok: boolean;
+  /** What the model sees: trimmed to `TANDEM_OBSERVATION_LIMIT` characters, with a note, when longer. */
   output: string;
+  /** Content-store reference of the full output when `output` was trimmed. */
+  outputRef?: string;
 }
 
 /** Maps a workspace name to its folder; anything outside [A-Za-z0-9._-] is replaced so a name cannot nest or escape. */
@@ -56,7 +61,7 @@ function describeSchemaError(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || '(arguments)'}: ${issue.message}`).join('; ');
 }
 
-async function execute(input: RunToolInput): Promise<ToolObservation> {
+async function execute(input: RunToolInput): Promise<{ ok: boolean; output: string }> {
   const tool = toolRegistry[input.call.name];
   let args: unknown;
   try {
@@ -83,13 +88,18 @@ async function execute(input: RunToolInput): Promise<ToolObservation> {
   }
 }
 
+async function observe(input: RunToolInput): Promise<ToolObservation> {
+  const { ok, output } = await execute(input);
+  return { ok, ...(await trimObservation(output, observationLimit(), contentStore())) };
+}
+
 /** Runs one tool call; side-effecting tools run at most once per call key. */
 export async function runTool(input: RunToolInput): Promise<ToolObservation> {
   const tool = toolRegistry[input.call.name];
-  if (!tool.sideEffects) return execute(input);
+  if (!tool.sideEffects) return observe(input);
   const recorded = await readJournal(input.callKey);
   if (recorded) return recorded;
-  const observation = await execute(input);
+  const observation = await observe(input);
   await writeJournal(input.callKey, observation);
   return observation;
 }

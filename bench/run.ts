@@ -55,7 +55,7 @@ function executorInput(steps: number): ExecutorInput {
     },
     workspace: 'bench',
     tools: ['calculator'],
-    maxSteps: steps + 1,
+    budget: { maxSteps: steps + 1 },
   };
 }
 

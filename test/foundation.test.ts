@@ -122,9 +122,8 @@ describe('a goal from plan to report (foundation)', () => {
 });
 
 // The subtask step budget now travels as `budget.maxSteps` and ends a run with reason 'budget': the executor branch.
-const needsExecutor = process.env.TANDEM_EXECUTOR_READY ? describe : describe.skip;
 
-needsExecutor('subtask budgets (foundation) (needs the executor branch)', () => {
+describe('subtask budgets (foundation)', () => {
   let tandem: Tandem;
 
   beforeEach(async () => {

@@ -6,12 +6,15 @@ import { proxyActivities } from '@temporalio/workflow';
 import type * as activities from '../activities';
 
 /**
- * Model calls: a 5-minute ceiling per attempt (slow local models), a 30-second heartbeat so a dead worker or a cancel
- * is noticed quickly, and backoff for 429/5xx. Rejections (4xx) are non-retryable at the source.
+ * Model calls: a 5-minute ceiling per attempt (slow local models); a 10-second heartbeat timeout, because a cancel only
+ * reaches the activity in a heartbeat response and the worker throttles heartbeats to 80% of this timeout, so a
+ * cancelled or timed-out call is aborted within about 8 seconds. 429 (after its Retry-After) and 5xx back off; eight
+ * attempts in all, so an endpoint that stays down ends the subtask (`model_error`) instead of stalling it for good.
+ * Rejections (4xx) are non-retryable at the source.
  */
 export const { callModel } = proxyActivities<typeof activities>({
   startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
 });
 

@@ -16,9 +16,17 @@ export const DEFAULT_TASK_QUEUE = 'tandem';
 // Tools
 
 /** Every tool the executor knows. The activity-side registry is typed by this list, so the two cannot drift apart. */
-export const TOOL_NAMES = ['calculator', 'write_file'] as const;
+export const TOOL_NAMES = ['calculator', 'read_file', 'write_file', 'list_files', 'http_get', 'escalate'] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
 export const toolNameSchema = z.enum(TOOL_NAMES);
+
+/**
+ * Arguments of `escalate`. It is the one tool the executor handles itself (it ends the subtask), so its schema lives
+ * here, where both the workflow and the activity-side registry can read it.
+ */
+export const escalateInputSchema = z
+  .object({ reason: z.string().trim().min(1).describe('Why the subtask cannot be done as specified') })
+  .strict();
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Model messages (the subset of OpenAI chat-completions tandem keeps in its transcripts)
@@ -124,33 +132,68 @@ export interface ExecutorInput {
   context?: Record<string, string>;
   /** Tools offered to the model; all built-in tools when absent. */
   tools?: ToolName[];
-  /** Caps for this run; the planner sets them to at most what is left of the goal's budget. */
-  budget?: { maxSteps?: number; maxTokens?: number; maxSeconds?: number };
-  maxSteps?: number;
+  /** Overrides `subtask.budget` field by field; `maxSteps` defaults to 20, the others to unlimited. */
+  budget?: SubtaskBudget;
 }
 
-export type ExecutorStatus = 'running' | 'done' | 'failed';
+export type ExecutorStatus = 'running' | 'done' | 'failed' | 'cancelled';
+
+/** Where the loop is: one of the seed's five phases, waiting on `pause`, or finished. */
+export type ExecutorPhase =
+  'input_assembly' | 'reasoning' | 'action_selection' | 'execution' | 'observation' | 'paused' | 'finished';
+
+/** Why a subtask ended without an answer. */
+export type ExecutorEndReason = 'budget' | 'escalated' | 'cancelled' | 'model_error';
+export type BudgetKind = 'steps' | 'tokens' | 'time';
+
+/** One tool call the model made, as recorded in the result and shown by the `progress` query. */
+export interface ToolCallRecord {
+  step: number;
+  name: string;
+  /** Raw JSON text as the model produced it. */
+  arguments: string;
+  ok: boolean;
+  /** Content-store reference of the full output when the model saw it trimmed (`readStoredOutput` reads it). */
+  outputRef?: string;
+}
 
 export interface ExecutorResult {
   ok: boolean;
   answer: string | null;
-  reason?: 'budget' | 'escalated' | 'cancelled' | 'model_error' | 'max_steps';
-  /** With reason `budget`: which cap ended the run. */
-  budget?: 'steps' | 'tokens' | 'time';
-  /** With reason `cancelled` or `budget`: what the executor had when it stopped. */
+  reason?: ExecutorEndReason;
+  /** With `reason: 'budget'`: the budget that ran out. */
+  budget?: BudgetKind;
+  /** When not ok: why it stopped, and the last thing it achieved. */
   partial?: string;
   steps: number;
   usage: TokenUsage;
-  toolCalls: Array<{ step: number; name: string; arguments: string; ok: boolean }>;
+  toolCalls: ToolCallRecord[];
   /** What the planner needs to judge the milestone: the answer and the observations that back it. */
   evidence: string;
+}
+
+/** A budget and what is left of it; `null` means unlimited. */
+export interface BudgetLeft {
+  maxSteps: number;
+  maxTokens: number | null;
+  maxSeconds: number | null;
+  stepsLeft: number;
+  tokensLeft: number | null;
+  secondsLeft: number | null;
 }
 
 export interface ExecutorProgress {
   subtaskId: string;
   status: ExecutorStatus;
   step: number;
+  phase: ExecutorPhase;
+  paused: boolean;
+  /** The tool calls of the latest step that made any. */
+  lastToolCalls: ToolCallRecord[];
   usage: TokenUsage;
+  budget: BudgetLeft;
+  /** Interrupt messages received and not yet shown to the model. */
+  pendingInterrupts: string[];
 }
 
 // ---------------------------------------------------------------------------------------------------------------------

@@ -2,123 +2,319 @@
  * The inner loop: one subtask in, one structured result out. A ReAct loop in the five phases of the seed
  * (input assembly → reasoning → action selection → execution → observation), with one activity per LLM call and one
  * per tool call, so Temporal checkpoints every step and a completed LLM call is never made again.
+ *
+ * The only ways in from outside are the signals `interrupt`, `pause` and `resume`, and cancellation. Their handlers
+ * only record what arrived; the loop acts on it at fixed points (see the README's "Executor" section): it waits while
+ * paused before each LLM call, and hands pending interrupts to the model at the next input assembly.
  */
-import { setHandler, workflowInfo } from '@temporalio/workflow';
-import { callModel, runTool } from './activities';
 import {
+  ActivityFailure,
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ToolObservation } from '../activities/run-tool';
+import { callModel, runTool } from './activities';
+import { type Budget, budgetLeft, exhaustedBudget, msLeft, resolveBudget, type Spent } from './budget';
+import { beforeDeadline, DEADLINE_PASSED } from './deadline';
+import {
+  type BudgetKind,
   type CallModelOutput,
   type ChatMessage,
+  type ExecutorEndReason,
   type ExecutorInput,
+  type ExecutorPhase,
   type ExecutorProgress,
   type ExecutorResult,
+  type ExecutorStatus,
   executorProgressQuery,
+  interruptPayloadSchema,
+  interruptSignal,
+  pauseSignal,
+  resumeSignal,
+  subtaskProgressSignal,
   TOOL_NAMES,
+  type TokenUsage,
   type ToolCall,
+  type ToolCallRecord,
   type ToolName,
 } from './definitions';
-import { executorSystemPrompt, executorTaskMessage } from './prompts';
+import {
+  CUT_OFF_OBSERVATION,
+  EMPTY_REPLY_OBSERVATION,
+  executorSystemPrompt,
+  executorTaskMessage,
+  interruptMessage,
+} from './prompts';
+import { checkToolCall, type ExecutableCall, toolCallSummary } from './tool-calls';
 
-/** Steps (LLM calls) a subtask may take when neither the subtask nor the planner says otherwise. */
-export const DEFAULT_MAX_STEPS = 20;
-
-type Action = { kind: 'final'; answer: string } | { kind: 'tools'; calls: ToolCall[] };
+/** What phase 3 decided the model's reply asks for. */
+type Action =
+  | { kind: 'final'; answer: string }
+  | { kind: 'escalate'; reason: string }
+  | { kind: 'tools'; calls: ToolCall[]; checked: ExecutableCall[] }
+  /** A reply without tool calls that cannot be used (empty, cut off): the problem goes back as a user message. */
+  | { kind: 'retry'; problem: string };
 
 interface LoopState {
   transcript: string | null;
   step: number;
-  result: Omit<ExecutorResult, 'ok' | 'answer' | 'reason' | 'evidence'>;
-  observations: string[];
+  phase: ExecutorPhase;
+  status: ExecutorStatus;
+  paused: boolean;
+  /** Interrupt messages not yet shown to the model (filled by the signal handler only). */
+  interrupts: string[];
+  /** Observations of the last step, for the next input assembly. */
+  observations: ChatMessage[];
+  usage: TokenUsage;
+  toolCalls: ToolCallRecord[];
+  lastToolCalls: ToolCallRecord[];
+  /** One line per observation, for the result's evidence. */
+  evidence: string[];
+  /** The model's latest non-empty text, the best partial answer there is when the loop ends early. */
+  lastText: string | null;
+  startedAt: number;
 }
 
-/** Phase 1, input assembly: the messages the model has not seen yet (the task on the first step, observations after). */
-function assembleInput(input: ExecutorInput, state: LoopState, observations: ChatMessage[]): ChatMessage[] {
-  if (state.transcript !== null) return observations;
-  return [
-    { role: 'system', content: executorSystemPrompt(input.subtask) },
-    { role: 'user', content: executorTaskMessage(input.subtask, input.context) },
-  ];
+/** Phase 1, input assembly: the messages the model has not seen yet, and any interrupts that arrived meanwhile. */
+function assembleInput(input: ExecutorInput, state: LoopState): ChatMessage[] {
+  state.phase = 'input_assembly';
+  const fresh: ChatMessage[] =
+    state.transcript === null
+      ? [
+          { role: 'system', content: executorSystemPrompt(input.subtask) },
+          { role: 'user', content: executorTaskMessage(input.subtask, input.context) },
+        ]
+      : state.observations;
+  const interrupts = state.interrupts.splice(0).map((message): ChatMessage => {
+    state.evidence.push(`interrupt: ${message}`);
+    return { role: 'user', content: interruptMessage(message) };
+  });
+  state.observations = [];
+  return [...fresh, ...interrupts];
 }
 
-/** Phase 2, reasoning: the only LLM call, one activity. */
-async function reason(state: LoopState, append: ChatMessage[], tools: ToolName[]): Promise<CallModelOutput> {
-  const reply = await callModel.executeWithOptions({ summary: `LLM step ${state.step}` }, [
-    { transcript: state.transcript, append, tools },
-  ]);
+/** Phase 2, reasoning: the only LLM call, one activity, cancelled if the time budget runs out first. */
+async function reason(state: LoopState, append: ChatMessage[], tools: ToolName[], deadlineMs: number | undefined) {
+  state.phase = 'reasoning';
+  const reply = await beforeDeadline(deadlineMs, () =>
+    callModel.executeWithOptions({ summary: `LLM step ${state.step}` }, [
+      { transcript: state.transcript, append, tools },
+    ]),
+  );
+  if (reply === DEADLINE_PASSED) return reply;
   state.transcript = reply.transcript;
-  state.result.usage.promptTokens += reply.usage.promptTokens;
-  state.result.usage.completionTokens += reply.usage.completionTokens;
+  state.usage.promptTokens += reply.usage.promptTokens;
+  state.usage.completionTokens += reply.usage.completionTokens;
+  if (reply.content?.trim()) state.lastText = reply.content;
   return reply;
 }
 
-/** Phase 3, action selection: tool calls to run, or a final answer. */
-function selectAction(reply: CallModelOutput): Action {
-  if (reply.toolCalls.length > 0) return { kind: 'tools', calls: reply.toolCalls };
-  return { kind: 'final', answer: reply.content ?? '' };
+/** Phase 3, action selection: a final answer, an escalation, tool calls to run, or a reply the model must redo. */
+function selectAction(reply: CallModelOutput, tools: ToolName[]): Action {
+  if (reply.finishReason === 'length') {
+    if (reply.toolCalls.length === 0) return { kind: 'retry', problem: CUT_OFF_OBSERVATION };
+    const refused: ExecutableCall = { kind: 'refused', observation: CUT_OFF_OBSERVATION };
+    return { kind: 'tools', calls: reply.toolCalls, checked: reply.toolCalls.map(() => refused) };
+  }
+  if (reply.toolCalls.length === 0) {
+    const answer = reply.content?.trim() ?? '';
+    return answer === '' ? { kind: 'retry', problem: EMPTY_REPLY_OBSERVATION } : { kind: 'final', answer };
+  }
+  const checked = reply.toolCalls.map((call) => checkToolCall(call, tools));
+  const escalation = checked.find((call) => call.kind === 'escalate');
+  if (escalation) return { kind: 'escalate', reason: escalation.reason };
+  return {
+    kind: 'tools',
+    calls: reply.toolCalls,
+    checked: checked.filter((call): call is ExecutableCall => call.kind !== 'escalate'),
+  };
 }
 
-/** Phase 4, execution: one activity per tool call, run concurrently; results come back in the model's order. */
-async function execute(input: ExecutorInput, state: LoopState, calls: ToolCall[], tools: ToolName[]) {
+/** Phase 4, execution: one activity per runnable call, all concurrent; outcomes come back in the model's order. */
+async function execute(input: ExecutorInput, state: LoopState, checked: ExecutableCall[]): Promise<ToolObservation[]> {
+  state.phase = 'execution';
   const { workflowId } = workflowInfo();
   return Promise.all(
-    calls.map(async (call) => {
-      if (!(tools as string[]).includes(call.name)) {
-        return { ok: false, output: `unknown tool "${call.name}"; the tools you can call are: ${tools.join(', ')}` };
-      }
-      return runTool.executeWithOptions({ summary: `${call.name} (step ${state.step})` }, [
-        {
-          workspace: input.workspace,
-          call: { ...call, name: call.name as ToolName },
-          callKey: `${workflowId}/${state.step}/${call.id}`,
-        },
+    checked.map(async (call): Promise<ToolObservation> => {
+      if (call.kind === 'refused') return { ok: false, output: call.observation };
+      return runTool.executeWithOptions({ summary: toolCallSummary(call.call.name, call.args) }, [
+        { workspace: input.workspace, call: call.call, callKey: `${workflowId}/${state.step}/${call.call.id}` },
       ]);
     }),
   );
 }
 
-/** Phase 5, observation: each tool result becomes a tool message for the next input assembly. */
-function observe(state: LoopState, calls: ToolCall[], outcomes: Array<{ ok: boolean; output: string }>): ChatMessage[] {
-  return calls.map((call, index) => {
-    const outcome = outcomes[index];
-    state.result.toolCalls.push({ step: state.step, name: call.name, arguments: call.arguments, ok: outcome.ok });
-    state.observations.push(`${call.name}(${call.arguments}) → ${outcome.output}`);
-    return { role: 'tool', toolCallId: call.id, content: outcome.output };
+/** Phase 5, observation: each outcome becomes a tool message for the next input assembly and a line of evidence. */
+function observe(state: LoopState, calls: ToolCall[], outcomes: ToolObservation[]): void {
+  state.phase = 'observation';
+  state.lastToolCalls = calls.map((call, index) => {
+    const { ok, output, outputRef } = outcomes[index];
+    state.observations.push({ role: 'tool', toolCallId: call.id, content: output });
+    state.evidence.push(`${call.name}(${call.arguments}) → ${output}`);
+    return { step: state.step, name: call.name, arguments: call.arguments, ok, ...(outputRef ? { outputRef } : {}) };
   });
+  state.toolCalls.push(...state.lastToolCalls);
 }
 
-function evidenceOf(state: LoopState, answer: string | null): string {
-  return [...state.observations, ...(answer === null ? [] : [`final answer: ${answer}`])].join('\n');
+/** Phase 5 for a reply without tool calls that could not be used: tell the model what was wrong. */
+function observeProblem(state: LoopState, problem: string): void {
+  state.phase = 'observation';
+  state.observations.push({ role: 'user', content: problem });
+  state.evidence.push(`step ${state.step}: ${problem}`);
 }
 
-/** Runs one subtask to a final answer or until its step budget ends it. */
+function spent(state: LoopState): Spent {
+  return { steps: state.step, usage: state.usage, startedAt: state.startedAt, now: Date.now() };
+}
+
+/** Before each LLM call: wait while paused (queries still answer). */
+async function waitWhilePaused(state: LoopState): Promise<void> {
+  if (!state.paused) return;
+  state.phase = 'paused';
+  await condition(() => !state.paused);
+}
+
+/** Tells the parent planner, if any, that a step is done, so its own `progress` covers the whole tree. */
+async function reportStep(input: ExecutorInput, state: LoopState): Promise<void> {
+  const parent = workflowInfo().parent;
+  if (!parent) return;
+  try {
+    // By workflow id only: the planner's latest run, even after a continue-as-new.
+    await getExternalWorkflowHandle(parent.workflowId).signal(subtaskProgressSignal, {
+      subtaskId: input.subtask.id,
+      step: state.step,
+      usage: { ...state.usage },
+    });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    // Progress is advisory: a parent that is gone must not fail the subtask.
+    log.warn('could not report the step to the parent planner', { error: String(err) });
+  }
+}
+
+function partialOf(state: LoopState, why: string): string {
+  const last = state.lastText ?? state.evidence.at(-1);
+  return last === undefined ? why : `${why}\nlast progress: ${last}`;
+}
+
+function finished(state: LoopState, answer: string): ExecutorResult {
+  state.status = 'done';
+  const evidence = [...state.evidence, `final answer: ${answer}`].join('\n');
+  return { ok: true, answer, steps: state.step, usage: state.usage, toolCalls: state.toolCalls, evidence };
+}
+
+function ended(state: LoopState, reason: ExecutorEndReason, why: string, budget?: BudgetKind): ExecutorResult {
+  state.status = reason === 'cancelled' ? 'cancelled' : 'failed';
+  return {
+    ok: false,
+    answer: null,
+    reason,
+    ...(budget ? { budget } : {}),
+    partial: partialOf(state, why),
+    steps: state.step,
+    usage: state.usage,
+    toolCalls: state.toolCalls,
+    evidence: [...state.evidence, `stopped: ${why}`].join('\n'),
+  };
+}
+
+function budgetEnd(state: LoopState, budget: Budget, kind: BudgetKind): ExecutorResult {
+  const limit = {
+    steps: `${budget.maxSteps} steps`,
+    tokens: `${budget.maxTokens} tokens`,
+    time: `${budget.maxSeconds} seconds`,
+  }[kind];
+  return ended(state, 'budget', `the ${kind} budget (${limit}) ran out`, kind);
+}
+
+/** The loop itself, phase by phase; it returns when the model answers or something ends the subtask. */
+async function runLoop(
+  input: ExecutorInput,
+  state: LoopState,
+  budget: Budget,
+  tools: ToolName[],
+): Promise<ExecutorResult> {
+  for (;;) {
+    await waitWhilePaused(state);
+    const exhausted = exhaustedBudget(budget, spent(state));
+    if (exhausted) return budgetEnd(state, budget, exhausted);
+    state.step += 1;
+    const reply = await reason(state, assembleInput(input, state), tools, msLeft(budget, spent(state)));
+    if (reply === DEADLINE_PASSED) return budgetEnd(state, budget, 'time');
+    state.phase = 'action_selection';
+    const action = selectAction(reply, tools);
+    // A final answer wins unless an interrupt arrived meanwhile: then the model sees its answer and the message.
+    if (action.kind === 'final' && state.interrupts.length === 0) return finished(state, action.answer);
+    if (action.kind === 'escalate') return ended(state, 'escalated', `escalated by the model: ${action.reason}`);
+    if (action.kind === 'retry') observeProblem(state, action.problem);
+    else if (action.kind === 'tools') observe(state, action.calls, await execute(input, state, action.checked));
+    await reportStep(input, state);
+  }
+}
+
+/** Runs one subtask to a final answer, or until a budget, an escalation, a model error or a cancel ends it. */
 export async function executorWorkflow(input: ExecutorInput): Promise<ExecutorResult> {
   const tools = input.tools ?? [...TOOL_NAMES];
-  const maxSteps = input.maxSteps ?? DEFAULT_MAX_STEPS;
+  const budget = resolveBudget(input);
   const state: LoopState = {
     transcript: null,
     step: 0,
-    result: { steps: 0, usage: { promptTokens: 0, completionTokens: 0 }, toolCalls: [] },
+    phase: 'input_assembly',
+    status: 'running',
+    paused: false,
+    interrupts: [],
     observations: [],
+    usage: { promptTokens: 0, completionTokens: 0 },
+    toolCalls: [],
+    lastToolCalls: [],
+    evidence: [],
+    lastText: null,
+    startedAt: Date.now(),
   };
-  let status: ExecutorProgress['status'] = 'running';
+  setHandler(interruptSignal, (payload) => {
+    const parsed = interruptPayloadSchema.safeParse(payload);
+    if (parsed.success) state.interrupts.push(parsed.data.message);
+    else log.warn('dropped a malformed interrupt signal', { error: parsed.error.message });
+  });
+  setHandler(pauseSignal, () => {
+    state.paused = true;
+  });
+  setHandler(resumeSignal, () => {
+    state.paused = false;
+  });
   setHandler(executorProgressQuery, (): ExecutorProgress => ({
     subtaskId: input.subtask.id,
-    status,
+    status: state.status,
     step: state.step,
-    usage: { ...state.result.usage },
+    phase: state.phase,
+    paused: state.paused,
+    lastToolCalls: state.lastToolCalls,
+    usage: { ...state.usage },
+    budget: budgetLeft(budget, spent(state)),
+    pendingInterrupts: [...state.interrupts],
   }));
 
-  let observations: ChatMessage[] = [];
-  while (state.step < maxSteps) {
-    state.step += 1;
-    state.result.steps = state.step;
-    const reply = await reason(state, assembleInput(input, state, observations), tools);
-    const action = selectAction(reply);
-    if (action.kind === 'final') {
-      status = 'done';
-      return { ok: true, answer: action.answer, ...state.result, evidence: evidenceOf(state, action.answer) };
+  let result: ExecutorResult;
+  try {
+    result = await runLoop(input, state, budget, tools);
+  } catch (err) {
+    if (isCancellation(err)) {
+      result = ended(state, 'cancelled', 'the subtask was cancelled');
+    } else if (err instanceof ActivityFailure && err.activityType === 'callModel') {
+      // The retry policy gave up, or the endpoint refused the request (401, 404, ...): end with the endpoint's words.
+      result = ended(state, 'model_error', `the model call failed: ${err.cause?.message ?? err.message}`);
+    } else {
+      throw err;
     }
-    observations = observe(state, action.calls, await execute(input, state, action.calls, tools));
   }
-  status = 'failed';
-  return { ok: false, answer: null, reason: 'max_steps', ...state.result, evidence: evidenceOf(state, null) };
+  state.phase = 'finished';
+  // Non-cancellable: after a cancel the root scope is cancelled, and the result must still be returned.
+  await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+  return result;
 }

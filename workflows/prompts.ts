@@ -15,6 +15,28 @@ export function executorTaskMessage(subtask: Subtask, context: Record<string, st
   return [subtask.instructions, ...inputs].join('\n\n');
 }
 
+/** A message that arrived on the `interrupt` signal, as the model sees it at the next input assembly. */
+export function interruptMessage(message: string): string {
+  return `Message from the operator while you work (take it into account): ${message}`;
+}
+
+// Observations for bad model output: each says what was wrong and how to do it right, so the model can correct itself.
+
+export function unknownToolObservation(name: string, offered: readonly string[]): string {
+  return `unknown tool "${name}"; the tools you can call are: ${offered.join(', ')}`;
+}
+
+export function badArgumentsObservation(name: string, problem: string): string {
+  return `the arguments of ${name} are not valid (${problem}); send a JSON object that matches the tool's schema`;
+}
+
+export const EMPTY_REPLY_OBSERVATION =
+  'your reply was empty (no text and no tool call); call a tool, or answer with the final answer as text';
+
+export const CUT_OFF_OBSERVATION =
+  'your reply was cut off by the length limit and was discarded; send a shorter reply (split large content into ' +
+  'several tool calls)';
+
 export const PLANNER_SYSTEM_PROMPT = [
   'You are the planner of an agent. Break the goal into a small number of subtasks that an executor with tools can do',
   'one at a time. Each subtask has an id (short, lowercase, e.g. "s1"), a title, instructions, a milestone (acceptance',

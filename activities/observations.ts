@@ -1,0 +1,30 @@
+/**
+ * Phase 5's size guard: a tool output above `TANDEM_OBSERVATION_LIMIT` reaches the model trimmed with a note, while
+ * the full text goes to the content store. The model's transcript only ever holds the trimmed text, so the full output
+ * is not re-sent on every later step; the user reads it by reference (`readStoredOutput`).
+ */
+import { contentStore, type ContentStore } from './content-store';
+
+/** What the model sees of one tool output, and where the full text is when it was trimmed. */
+export interface Observation {
+  output: string;
+  outputRef?: string;
+}
+
+/** Trims `output` to `limit` characters when longer, storing the full text and naming its reference in the note. */
+export async function trimObservation(output: string, limit: number, store: ContentStore): Promise<Observation> {
+  if (output.length <= limit) return { output };
+  const outputRef = await store.put(output);
+  const note =
+    `\n[trimmed: showing the first ${limit} of ${output.length} characters; the full output is stored as ` +
+    `${outputRef}. Ask for a smaller part (e.g. a narrower file or URL) if you need more.]`;
+  return { output: output.slice(0, limit) + note, outputRef };
+}
+
+/**
+ * The full text of a trimmed tool output (`toolCalls[].outputRef` of an executor result). No activity context needed,
+ * so the CLI can call it directly; it reads the store configured by `TANDEM_STORE_DIR`.
+ */
+export function readStoredOutput(ref: string): Promise<string> {
+  return contentStore().get(ref);
+}

@@ -1,0 +1,63 @@
+/**
+ * Per-subtask budgets: which limits apply, what is left, and which one ran out. Pure (the caller passes the workflow
+ * clock's `now`), so it is unit-tested without a server.
+ */
+import type { BudgetKind, BudgetLeft, ExecutorInput, TokenUsage } from './definitions';
+
+/** Steps (LLM calls) a subtask may take when neither the planner nor the subtask says otherwise. */
+export const DEFAULT_MAX_STEPS = 20;
+
+/** The limits of one executor run; tokens and time are unlimited when absent. */
+export interface Budget {
+  maxSteps: number;
+  maxTokens?: number;
+  maxSeconds?: number;
+}
+
+/** What the loop has spent so far; `startedAt` and `now` are workflow-clock milliseconds. */
+export interface Spent {
+  steps: number;
+  usage: TokenUsage;
+  startedAt: number;
+  now: number;
+}
+
+/** The planner's budget wins field by field over the subtask's own; then the defaults. */
+export function resolveBudget(input: Pick<ExecutorInput, 'budget' | 'subtask'>): Budget {
+  const own = input.subtask.budget ?? {};
+  const given = input.budget ?? {};
+  return {
+    maxSteps: given.maxSteps ?? own.maxSteps ?? DEFAULT_MAX_STEPS,
+    maxTokens: given.maxTokens ?? own.maxTokens,
+    maxSeconds: given.maxSeconds ?? own.maxSeconds,
+  };
+}
+
+/** Milliseconds left before the deadline, or undefined without a time budget. */
+export function msLeft(budget: Budget, spent: Pick<Spent, 'startedAt' | 'now'>): number | undefined {
+  if (budget.maxSeconds === undefined) return undefined;
+  return Math.max(0, spent.startedAt + budget.maxSeconds * 1000 - spent.now);
+}
+
+/** The budget as the `progress` query shows it. */
+export function budgetLeft(budget: Budget, spent: Spent): BudgetLeft {
+  const tokens = spent.usage.promptTokens + spent.usage.completionTokens;
+  const ms = msLeft(budget, spent);
+  return {
+    maxSteps: budget.maxSteps,
+    maxTokens: budget.maxTokens ?? null,
+    maxSeconds: budget.maxSeconds ?? null,
+    stepsLeft: Math.max(0, budget.maxSteps - spent.steps),
+    tokensLeft: budget.maxTokens === undefined ? null : Math.max(0, budget.maxTokens - tokens),
+    secondsLeft: ms === undefined ? null : ms / 1000,
+  };
+}
+
+/** The first budget that leaves no room for another step, or undefined while all have some. */
+export function exhaustedBudget(budget: Budget, spent: Spent): BudgetKind | undefined {
+  const left = budgetLeft(budget, spent);
+  if (left.stepsLeft === 0) return 'steps';
+  if (left.tokensLeft === 0) return 'tokens';
+  if (left.secondsLeft === 0) return 'time';
+  return undefined;
+}
