@@ -148,6 +148,10 @@ export const goalInputSchema = z
       .trim()
       .min(1, 'the goal is empty: pass what you want done, e.g. tandem start "Compute 2+2 and save it to answer.txt"'),
     maxStepsPerSubtask: z.number().int().positive().optional(),
+    /** Token budget of the whole goal (the CLI's --max-tokens); enforced by the planner. */
+    maxTokens: z.number().int().positive().optional(),
+    /** How many executors may run at once (the CLI's --max-parallel, TANDEM_MAX_PARALLEL). */
+    maxParallel: z.number().int().positive().optional(),
   })
   .strict();
 export type GoalInput = z.infer<typeof goalInputSchema>;
