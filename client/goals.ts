@@ -54,8 +54,8 @@ export function keyWorkflowId(key: string): string {
 }
 
 /**
- * Validates the goal input (nothing starts for a bad one); without `--id` or `--key` the id is `goal-<random>`. The
- * input is checked with the same zod schema the planner applies, so the two cannot disagree.
+ * The planner's input, checked with the same zod schema the planner applies (so the two cannot disagree): a bad one
+ * throws a {@link GoalError} before anything starts.
  */
 export function goalInput(opts: Omit<StartGoalOptions, 'id' | 'key' | 'taskQueue'>): GoalInput {
   const input = goalInputSchema.safeParse({
@@ -79,7 +79,7 @@ export function goalSearchAttributes(goal: string, key?: string) {
 }
 
 /**
- * Starts a planner workflow. With a concurrency key, Temporal's `USE_EXISTING` id conflict policy returns the running
+ * Starts a planner workflow under `--id`, the key's id, or `goal-<random>`. With a concurrency key, Temporal's `USE_EXISTING` id conflict policy returns the running
  * goal of that key instead of starting a second one (no home-made lock); a start token in the memo tells which
  * happened, since the start call returns the same kind of handle either way.
  */

@@ -76,6 +76,16 @@ describe('the tandem CLI (operate and observe)', () => {
       expect(JSON.parse(Buffer.from(payload!.data!).toString())).toEqual({ goal: 'Parallel', maxParallel: 2 });
     });
 
+    it('refuses a second goal under the id of a running one', async () => {
+      const id = await startIdleGoal('taken');
+      const run = await runCli(['start', 'Again', '--id', id], idleEnv);
+      expect(run).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `tandem: a goal with id "${id}" is already running; choose another --id\n`,
+      });
+    });
+
     it('reports the running goal of a concurrency key instead of starting a second one', async () => {
       const key = `nightly-${randomUUID().slice(0, 6)}`;
       const id = `goal-key-${key}`;
