@@ -1,18 +1,42 @@
-/** Human-readable renderings of progress and results for the CLI (the --json forms print the objects as they are). */
-import type { GoalProgress, GoalResult, TokenUsage } from '../workflows/definitions';
+/** Human-readable renderings for the CLI (the --json forms print the objects as they are). */
+import type { GoalProgress, GoalResult, PlanVersion, SubtaskProgress, TokenUsage } from '../workflows/definitions';
+import type { GoalSummary } from './goal-list';
+import type { ScheduleSummaryRow } from './schedules';
+
+/**
+ * Progress as the planner reports it, including the fields the planner branch adds (plan versions, verdicts). They
+ * are optional here so the CLI renders a worker that does not send them yet.
+ */
+export type ProgressView = Omit<GoalProgress, 'subtasks'> & {
+  planVersion?: number;
+  planReason?: string;
+  plans?: PlanVersion[];
+  subtasks: Array<SubtaskProgress & { verdict?: string }>;
+};
 
 function tokens(usage: TokenUsage): string {
   return `${usage.promptTokens + usage.completionTokens} tokens`;
 }
 
-export function formatProgress(id: string, progress: GoalProgress): string {
+function steps(count: number): string {
+  return `${count} ${count === 1 ? 'step' : 'steps'}`;
+}
+
+/**
+ * The goal as a tree: plan version → subtasks → steps and tokens. `status` prints it once and `watch` redraws it,
+ * so both show the same picture.
+ */
+export function formatProgress(id: string, progress: ProgressView): string {
   const lines = [`${id}  ${progress.status}  ${tokens(progress.usage)}`, `goal: ${progress.goal}`];
-  for (const subtask of progress.subtasks) {
+  if (progress.subtasks.length === 0) return [...lines, 'plan: (drafting)'].join('\n');
+  lines.push(`plan v${progress.planVersion ?? 1}${progress.planReason ? `: ${progress.planReason}` : ''}`);
+  progress.subtasks.forEach((subtask, index) => {
+    const branch = index === progress.subtasks.length - 1 ? '└─' : '├─';
     lines.push(
-      `  ${subtask.id.padEnd(8)} ${subtask.status.padEnd(9)} ${String(subtask.steps).padStart(3)} steps  ` +
-        `${tokens(subtask.usage).padEnd(12)} ${subtask.title}`,
+      `${branch} ${subtask.id.padEnd(8)} ${subtask.status.padEnd(9)} ${steps(subtask.steps).padStart(9)}  ` +
+        `${tokens(subtask.usage).padEnd(12)} ${subtask.title}${subtask.verdict ? `  [${subtask.verdict}]` : ''}`,
     );
-  }
+  });
   return lines.join('\n');
 }
 
@@ -24,4 +48,38 @@ export function formatResult(id: string, result: GoalResult): string {
     );
   }
   return lines.join('\n');
+}
+
+/** One plan version: its number, when and why, and its subtasks. */
+export function formatPlanVersion(plan: PlanVersion): string {
+  const header = `plan v${plan.version}  ${plan.createdAt}  ${plan.reason}`;
+  return [header, ...plan.subtasks.map((subtask) => `  ${subtask.id.padEnd(8)} ${subtask.title}`)].join('\n');
+}
+
+/** Every plan version, oldest first, and how many replans produced them. */
+export function formatHistory(id: string, plans: PlanVersion[]): string {
+  const replans = Math.max(plans.length - 1, 0);
+  return [`${id}  ${plans.length} plan version(s), ${replans} replan(s)`, ...plans.map(formatPlanVersion)].join('\n');
+}
+
+export function formatGoalList(goals: GoalSummary[]): string {
+  if (goals.length === 0) return 'no goals';
+  return goals
+    .map(
+      (goal) =>
+        `${goal.id.padEnd(28)} ${goal.status.padEnd(9)} ${goal.startTime}  ${String(goal.tokens ?? '-').padStart(7)} ` +
+        `tokens  ${goal.goal ?? ''}`,
+    )
+    .join('\n');
+}
+
+export function formatScheduleList(schedules: ScheduleSummaryRow[]): string {
+  if (schedules.length === 0) return 'no schedules';
+  return schedules
+    .map(
+      (schedule) =>
+        `${schedule.id.padEnd(20)} ${(schedule.cron ?? '').padEnd(16)} next ${schedule.nextRun ?? '-'}  ` +
+        `${schedule.key ? `key ${schedule.key}  ` : ''}${schedule.goal ?? ''}`,
+    )
+    .join('\n');
 }

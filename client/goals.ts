@@ -4,17 +4,20 @@
  */
 import {
   type Client,
+  type WorkflowExecutionDescription,
   WorkflowFailedError,
   type WorkflowHandle,
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import {
   goalInputSchema,
   goalSearchAttribute,
+  type GoalInput,
   type GoalProgress,
   type GoalResult,
+  keySearchAttribute,
   progressQuery,
   statusSearchAttribute,
 } from '../workflows/definitions';
@@ -26,33 +29,88 @@ export class GoalError extends Error {
 }
 
 /** The server caps a workflow summary at 400 bytes; the goal is cut well before that. */
-const SUMMARY_LIMIT = 200;
+export const SUMMARY_LIMIT = 200;
 
 export interface StartGoalOptions {
   goal: string;
   id?: string;
+  /** Concurrency key: at most one running goal per key (the workflow id is derived from it, see {@link keyWorkflowId}). */
+  key?: string;
   taskQueue: string;
   maxStepsPerSubtask?: number;
+  maxTokens?: number;
+  maxParallel?: number;
 }
 
-/** Validates the goal and starts a planner workflow; returns its workflow id. Nothing starts for a bad goal. */
-export async function startGoal(
-  client: Client,
-  opts: StartGoalOptions,
-): Promise<WorkflowHandleWithFirstExecutionRunId<typeof plannerWorkflow>> {
-  const input = goalInputSchema.safeParse({ goal: opts.goal, maxStepsPerSubtask: opts.maxStepsPerSubtask });
-  if (!input.success) throw new GoalError(input.error.issues.map((issue) => issue.message).join('; '));
-  const workflowId = opts.id ?? `goal-${randomUUID().slice(0, 8)}`;
-  return client.workflow.start<typeof plannerWorkflow>('plannerWorkflow', {
-    workflowId,
-    taskQueue: opts.taskQueue,
-    args: [input.data],
-    staticSummary: input.data.goal.slice(0, SUMMARY_LIMIT),
-    typedSearchAttributes: [
-      { key: goalSearchAttribute, value: input.data.goal },
-      { key: statusSearchAttribute, value: 'planning' },
-    ],
+/** A started goal's handle; `alreadyRunning` is true when `--key` found a running goal and no new one started. */
+export type StartedGoal = WorkflowHandleWithFirstExecutionRunId<typeof plannerWorkflow> & { alreadyRunning: boolean };
+
+/** Keys become part of a workflow id, so they are held to the characters Temporal's UI and CLI show unescaped. */
+const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/** The workflow id every goal of concurrency key `key` runs under: one id per key is what makes the key exclusive. */
+export function keyWorkflowId(key: string): string {
+  return `goal-key-${key}`;
+}
+
+/**
+ * The planner's input, checked with the same zod schema the planner applies (so the two cannot disagree): a bad one
+ * throws a {@link GoalError} before anything starts.
+ */
+export function goalInput(opts: Omit<StartGoalOptions, 'id' | 'key' | 'taskQueue'>): GoalInput {
+  const input = goalInputSchema.safeParse({
+    goal: opts.goal,
+    maxStepsPerSubtask: opts.maxStepsPerSubtask,
+    maxTokens: opts.maxTokens,
+    maxParallel: opts.maxParallel,
   });
+  if (!input.success) throw new GoalError(input.error.issues.map((issue) => issue.message).join('; '));
+  // Absent budgets stay absent rather than `undefined` keys, so the recorded input shows only what was asked for.
+  return Object.fromEntries(Object.entries(input.data).filter(([, value]) => value !== undefined)) as GoalInput;
+}
+
+/** Search attributes a goal starts with; the planner keeps status, plan version and tokens current from there. */
+export function goalSearchAttributes(goal: string, key?: string) {
+  return [
+    { key: goalSearchAttribute, value: goal },
+    { key: statusSearchAttribute, value: 'planning' },
+    ...(key === undefined ? [] : [{ key: keySearchAttribute, value: key }]),
+  ];
+}
+
+/**
+ * Starts a planner workflow under `--id`, the key's id, or `goal-<random>`. With a concurrency key, Temporal's `USE_EXISTING` id conflict policy returns the running
+ * goal of that key instead of starting a second one (no home-made lock); a start token in the memo tells which
+ * happened, since the start call returns the same kind of handle either way.
+ */
+export async function startGoal(client: Client, opts: StartGoalOptions): Promise<StartedGoal> {
+  const input = goalInput(opts);
+  if (opts.key !== undefined && !KEY_PATTERN.test(opts.key)) {
+    throw new GoalError(`invalid key "${opts.key}": use 1-100 characters of A-Z, a-z, 0-9, ".", "_" or "-"`);
+  }
+  if (opts.key !== undefined && opts.id !== undefined) {
+    throw new GoalError("pass either --id or --key, not both: a keyed goal's id is derived from its key");
+  }
+  const workflowId = opts.key !== undefined ? keyWorkflowId(opts.key) : (opts.id ?? `goal-${randomUUID().slice(0, 8)}`);
+  const startToken = randomUUID();
+  let handle: WorkflowHandleWithFirstExecutionRunId<typeof plannerWorkflow>;
+  try {
+    handle = await client.workflow.start<typeof plannerWorkflow>('plannerWorkflow', {
+      workflowId,
+      taskQueue: opts.taskQueue,
+      args: [input],
+      staticSummary: input.goal.slice(0, SUMMARY_LIMIT),
+      typedSearchAttributes: goalSearchAttributes(input.goal, opts.key),
+      ...(opts.key !== undefined ? { workflowIdConflictPolicy: 'USE_EXISTING', memo: { startToken } } : {}),
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new GoalError(`a goal with id "${workflowId}" is already running; choose another --id`);
+    }
+    throw err;
+  }
+  const alreadyRunning = opts.key !== undefined && (await handle.describe()).memo?.startToken !== startToken;
+  return Object.assign(handle, { alreadyRunning });
 }
 
 function notFound(id: string, client: Client): GoalError {
@@ -61,17 +119,45 @@ function notFound(id: string, client: Client): GoalError {
   );
 }
 
-/** The planner handle for an id, after checking that the workflow exists. */
-export async function goalHandle(client: Client, id: string): Promise<WorkflowHandle<typeof plannerWorkflow>> {
+/** A goal's handle and its description, after checking that the workflow exists and is a planner. */
+export async function describeGoal(
+  client: Client,
+  id: string,
+): Promise<{ handle: WorkflowHandle<typeof plannerWorkflow>; description: WorkflowExecutionDescription }> {
   const handle = client.workflow.getHandle<typeof plannerWorkflow>(id);
+  let description: WorkflowExecutionDescription;
   try {
-    const description = await handle.describe();
-    if (description.type !== 'plannerWorkflow') {
-      throw new GoalError(`"${id}" is a ${description.type}, not a goal; pass the id of a planner workflow`);
-    }
+    description = await handle.describe();
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw notFound(id, client);
     throw err;
+  }
+  if (description.type !== 'plannerWorkflow') {
+    throw new GoalError(`"${id}" is a ${description.type}, not a goal; pass the id of a planner workflow`);
+  }
+  return { handle, description };
+}
+
+/** The planner handle for an id, after checking that the workflow exists. */
+export async function goalHandle(client: Client, id: string): Promise<WorkflowHandle<typeof plannerWorkflow>> {
+  return (await describeGoal(client, id)).handle;
+}
+
+/**
+ * The handle of a goal that is still running; `action` names what the user tried, for the message. Signals and
+ * updates sent to a finished goal would fail with a server error that does not say what to do instead.
+ */
+export async function runningGoalHandle(
+  client: Client,
+  id: string,
+  action: string,
+): Promise<WorkflowHandle<typeof plannerWorkflow>> {
+  const { handle, description } = await describeGoal(client, id);
+  if (description.status.name !== 'RUNNING') {
+    throw new GoalError(
+      `goal "${id}" has already finished (${description.status.name.toLowerCase()}): ${action} only applies to a ` +
+        `running goal; read its result with: tandem result ${id}`,
+    );
   }
   return handle;
 }
@@ -81,15 +167,29 @@ const QUERY_DEADLINE_MS = 10_000;
 
 /** The goal's `progress` query; needs a worker to answer, even for a finished goal. */
 export async function goalProgress(client: Client, id: string): Promise<GoalProgress> {
-  const handle = await goalHandle(client, id);
+  return queryProgress(client, await goalHandle(client, id));
+}
+
+/** {@link goalProgress} on a handle already checked, for callers that poll (`tandem watch`). */
+export async function queryProgress(
+  client: Client,
+  handle: WorkflowHandle<typeof plannerWorkflow>,
+): Promise<GoalProgress> {
   try {
     return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(progressQuery));
   } catch (err) {
-    if ((err as { code?: number }).code === 4 /* DEADLINE_EXCEEDED */ || /deadline/i.test((err as Error).message)) {
-      throw new GoalError(`no worker answered the progress query of "${id}" in time; start one with "tandem worker"`);
+    if (isDeadlineExceeded(err)) {
+      throw new GoalError(
+        `no worker answered the progress query of "${handle.workflowId}" in time; start one with "tandem worker"`,
+      );
     }
     throw err;
   }
+}
+
+/** True for a call cut off by `client.withDeadline`: no worker picked up the query or update in time. */
+export function isDeadlineExceeded(err: unknown): boolean {
+  return (err as { code?: number }).code === 4 /* DEADLINE_EXCEEDED */ || /deadline/i.test((err as Error).message);
 }
 
 /** Waits for the goal's result. A goal that failed as a workflow becomes a GoalError carrying the failure's message. */

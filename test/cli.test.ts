@@ -45,7 +45,7 @@ describe('the tandem CLI (foundation verbs)', () => {
     const id = tandem.goalId('nowait');
     const started = await runCli(['start', 'Compute and save', '--id', id, '--json'], env);
     expect(started.code).toBe(0);
-    expect(JSON.parse(started.stdout)).toEqual({ id, runId: expect.any(String) });
+    expect(JSON.parse(started.stdout)).toEqual({ id, runId: expect.any(String), alreadyRunning: false });
     expect((await tandem.client.workflow.getHandle(id).result()).ok).toBe(true);
   });
 

@@ -1,0 +1,68 @@
+/** The verbs that steer a running goal: replan, interrupt, pause, resume, cancel. Each refuses a finished goal. */
+import type { Command } from 'commander';
+import { formatPlanVersion } from '../format';
+import { cancelGoal, interruptGoal, pauseGoal, resumeGoal, revisePlan } from '../goal-control';
+import { printJson, withClient } from './shared';
+
+/** Registers the steering verbs on `program`. */
+export function registerControlCommands(program: Command): void {
+  program
+    .command('replan')
+    .description('Replan a running goal with this evidence now; prints the new plan version')
+    .argument('<id>', 'the goal id')
+    .argument('<evidence>', 'what is wrong with the current plan')
+    .option('--json', 'print the new plan version as JSON')
+    .action((id: string, evidence: string, opts: { json?: boolean }) =>
+      withClient(async (client) => {
+        const plan = await revisePlan(client, id, evidence);
+        if (opts.json) printJson(plan);
+        else console.log(formatPlanVersion(plan));
+      }),
+    );
+
+  program
+    .command('interrupt')
+    .description("Send a message to the goal's model, delivered at the next step (all running subtasks, or one)")
+    .argument('<id>', 'the goal id')
+    .argument('<message>', 'the message for the model')
+    .option('--subtask <subtask>', 'deliver only to this subtask, e.g. s2')
+    .action((id: string, message: string, opts: { subtask?: string }) =>
+      withClient(async (client) => {
+        await interruptGoal(client, id, message, opts.subtask);
+        console.log(`interrupt sent to ${id}${opts.subtask ? ` (subtask ${opts.subtask})` : ''}`);
+      }),
+    );
+
+  program
+    .command('pause')
+    .description('Pause the whole goal before its next LLM call, until resume')
+    .argument('<id>', 'the goal id')
+    .action((id: string) =>
+      withClient(async (client) => {
+        await pauseGoal(client, id);
+        console.log(`pause sent to ${id}; continue it with: tandem resume ${id}`);
+      }),
+    );
+
+  program
+    .command('resume')
+    .description('Resume a paused goal')
+    .argument('<id>', 'the goal id')
+    .action((id: string) =>
+      withClient(async (client) => {
+        await resumeGoal(client, id);
+        console.log(`resume sent to ${id}`);
+      }),
+    );
+
+  program
+    .command('cancel')
+    .description('Cancel a running goal and its executors')
+    .argument('<id>', 'the goal id')
+    .action((id: string) =>
+      withClient(async (client) => {
+        await cancelGoal(client, id);
+        console.log(`cancellation requested for ${id}; see how it ended with: tandem status ${id}`);
+      }),
+    );
+}

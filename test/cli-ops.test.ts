@@ -1,0 +1,373 @@
+import { randomUUID } from 'node:crypto';
+import { contentStore } from '../activities/content-store';
+import { scriptDemo } from '../client/demo-model';
+import type { GoalSummary } from '../client/goal-list';
+import type { ScheduleSummaryRow } from '../client/schedules';
+import { watchGoal } from '../client/watch';
+import type { GoalProgress, GoalResult, PlanVersion } from '../workflows/definitions';
+import { runCli } from './helpers/cli';
+import { cancelRequested, eventually, signalsOf } from './helpers/history';
+import { match, reply } from './helpers/scripted-model';
+import { startTandem, type Tandem } from './helpers/tandem';
+
+describe('the tandem CLI (operate and observe)', () => {
+  let tandem: Tandem;
+  /** Env of a CLI that starts goals on the test worker's queue. */
+  let env: Record<string, string>;
+  /** Env of a CLI that starts goals on a queue no worker polls: they stay running, so signals reach them. */
+  let idleEnv: Record<string, string>;
+  /** A goal that ran to completion on the test worker. */
+  let finished: string;
+  const idleGoals: string[] = [];
+
+  async function startIdleGoal(label: string): Promise<string> {
+    const id = tandem.goalId(label);
+    const run = await runCli(['start', `Idle goal ${label}`, '--id', id], idleEnv);
+    expect(run.code).toBe(0);
+    idleGoals.push(id);
+    return id;
+  }
+
+  beforeAll(async () => {
+    tandem = await startTandem();
+    env = { TANDEM_TASK_QUEUE: tandem.taskQueue };
+    idleEnv = { TANDEM_TASK_QUEUE: `idle-${randomUUID().slice(0, 8)}` };
+    scriptDemo(tandem.model);
+    finished = tandem.goalId('finished');
+    const run = await runCli(['start', 'Compute 17 * 23 + 4 and save it', '--id', finished, '--wait'], env);
+    expect(run.code).toBe(0);
+  });
+  afterAll(async () => {
+    for (const id of idleGoals) {
+      await tandem.client.workflow
+        .getHandle(id)
+        .terminate('test over')
+        .catch(() => undefined);
+    }
+    await tandem.stop();
+  });
+
+  describe('start', () => {
+    it('passes the budgets to the planner as its input', async () => {
+      const id = tandem.goalId('budgets');
+      idleGoals.push(id);
+      const run = await runCli(
+        ['start', 'Budgeted', '--id', id, '--max-tokens', '5000', '--max-parallel', '3', '--max-steps', '4', '--json'],
+        idleEnv,
+      );
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toEqual({ id, runId: expect.any(String), alreadyRunning: false });
+      const history = await tandem.client.workflow.getHandle(id).fetchHistory();
+      const payload = history.events?.[0].workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      expect(JSON.parse(Buffer.from(payload!.data!).toString())).toEqual({
+        goal: 'Budgeted',
+        maxStepsPerSubtask: 4,
+        maxTokens: 5000,
+        maxParallel: 3,
+      });
+    });
+
+    it('takes --max-parallel from TANDEM_MAX_PARALLEL when the flag is absent', async () => {
+      const id = tandem.goalId('parallel-env');
+      idleGoals.push(id);
+      expect((await runCli(['start', 'Parallel', '--id', id], { ...idleEnv, TANDEM_MAX_PARALLEL: '2' })).code).toBe(0);
+      const history = await tandem.client.workflow.getHandle(id).fetchHistory();
+      const payload = history.events?.[0].workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      expect(JSON.parse(Buffer.from(payload!.data!).toString())).toEqual({ goal: 'Parallel', maxParallel: 2 });
+    });
+
+    it('refuses a second goal under the id of a running one', async () => {
+      const id = await startIdleGoal('taken');
+      const run = await runCli(['start', 'Again', '--id', id], idleEnv);
+      expect(run).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `tandem: a goal with id "${id}" is already running; choose another --id\n`,
+      });
+    });
+
+    it('reports the running goal of a concurrency key instead of starting a second one', async () => {
+      const key = `nightly-${randomUUID().slice(0, 6)}`;
+      const id = `goal-key-${key}`;
+      idleGoals.push(id);
+      const first = await runCli(['start', 'Nightly report', '--key', key, '--json'], idleEnv);
+      expect(first.code).toBe(0);
+      const started = JSON.parse(first.stdout) as { id: string; runId: string; alreadyRunning: boolean };
+      expect(started).toEqual({ id, runId: expect.any(String), alreadyRunning: false });
+
+      const second = await runCli(['start', 'Nightly report again', '--key', key], idleEnv);
+      expect(second).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
+      expect(second.stdout.split('\n')[0]).toBe(`goal already running for key ${key}: ${id}`);
+      const again = JSON.parse((await runCli(['start', 'Third', '--key', key, '--json'], idleEnv)).stdout);
+      expect(again).toEqual({ id, runId: started.runId, alreadyRunning: true });
+
+      const description = await tandem.client.workflow.getHandle(id).describe();
+      expect(description.runId).toBe(started.runId);
+      expect(description.searchAttributes.TandemKey).toEqual([key]);
+    });
+  });
+
+  describe('status, result, history, list', () => {
+    it('prints the tree of a finished goal, and its progress and result as JSON', async () => {
+      const text = await runCli(['status', finished], env);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toMatch(/^plan v1/m);
+      expect(text.stdout).toMatch(/├─ s1\s+done\s+2 steps/);
+      expect(text.stdout).toMatch(/└─ s2\s+done\s+2 steps/);
+      const progress = JSON.parse((await runCli(['status', finished, '--json'], env)).stdout) as GoalProgress;
+      expect(progress).toEqual(
+        expect.objectContaining({ status: 'completed', goal: 'Compute 17 * 23 + 4 and save it' }),
+      );
+      const result = JSON.parse((await runCli(['result', finished, '--json'], env)).stdout) as GoalResult;
+      expect(result.ok).toBe(true);
+      expect(result.subtasks.map((subtask) => subtask.id)).toEqual(['s1', 's2']);
+    });
+
+    it('shows the plan versions and replans of a goal', async () => {
+      const text = await runCli(['history', finished], env);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toContain(`${finished}  1 plan version(s), 0 replan(s)`);
+      expect(text.stdout).toMatch(/plan v1 .*initial plan\n\s+s1\s+Compute the value\n\s+s2\s+Save the result/);
+      const json = JSON.parse((await runCli(['history', finished, '--json'], env)).stdout) as {
+        id: string;
+        planVersion: number;
+        plans: PlanVersion[];
+      };
+      expect(json.planVersion).toBe(1);
+      expect(json.plans.map((plan) => plan.subtasks.map((subtask) => subtask.id))).toEqual([['s1', 's2']]);
+    });
+
+    it('lists goals by status through the search attributes', async () => {
+      const running = await startIdleGoal('listed');
+      const terminated = await startIdleGoal('terminated');
+      await tandem.client.workflow.getHandle(terminated).terminate('for the list test');
+      const ids = async (status: string) => {
+        const run = await runCli(['list', '--status', status, '--json'], env);
+        expect(run.code).toBe(0);
+        return (JSON.parse(run.stdout) as GoalSummary[]).map((goal) => goal.id);
+      };
+      await eventually(async () => (await ids('failed')).includes(terminated), 'the terminated goal to be listed');
+      expect(await ids('running')).toEqual(expect.arrayContaining([running]));
+      expect(await ids('running')).not.toContain(finished);
+      expect(await ids('completed')).toContain(finished);
+      expect(await ids('completed')).not.toContain(running);
+
+      const all = JSON.parse((await runCli(['list', '--json'], env)).stdout) as GoalSummary[];
+      expect(all.find((goal) => goal.id === finished)).toEqual({
+        id: finished,
+        runId: expect.any(String),
+        status: 'completed',
+        executionStatus: 'COMPLETED',
+        tandemStatus: expect.any(String),
+        goal: 'Compute 17 * 23 + 4 and save it',
+        key: null,
+        planVersion: null,
+        tokens: null,
+        startTime: expect.any(String),
+        closeTime: expect.any(String),
+      });
+      const text = await runCli(['list', '--status', 'running'], env);
+      expect(text.stdout).toMatch(new RegExp(`^${running}\\s+running\\s`, 'm'));
+    });
+  });
+
+  describe('watch', () => {
+    it('redraws the tree as the goal moves and ends when the goal ends', async () => {
+      // s1's final answer is slow, so the watch sees s1 running before everything is done.
+      tandem.model.reset();
+      tandem.model.on(
+        match.and(match.systemContains('Subtask s1'), match.lastRole('tool')),
+        reply.slow(2_500, reply.text('17 * 23 + 4 = 395')),
+      );
+      scriptDemo(tandem.model);
+      const id = tandem.goalId('watched');
+      expect((await runCli(['start', 'Compute and save', '--id', id], env)).code).toBe(0);
+      const run = await runCli(['watch', id], env);
+      expect(run.code).toBe(0);
+      // Off a terminal each changed frame is appended, then one line says how the goal ended.
+      const frames = run.stdout.trim().split('\n\n');
+      expect(frames.pop()).toBe(`goal ${id} ended: completed (completed)`);
+      expect(frames.length).toBeGreaterThanOrEqual(2);
+      expect(frames.some((frame) => /s1\s+running/.test(frame))).toBe(true);
+      expect(frames[frames.length - 1]).toMatch(/^watched-\w+ {2}completed/);
+      expect(frames[frames.length - 1]).toMatch(/└─ s2\s+done/);
+    });
+
+    it('redraws in place on a terminal', async () => {
+      let written = '';
+      const outcome = await watchGoal(tandem.client, finished, {
+        isTTY: true,
+        columns: 80,
+        write: (text: string) => (written += text),
+      });
+      expect(outcome).toEqual({ executionStatus: 'COMPLETED', progressStatus: 'completed' });
+      expect(written).toContain('└─ s2');
+    });
+  });
+
+  describe('steering a running goal', () => {
+    it('delivers interrupt (to one subtask), pause and resume as signals', async () => {
+      const id = await startIdleGoal('steered');
+      const interrupt = await runCli(['interrupt', id, 'Use metric units', '--subtask', 's2'], env);
+      expect(interrupt).toEqual({ code: 0, stdout: `interrupt sent to ${id} (subtask s2)\n`, stderr: '' });
+      expect((await runCli(['pause', id], env)).code).toBe(0);
+      expect((await runCli(['resume', id], env)).code).toBe(0);
+      expect(await signalsOf(tandem.client, id)).toEqual([
+        { name: 'interrupt', args: [{ message: 'Use metric units', subtaskId: 's2' }] },
+        { name: 'pause', args: [] },
+        { name: 'resume', args: [] },
+      ]);
+    });
+
+    it('requests cancellation of the goal', async () => {
+      const id = await startIdleGoal('cancelled');
+      const run = await runCli(['cancel', id], env);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`cancellation requested for ${id}`);
+      expect(await cancelRequested(tandem.client, id)).toBe(true);
+    });
+
+    it('replans a running goal through the revisePlan update and prints the new plan version', async () => {
+      // s1's answer is slow, so the goal is running when the replan arrives.
+      tandem.model.reset();
+      tandem.model.on(
+        match.and(match.systemContains('Subtask s1'), match.lastRole('tool')),
+        reply.slow(3_000, reply.text('17 * 23 + 4 = 395')),
+      );
+      scriptDemo(tandem.model);
+      const id = tandem.goalId('replanned');
+      expect((await runCli(['start', 'Replan me', '--id', id], env)).code).toBe(0);
+      await tandem.model.waitForRequests(1, {
+        match: match.and(match.systemContains('Subtask s1'), match.lastRole('tool')),
+      });
+      const run = await runCli(['replan', id, 'the data source moved', '--json'], env);
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toEqual(
+        expect.objectContaining({ version: 2, reason: expect.stringContaining('the data source moved') }),
+      );
+      const replanRequest = tandem.model.requestsMatching(match.responseFormat('plan')).at(-1);
+      expect(replanRequest?.text).toContain('the data source moved');
+      expect((await tandem.client.workflow.getHandle(id).result()).ok).toBe(true);
+    });
+  });
+
+  describe('output', () => {
+    it('prints a full tool output from the content store', async () => {
+      const text = `line 1\n${'x'.repeat(20_000)}\nlast line\n`;
+      const ref = await contentStore().put(text);
+      const run = await runCli(['output', finished, ref], env);
+      expect(run).toEqual({ code: 0, stdout: text, stderr: '' });
+    });
+  });
+
+  describe('schedules', () => {
+    it('creates a schedule that starts a goal when it fires, lists it and deletes it', async () => {
+      tandem.model.reset();
+      scriptDemo(tandem.model);
+      const key = `sched-${randomUUID().slice(0, 6)}`;
+      const create = await runCli(
+        ['schedule', 'create', '--cron', '0 0 1 1 *', 'Compute and save on schedule', '--key', key, '--json'],
+        env,
+      );
+      expect(create.code).toBe(0);
+      const { id } = JSON.parse(create.stdout) as { id: string };
+
+      const listed = JSON.parse((await runCli(['schedule', 'list', '--json'], env)).stdout) as ScheduleSummaryRow[];
+      expect(listed.find((row) => row.id === id)).toEqual({
+        id,
+        cron: '0 0 1 1 *',
+        goal: 'Compute and save on schedule',
+        key,
+        paused: false,
+        nextRun: expect.stringMatching(/-01-01T00:00:00/),
+        recentGoals: [],
+      });
+
+      const handle = tandem.client.schedule.getHandle(id);
+      await handle.trigger();
+      const goalId = await eventually(
+        async () => (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId,
+        'the schedule to start a goal',
+      );
+      expect(goalId).toMatch(new RegExp(`^goal-key-${key}-`));
+      const result = await tandem.client.workflow.getHandle(goalId).result();
+      expect(result.ok).toBe(true);
+      const description = await tandem.client.workflow.getHandle(goalId).describe();
+      expect(description.searchAttributes.TandemKey).toEqual([key]);
+      expect((await handle.describe()).policies.overlap).toBe('SKIP');
+
+      expect((await runCli(['schedule', 'delete', id], env)).stdout).toBe(`deleted schedule ${id}\n`);
+      const again = await runCli(['schedule', 'delete', id], env);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toBe(`tandem: no schedule with id "${id}"; list them with: tandem schedule list\n`);
+    });
+  });
+
+  describe('errors: one actionable line and a non-zero exit code', () => {
+    const unknown = 'no-such-goal';
+    it.each([
+      [['watch', unknown], /^tandem: no goal with id "no-such-goal" in namespace "default"/],
+      [['history', unknown], /^tandem: no goal with id "no-such-goal"/],
+      [['replan', unknown, 'evidence'], /^tandem: no goal with id "no-such-goal"/],
+      [['interrupt', unknown, 'hello'], /^tandem: no goal with id "no-such-goal"/],
+      [['pause', unknown], /^tandem: no goal with id "no-such-goal"/],
+      [['resume', unknown], /^tandem: no goal with id "no-such-goal"/],
+      [['cancel', unknown], /^tandem: no goal with id "no-such-goal"/],
+      [['output', unknown, 'sha256:00'], /^tandem: no goal with id "no-such-goal"/],
+      [['replan', unknown, ' '], /^tandem: a replan needs evidence/],
+      [['interrupt', unknown, ''], /^tandem: an interrupt needs a non-empty message/],
+      [['start', 'x', '--max-tokens', '0'], /option '--max-tokens <n>' argument '0' is invalid/],
+      [['start', 'x', '--max-parallel', 'many'], /option '--max-parallel <n>' argument 'many' is invalid/],
+      [['start', 'x', '--id', 'a', '--key', 'b'], /^tandem: pass either --id or --key, not both/],
+      [['start', 'x', '--key', 'has space'], /^tandem: invalid key "has space"/],
+      [['list', '--status', 'stuck'], /argument 'stuck' is invalid. Allowed choices are running, completed, failed/],
+      [['schedule', 'create', 'x'], /required option '--cron <expr>' not specified/],
+      [['schedule', 'create', '--cron', 'every tuesday', 'x'], /^tandem: invalid --cron "every tuesday"/],
+      [['schedule', 'delete', 'no-such-schedule'], /^tandem: no schedule with id "no-such-schedule"/],
+      [['interrupt', 'x'], /missing required argument 'message'/],
+    ])('`tandem %j`', async (args, message) => {
+      const run = await runCli(args, env);
+      expect(run.code).toBe(1);
+      expect(run.stderr.trim().split('\n')[0]).toMatch(message);
+      expect(run.stdout).toBe('');
+    });
+
+    it('refuses a bad TANDEM_MAX_PARALLEL', async () => {
+      const run = await runCli(['start', 'x'], { ...env, TANDEM_MAX_PARALLEL: 'lots' });
+      expect(run).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: 'tandem: TANDEM_MAX_PARALLEL=lots is not a positive integer; fix it or unset it\n',
+      });
+    });
+
+    it.each([['replan', 'more evidence'], ['interrupt', 'hello'], ['pause'], ['resume'], ['cancel']])(
+      'refuses `%s` on a finished goal',
+      async (verb, ...rest) => {
+        const run = await runCli([verb, finished, ...rest], env);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toBe(
+          `tandem: goal "${finished}" has already finished (completed): ${verb} only applies to a running goal; ` +
+            `read its result with: tandem result ${finished}\n`,
+        );
+      },
+    );
+
+    it('refuses an output reference that is not in the store', async () => {
+      const run = await runCli(['output', finished, `sha256:${'0'.repeat(64)}`], env);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^tandem: no stored content for "sha256:0{64}" in .*share TANDEM_STORE_DIR\n$/);
+    });
+
+    it.each([[['list']], [['schedule', 'list']], [['pause', 'x']]])(
+      'says how to reach a server for `tandem %j` when none answers',
+      async (args) => {
+        const run = await runCli(args, { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+        expect(run.code).toBe(1);
+        expect(run.stderr).toMatch(
+          /^tandem: cannot reach Temporal at 127\.0\.0\.1:1 .*start one with "tandem dev".*\n$/,
+        );
+      },
+    );
+  });
+});
