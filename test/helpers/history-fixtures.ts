@@ -14,7 +14,21 @@ import { resolveTemporalCli } from '../../client/temporal-cli';
 
 export const HISTORY_FIXTURES_DIR = path.resolve(__dirname, '../fixtures/histories');
 
-/** Saves the history of a goal and of each child executor it started, as `<scenario>.<planner|child id>.json`. */
+const SEPARATOR = '--';
+
+function fixtureFileName(scenario: string, workflowId: string): string {
+  return `${scenario}${SEPARATOR}${workflowId}.json`;
+}
+
+/** The workflow id a fixture was recorded under. */
+export function workflowIdOfFixture(file: string): string {
+  return path.basename(file, '.json').split(SEPARATOR).slice(1).join(SEPARATOR);
+}
+
+/**
+ * Saves the history of a goal and of each child executor it started, as `<scenario>--<workflow id>.json`: replay
+ * needs the original workflow id, because the planner derives its children's ids from its own.
+ */
 export async function recordGoalHistories(client: Client, scenario: string, goalId: string): Promise<void> {
   if (process.env.TANDEM_RECORD_HISTORIES !== '1') return;
   await fs.mkdir(HISTORY_FIXTURES_DIR, { recursive: true });
@@ -28,7 +42,6 @@ export async function recordGoalHistories(client: Client, scenario: string, goal
       ...['workflow', 'show', '--workflow-id', workflowId, '--output', 'json'],
       ...['--address', process.env.TEMPORAL_ADDRESS!, '--namespace', client.options.namespace],
     ]);
-    const name = workflowId === goalId ? 'planner' : workflowId.slice(goalId.length + 1);
-    await fs.writeFile(path.join(HISTORY_FIXTURES_DIR, `${scenario}.${name}.json`), stdout);
+    await fs.writeFile(path.join(HISTORY_FIXTURES_DIR, fixtureFileName(scenario, workflowId)), stdout);
   }
 }
