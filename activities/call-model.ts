@@ -7,7 +7,9 @@
  */
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { CallModelInput, CallModelOutput, ChatMessage, ToolCall } from '../workflows/definitions';
+import { ApplicationFailure } from '@temporalio/activity';
 import { contentStore } from './content-store';
+import { trimObservation } from './observations';
 import { createChatCompletion } from './model-client';
 import { toolDefinitions } from './tools';
 import { appendToTranscript, loadTranscript } from './transcripts';
@@ -56,9 +58,15 @@ export async function callModel(input: CallModelInput): Promise<CallModelOutput>
     call.type === 'function' ? [{ id: call.id, name: call.function.name, arguments: call.function.arguments }] : [],
   );
   const reply: ChatMessage = { role: 'assistant', content: choice.message.content ?? null, toolCalls };
-  return {
+  // The transcript keeps the whole reply; the workflow gets a bounded copy (see REPLY_INLINE_LIMIT).
+  const inline =
+    reply.content === null
+      ? null
+      : await trimObservation(reply.content, REPLY_INLINE_LIMIT, store, 'Read it with: tandem output <goal id> <ref>.');
+  const output: CallModelOutput = {
     transcript: await appendToTranscript(store, prompt, [reply]),
-    content: reply.content,
+    content: inline?.output ?? null,
+    ...(inline?.outputRef ? { contentRef: inline.outputRef } : {}),
     toolCalls,
     finishReason: choice.finish_reason ?? 'stop',
     usage: {
@@ -66,4 +74,28 @@ export async function callModel(input: CallModelInput): Promise<CallModelOutput>
       completionTokens: completion.usage?.completion_tokens ?? 0,
     },
   };
+  return guardPayloadSize(output);
+}
+
+/**
+ * Characters of a reply's text that travel into workflow history; a longer reply is stored whole in the content store
+ * and referenced (`contentRef`). Temporal caps one payload at 2 MB and a history at 50 MB, so a reply near a model's
+ * output limit must not be carried inline through every result that quotes it.
+ */
+const REPLY_INLINE_LIMIT = 64_000;
+
+/** Well under Temporal's 2 MB payload limit, which would otherwise fail the activity's completion retryably forever. */
+const MAX_OUTPUT_BYTES = 1_500_000;
+
+/** Fails fast, without retries, on a reply that is still too big after trimming (huge tool-call arguments). */
+function guardPayloadSize(output: CallModelOutput): CallModelOutput {
+  const bytes = Buffer.byteLength(JSON.stringify(output));
+  if (bytes > MAX_OUTPUT_BYTES) {
+    throw ApplicationFailure.nonRetryable(
+      `the model's reply is ${bytes} bytes once trimmed, over the ${MAX_OUTPUT_BYTES}-byte limit for workflow ` +
+        'history (its tool-call arguments are too large); ask for smaller steps, e.g. write a file in parts',
+      'ModelReplyTooLarge',
+    );
+  }
+  return output;
 }

@@ -11,13 +11,23 @@ export interface Observation {
   outputRef?: string;
 }
 
-/** Trims `output` to `limit` characters when longer, storing the full text and naming its reference in the note. */
-export async function trimObservation(output: string, limit: number, store: ContentStore): Promise<Observation> {
+const ASK_FOR_LESS = 'Ask for a smaller part (e.g. a narrower file or URL) if you need more.';
+
+/**
+ * Trims `output` to `limit` characters when longer, storing the full text and naming its reference in the note;
+ * `hint` ends the note (by default it tells the model how to get the rest of a tool output).
+ */
+export async function trimObservation(
+  output: string,
+  limit: number,
+  store: ContentStore,
+  hint: string = ASK_FOR_LESS,
+): Promise<Observation> {
   if (output.length <= limit) return { output };
   const outputRef = await store.put(output);
   const note =
     `\n[trimmed: showing the first ${limit} of ${output.length} characters; the full output is stored as ` +
-    `${outputRef}. Ask for a smaller part (e.g. a narrower file or URL) if you need more.]`;
+    `${outputRef}. ${hint}]`;
   return { output: output.slice(0, limit) + note, outputRef };
 }
 

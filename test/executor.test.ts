@@ -196,6 +196,35 @@ describe('executor (the inner loop, on a real dev server)', () => {
     expect(tandem.model.requests).toHaveLength(1);
   });
 
+  it('keeps a reply near the model output limit out of history, by reference, and fails fast on one too big', async () => {
+    const longAnswer = `${'a'.repeat(300_000)} end`;
+    const hugeArguments = { path: 'big.txt', content: 'b'.repeat(2_000_000) };
+    tandem.model
+      .on(match.textContains('Long'), reply.text(longAnswer))
+      .on(match.textContains('Huge'), reply.toolCall('write_file', hugeArguments));
+    const long = await startExecutor(tandem.goalId('long-reply'), {
+      subtask: { id: 't1', title: 'Long', instructions: 'Long', milestone: 'm', dependsOn: [] },
+    });
+    const result = await long.result();
+    expect(result.ok).toBe(true);
+    expect(result.answer).toMatch(
+      /\[trimmed: showing the first 64000 of 300004 characters; the full output is stored as sha256:/,
+    );
+    const ref = /(sha256:[0-9a-f]{64})/.exec(result.answer ?? '')![1];
+    expect(await readStoredOutput(ref)).toBe(longAnswer);
+    // The 300 kB reply is not in history: only the 64 kB inline copy, as the activity result and the workflow result.
+    expect(JSON.stringify(await long.handle.fetchHistory())).not.toContain(longAnswer);
+
+    const huge = await (
+      await startExecutor(tandem.goalId('huge-reply'), {
+        subtask: { id: 't1', title: 'Huge', instructions: 'Huge', milestone: 'm', dependsOn: [] },
+      })
+    ).result();
+    expect(huge).toEqual(expect.objectContaining({ ok: false, reason: 'model_error' }));
+    expect(huge.partial).toMatch(/over the 1500000-byte limit for workflow history/);
+    expect(tandem.model.requestsMatching(match.textContains('Huge'))).toHaveLength(1);
+  });
+
   describe('budgets', () => {
     const calculate = { toolCalls: [{ name: 'calculator', arguments: { expression: '1+1' } }] };
 

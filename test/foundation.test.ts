@@ -41,9 +41,9 @@ describe('a goal from plan to report (foundation)', () => {
     // s2 was given s1's answer (the dependency's result, not its transcript).
     const s2First = tandem.model.requests.find((req) => req.lastUserText.includes('Write the computed value'));
     expect(s2First?.lastUserText).toContain('Result of subtask s1:\n17 * 23 + 4 = 395');
-    // The executor offered only the subtask's tools, and the calculator's schema reached the model.
+    // The executor offered the subtask's tools (plus escalate), and the calculator's schema reached the model.
     const s1First = tandem.model.requests.find((req) => req.toolNames.includes('calculator'));
-    expect(s1First?.toolNames).toEqual(['calculator']);
+    expect(s1First?.toolNames).toEqual(['calculator', 'escalate']);
     expect(JSON.stringify(s1First?.body.tools)).toContain('"expression"');
     // The API key went to the endpoint, never into the history.
     expect(tandem.model.requests[0].headers.authorization).toBe('Bearer sk-test-secret-key');

@@ -60,7 +60,9 @@ export interface CallModelInput {
 export interface CallModelOutput {
   /** Reference of the transcript extended by `append` and the model's reply. */
   transcript: string;
+  /** The reply's text, trimmed with a note when longer than the inline limit; then `contentRef` holds all of it. */
   content: string | null;
+  contentRef?: string;
   toolCalls: ToolCall[];
   /** `stop`, `tool_calls`, `length` (cut off by the token limit), ... as the endpoint reports it. */
   finishReason: string;

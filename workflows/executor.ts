@@ -260,7 +260,8 @@ async function runLoop(
 
 /** Runs one subtask to a final answer, or until a budget, an escalation, a model error or a cancel ends it. */
 export async function executorWorkflow(input: ExecutorInput): Promise<ExecutorResult> {
-  const tools = input.tools ?? [...TOOL_NAMES];
+  // `escalate` is always offered: however few tools a subtask gets, the model must be able to say it cannot be done.
+  const tools: ToolName[] = input.tools ? [...new Set<ToolName>([...input.tools, 'escalate'])] : [...TOOL_NAMES];
   const budget = resolveBudget(input);
   const state: LoopState = {
     transcript: null,
