@@ -186,6 +186,36 @@ describe('executor (the inner loop, on a real dev server)', () => {
     expect(tandem.model.requests[1].at - tandem.model.requests[0].at).toBeGreaterThanOrEqual(900);
   });
 
+  it('retries a burst of 500 and 503 with backoff, then succeeds', async () => {
+    tandem.model.on(match.any, [reply.error(500, 'boom'), reply.error(503, 'overloaded'), reply.text('recovered')]);
+    const result = await (await startExecutor(tandem.goalId('server-errors'))).result();
+
+    expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'recovered', steps: 1 }));
+    expect(tandem.model.requests).toHaveLength(3);
+  });
+
+  it('retries a reply that is not JSON, then succeeds', async () => {
+    tandem.model.on(match.any, [reply.garbage(), reply.text('parsed')]);
+    const result = await (await startExecutor(tandem.goalId('garbage'))).result();
+
+    expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'parsed' }));
+    expect(tandem.model.requests).toHaveLength(2);
+  });
+
+  it('times out a hung connection (TANDEM_MODEL_TIMEOUT_MS) and retries it', async () => {
+    process.env.TANDEM_MODEL_TIMEOUT_MS = '1000';
+    try {
+      tandem.model.on(match.any, [reply.hang(), reply.text('answered')]);
+      const result = await (await startExecutor(tandem.goalId('hung'))).result();
+
+      expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'answered' }));
+      expect(tandem.model.requests).toHaveLength(2);
+      expect(tandem.model.requests[0].clientAborted).toBe(true);
+    } finally {
+      delete process.env.TANDEM_MODEL_TIMEOUT_MS;
+    }
+  });
+
   it('ends the subtask on a 401 without retrying, with reason model_error', async () => {
     tandem.model.on(match.any, reply.error(401, 'Incorrect API key provided'), { repeatLast: true });
     const result = await (await startExecutor(tandem.goalId('unauthorized'))).result();

@@ -49,6 +49,7 @@ describe('a goal from plan to report (foundation)', () => {
     expect(tandem.model.requests[0].headers.authorization).toBe('Bearer sk-test-secret-key');
     const history = JSON.stringify(await handle.fetchHistory());
     expect(history).not.toContain('sk-test-secret-key');
+    expect(history).not.toMatch(/Bearer|authorization/i);
     tandem.model.assertAllAnswered();
     await recordGoalHistories(tandem.client, 'plan', id);
   });
