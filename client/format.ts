@@ -3,16 +3,10 @@ import type { GoalProgress, GoalResult, PlanVersion, SubtaskProgress, TokenUsage
 import type { GoalSummary } from './goal-list';
 import type { ScheduleSummaryRow } from './schedules';
 
-/**
- * Progress as the planner reports it, including the fields the planner branch adds (plan versions, verdicts). They
- * are optional here so the CLI renders a worker that does not send them yet.
- */
-export type ProgressView = Omit<GoalProgress, 'subtasks'> & {
-  planVersion?: number;
-  planReason?: string;
-  plans?: PlanVersion[];
-  subtasks: Array<SubtaskProgress & { verdict?: string }>;
-};
+function verdictOf(subtask: SubtaskProgress): string {
+  if (!subtask.verdict) return '';
+  return subtask.verdict.met ? '  [milestone met]' : `  [milestone missed: ${subtask.verdict.reason}]`;
+}
 
 function tokens(usage: TokenUsage): string {
   return `${usage.promptTokens + usage.completionTokens} tokens`;
@@ -26,15 +20,15 @@ function steps(count: number): string {
  * The goal as a tree: plan version → subtasks → steps and tokens. `status` prints it once and `watch` redraws it,
  * so both show the same picture.
  */
-export function formatProgress(id: string, progress: ProgressView): string {
+export function formatProgress(id: string, progress: GoalProgress): string {
   const lines = [`${id}  ${progress.status}  ${tokens(progress.usage)}`, `goal: ${progress.goal}`];
   if (progress.subtasks.length === 0) return [...lines, 'plan: (drafting)'].join('\n');
-  lines.push(`plan v${progress.planVersion ?? 1}${progress.planReason ? `: ${progress.planReason}` : ''}`);
+  lines.push(`plan v${progress.planVersion}: ${progress.planReason.split('\n')[0]}`);
   progress.subtasks.forEach((subtask, index) => {
     const branch = index === progress.subtasks.length - 1 ? '└─' : '├─';
     lines.push(
       `${branch} ${subtask.id.padEnd(8)} ${subtask.status.padEnd(9)} ${steps(subtask.steps).padStart(9)}  ` +
-        `${tokens(subtask.usage).padEnd(12)} ${subtask.title}${subtask.verdict ? `  [${subtask.verdict}]` : ''}`,
+        `${tokens(subtask.usage).padEnd(12)} ${subtask.title}${verdictOf(subtask)}`,
     );
   });
   return lines.join('\n');

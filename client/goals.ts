@@ -9,7 +9,7 @@ import {
   type WorkflowHandle,
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import { rootCause, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import {
   goalInputSchema,
@@ -199,8 +199,8 @@ export async function goalResult(client: Client, id: string): Promise<GoalResult
     return await handle.result();
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
-      const cause = err.cause as (Error & { cause?: Error }) | undefined;
-      throw new GoalError(`goal "${id}" failed: ${cause?.message ?? err.message}`);
+      // The useful words are at the bottom of the chain: "Activity task failed" wraps the endpoint's own message.
+      throw new GoalError(`goal "${id}" failed: ${rootCause(err.cause) ?? err.message}`);
     }
     throw err;
   }

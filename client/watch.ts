@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { formatProgress, type ProgressView } from './format';
+import { formatProgress } from './format';
 import { describeGoal, queryProgress } from './goals';
 
 /** Often enough to feel live, rare enough that a hundred watchers cost the worker little. */
@@ -61,7 +61,7 @@ export async function watchGoal(
   for (;;) {
     const { handle, description } = await describeGoal(client, id);
     // Described before the query: a goal seen running may finish in between, and then one more round draws its end.
-    const progress = (await queryProgress(client, handle)) as ProgressView;
+    const progress = await queryProgress(client, handle);
     redrawer.draw(formatProgress(id, progress));
     if (description.status.name !== 'RUNNING') {
       return { executionStatus: description.status.name, progressStatus: progress.status };

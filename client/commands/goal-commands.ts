@@ -1,7 +1,7 @@
 /** The verbs that start and read goals: start, status, watch, result, list, history, output. */
 import { type Command, Option } from 'commander';
 import { temporalSettings } from '../connection';
-import { formatGoalList, formatHistory, formatProgress, formatResult, type ProgressView } from '../format';
+import { formatGoalList, formatHistory, formatProgress, formatResult } from '../format';
 import { listGoals, LIST_STATUSES, type ListStatus } from '../goal-list';
 import { goalOutput } from '../goal-output';
 import { GoalError, goalProgress, goalResult, startGoal } from '../goals';
@@ -87,7 +87,7 @@ export function registerGoalCommands(program: Command): void {
       withClient(async (client) => {
         const progress = await goalProgress(client, id);
         if (opts.json) printJson(progress);
-        else console.log(formatProgress(id, progress as ProgressView));
+        else console.log(formatProgress(id, progress));
       }),
     );
 
@@ -139,13 +139,9 @@ export function registerGoalCommands(program: Command): void {
     .option('--json', 'print the plan versions as JSON')
     .action((id: string, opts: { json?: boolean }) =>
       withClient(async (client) => {
-        const progress = (await goalProgress(client, id)) as ProgressView;
-        // A planner without plan versions in its progress has only ever had its first plan.
-        const plans = progress.plans ?? [
-          { version: 1, reason: 'initial plan', createdAt: '', subtasks: progress.plan },
-        ];
-        if (opts.json) printJson({ id, planVersion: progress.planVersion ?? plans.length, plans });
-        else console.log(formatHistory(id, plans));
+        const progress = await goalProgress(client, id);
+        if (opts.json) printJson({ id, planVersion: progress.planVersion, plans: progress.versions });
+        else console.log(formatHistory(id, progress.versions));
       }),
     );
 
