@@ -51,6 +51,8 @@ export interface DevServerOptions {
   dbFile?: string;
   /** Start without the Web UI. */
   headless?: boolean;
+  /** Server dynamic config, e.g. `{'limit.historyCount.suggestContinueAsNew': 300}` to test continue-as-new quickly. */
+  dynamicConfig?: Record<string, string | number | boolean>;
   /** Namespace to create and register search attributes in; default `default`. */
   namespace?: string;
   /** Receives each line the server prints; nothing is printed by default. */
@@ -114,6 +116,10 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     ...['--namespace', namespace, '--log-level', 'warn'],
     ...TANDEM_SEARCH_ATTRIBUTES.flatMap(({ name, type }) => ['--search-attribute', `${name}=${CLI_TYPE_NAMES[type]}`]),
     ...(opts.headless ? ['--headless'] : []),
+    ...Object.entries(opts.dynamicConfig ?? {}).flatMap(([key, value]) => [
+      '--dynamic-config-value',
+      `${key}=${JSON.stringify(value)}`,
+    ]),
   ];
   const server = spawnServer(cli, args, opts.log ?? (() => {}));
   try {

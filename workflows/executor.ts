@@ -12,6 +12,7 @@ import {
   allHandlersFinished,
   CancellationScope,
   condition,
+  continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
   log,
@@ -92,7 +93,7 @@ function assembleInput(input: ExecutorInput, state: LoopState): ChatMessage[] {
         ]
       : state.observations;
   const interrupts = state.interrupts.splice(0).map((message): ChatMessage => {
-    state.evidence.push(`interrupt: ${message}`);
+    addEvidence(state, `interrupt: ${message}`);
     return { role: 'user', content: interruptMessage(message) };
   });
   state.observations = [];
@@ -156,7 +157,7 @@ function observe(state: LoopState, calls: ToolCall[], outcomes: ToolObservation[
   state.lastToolCalls = calls.map((call, index) => {
     const { ok, output, outputRef } = outcomes[index];
     state.observations.push({ role: 'tool', toolCallId: call.id, content: output });
-    state.evidence.push(`${call.name}(${call.arguments}) → ${output}`);
+    addEvidence(state, `${call.name}(${call.arguments}) → ${output}`);
     return { step: state.step, name: call.name, arguments: call.arguments, ok, ...(outputRef ? { outputRef } : {}) };
   });
   state.toolCalls.push(...state.lastToolCalls);
@@ -166,7 +167,18 @@ function observe(state: LoopState, calls: ToolCall[], outcomes: ToolObservation[
 function observeProblem(state: LoopState, problem: string): void {
   state.phase = 'observation';
   state.observations.push({ role: 'user', content: problem });
-  state.evidence.push(`step ${state.step}: ${problem}`);
+  addEvidence(state, `step ${state.step}: ${problem}`);
+}
+
+/**
+ * Evidence lines kept: the latest observations are what a judge needs, and an unbounded list would make a long run's
+ * result (and the state carried across continue-as-new) grow without limit.
+ */
+const EVIDENCE_LINES = 40;
+
+function addEvidence(state: LoopState, line: string): void {
+  state.evidence.push(line);
+  if (state.evidence.length > EVIDENCE_LINES) state.evidence.splice(0, state.evidence.length - EVIDENCE_LINES);
 }
 
 function spent(state: LoopState): Spent {
@@ -233,6 +245,19 @@ function budgetEnd(state: LoopState, budget: Budget, kind: BudgetKind): Executor
   return ended(state, 'budget', `the ${kind} budget (${limit}) ran out`, kind);
 }
 
+/** What a run hands to its continuation: the subtask, and the loop's state at a step boundary. */
+export type ExecutorRunInput = ExecutorInput & { continued?: LoopState };
+
+/**
+ * Continue-as-new at a step boundary, when the server suggests it (history near 4 MiB or 4,096 events): the
+ * transcript is a reference, so the state carried over is small, and queries, signals and the parent's handle follow
+ * the workflow id into the new run. Interrupts still queued and a pause travel with the state.
+ */
+async function handOver(input: ExecutorInput, state: LoopState): Promise<never> {
+  await condition(allHandlersFinished);
+  return continueAsNew<typeof executorWorkflow>({ ...input, continued: { ...state, lastToolCalls: [] } });
+}
+
 /** The loop itself, phase by phase; it returns when the model answers or something ends the subtask. */
 async function runLoop(
   input: ExecutorInput,
@@ -241,6 +266,7 @@ async function runLoop(
   tools: ToolName[],
 ): Promise<ExecutorResult> {
   for (;;) {
+    if (workflowInfo().continueAsNewSuggested) await handOver(input, state);
     await waitWhilePaused(state);
     const exhausted = exhaustedBudget(budget, spent(state));
     if (exhausted) return budgetEnd(state, budget, exhausted);
@@ -259,11 +285,11 @@ async function runLoop(
 }
 
 /** Runs one subtask to a final answer, or until a budget, an escalation, a model error or a cancel ends it. */
-export async function executorWorkflow(input: ExecutorInput): Promise<ExecutorResult> {
+export async function executorWorkflow(input: ExecutorRunInput): Promise<ExecutorResult> {
   // `escalate` is always offered: however few tools a subtask gets, the model must be able to say it cannot be done.
   const tools: ToolName[] = input.tools ? [...new Set<ToolName>([...input.tools, 'escalate'])] : [...TOOL_NAMES];
   const budget = resolveBudget(input);
-  const state: LoopState = {
+  const state: LoopState = input.continued ?? {
     transcript: null,
     step: 0,
     phase: 'input_assembly',
