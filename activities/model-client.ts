@@ -8,6 +8,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import { modelConfig } from './config';
+import { whileHeartbeating } from './heartbeat';
 
 /** Failure types raised by model calls; retry policies and the planner match on these names. */
 export const ModelFailureType = {
@@ -20,9 +21,6 @@ export const ModelFailureType = {
   /** A reply that is not valid chat-completions JSON: retried, the endpoint may have hiccupped. */
   MalformedReply: 'ModelMalformedReply',
 } as const;
-
-/** How often a waiting model call heartbeats, so a cancel or a dead worker is noticed within the heartbeat timeout. */
-const HEARTBEAT_INTERVAL_MS = 2_000;
 
 function client(): { openai: OpenAI; model: string } {
   const config = modelConfig();
@@ -94,24 +92,23 @@ export async function createChatCompletion(
 ): Promise<ChatCompletion> {
   const { openai, model } = client();
   const context = Context.current();
-  const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
-  try {
-    const completion = await openai.chat.completions.create(
-      { ...params, model },
-      { signal: context.cancellationSignal },
-    );
-    if (!Array.isArray(completion?.choices) || completion.choices.length === 0 || !completion.choices[0].message) {
-      throw ApplicationFailure.retryable(
-        `${openai.baseURL} sent a reply without choices: ${JSON.stringify(completion).slice(0, 200)}`,
-        ModelFailureType.MalformedReply,
+  return whileHeartbeating(async () => {
+    try {
+      const completion = await openai.chat.completions.create(
+        { ...params, model },
+        { signal: context.cancellationSignal },
       );
+      if (!Array.isArray(completion?.choices) || completion.choices.length === 0 || !completion.choices[0].message) {
+        throw ApplicationFailure.retryable(
+          `${openai.baseURL} sent a reply without choices: ${JSON.stringify(completion).slice(0, 200)}`,
+          ModelFailureType.MalformedReply,
+        );
+      }
+      return completion;
+    } catch (err) {
+      if (err instanceof ApplicationFailure) throw err;
+      if (err instanceof APIUserAbortError) throw context.cancellationSignal.reason ?? err;
+      throw toModelFailure(err, openai.baseURL);
     }
-    return completion;
-  } catch (err) {
-    if (err instanceof ApplicationFailure) throw err;
-    if (err instanceof APIUserAbortError) throw context.cancellationSignal.reason ?? err;
-    throw toModelFailure(err, openai.baseURL);
-  } finally {
-    clearInterval(heartbeat);
-  }
+  });
 }

@@ -13,6 +13,7 @@ import type { ToolCall, ToolName } from '../workflows/definitions';
 import { observationLimit, storeDir, workspaceRoot } from './config';
 import { contentStore } from './content-store';
 import { trimObservation } from './observations';
+import { whileHeartbeating } from './heartbeat';
 import { toolRegistry } from './tools';
 import { ToolInputError } from './tools/tool';
 
@@ -96,10 +97,10 @@ async function observe(input: RunToolInput): Promise<ToolObservation> {
 /** Runs one tool call; side-effecting tools run at most once per call key. */
 export async function runTool(input: RunToolInput): Promise<ToolObservation> {
   const tool = toolRegistry[input.call.name];
-  if (!tool.sideEffects) return observe(input);
+  if (!tool.sideEffects) return whileHeartbeating(() => observe(input));
   const recorded = await readJournal(input.callKey);
   if (recorded) return recorded;
-  const observation = await observe(input);
+  const observation = await whileHeartbeating(() => observe(input));
   await writeJournal(input.callKey, observation);
   return observation;
 }

@@ -4,11 +4,14 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { promises as fs } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { workspaceDir } from '../activities/run-tool';
 import { DEMO_EXPRESSION, scriptDemo } from '../client/demo-model';
 import { freePort, startDevServer } from '../client/dev-server';
 import { startGoal } from '../client/goals';
+import type { ExecutorInput, ExecutorResult } from '../workflows/definitions';
 import { match, reply, startScriptedModel, type RecordedRequest, type ScriptedModel } from './helpers/scripted-model';
 import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
 
@@ -76,6 +79,56 @@ describe('durability', () => {
     expectNoRepeatedCompletedCall(model.requests);
     expect(await runToolSchedules(client, `${id}.v1.s1`)).toBe(1);
     expect(await runToolSchedules(client, `${id}.v1.s2`)).toBe(1);
+    await connection.close();
+  });
+
+  it('finishes an executor whose worker is SIGKILLed during a slow tool call, without repeating its file write', async () => {
+    // A slow page: the http_get activity is in flight when the worker dies, and is retried on the next worker.
+    let pageRequests = 0;
+    const page = http.createServer((_req, res) => {
+      pageRequests += 1;
+      setTimeout(() => res.end('the page'), 6_000);
+    });
+    await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(page.address() as AddressInfo).port}/page`;
+    model.on(
+      match.lastRole('user'),
+      reply.toolCalls([
+        { name: 'write_file', arguments: { path: 'once.txt', content: 'written once' } },
+        { name: 'http_get', arguments: { url } },
+      ]),
+    );
+    model.on(match.lastRole('tool'), reply.text('fetched'));
+    const queue = taskQueue();
+    const env = {
+      TANDEM_TASK_QUEUE: queue,
+      OPENAI_BASE_URL: model.baseURL,
+      TANDEM_HTTP_ALLOW: `127.0.0.1:${(page.address() as AddressInfo).port}`,
+    };
+    workers.push(await startWorkerProcess(env));
+    const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS });
+    const client = new Client({ connection });
+    const id = `tool-killed-${Date.now()}`;
+    const input: ExecutorInput = {
+      subtask: { id: 't1', title: 'Fetch', instructions: 'Write and fetch.', milestone: 'done', dependsOn: [] },
+      workspace: id,
+      tools: ['write_file', 'http_get'],
+    };
+    const handle = await client.workflow.start('executorWorkflow', { taskQueue: queue, workflowId: id, args: [input] });
+
+    while (pageRequests === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    await workers[0].kill('SIGKILL');
+    workers.push(await startWorkerProcess(env));
+    const result = (await handle.result()) as ExecutorResult;
+    page.close();
+
+    expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'fetched' }));
+    expect(pageRequests).toBe(2);
+    expect(await fs.readFile(path.join(workspaceDir(id), 'once.txt'), 'utf8')).toBe('written once');
+    expect(await runToolSchedules(client, id)).toBe(2);
+    const lastRequest = model.requestsMatching(match.lastRole('tool'))[0];
+    expect(lastRequest.text).toContain('the page');
+    expectNoRepeatedCompletedCall(model.requests);
     await connection.close();
   });
 

@@ -24,5 +24,7 @@ export const { callModel } = proxyActivities<typeof activities>({
  */
 export const { runTool } = proxyActivities<typeof activities>({
   startToCloseTimeout: '2 minutes',
+  // Heartbeats every 2 s (activities/heartbeat.ts): a worker that dies mid-tool is noticed in 10 s, not 2 minutes.
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
