@@ -5,7 +5,7 @@ import { workspaceDir } from '../activities/run-tool';
 import { scriptDemo } from '../client/demo-model';
 import { goalHandle, goalProgress, goalResult, GoalError, startGoal } from '../client/goals';
 import { connectClient, TemporalUnreachableError } from '../client/connection';
-import { progressQuery } from '../workflows/definitions';
+import { progressQuery, statusSearchAttribute } from '../workflows/definitions';
 import { recordGoalHistories } from './helpers/history-fixtures';
 import { match, reply } from './helpers/scripted-model';
 import { startTandem, type Tandem } from './helpers/tandem';
@@ -119,6 +119,10 @@ describe('a goal from plan to report (foundation)', () => {
     expect(planRequests).toHaveLength(3);
     expect(planRequests[1].lastUserText).toContain('That plan is invalid');
     expect(planRequests[1].lastUserText).toContain('subtasks.0.instructions');
+    // The failure handler left the goal's state readable: the query and the list filters say it failed.
+    expect((await goalProgress(tandem.client, id)).status).toBe('failed');
+    const description = await tandem.client.workflow.getHandle(id).describe();
+    expect(description.typedSearchAttributes.get(statusSearchAttribute)).toBe('failed');
   });
 });
 

@@ -15,6 +15,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  isCancellation,
   log,
   setCurrentDetails,
   setHandler,
@@ -385,85 +386,101 @@ export async function plannerWorkflow(input: GoalInput): Promise<GoalResult> {
   };
 
   // ---- the loop ----
-  publish();
-  adoptPlan(await draftPlan(planRequest(goal), 1, ownUsage), 'initial plan');
-  status = 'running';
-
-  for (;;) {
+  try {
     publish();
-    const canDispatch = () =>
-      !paused &&
-      running().length < maxParallel &&
-      exhaustedCap(budget()) === null &&
-      readySubtasks(currentPlan().subtasks, (id) => entryOf(id)?.status).length > 0;
-    const deadlineIn = limits.deadlineMs === undefined ? undefined : Math.max(1, limits.deadlineMs - Date.now());
-    const somethingToDo = () =>
-      paused !== pausedForwarded ||
-      interruptInbox.length > 0 ||
-      cancelInbox.length > 0 ||
-      finishedRuns.length > 0 ||
-      replanInbox.length > 0 ||
-      exhaustedCap(budget()) !== null ||
-      entries.every((entry) => entry.status === 'done') ||
-      canDispatch();
-    // The deadline wakes the loop by itself: nothing else may happen when it passes.
-    if (deadlineIn === undefined) await condition(somethingToDo);
-    else await condition(somethingToDo, deadlineIn);
+    adoptPlan(await draftPlan(planRequest(goal), 1, ownUsage), 'initial plan');
+    status = 'running';
 
-    if (paused !== pausedForwarded) {
-      pausedForwarded = paused;
-      for (const entry of running()) {
-        await forward(entry.run!, (handle) => handle.signal(paused ? pauseSignal : resumeSignal));
+    for (;;) {
+      publish();
+      const canDispatch = () =>
+        !paused &&
+        running().length < maxParallel &&
+        exhaustedCap(budget()) === null &&
+        readySubtasks(currentPlan().subtasks, (id) => entryOf(id)?.status).length > 0;
+      const deadlineIn = limits.deadlineMs === undefined ? undefined : Math.max(1, limits.deadlineMs - Date.now());
+      const somethingToDo = () =>
+        paused !== pausedForwarded ||
+        interruptInbox.length > 0 ||
+        cancelInbox.length > 0 ||
+        finishedRuns.length > 0 ||
+        replanInbox.length > 0 ||
+        exhaustedCap(budget()) !== null ||
+        entries.every((entry) => entry.status === 'done') ||
+        canDispatch();
+      // The deadline wakes the loop by itself: nothing else may happen when it passes.
+      if (deadlineIn === undefined) await condition(somethingToDo);
+      else await condition(somethingToDo, deadlineIn);
+
+      if (paused !== pausedForwarded) {
+        pausedForwarded = paused;
+        for (const entry of running()) {
+          await forward(entry.run!, (handle) => handle.signal(paused ? pauseSignal : resumeSignal));
+        }
+      }
+      for (const interrupt of interruptInbox.splice(0)) {
+        const targets = running().filter((entry) => !interrupt.subtaskId || entry.subtask.id === interrupt.subtaskId);
+        if (targets.length === 0) log.warn('interrupt dropped: no such running subtask', { ...interrupt });
+        for (const entry of targets) {
+          await forward(entry.run!, (handle) => handle.signal(interruptSignal, { message: interrupt.message }));
+        }
+      }
+      for (const { subtaskId, reason } of cancelInbox.splice(0)) {
+        const entry = entryOf(subtaskId);
+        if (entry?.status === 'running') cancelRun(entry.run!, reason);
+        else if (entry?.status === 'pending') {
+          entry.status = 'cancelled';
+          requestReplan(`subtask ${subtaskId} was cancelled before it started: ${reason}`, false);
+        } else
+          log.warn('cancelSubtask dropped: the subtask is not pending or running', {
+            subtaskId,
+            status: entry?.status,
+          });
+      }
+      for (const run of finishedRuns.splice(0)) {
+        const shortfall = await settle(run);
+        if (shortfall) requestReplan(shortfall.evidence, shortfall.automatic);
+      }
+
+      if (exhaustedCap(budget()) !== null) return finish(false, 'budget_exhausted');
+
+      if (replanInbox.length > 0) {
+        const requests = replanInbox.splice(0);
+        if (requests.some((request) => request.automatic)) automaticReplans += 1;
+        if (automaticReplans > maxReplans) return finish(false, 'replans_exhausted');
+        const evidence = [...requests.map((request) => request.evidence), ...cancelledWork.splice(0)];
+        const completed = entries
+          .filter((entry) => entry.status === 'done')
+          .map((entry) => ({ subtask: entry.subtask, answer: entry.result?.answer ?? '' }));
+        const draft = await draftPlan(
+          replanRequest(goal, evidence, currentPlan(), completed),
+          plans.length + 1,
+          ownUsage,
+        );
+        const version = adoptPlan(draft, requests.map((request) => request.evidence).join('\n'));
+        for (const request of requests) versionOfTicket.set(request.ticket, version);
+        continue;
+      }
+
+      if (entries.every((entry) => entry.status === 'done')) return finish(true);
+
+      if (!paused) {
+        for (const subtask of readySubtasks(currentPlan().subtasks, (id) => entryOf(id)?.status)) {
+          if (running().length >= maxParallel || exhaustedCap(budget()) !== null) break;
+          dispatch(entryOf(subtask.id)!);
+        }
       }
     }
-    for (const interrupt of interruptInbox.splice(0)) {
-      const targets = running().filter((entry) => !interrupt.subtaskId || entry.subtask.id === interrupt.subtaskId);
-      if (targets.length === 0) log.warn('interrupt dropped: no such running subtask', { ...interrupt });
-      for (const entry of targets) {
-        await forward(entry.run!, (handle) => handle.signal(interruptSignal, { message: interrupt.message }));
-      }
-    }
-    for (const { subtaskId, reason } of cancelInbox.splice(0)) {
-      const entry = entryOf(subtaskId);
-      if (entry?.status === 'running') cancelRun(entry.run!, reason);
-      else if (entry?.status === 'pending') {
-        entry.status = 'cancelled';
-        requestReplan(`subtask ${subtaskId} was cancelled before it started: ${reason}`, false);
-      } else
-        log.warn('cancelSubtask dropped: the subtask is not pending or running', { subtaskId, status: entry?.status });
-    }
-    for (const run of finishedRuns.splice(0)) {
-      const shortfall = await settle(run);
-      if (shortfall) requestReplan(shortfall.evidence, shortfall.automatic);
-    }
-
-    if (exhaustedCap(budget()) !== null) return finish(false, 'budget_exhausted');
-
-    if (replanInbox.length > 0) {
-      const requests = replanInbox.splice(0);
-      if (requests.some((request) => request.automatic)) automaticReplans += 1;
-      if (automaticReplans > maxReplans) return finish(false, 'replans_exhausted');
-      const evidence = [...requests.map((request) => request.evidence), ...cancelledWork.splice(0)];
-      const completed = entries
-        .filter((entry) => entry.status === 'done')
-        .map((entry) => ({ subtask: entry.subtask, answer: entry.result?.answer ?? '' }));
-      const draft = await draftPlan(
-        replanRequest(goal, evidence, currentPlan(), completed),
-        plans.length + 1,
-        ownUsage,
-      );
-      const version = adoptPlan(draft, requests.map((request) => request.evidence).join('\n'));
-      for (const request of requests) versionOfTicket.set(request.ticket, version);
-      continue;
-    }
-
-    if (entries.every((entry) => entry.status === 'done')) return finish(true);
-
-    if (!paused) {
-      for (const subtask of readySubtasks(currentPlan().subtasks, (id) => entryOf(id)?.status)) {
-        if (running().length >= maxParallel || exhaustedCap(budget()) !== null) break;
-        dispatch(entryOf(subtask.id)!);
-      }
-    }
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    // The failure handler: whatever ends the goal as a workflow failure (a plan the model cannot make valid, a failed
+    // report call), the Web UI details, the search attributes and the progress query still say why, next to every
+    // completed subtask, which the query keeps serving after the run has closed.
+    status = 'failed';
+    publish();
+    setCurrentDetails(
+      `${progressMarkdown(progress())}\n\n**Failed:** ${err instanceof Error ? err.message : String(err)}`,
+    );
+    throw err;
   }
 }
