@@ -9,10 +9,12 @@ import { freePort, startDevServer, type DevServer } from '../client/dev-server';
 import {
   executorProgressQuery,
   interruptSignal,
+  progressQuery,
   type ExecutorInput,
   type ExecutorResult,
 } from '../workflows/definitions';
 import { match, reply, startScriptedModel, type ScriptedModel } from './helpers/scripted-model';
+import { startTandem } from './helpers/tandem';
 import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
 
 jest.setTimeout(600_000);
@@ -95,5 +97,41 @@ describe('a long executor run', () => {
     // No run grew past what continue-as-new allows: each history stayed small.
     const last = await handle.describe();
     expect(last.historyLength).toBeLessThan(1_000);
+  });
+});
+
+describe('a long planner run', () => {
+  it('runs to the end through 50 automatic replans, answering progress throughout', async () => {
+    const tandem = await startTandem();
+    try {
+      const REPLANS = 50;
+      const missed = reply.json({ met: false, reason: 'not yet: try again' });
+      const met = reply.json({ met: true, reason: 'done at last' });
+      tandem.model
+        .on(
+          match.responseFormat('plan'),
+          reply.json({
+            subtasks: [{ id: 's1', title: 'Try', instructions: 'Try once more.', milestone: 'met', dependsOn: [] }],
+          }),
+          { repeatLast: true },
+        )
+        .on(match.responseFormat('verdict'), [...Array.from({ length: REPLANS }, () => missed), met], {
+          repeatLast: true,
+        })
+        .on(match.systemContains('final report'), reply.text('Report.'), { repeatLast: true })
+        .on(match.hasTools(), reply.text('an attempt'), { repeatLast: true });
+      const handle = await tandem.startPlanner('fifty-replans', { goal: 'Keep trying', maxReplans: REPLANS + 5 });
+      await tandem.model.waitForRequests(REPLANS / 2, { match: match.responseFormat('verdict'), timeoutMs: 300_000 });
+      expect((await handle.query(progressQuery)).planVersion).toBeGreaterThan(REPLANS / 4);
+
+      const result = await handle.result();
+      expect(result).toEqual(expect.objectContaining({ ok: true, planVersion: REPLANS + 1 }));
+      expect(result.replans).toHaveLength(REPLANS);
+      const description = await handle.describe();
+      // Far from the 51,200-event and 50 MiB limits (and from the 4,096-event continue-as-new suggestion).
+      expect(description.historyLength).toBeLessThan(4_096);
+    } finally {
+      await tandem.stop();
+    }
   });
 });
