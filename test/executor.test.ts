@@ -177,6 +177,22 @@ describe('executor (the inner loop, on a real dev server)', () => {
     expect(JSON.stringify(await handle.fetchHistory())).not.toContain('line 399');
   });
 
+  it('survives a 5 MB tool output: the model and the history see the trimmed text, the store keeps all of it', async () => {
+    const huge = `${'0123456789'.repeat(500_000)}THE END`;
+    tandem.model.on(match.any, [reply.toolCall('read_file', { path: 'huge.txt' }), reply.text('read it')]);
+    const workflowId = tandem.goalId('five-mb');
+    await fs.mkdir(workspaceDir(workflowId), { recursive: true });
+    await fs.writeFile(path.join(workspaceDir(workflowId), 'huge.txt'), huge);
+    const { handle, result: finished } = await startExecutor(workflowId);
+    const result = await finished();
+
+    expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'read it' }));
+    expect(await readStoredOutput(result.toolCalls[0].outputRef!)).toBe(huge);
+    const history = JSON.stringify(await handle.fetchHistory());
+    expect(history).not.toContain('THE END');
+    expect(history.length).toBeLessThan(100_000);
+  });
+
   it('retries a 429 after its Retry-After, then succeeds', async () => {
     tandem.model.on(match.any, [reply.rateLimited(1), reply.text('after the wait')]);
     const result = await (await startExecutor(tandem.goalId('rate-limited'))).result();
