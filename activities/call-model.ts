@@ -6,12 +6,13 @@
  * its last call, and gets back the reference of the transcript extended by them and by the model's reply.
  */
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import type { CallModelInput, CallModelOutput, ChatMessage, ToolCall } from '../workflows/definitions';
+import type { CallModelInput, CallModelOutput, ChatMessage, ToolCall } from '../common/types';
 import { ApplicationFailure } from '@temporalio/activity';
+import { FailureType } from '../common/failures';
 import { contentStore } from './content-store';
 import { trimObservation } from './observations';
 import { createChatCompletion } from './model-client';
-import { toolDefinitions } from './tools';
+import { toolSpecs } from '../common/tools';
 import { appendToTranscript, loadTranscript } from './transcripts';
 
 function toOpenAI(message: ChatMessage): ChatCompletionMessageParam {
@@ -41,18 +42,24 @@ export async function callModel(input: CallModelInput): Promise<CallModelOutput>
   const store = contentStore();
   const prompt = await appendToTranscript(store, input.transcript, input.append);
   const messages = await loadTranscript(store, prompt);
-  const completion = await createChatCompletion({
-    messages: messages.map(toOpenAI),
-    ...(input.tools.length ? { tools: toolDefinitions(input.tools) } : {}),
-    ...(input.responseFormat
-      ? {
-          response_format: {
-            type: 'json_schema',
-            json_schema: { name: input.responseFormat.name, schema: input.responseFormat.schema, strict: false },
-          },
-        }
-      : {}),
-  });
+  const completion = await createChatCompletion(
+    {
+      messages: messages.map(toOpenAI),
+      ...(input.tools.length ? { tools: toolSpecs(input.tools) } : {}),
+      ...(input.responseFormat
+        ? {
+            response_format: {
+              type: 'json_schema',
+              json_schema: { name: input.responseFormat.name, schema: input.responseFormat.schema, strict: false },
+            },
+          }
+        : {}),
+    },
+    {
+      'X-Tandem-Purpose': input.purpose,
+      ...(input.subtaskId ? { 'X-Tandem-Subtask': input.subtaskId } : {}),
+    },
+  );
   const choice = completion.choices[0];
   const toolCalls: ToolCall[] = (choice.message.tool_calls ?? []).flatMap((call) =>
     call.type === 'function' ? [{ id: call.id, name: call.function.name, arguments: call.function.arguments }] : [],
@@ -94,7 +101,7 @@ function guardPayloadSize(output: CallModelOutput): CallModelOutput {
     throw ApplicationFailure.nonRetryable(
       `the model's reply is ${bytes} bytes once trimmed, over the ${MAX_OUTPUT_BYTES}-byte limit for workflow ` +
         'history (its tool-call arguments are too large); ask for smaller steps, e.g. write a file in parts',
-      'ModelReplyTooLarge',
+      FailureType.ModelReplyTooLarge,
     );
   }
   return output;

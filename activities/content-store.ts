@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { storeDir } from './config';
+import { storeDir } from '../node/config';
 
 export interface ContentStore {
   put(text: string): Promise<string>;

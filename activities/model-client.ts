@@ -7,19 +7,16 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
-import { modelConfig } from './config';
+import { FailureType } from '../common/failures';
+import { modelConfig } from '../node/config';
 import { whileHeartbeating } from './heartbeat';
 
-/** Failure types raised by model calls; retry policies and the planner match on these names. */
+/** Failure types raised by model calls; retry policies and the executor match on these names. */
 export const ModelFailureType = {
-  /** 429: retried after the endpoint's Retry-After. */
-  RateLimited: 'ModelRateLimited',
-  /** 5xx, connection errors, timeouts: retried with backoff. */
-  Unavailable: 'ModelUnavailable',
-  /** 400/401/403/404/422: retrying cannot help; the subtask ends with this reason. */
-  RequestRejected: 'ModelRequestRejected',
-  /** A reply that is not valid chat-completions JSON: retried, the endpoint may have hiccupped. */
-  MalformedReply: 'ModelMalformedReply',
+  RateLimited: FailureType.ModelRateLimited,
+  Unavailable: FailureType.ModelUnavailable,
+  RequestRejected: FailureType.ModelRequestRejected,
+  MalformedReply: FailureType.ModelMalformedReply,
 } as const;
 
 function client(): { openai: OpenAI; model: string } {
@@ -89,6 +86,7 @@ export function toModelFailure(err: unknown, endpoint: string): ApplicationFailu
  */
 export async function createChatCompletion(
   params: Omit<ChatCompletionCreateParamsNonStreaming, 'model'>,
+  headers: Record<string, string> = {},
 ): Promise<ChatCompletion> {
   const { openai, model } = client();
   const context = Context.current();
@@ -96,7 +94,7 @@ export async function createChatCompletion(
     try {
       const completion = await openai.chat.completions.create(
         { ...params, model },
-        { signal: context.cancellationSignal },
+        { signal: context.cancellationSignal, headers },
       );
       if (!Array.isArray(completion?.choices) || completion.choices.length === 0 || !completion.choices[0].message) {
         throw ApplicationFailure.retryable(

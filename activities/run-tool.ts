@@ -9,18 +9,19 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import type { ToolCall, ToolName } from '../workflows/definitions';
-import { observationLimit, storeDir, workspaceRoot } from './config';
+import type { RunnableToolName } from '../common/tools';
+import type { ToolCall } from '../common/types';
+import { observationLimit, storeDir, workspaceRoot } from '../node/config';
 import { contentStore } from './content-store';
 import { trimObservation } from './observations';
 import { whileHeartbeating } from './heartbeat';
-import { toolRegistry } from './tools';
+import { toolHandlers } from './tools';
 import { ToolInputError } from './tools/tool';
 
 export interface RunToolInput {
   /** Name of the goal's workspace folder. */
   workspace: string;
-  call: ToolCall & { name: ToolName };
+  call: ToolCall & { name: RunnableToolName };
   /** Unique per tool call across the whole goal (executor workflow id, step, call id): the idempotency key. */
   callKey: string;
 }
@@ -63,7 +64,7 @@ function describeSchemaError(error: z.ZodError): string {
 }
 
 async function execute(input: RunToolInput): Promise<{ ok: boolean; output: string }> {
-  const tool = toolRegistry[input.call.name];
+  const { definition: tool, execute: run } = toolHandlers[input.call.name];
   let args: unknown;
   try {
     args = JSON.parse(input.call.arguments || '{}');
@@ -78,7 +79,7 @@ async function execute(input: RunToolInput): Promise<{ ok: boolean; output: stri
     };
   }
   try {
-    const output = await tool.execute(parsed.data, {
+    const output = await run(parsed.data, {
       workspaceDir: workspaceDir(input.workspace),
       signal: Context.current().cancellationSignal,
     });
@@ -96,7 +97,7 @@ async function observe(input: RunToolInput): Promise<ToolObservation> {
 
 /** Runs one tool call; side-effecting tools run at most once per call key. */
 export async function runTool(input: RunToolInput): Promise<ToolObservation> {
-  const tool = toolRegistry[input.call.name];
+  const tool = toolHandlers[input.call.name].definition;
   if (!tool.sideEffects) return whileHeartbeating(() => observe(input));
   const recorded = await readJournal(input.callKey);
   if (recorded) return recorded;

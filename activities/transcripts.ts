@@ -4,7 +4,7 @@
  * A transcript is a chain of segments, each `{parent, messages}` in the content store; the workflow holds only the
  * reference of the last segment and sends each LLM activity just the messages that are new since its last call.
  */
-import type { ChatMessage } from '../workflows/definitions';
+import type { ChatMessage } from '../common/types';
 import type { ContentStore } from './content-store';
 
 interface Segment {

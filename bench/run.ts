@@ -14,13 +14,14 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as activities from '../activities';
-import { scriptDemo } from '../client/demo-model';
-import { freePort, startDevServer } from '../client/dev-server';
+import { scriptDemo } from '../dev/demo-model';
+import { freePort, startDevServer } from '../dev/dev-server';
 import { startGoal } from '../client/goals';
-import { match, reply, startScriptedModel, type ScriptedModel } from '../test/helpers/scripted-model';
+import { match, reply, startScriptedModel, type ScriptedModel } from '../dev/scripted-model';
 import { createTandemWorker, installLogger, WORKFLOWS_PATH } from '../worker/worker';
 import type { RunToolInput, ToolObservation } from '../activities/run-tool';
-import type { CallModelOutput, ChatMessage, ExecutorInput, ToolName } from '../workflows/definitions';
+import type { CallModelOutput, ChatMessage, ExecutorInput } from '../common/types';
+import type { ToolName } from '../common/tools';
 
 const TASK_QUEUE = 'bench';
 
@@ -81,6 +82,7 @@ async function inProcessStepDurations(steps: number): Promise<number[]> {
     const started = performance.now();
     // A fresh environment per call, as each Temporal activity attempt gets its own context and abort signal.
     const reply: CallModelOutput = await new MockActivityEnvironment().run(activities.callModel, {
+      purpose: 'step' as const,
       transcript,
       append,
       tools: ['calculator'] as ToolName[],

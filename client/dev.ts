@@ -3,9 +3,9 @@
  * worker in this process, plus, for the demo, one goal run end to end.
  */
 import { createTandemWorker } from '../worker/worker';
-import { connectClient, temporalSettings } from './connection';
-import { startDemoModel } from './demo-model';
-import { startDevServer, type DevServer } from './dev-server';
+import { connectClient, temporalSettings } from '../node/connection';
+import { startDemoModel } from '../dev/demo-model';
+import { startDevServer, type DevServer } from '../dev/dev-server';
 import { formatResult } from './format';
 import { goalResult, startGoal } from './goals';
 

@@ -1,5 +1,6 @@
 /** Human-readable renderings for the CLI (the --json forms print the objects as they are). */
-import type { GoalProgress, GoalResult, PlanVersion, SubtaskProgress, TokenUsage } from '../workflows/definitions';
+import type { GoalProgress, GoalResult, PlanVersion, SubtaskProgress } from '../common/types';
+import { tokensOf, type TokenUsage } from '../common/usage';
 import type { GoalSummary } from './goal-list';
 import type { ScheduleSummaryRow } from './schedules';
 
@@ -9,7 +10,7 @@ function verdictOf(subtask: SubtaskProgress): string {
 }
 
 function tokens(usage: TokenUsage): string {
-  return `${usage.promptTokens + usage.completionTokens} tokens`;
+  return `${tokensOf(usage)} tokens`;
 }
 
 function steps(count: number): string {

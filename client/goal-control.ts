@@ -9,11 +9,11 @@ import {
   interruptPayloadSchema,
   interruptSignal,
   pauseSignal,
-  type PlanVersion,
   replanPayloadSchema,
   resumeSignal,
   revisePlanUpdate,
-} from '../workflows/definitions';
+} from '../common/contract';
+import { type PlanVersion } from '../common/types';
 import { GoalError, isDeadlineExceeded, runningGoalHandle } from './goals';
 
 /** An update waits for a worker to run its handler; past this the CLI says that none is running. */

@@ -9,7 +9,7 @@ import {
   planVersionSearchAttribute,
   statusSearchAttribute,
   tokensSearchAttribute,
-} from '../workflows/definitions';
+} from '../common/contract';
 
 /** The `--status` filter values. */
 export const LIST_STATUSES = ['running', 'completed', 'failed'] as const;

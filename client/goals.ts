@@ -11,17 +11,9 @@ import {
 } from '@temporalio/client';
 import { rootCause, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
-import {
-  goalInputSchema,
-  goalSearchAttribute,
-  type GoalInput,
-  type GoalProgress,
-  type GoalResult,
-  keySearchAttribute,
-  progressQuery,
-  statusSearchAttribute,
-} from '../workflows/definitions';
-import type { plannerWorkflow } from '../workflows/planner';
+import { goalInputSchema, type GoalInput, type GoalProgress, type GoalResult } from '../common/types';
+import { goalSearchAttribute, keySearchAttribute, progressQuery, statusSearchAttribute } from '../common/contract';
+import type { plannerWorkflow } from '../workflows/planner/planner';
 
 /** An error the user can act on; the CLI prints its message on one line and exits non-zero. */
 export class GoalError extends Error {

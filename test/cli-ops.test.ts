@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { contentStore } from '../activities/content-store';
-import { scriptDemo } from '../client/demo-model';
+import { scriptDemo } from '../dev/demo-model';
 import type { GoalSummary } from '../client/goal-list';
 import type { ScheduleSummaryRow } from '../client/schedules';
 import { watchGoal } from '../client/watch';
-import type { GoalProgress, GoalResult, PlanVersion } from '../workflows/definitions';
+import type { GoalProgress, GoalResult, PlanVersion } from '../common/types';
 import { runCli } from './helpers/cli';
 import { cancelRequested, eventually, signalsOf } from './helpers/history';
-import { match, reply } from './helpers/scripted-model';
+import { match, reply } from '../dev/scripted-model';
 import { startTandem, type Tandem } from './helpers/tandem';
 
 describe('the tandem CLI (operate and observe)', () => {
@@ -177,7 +177,7 @@ describe('the tandem CLI (operate and observe)', () => {
       // s1's final answer is slow, so the watch sees s1 running before everything is done.
       tandem.model.reset();
       tandem.model.on(
-        match.and(match.systemContains('Subtask s1'), match.lastRole('tool')),
+        match.and(match.purpose('step', 's1'), match.lastRole('tool')),
         reply.slow(2_500, reply.text('17 * 23 + 4 = 395')),
       );
       scriptDemo(tandem.model);
@@ -232,14 +232,14 @@ describe('the tandem CLI (operate and observe)', () => {
       // s1's answer is slow, so the goal is running when the replan arrives.
       tandem.model.reset();
       tandem.model.on(
-        match.and(match.systemContains('Subtask s1'), match.lastRole('tool')),
+        match.and(match.purpose('step', 's1'), match.lastRole('tool')),
         reply.slow(3_000, reply.text('17 * 23 + 4 = 395')),
       );
       scriptDemo(tandem.model);
       const id = tandem.goalId('replanned');
       expect((await runCli(['start', 'Replan me', '--id', id], env)).code).toBe(0);
       await tandem.model.waitForRequests(1, {
-        match: match.and(match.systemContains('Subtask s1'), match.lastRole('tool')),
+        match: match.and(match.purpose('step', 's1'), match.lastRole('tool')),
       });
       const run = await runCli(['replan', id, 'the data source moved', '--json'], env);
       expect(run.code).toBe(0);

@@ -1,5 +1,5 @@
-import { scriptDemo } from '../client/demo-model';
-import type { GoalProgress, GoalResult } from '../workflows/definitions';
+import { scriptDemo } from '../dev/demo-model';
+import type { GoalProgress, GoalResult } from '../common/types';
 import { runCli } from './helpers/cli';
 import { startTandem, type Tandem } from './helpers/tandem';
 

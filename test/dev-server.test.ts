@@ -3,8 +3,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { type DevServer, DevServerError, freePort, isListening, startDevServer } from '../client/dev-server';
-import { TANDEM_SEARCH_ATTRIBUTES } from '../workflows/definitions';
+import { type DevServer, DevServerError, freePort, isListening, startDevServer } from '../dev/dev-server';
+import { TANDEM_SEARCH_ATTRIBUTES } from '../common/contract';
 
 // The steps build on each other (start, reuse, stop, restart on the same file), so they share one server and run in
 // order. Free ports keep this file clear of the shared 7233/8233 server and of other test files running in parallel.

@@ -8,16 +8,16 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { workspaceDir } from '../activities/run-tool';
-import { DEMO_EXPRESSION, scriptDemo } from '../client/demo-model';
-import { freePort, startDevServer } from '../client/dev-server';
+import { DEMO_EXPRESSION, scriptDemo } from '../dev/demo-model';
+import { freePort, startDevServer } from '../dev/dev-server';
 import { startGoal } from '../client/goals';
-import type { ExecutorInput, ExecutorResult } from '../workflows/definitions';
-import { match, reply, startScriptedModel, type RecordedRequest, type ScriptedModel } from './helpers/scripted-model';
+import type { ExecutorInput, ExecutorResult } from '../common/types';
+import { match, reply, startScriptedModel, type RecordedRequest, type ScriptedModel } from '../dev/scripted-model';
 import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
 
 jest.setTimeout(240_000);
 
-const s1Answer = match.and(match.systemContains('Subtask s1'), match.lastRole('tool'));
+const s1Answer = match.and(match.purpose('step', 's1'), match.lastRole('tool'));
 
 /** The demo plan, with s1's final answer slow the first time so a fault can land in the middle of that LLM call. */
 function scriptSlowDemo(model: ScriptedModel): void {

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { temporalSettings } from '../client/connection';
+import { temporalSettings } from '../node/connection';
 import { runCli } from './helpers/cli';
 
 /** The variables that would override a profile; cleared so the file's values show through. */

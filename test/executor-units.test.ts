@@ -1,9 +1,16 @@
 import type { ContentStore } from '../activities/content-store';
 import { trimObservation } from '../activities/observations';
 import { isHostAllowed } from '../activities/tools/http-get';
-import { budgetLeft, DEFAULT_MAX_STEPS, exhaustedBudget, resolveBudget, type Spent } from '../workflows/budget';
-import type { Subtask } from '../workflows/definitions';
-import { checkToolCall, toolCallSummary } from '../workflows/tool-calls';
+import {
+  budgetLeft,
+  DEFAULT_MAX_STEPS,
+  exhaustedBudget,
+  resolveBudget,
+  type Spent,
+} from '../workflows/executor/budget';
+import type { Subtask } from '../common/types';
+import { toolCallSummary } from '../common/tools';
+import { checkToolCall } from '../workflows/executor/tool-calls';
 
 const subtask: Subtask = { id: 't1', title: 'T', instructions: 'Do', milestone: 'Done', dependsOn: [] };
 const spent = (over: Partial<Spent> = {}): Spent => ({

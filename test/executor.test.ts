@@ -7,15 +7,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readStoredOutput } from '../activities/observations';
 import { workspaceDir } from '../activities/run-tool';
-import {
-  type ExecutorInput,
-  executorProgressQuery,
-  type ExecutorResult,
-  interruptSignal,
-  pauseSignal,
-  resumeSignal,
-} from '../workflows/definitions';
-import { match, type RecordedRequest, reply } from './helpers/scripted-model';
+import { type ExecutorInput, type ExecutorResult } from '../common/types';
+import { executorProgressQuery, interruptSignal, pauseSignal, resumeSignal } from '../common/contract';
+import { match, type RecordedRequest, reply } from '../dev/scripted-model';
 import { startTandem, type Tandem } from './helpers/tandem';
 
 /** A loopback HTTP server whose answers take `delayMs(path)`; it records when each request arrived and was answered. */

@@ -2,12 +2,12 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { workspaceDir } from '../activities/run-tool';
-import { scriptDemo } from '../client/demo-model';
+import { scriptDemo } from '../dev/demo-model';
 import { goalHandle, goalProgress, goalResult, GoalError, startGoal } from '../client/goals';
-import { connectClient, TemporalUnreachableError } from '../client/connection';
-import { progressQuery, statusSearchAttribute } from '../workflows/definitions';
+import { connectClient, TemporalUnreachableError } from '../node/connection';
+import { progressQuery, statusSearchAttribute } from '../common/contract';
 import { recordGoalHistories } from './helpers/history-fixtures';
-import { match, reply } from './helpers/scripted-model';
+import { match, reply } from '../dev/scripted-model';
 import { startTandem, type Tandem } from './helpers/tandem';
 
 describe('a goal from plan to report (foundation)', () => {
@@ -77,14 +77,14 @@ describe('a goal from plan to report (foundation)', () => {
   it('answers the progress query mid-run with the plan and each subtask', async () => {
     // s1's final answer is slow, so the goal is caught with s1 running and s2 pending.
     tandem.model.on(
-      match.and(match.systemContains('Subtask s1'), match.lastRole('tool')),
+      match.and(match.purpose('step', 's1'), match.lastRole('tool')),
       reply.slow(3_000, reply.text('17 * 23 + 4 = 395')),
     );
     scriptDemo(tandem.model);
     const id = tandem.goalId('progress');
     const handle = await startGoal(tandem.client, { goal: 'Compute and save', id, taskQueue: tandem.taskQueue });
     await tandem.model.waitForRequests(1, {
-      match: match.and(match.systemContains('Subtask s1'), match.lastRole('tool')),
+      match: match.and(match.purpose('step', 's1'), match.lastRole('tool')),
     });
 
     const progress = await handle.query(progressQuery);

@@ -5,15 +5,10 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import * as path from 'node:path';
-import { freePort, startDevServer, type DevServer } from '../client/dev-server';
-import {
-  executorProgressQuery,
-  interruptSignal,
-  progressQuery,
-  type ExecutorInput,
-  type ExecutorResult,
-} from '../workflows/definitions';
-import { match, reply, startScriptedModel, type ScriptedModel } from './helpers/scripted-model';
+import { freePort, startDevServer, type DevServer } from '../dev/dev-server';
+import { executorProgressQuery, interruptSignal, progressQuery } from '../common/contract';
+import { type ExecutorInput, type ExecutorResult } from '../common/types';
+import { match, reply, startScriptedModel, type ScriptedModel } from '../dev/scripted-model';
 import { startTandem } from './helpers/tandem';
 import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
 

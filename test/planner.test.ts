@@ -8,9 +8,9 @@ import {
   replanSignal,
   resumeSignal,
   revisePlanUpdate,
-  type Subtask,
-} from '../workflows/definitions';
-import { match, reply, type Matcher, type ScriptedReply } from './helpers/scripted-model';
+} from '../common/contract';
+import { type Subtask } from '../common/types';
+import { match, reply, type Matcher, type ScriptedReply } from '../dev/scripted-model';
 import { startTandem, type Tandem } from './helpers/tandem';
 import { recordGoalHistories } from './helpers/history-fixtures';
 

@@ -1,5 +1,5 @@
-import type { Subtask } from '../workflows/definitions';
-import { reconcile } from '../workflows/reconcile';
+import type { Subtask } from '../common/types';
+import { reconcile } from '../workflows/planner/reconcile';
 
 const subtask = (id: string, instructions = `do ${id}`): Subtask => ({
   id,

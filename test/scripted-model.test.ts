@@ -1,5 +1,5 @@
 import OpenAI, { APIConnectionError, APIError, APIUserAbortError, AuthenticationError, RateLimitError } from 'openai';
-import { match, reply, startScriptedModel, type ScriptedModel } from './helpers/scripted-model';
+import { match, reply, startScriptedModel, type ScriptedModel } from '../dev/scripted-model';
 
 const calculatorTool: OpenAI.Chat.Completions.ChatCompletionTool = {
   type: 'function',

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { scriptDemo } from '../client/demo-model';
+import { scriptDemo } from '../dev/demo-model';
 import { startGoal } from '../client/goals';
 import { startTandem, type Tandem } from './helpers/tandem';
 

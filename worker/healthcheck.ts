@@ -6,7 +6,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import * as os from 'node:os';
-import { temporalSettings } from '../client/connection';
+import { temporalSettings } from '../node/connection';
 
 /** True when a workflow-task poller of the task queue runs on `host`. */
 export async function workerIsPolling(host: string = os.hostname()): Promise<boolean> {

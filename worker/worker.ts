@@ -11,7 +11,7 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import * as activities from '../activities';
-import { temporalSettings, TemporalUnreachableError, type TemporalSettings } from '../client/connection';
+import { temporalSettings, TemporalUnreachableError, type TemporalSettings } from '../node/connection';
 
 /** The bundler's entry point: workflow code is bundled from here into the deterministic sandbox. */
 export const WORKFLOWS_PATH = require.resolve('../workflows');

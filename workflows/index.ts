@@ -1,3 +1,3 @@
 /** The workflows the worker registers (the bundler's entry point). */
-export { executorWorkflow } from './executor';
-export { plannerWorkflow } from './planner';
+export { executorWorkflow } from './executor/executor';
+export { plannerWorkflow } from './planner/planner';

@@ -1,5 +1,5 @@
 /** What the model is told, in one place. Pure string building: safe in workflow code. */
-import type { ExecutorResult, PlanVersion, Subtask, SubtaskStatus } from './definitions';
+import type { ExecutorResult, PlanVersion, Subtask, SubtaskStatus } from '../common/types';
 
 export function executorSystemPrompt(subtask: Subtask): string {
   return [
@@ -72,7 +72,6 @@ export function replanRequest(
   ].join('\n\n');
 }
 
-// The judge's prompts must not contain "Subtask <id>": that phrase is how an executor's conversation is recognised.
 export const JUDGE_SYSTEM_PROMPT = [
   'You review the result of one step of a larger goal against its acceptance criteria (the milestone).',
   'Answer with JSON only: {"met": true|false, "reason": "..."}; the reason cites the result.',

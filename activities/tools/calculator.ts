@@ -1,6 +1,6 @@
 import { parse, type MathNode } from 'mathjs';
-import { z } from 'zod';
-import { defineTool, ToolInputError } from './tool';
+import { calculatorTool } from '../../common/tools';
+import { defineHandler, ToolInputError } from './tool';
 
 /**
  * mathjs parses the expression into a tree; only arithmetic nodes and a fixed set of functions and constants are
@@ -58,11 +58,6 @@ export function evaluateArithmetic(expression: string): number {
   return value;
 }
 
-export const calculator = defineTool({
-  name: 'calculator',
-  description: 'Evaluate an arithmetic expression, e.g. "(17 * 3) / 4 + sqrt(16)". Returns the number.',
-  input: z.object({ expression: z.string().min(1).max(1000).describe('The arithmetic expression') }).strict(),
-  sideEffects: false,
-  execute: async ({ expression }) => String(evaluateArithmetic(expression)),
-  summarize: ({ expression }) => `calculator ${expression}`,
-});
+export const calculator = defineHandler(calculatorTool, async ({ expression }) =>
+  String(evaluateArithmetic(expression)),
+);

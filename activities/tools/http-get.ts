@@ -1,6 +1,6 @@
-import { z } from 'zod';
-import { httpAllowList, httpMaxBytes, httpTimeoutMs } from '../config';
-import { defineTool, ToolInputError } from './tool';
+import { httpAllowList, httpMaxBytes, httpTimeoutMs } from '../../node/config';
+import { httpGetTool } from '../../common/tools';
+import { defineHandler, ToolInputError } from './tool';
 
 /** Whether `url`'s host is on the allow-list: an entry names a host (any port) or `host:port` (that port only). */
 export function isHostAllowed(url: URL, allowList: readonly string[]): boolean {
@@ -27,52 +27,43 @@ async function readCapped(response: Response, maxBytes: number): Promise<{ text:
   return { text: Buffer.concat(chunks).toString('utf8'), cut: false };
 }
 
-export const httpGet = defineTool({
-  name: 'http_get',
-  description:
-    'Fetch a URL with HTTP GET and return the status, content type and body as text. Only hosts the operator allowed ' +
-    'can be fetched; redirects are not followed (the Location is returned, fetch it if its host is allowed).',
-  input: z.object({ url: z.string().min(1).describe('Absolute http(s) URL') }).strict(),
-  sideEffects: false,
-  execute: async ({ url: raw }, { signal }) => {
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw new ToolInputError(`"${raw}" is not an absolute URL; send e.g. "https://example.com/page"`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new ToolInputError(`only http and https URLs can be fetched, not ${url.protocol}`);
-    }
-    const allowList = httpAllowList();
-    if (!isHostAllowed(url, allowList)) {
-      throw new ToolInputError(
-        `host "${url.host}" is not allowed; allowed hosts: ${allowList.length ? allowList.join(', ') : '(none)'} ` +
-          '(the operator sets TANDEM_HTTP_ALLOW)',
-      );
-    }
-    const timeoutMs = httpTimeoutMs();
-    const maxBytes = httpMaxBytes();
-    let response: Response;
-    try {
-      // Redirects are not followed: the next hop's host must pass the allow-list too.
-      response = await fetch(url, {
-        redirect: 'manual',
-        signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
-      });
-    } catch (err) {
-      const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer in ${timeoutMs} ms` : String(err);
-      throw new Error(`GET ${url.href} failed: ${reason}`);
-    }
-    const type = response.headers.get('content-type') ?? 'unknown type';
-    const location = response.headers.get('location');
-    const { text, cut } = await readCapped(response, maxBytes);
-    return [
-      `HTTP ${response.status} ${type}${location ? `; Location: ${location}` : ''}`,
-      '',
-      text,
-      ...(cut ? [`[body cut off at ${maxBytes} bytes (TANDEM_HTTP_MAX_BYTES)]`] : []),
-    ].join('\n');
-  },
-  summarize: ({ url }) => `http_get ${url}`,
+export const httpGet = defineHandler(httpGetTool, async ({ url: raw }, { signal }) => {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ToolInputError(`"${raw}" is not an absolute URL; send e.g. "https://example.com/page"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ToolInputError(`only http and https URLs can be fetched, not ${url.protocol}`);
+  }
+  const allowList = httpAllowList();
+  if (!isHostAllowed(url, allowList)) {
+    throw new ToolInputError(
+      `host "${url.host}" is not allowed; allowed hosts: ${allowList.length ? allowList.join(', ') : '(none)'} ` +
+        '(the operator sets TANDEM_HTTP_ALLOW)',
+    );
+  }
+  const timeoutMs = httpTimeoutMs();
+  const maxBytes = httpMaxBytes();
+  let response: Response;
+  try {
+    // Redirects are not followed: the next hop's host must pass the allow-list too.
+    response = await fetch(url, {
+      redirect: 'manual',
+      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+    });
+  } catch (err) {
+    const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer in ${timeoutMs} ms` : String(err);
+    throw new Error(`GET ${url.href} failed: ${reason}`);
+  }
+  const type = response.headers.get('content-type') ?? 'unknown type';
+  const location = response.headers.get('location');
+  const { text, cut } = await readCapped(response, maxBytes);
+  return [
+    `HTTP ${response.status} ${type}${location ? `; Location: ${location}` : ''}`,
+    '',
+    text,
+    ...(cut ? [`[body cut off at ${maxBytes} bytes (TANDEM_HTTP_MAX_BYTES)]`] : []),
+  ].join('\n');
 });

@@ -1,6 +1,6 @@
 /** The verbs that start and read goals: start, status, watch, result, list, history, output. */
 import { type Command, Option } from 'commander';
-import { temporalSettings } from '../connection';
+import { temporalSettings } from '../../node/connection';
 import { formatGoalList, formatHistory, formatProgress, formatResult } from '../format';
 import { listGoals, LIST_STATUSES, type ListStatus } from '../goal-list';
 import { goalOutput } from '../goal-output';

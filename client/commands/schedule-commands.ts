@@ -1,6 +1,6 @@
 /** `tandem schedule create|list|delete`: goals started by Temporal Schedules. */
 import type { Command } from 'commander';
-import { temporalSettings } from '../connection';
+import { temporalSettings } from '../../node/connection';
 import { formatScheduleList } from '../format';
 import { createSchedule, deleteSchedule, listSchedules } from '../schedules';
 import { printJson, withClient } from './shared';

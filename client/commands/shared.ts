@@ -1,7 +1,7 @@
 /** Argument parsers and output helpers shared by the command modules. */
 import { InvalidArgumentError } from 'commander';
 import type { Client } from '@temporalio/client';
-import { connectClient } from '../connection';
+import { connectClient } from '../../node/connection';
 
 /** commander parser for `--max-steps N` and friends. */
 export function positiveInt(value: string): number {

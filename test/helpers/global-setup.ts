@@ -6,7 +6,7 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort, startDevServer, type DevServer } from '../../client/dev-server';
+import { freePort, startDevServer, type DevServer } from '../../dev/dev-server';
 import { WORKFLOWS_PATH } from '../../worker/worker';
 
 declare global {

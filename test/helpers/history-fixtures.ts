@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { resolveTemporalCli } from '../../client/temporal-cli';
+import { resolveTemporalCli } from '../../dev/temporal-cli';
 
 export const HISTORY_FIXTURES_DIR = path.resolve(__dirname, '../fixtures/histories');
 

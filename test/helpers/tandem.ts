@@ -4,11 +4,11 @@
  */
 import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import { temporalSettings } from '../../client/connection';
-import type { GoalInput } from '../../workflows/definitions';
-import type { plannerWorkflow } from '../../workflows/planner';
+import { temporalSettings } from '../../node/connection';
+import type { GoalInput } from '../../common/types';
+import type { plannerWorkflow } from '../../workflows/planner/planner';
 import { createTandemWorker, installLogger } from '../../worker/worker';
-import { startScriptedModel, type ScriptedModel } from './scripted-model';
+import { startScriptedModel, type ScriptedModel } from '../../dev/scripted-model';
 
 export interface Tandem {
   client: Client;

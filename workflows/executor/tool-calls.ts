@@ -3,20 +3,18 @@
  * JSON object, is it `escalate`? Pure, so it is unit-tested without a server. The arguments' schema is checked by the
  * tool itself in the `runTool` activity, where the zod schemas of the tools live.
  */
-import { escalateInputSchema, type ToolCall, type ToolName } from './definitions';
-import { badArgumentsObservation, unknownToolObservation } from './prompts';
+import { escalateTool, type RunnableToolName, type ToolName } from '../../common/tools';
+import type { ToolCall } from '../../common/types';
+import { badArgumentsObservation, unknownToolObservation } from '../prompts';
 
 /** A tool call as the executor will handle it. */
 export type CheckedCall =
-  | { kind: 'run'; call: ToolCall & { name: ToolName }; args: Record<string, unknown> }
+  | { kind: 'run'; call: ToolCall & { name: RunnableToolName }; args: Record<string, unknown> }
   | { kind: 'escalate'; reason: string }
   | { kind: 'refused'; observation: string };
 
 /** A call phase 4 handles: run as an activity, or answered with the refusal (an escalation never gets that far). */
 export type ExecutableCall = Exclude<CheckedCall, { kind: 'escalate' }>;
-
-/** Longest Web UI summary we build; the server caps summaries at 400 bytes. */
-const SUMMARY_LIMIT = 100;
 
 /** Sorts one tool call into run, escalate or refused (with the observation that tells the model why). */
 export function checkToolCall(call: ToolCall, offered: readonly ToolName[]): CheckedCall {
@@ -33,22 +31,12 @@ export function checkToolCall(call: ToolCall, offered: readonly ToolName[]): Che
     return { kind: 'refused', observation: badArgumentsObservation(call.name, 'they are not a JSON object') };
   }
   if (call.name === 'escalate') {
-    const parsed = escalateInputSchema.safeParse(args);
+    const parsed = escalateTool.input.safeParse(args);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(arguments)'}: ${issue.message}`);
       return { kind: 'refused', observation: badArgumentsObservation(call.name, problems.join('; ')) };
     }
     return { kind: 'escalate', reason: parsed.data.reason };
   }
-  return { kind: 'run', call: { ...call, name: call.name as ToolName }, args: args as Record<string, unknown> };
-}
-
-/**
- * The Web UI summary of a tool activity, e.g. `write_file notes/answer.txt`: the tool name and its first string
- * argument (by the tools' convention the one that says what it acts on), on one line and truncated.
- */
-export function toolCallSummary(name: string, args: Record<string, unknown>): string {
-  const subject = Object.values(args).find((value): value is string => typeof value === 'string');
-  const line = subject === undefined ? name : `${name} ${subject.replace(/\s+/g, ' ').trim()}`;
-  return line.length > SUMMARY_LIMIT ? `${line.slice(0, SUMMARY_LIMIT - 1)}…` : line;
+  return { kind: 'run', call: { ...call, name: call.name as RunnableToolName }, args: args as Record<string, unknown> };
 }

@@ -1,6 +1,6 @@
 /** Plan validation: pure, so the planner workflow can run it and replay it. */
-import { planSchema, type Subtask, type SubtaskStatus } from './definitions';
-import { jsonSchemaOf } from './json-schema';
+import { planSchema, type Subtask, type SubtaskStatus } from '../../common/types';
+import { jsonSchemaOf } from '../../common/json-schema';
 
 /** A plan with more subtasks than this is refused: it is almost always the model looping, not a real plan. */
 export const MAX_SUBTASKS = 12;

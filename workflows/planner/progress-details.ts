@@ -1,5 +1,5 @@
 /** The markdown the Web UI shows as the planner's current details: the plan and where each subtask stands. Pure. */
-import type { GoalProgress } from './definitions';
+import type { GoalProgress } from '../../common/types';
 
 /** The server caps current details at 20 kB; long plans are cut with a note rather than failing the task. */
 const DETAILS_LIMIT = 16_000;

@@ -2,7 +2,7 @@
  * The goal budget: pure arithmetic over what the goal may spend (tokens, executor steps, wall time) and what it has
  * spent, so the planner can check it before each dispatch and after each result, and replay the same decisions.
  */
-import type { BudgetAmounts, GoalBudgetProgress, SubtaskBudget } from './definitions';
+import type { BudgetAmounts, GoalBudgetProgress, SubtaskBudget } from '../../common/types';
 
 /** The caps a goal set; an absent cap is unlimited. */
 export interface GoalLimits {

@@ -2,7 +2,8 @@
  * Per-subtask budgets: which limits apply, what is left, and which one ran out. Pure (the caller passes the workflow
  * clock's `now`), so it is unit-tested without a server.
  */
-import type { BudgetKind, BudgetLeft, ExecutorInput, TokenUsage } from './definitions';
+import type { BudgetKind, BudgetLeft, ExecutorInput } from '../../common/types';
+import { tokensOf, type TokenUsage } from '../../common/usage';
 
 /** Steps (LLM calls) a subtask may take when neither the planner nor the subtask says otherwise. */
 export const DEFAULT_MAX_STEPS = 20;
@@ -41,7 +42,7 @@ export function msLeft(budget: Budget, spent: Pick<Spent, 'startedAt' | 'now'>):
 
 /** The budget as the `progress` query shows it. */
 export function budgetLeft(budget: Budget, spent: Spent): BudgetLeft {
-  const tokens = spent.usage.promptTokens + spent.usage.completionTokens;
+  const tokens = tokensOf(spent.usage);
   const ms = msLeft(budget, spent);
   return {
     maxSteps: budget.maxSteps,

@@ -19,8 +19,8 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ToolObservation } from '../activities/run-tool';
-import { callModel, runTool } from './activities';
+import type { ToolObservation } from '../../activities/run-tool';
+import { callModel, runTool } from '../activity-stubs';
 import { type Budget, budgetLeft, exhaustedBudget, msLeft, resolveBudget, type Spent } from './budget';
 import { beforeDeadline, DEADLINE_PASSED } from './deadline';
 import {
@@ -33,26 +33,28 @@ import {
   type ExecutorProgress,
   type ExecutorResult,
   type ExecutorStatus,
+  type ToolCall,
+  type ToolCallRecord,
+} from '../../common/types';
+import {
   executorProgressQuery,
   interruptPayloadSchema,
   interruptSignal,
   pauseSignal,
   resumeSignal,
   subtaskProgressSignal,
-  TOOL_NAMES,
-  type TokenUsage,
-  type ToolCall,
-  type ToolCallRecord,
-  type ToolName,
-} from './definitions';
+} from '../../common/contract';
+import { TOOL_NAMES, type ToolName } from '../../common/tools';
+import { addUsage, type TokenUsage, zeroUsage } from '../../common/usage';
 import {
   CUT_OFF_OBSERVATION,
   EMPTY_REPLY_OBSERVATION,
   executorSystemPrompt,
   executorTaskMessage,
   interruptMessage,
-} from './prompts';
-import { checkToolCall, type ExecutableCall, toolCallSummary } from './tool-calls';
+} from '../prompts';
+import { checkToolCall, type ExecutableCall } from './tool-calls';
+import { toolCallSummary } from '../../common/tools';
 
 /** What phase 3 decided the model's reply asks for. */
 type Action =
@@ -101,17 +103,22 @@ function assembleInput(input: ExecutorInput, state: LoopState): ChatMessage[] {
 }
 
 /** Phase 2, reasoning: the only LLM call, one activity, cancelled if the time budget runs out first. */
-async function reason(state: LoopState, append: ChatMessage[], tools: ToolName[], deadlineMs: number | undefined) {
+async function reason(
+  input: ExecutorInput,
+  state: LoopState,
+  append: ChatMessage[],
+  tools: ToolName[],
+  deadlineMs: number | undefined,
+) {
   state.phase = 'reasoning';
   const reply = await beforeDeadline(deadlineMs, () =>
     callModel.executeWithOptions({ summary: `LLM step ${state.step}` }, [
-      { transcript: state.transcript, append, tools },
+      { purpose: 'step', subtaskId: input.subtask.id, transcript: state.transcript, append, tools },
     ]),
   );
   if (reply === DEADLINE_PASSED) return reply;
   state.transcript = reply.transcript;
-  state.usage.promptTokens += reply.usage.promptTokens;
-  state.usage.completionTokens += reply.usage.completionTokens;
+  addUsage(state.usage, reply.usage);
   if (reply.content?.trim()) state.lastText = reply.content;
   return reply;
 }
@@ -271,7 +278,7 @@ async function runLoop(
     const exhausted = exhaustedBudget(budget, spent(state));
     if (exhausted) return budgetEnd(state, budget, exhausted);
     state.step += 1;
-    const reply = await reason(state, assembleInput(input, state), tools, msLeft(budget, spent(state)));
+    const reply = await reason(input, state, assembleInput(input, state), tools, msLeft(budget, spent(state)));
     if (reply === DEADLINE_PASSED) return budgetEnd(state, budget, 'time');
     state.phase = 'action_selection';
     const action = selectAction(reply, tools);
@@ -297,7 +304,7 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
     paused: false,
     interrupts: [],
     observations: [],
-    usage: { promptTokens: 0, completionTokens: 0 },
+    usage: zeroUsage(),
     toolCalls: [],
     lastToolCalls: [],
     evidence: [],

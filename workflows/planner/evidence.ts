@@ -2,7 +2,8 @@
  * What the planner learns from a finished child: its result when it could not return one, and the evidence a
  * shortfall gives the replanner. Pure string building over results.
  */
-import type { ExecutorResult, Subtask, TokenUsage, Verdict } from './definitions';
+import type { ExecutorResult, Subtask, Verdict } from '../../common/types';
+import type { TokenUsage } from '../../common/usage';
 
 /** What the planner knows of a run while it is in flight (from the executor's step reports). */
 export interface RunSoFar {

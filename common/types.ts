@@ -1,32 +1,10 @@
 /**
- * The one home of tandem's wire contract: workflow messages (signals, queries, updates), their payload schemas,
- * the shared result types and the custom search attributes. Imported by workflows, activities and the client alike,
- * so it may import only `@temporalio/workflow`, `@temporalio/common` and pure libraries (zod).
- *
- * Names here travel over the wire and are scripted against with the `temporal` CLI: renaming one strands runs in flight.
+ * The shapes tandem's loops exchange: model messages, plans, executor and goal inputs, progress and results, with the
+ * zod schemas that validate the ones that arrive from outside (the model, the CLI). Sandbox-safe: pure types and zod.
  */
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
-
-/** Default task queue; the worker and client read `TANDEM_TASK_QUEUE` to override it. */
-export const DEFAULT_TASK_QUEUE = 'tandem';
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Tools
-
-/** Every tool the executor knows. The activity-side registry is typed by this list, so the two cannot drift apart. */
-export const TOOL_NAMES = ['calculator', 'read_file', 'write_file', 'list_files', 'http_get', 'escalate'] as const;
-export type ToolName = (typeof TOOL_NAMES)[number];
-export const toolNameSchema = z.enum(TOOL_NAMES);
-
-/**
- * Arguments of `escalate`. It is the one tool the executor handles itself (it ends the subtask), so its schema lives
- * here, where both the workflow and the activity-side registry can read it.
- */
-export const escalateInputSchema = z
-  .object({ reason: z.string().trim().min(1).describe('Why the subtask cannot be done as specified') })
-  .strict();
+import { toolNameSchema, type ToolName } from './tools';
+import type { TokenUsage } from './usage';
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Model messages (the subset of OpenAI chat-completions tandem keeps in its transcripts)
@@ -43,13 +21,17 @@ export type ChatMessage =
   | { role: 'assistant'; content: string | null; toolCalls?: ToolCall[] }
   | { role: 'tool'; toolCallId: string; content: string };
 
-export interface TokenUsage {
-  promptTokens: number;
-  completionTokens: number;
-}
-
 /** Input of the `callModel` activity: the transcript so far (by reference) and the messages new since then. */
+/**
+ * What a model call is for. It travels to the endpoint as the `X-Tandem-Purpose` request header (and the subtask id as
+ * `X-Tandem-Subtask`), so logs, proxies and the scripted model can tell calls apart without reading prompt words.
+ */
+export type ModelCallPurpose = 'plan' | 'judge' | 'report' | 'step';
+
 export interface CallModelInput {
+  purpose: ModelCallPurpose;
+  /** The subtask an executor step or a judge call is about. */
+  subtaskId?: string;
   transcript: string | null;
   append: ChatMessage[];
   tools: ToolName[];
@@ -286,70 +268,3 @@ export interface GoalResult {
   /** Every plan version after the first, with the evidence that caused it: the history of what was tried. */
   replans: PlanVersion[];
 }
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Messages: the interrupt/replan channel (the only way in from outside) and the queries that read the tree.
-//
-// Signals only record what arrived; the loops act on it at defined points (see the README). Payloads are validated by
-// the zod schemas below: a malformed signal is logged and dropped without touching the loop's state.
-
-export const interruptPayloadSchema = z
-  .object({
-    message: z.string().trim().min(1, 'an interrupt needs a non-empty message'),
-    /** On the planner: forward only to this subtask's executor; all running executors when absent. */
-    subtaskId: z.string().optional(),
-  })
-  .strict();
-export type InterruptPayload = z.infer<typeof interruptPayloadSchema>;
-
-export const replanPayloadSchema = z
-  .object({ evidence: z.string().trim().min(1, 'a replan needs evidence: say what is wrong with the current plan') })
-  .strict();
-export type ReplanPayload = z.infer<typeof replanPayloadSchema>;
-
-export const cancelSubtaskPayloadSchema = z
-  .object({ subtaskId: z.string().min(1), reason: z.string().trim().min(1, 'say why the subtask is cancelled') })
-  .strict();
-export type CancelSubtaskPayload = z.infer<typeof cancelSubtaskPayloadSchema>;
-
-/** Planner and executor: a message for the model, delivered at the next input assembly. */
-export const interruptSignal = defineSignal<[InterruptPayload]>('interrupt');
-/** Planner and executor: stop before the next LLM call (the whole tree, on the planner) until `resume`. */
-export const pauseSignal = defineSignal('pause');
-export const resumeSignal = defineSignal('resume');
-/** Planner: replan with this evidence at the next decision point. */
-export const replanSignal = defineSignal<[ReplanPayload]>('replan');
-/** Planner: cancel one subtask's executor; its partial result becomes evidence. */
-export const cancelSubtaskSignal = defineSignal<[CancelSubtaskPayload]>('cancelSubtask');
-
-/** Planner: replan now and return the new plan version; the validator refuses empty evidence or a finished goal. */
-export const revisePlanUpdate = defineUpdate<PlanVersion, [ReplanPayload]>('revisePlan');
-
-/** Executor → its parent planner after each step, so the planner's `progress` covers the whole tree in one query. */
-export interface SubtaskStepReport {
-  subtaskId: string;
-  step: number;
-  usage: TokenUsage;
-}
-export const subtaskProgressSignal = defineSignal<[SubtaskStepReport]>('subtaskProgress');
-
-/** Planner and executor both answer `progress`; each returns its own shape. */
-export const progressQuery = defineQuery<GoalProgress>('progress');
-export const executorProgressQuery = defineQuery<ExecutorProgress>('progress');
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Search attributes, registered on the dev server at start so the Web UI and `tandem list` can filter by them.
-
-export const goalSearchAttribute = defineSearchAttributeKey('TandemGoal', SearchAttributeType.TEXT);
-export const statusSearchAttribute = defineSearchAttributeKey('TandemStatus', SearchAttributeType.KEYWORD);
-export const planVersionSearchAttribute = defineSearchAttributeKey('TandemPlanVersion', SearchAttributeType.INT);
-export const tokensSearchAttribute = defineSearchAttributeKey('TandemTokens', SearchAttributeType.INT);
-export const keySearchAttribute = defineSearchAttributeKey('TandemKey', SearchAttributeType.KEYWORD);
-
-export const TANDEM_SEARCH_ATTRIBUTES = [
-  goalSearchAttribute,
-  statusSearchAttribute,
-  planVersionSearchAttribute,
-  tokensSearchAttribute,
-  keySearchAttribute,
-] as const;

@@ -1,15 +1,9 @@
 /**
- * The model `tandem demo` uses when no OPENAI_BASE_URL is configured: the test suite's scripted model server (one
- * fake for the whole project) playing a canned two-subtask plan. The calculator's real output flows through it, so the
+ * The model `tandem demo` uses when no OPENAI_BASE_URL is configured: the scripted model server (one fake for the
+ * whole project, shared with the tests and the bench) playing a canned two-subtask plan. The calculator's real output flows through it, so the
  * demo exercises the real loops, tools and workspace; only the model's words are canned.
  */
-import {
-  match,
-  reply,
-  startScriptedModel,
-  type RecordedRequest,
-  type ScriptedModel,
-} from '../test/helpers/scripted-model';
+import { match, reply, startScriptedModel, type RecordedRequest, type ScriptedModel } from './scripted-model';
 
 /** The demo's arithmetic; 17 * 23 + 4 = 395. */
 export const DEMO_EXPRESSION = '17 * 23 + 4';
@@ -22,12 +16,12 @@ function lastToolOutput(req: RecordedRequest): string {
 /** Scripts the demo's plan, verdicts and replies on a scripted model (the end-to-end test plays the same script). */
 export function scriptDemo(model: ScriptedModel): ScriptedModel {
   return model
-    .on(match.responseFormat('verdict'), reply.json({ met: true, reason: 'The result shows the milestone is met.' }), {
+    .on(match.purpose('judge'), reply.json({ met: true, reason: 'The result shows the milestone is met.' }), {
       name: 'judge',
       repeatLast: true,
     })
     .on(
-      match.responseFormat('plan'),
+      match.purpose('plan'),
       reply.json({
         subtasks: [
           {
@@ -51,35 +45,31 @@ export function scriptDemo(model: ScriptedModel): ScriptedModel {
       { name: 'planner', repeatLast: true },
     )
     .on(
-      match.and(match.systemContains('Subtask s1'), match.lastRole('tool')),
+      match.and(match.purpose('step', 's1'), match.lastRole('tool')),
       (req) => reply.text(`${DEMO_EXPRESSION} = ${lastToolOutput(req)}`),
       { repeatLast: true },
     )
-    .on(match.systemContains('Subtask s1'), reply.toolCall('calculator', { expression: DEMO_EXPRESSION }), {
+    .on(match.purpose('step', 's1'), reply.toolCall('calculator', { expression: DEMO_EXPRESSION }), {
       name: 's1',
       repeatLast: true,
     })
     .on(
-      match.and(match.systemContains('Subtask s2'), match.lastRole('tool')),
+      match.and(match.purpose('step', 's2'), match.lastRole('tool')),
       (req) => reply.text(`Saved: ${lastToolOutput(req)}`),
       { repeatLast: true },
     )
     .on(
-      match.systemContains('Subtask s2'),
+      match.purpose('step', 's2'),
       (req) => {
         const value = /= (-?[\d.]+)/.exec(req.lastUserText)?.[1] ?? 'unknown';
         return reply.toolCall('write_file', { path: 'answer.txt', content: `${value}\n` });
       },
       { name: 's2', repeatLast: true },
     )
-    .on(
-      match.systemContains('final report'),
-      (req) => reply.text(`Done. ${req.lastUserText.split('\n').slice(-1)[0]}`),
-      {
-        name: 'report',
-        repeatLast: true,
-      },
-    );
+    .on(match.purpose('report'), (req) => reply.text(`Done. ${req.lastUserText.split('\n').slice(-1)[0]}`), {
+      name: 'report',
+      repeatLast: true,
+    });
 }
 
 export async function startDemoModel(): Promise<ScriptedModel> {

@@ -78,6 +78,10 @@ export interface RecordedRequest {
   messages: RequestMessage[];
   /** `response_format.json_schema.name`, when the request asked for structured output. */
   responseFormatName?: string;
+  /** What tandem says the call is for (`X-Tandem-Purpose`: plan, judge, report, step), when it says. */
+  purpose?: string;
+  /** The subtask the call is about (`X-Tandem-Subtask`), when tandem says. */
+  subtaskId?: string;
   /** `response_format.type` (`json_schema`, `json_object`, `text`), when present. */
   responseFormatType?: string;
   /** Names of the function tools offered to the model. */
@@ -219,6 +223,11 @@ export const match = {
     (name?: string): Matcher =>
     (req) =>
       name === undefined ? req.responseFormatType !== undefined : req.responseFormatName === name,
+  /** tandem's `X-Tandem-Purpose` header says the call is for this (plan, judge, report, step); with a subtask id, about it. */
+  purpose:
+    (purpose: string, subtaskId?: string): Matcher =>
+    (req) =>
+      req.purpose === purpose && (subtaskId === undefined || req.subtaskId === subtaskId),
   /** A `system` or `developer` message contains the text. */
   systemContains:
     (text: string): Matcher =>
@@ -259,6 +268,10 @@ export const match = {
     (req) =>
       !matcher(req),
 };
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
 
 /** Builders for scripted replies. */
 export const reply = {
@@ -350,6 +363,8 @@ function record(id: number, at: number, body: ChatCompletionRequestBody, headers
     headers: { ...headers },
     messages,
     responseFormatName: body.response_format?.json_schema?.name,
+    purpose: headerValue(headers['x-tandem-purpose']),
+    subtaskId: headerValue(headers['x-tandem-subtask']),
     responseFormatType: body.response_format?.type,
     toolNames: (body.tools ?? []).flatMap((t) => (t.function?.name ? [t.function.name] : [])),
     text: messages.map((m) => contentText(m.content)).join('\n'),

@@ -25,9 +25,25 @@ import {
   allHandlersFinished,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
+import { FailureType } from '../../common/failures';
 import {
   cancelSubtaskPayloadSchema,
   cancelSubtaskSignal,
+  type InterruptPayload,
+  interruptPayloadSchema,
+  interruptSignal,
+  pauseSignal,
+  planVersionSearchAttribute,
+  progressQuery,
+  replanPayloadSchema,
+  replanSignal,
+  resumeSignal,
+  revisePlanUpdate,
+  statusSearchAttribute,
+  subtaskProgressSignal,
+  tokensSearchAttribute,
+} from '../../common/contract';
+import {
   DEFAULT_MAX_PARALLEL,
   DEFAULT_MAX_REPLANS,
   type ExecutorResult,
@@ -37,31 +53,18 @@ import {
   type GoalProgress,
   type GoalResult,
   type GoalStatus,
-  type InterruptPayload,
-  interruptPayloadSchema,
-  interruptSignal,
-  pauseSignal,
-  planVersionSearchAttribute,
   type PlanVersion,
-  progressQuery,
-  replanPayloadSchema,
-  replanSignal,
-  resumeSignal,
-  revisePlanUpdate,
-  statusSearchAttribute,
   type Subtask,
-  subtaskProgressSignal,
   type SubtaskStatus,
-  type TokenUsage,
-  tokensSearchAttribute,
   type Verdict,
-} from './definitions';
+} from '../../common/types';
+import { addUsage, tokensOf, type TokenUsage, zeroUsage } from '../../common/usage';
 import { evidenceOf, resultOfFailedRun, type RunSoFar } from './evidence';
-import { executorWorkflow } from './executor';
+import { executorWorkflow } from '../executor/executor';
 import { budgetProgress, capSubtaskBudget, exhaustedCap, type GoalLimits } from './goal-budget';
 import { readySubtasks } from './plan';
-import { addUsage, draftPlan, judge, writeReport } from './planner-calls';
-import { planRequest, replanRequest, reportRequest } from './prompts';
+import { draftPlan, judge, writeReport } from './model-calls';
+import { planRequest, replanRequest, reportRequest } from '../prompts';
 import { progressMarkdown } from './progress-details';
 import { reconcile } from './reconcile';
 
@@ -99,15 +102,14 @@ interface ReplanRequest {
 
 const FINISHED: GoalStatus[] = ['reporting', 'completed', 'failed'];
 
-function tokensOf(usage: TokenUsage): number {
-  return usage.promptTokens + usage.completionTokens;
-}
-
 /** Runs a goal: plan, concurrent child executors judged against their milestones, replans, final report. */
 export async function plannerWorkflow(input: GoalInput): Promise<GoalResult> {
   const parsed = goalInputSchema.safeParse(input);
   if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(parsed.error.issues.map((issue) => issue.message).join('; '), 'InvalidGoal');
+    throw ApplicationFailure.nonRetryable(
+      parsed.error.issues.map((issue) => issue.message).join('; '),
+      FailureType.InvalidGoal,
+    );
   }
   const { goal, maxStepsPerSubtask } = parsed.data;
   const maxParallel = parsed.data.maxParallel ?? DEFAULT_MAX_PARALLEL;
@@ -128,7 +130,7 @@ export async function plannerWorkflow(input: GoalInput): Promise<GoalResult> {
   const runs: ChildRun[] = [];
   const finishedRuns: ChildRun[] = [];
   /** The planner's own LLM calls: plans, judges, report. */
-  const ownUsage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
+  const ownUsage: TokenUsage = zeroUsage();
   let automaticReplans = 0;
   let paused = false;
   let pausedForwarded = false;
@@ -168,8 +170,8 @@ export async function plannerWorkflow(input: GoalInput): Promise<GoalResult> {
       status: entry.status,
       workflowId: entry.workflowId,
       steps: entry.run?.steps ?? 0,
-      usage: { ...(entry.run?.usage ?? { promptTokens: 0, completionTokens: 0 }) },
-      tokens: tokensOf(entry.run?.usage ?? { promptTokens: 0, completionTokens: 0 }),
+      usage: { ...(entry.run?.usage ?? zeroUsage()) },
+      tokens: tokensOf(entry.run?.usage ?? zeroUsage()),
       ...(entry.verdict ? { verdict: entry.verdict } : {}),
     })),
     usage: usage(),
@@ -199,7 +201,7 @@ export async function plannerWorkflow(input: GoalInput): Promise<GoalResult> {
       const version = versionOfTicket.get(ticket);
       if (version === undefined) {
         throw ApplicationFailure.create({
-          type: 'GoalFinished',
+          type: FailureType.GoalFinished,
           message: `the goal ended (${status}) before the replan`,
         });
       }
@@ -284,7 +286,7 @@ export async function plannerWorkflow(input: GoalInput): Promise<GoalResult> {
       workflowId: entry.workflowId,
       scope: new CancellationScope(),
       steps: 0,
-      usage: { promptTokens: 0, completionTokens: 0 },
+      usage: zeroUsage(),
     };
     runs.push(run);
     entry.run = run;

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
 import { PROJECT_ROOT } from '../scripts/temporal-cli-paths.cjs';
-import { TANDEM_SEARCH_ATTRIBUTES } from '../workflows/definitions';
+import { TANDEM_SEARCH_ATTRIBUTES } from '../common/contract';
 import { resolveTemporalCli } from './temporal-cli';
 
 /** A cold start on a new SQLite file takes a few seconds; 30 s leaves room for a loaded CI machine. */

@@ -8,7 +8,7 @@
  * - a running subtask the new plan drops or changes is cancelled (its partial result becomes evidence);
  * - every other subtask of the new plan is pending and starts when its dependencies are done.
  */
-import type { Subtask, SubtaskStatus } from './definitions';
+import type { Subtask, SubtaskStatus } from '../../common/types';
 
 /** What reconciliation needs to know of a subtask of the current plan. */
 export interface CurrentSubtask {

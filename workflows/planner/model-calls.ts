@@ -3,10 +3,12 @@
  * round), judging a result against its milestone, and writing the report. Each adds its tokens to the goal's usage.
  */
 import { ApplicationFailure } from '@temporalio/workflow';
-import { callModel } from './activities';
-import type { ChatMessage, ExecutorResult, Subtask, TokenUsage, Verdict } from './definitions';
-import { verdictSchema } from './definitions';
-import { jsonSchemaOf } from './json-schema';
+import { FailureType } from '../../common/failures';
+import { callModel } from '../activity-stubs';
+import type { ChatMessage, ExecutorResult, Subtask, Verdict } from '../../common/types';
+import { addUsage, type TokenUsage } from '../../common/usage';
+import { verdictSchema } from '../../common/types';
+import { jsonSchemaOf } from '../../common/json-schema';
 import { checkPlan, planJsonSchema } from './plan';
 import {
   JUDGE_SYSTEM_PROMPT,
@@ -14,16 +16,10 @@ import {
   PLANNER_SYSTEM_PROMPT,
   planCorrection,
   REPORT_SYSTEM_PROMPT,
-} from './prompts';
+} from '../prompts';
 
 /** How many times an invalid plan goes back to the model with its errors before the goal fails. */
 export const MAX_PLAN_ATTEMPTS = 3;
-
-/** Adds `more` into `total` in place. */
-export function addUsage(total: TokenUsage, more: TokenUsage): void {
-  total.promptTokens += more.promptTokens;
-  total.completionTokens += more.completionTokens;
-}
 
 /**
  * Asks the model for plan version `version`, sending validation errors back until it is valid or the attempts run out.
@@ -39,7 +35,7 @@ export async function draftPlan(request: string, version: number, usage: TokenUs
   for (let attempt = 1; attempt <= MAX_PLAN_ATTEMPTS; attempt++) {
     const summary = attempt === 1 ? `plan v${version}` : `plan v${version} (attempt ${attempt})`;
     const reply = await callModel.executeWithOptions({ summary }, [
-      { transcript, append, tools: [], responseFormat: { name: 'plan', schema: planJsonSchema() } },
+      { purpose: 'plan', transcript, append, tools: [], responseFormat: { name: 'plan', schema: planJsonSchema() } },
     ]);
     addUsage(usage, reply.usage);
     const check = checkPlan(reply.content);
@@ -50,7 +46,7 @@ export async function draftPlan(request: string, version: number, usage: TokenUs
   }
   throw ApplicationFailure.nonRetryable(
     `the model did not produce a valid plan in ${MAX_PLAN_ATTEMPTS} attempts; last errors: ${errors.join('; ')}`,
-    'PlanInvalid',
+    FailureType.PlanInvalid,
   );
 }
 
@@ -61,6 +57,8 @@ export async function draftPlan(request: string, version: number, usage: TokenUs
 export async function judge(subtask: Subtask, result: ExecutorResult, usage: TokenUsage): Promise<Verdict> {
   const reply = await callModel.executeWithOptions({ summary: `judge ${subtask.id}` }, [
     {
+      purpose: 'judge',
+      subtaskId: subtask.id,
       transcript: null,
       append: [
         { role: 'system', content: JUDGE_SYSTEM_PROMPT },
@@ -85,6 +83,7 @@ export async function judge(subtask: Subtask, result: ExecutorResult, usage: Tok
 export async function writeReport(request: string, usage: TokenUsage): Promise<string> {
   const reply = await callModel.executeWithOptions({ summary: 'final report' }, [
     {
+      purpose: 'report',
       transcript: null,
       append: [
         { role: 'system', content: REPORT_SYSTEM_PROMPT },

@@ -1,0 +1,86 @@
+/**
+ * tandem's wire contract: the task queue, the workflow type names, the messages (signals, queries, updates) with their
+ * payload schemas, and the custom search attributes. Imported by workflows, activities and the client alike, so it may
+ * import only `@temporalio/workflow`, `@temporalio/common` and pure libraries (zod).
+ *
+ * Names here travel over the wire and are scripted against with the `temporal` CLI: renaming one strands runs in flight.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { z } from 'zod';
+import type { ExecutorProgress, GoalProgress, PlanVersion } from './types';
+import type { TokenUsage } from './usage';
+
+/** Default task queue; `TANDEM_TASK_QUEUE` overrides it (node/config.ts). */
+export const DEFAULT_TASK_QUEUE = 'tandem';
+
+/** Workflow type names, as clients start them by name (`temporal workflow start --type plannerWorkflow`). */
+export const PLANNER_WORKFLOW_TYPE = 'plannerWorkflow';
+export const EXECUTOR_WORKFLOW_TYPE = 'executorWorkflow';
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Messages: the interrupt/replan channel (the only way in from outside) and the queries that read the tree.
+//
+// Signals only record what arrived; the loops act on it at defined points (see the README). Payloads are validated by
+// the zod schemas below: a malformed signal is logged and dropped without touching the loop's state.
+
+export const interruptPayloadSchema = z
+  .object({
+    message: z.string().trim().min(1, 'an interrupt needs a non-empty message'),
+    /** On the planner: forward only to this subtask's executor; all running executors when absent. */
+    subtaskId: z.string().optional(),
+  })
+  .strict();
+export type InterruptPayload = z.infer<typeof interruptPayloadSchema>;
+
+export const replanPayloadSchema = z
+  .object({ evidence: z.string().trim().min(1, 'a replan needs evidence: say what is wrong with the current plan') })
+  .strict();
+export type ReplanPayload = z.infer<typeof replanPayloadSchema>;
+
+export const cancelSubtaskPayloadSchema = z
+  .object({ subtaskId: z.string().min(1), reason: z.string().trim().min(1, 'say why the subtask is cancelled') })
+  .strict();
+export type CancelSubtaskPayload = z.infer<typeof cancelSubtaskPayloadSchema>;
+
+/** Planner and executor: a message for the model, delivered at the next input assembly. */
+export const interruptSignal = defineSignal<[InterruptPayload]>('interrupt');
+/** Planner and executor: stop before the next LLM call (the whole tree, on the planner) until `resume`. */
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+/** Planner: replan with this evidence at the next decision point. */
+export const replanSignal = defineSignal<[ReplanPayload]>('replan');
+/** Planner: cancel one subtask's executor; its partial result becomes evidence. */
+export const cancelSubtaskSignal = defineSignal<[CancelSubtaskPayload]>('cancelSubtask');
+
+/** Planner: replan now and return the new plan version; the validator refuses empty evidence or a finished goal. */
+export const revisePlanUpdate = defineUpdate<PlanVersion, [ReplanPayload]>('revisePlan');
+
+/** Executor → its parent planner after each step, so the planner's `progress` covers the whole tree in one query. */
+export interface SubtaskStepReport {
+  subtaskId: string;
+  step: number;
+  usage: TokenUsage;
+}
+export const subtaskProgressSignal = defineSignal<[SubtaskStepReport]>('subtaskProgress');
+
+/** Planner and executor both answer `progress`; each returns its own shape. */
+export const progressQuery = defineQuery<GoalProgress>('progress');
+export const executorProgressQuery = defineQuery<ExecutorProgress>('progress');
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Search attributes, registered on the dev server at start so the Web UI and `tandem list` can filter by them.
+
+export const goalSearchAttribute = defineSearchAttributeKey('TandemGoal', SearchAttributeType.TEXT);
+export const statusSearchAttribute = defineSearchAttributeKey('TandemStatus', SearchAttributeType.KEYWORD);
+export const planVersionSearchAttribute = defineSearchAttributeKey('TandemPlanVersion', SearchAttributeType.INT);
+export const tokensSearchAttribute = defineSearchAttributeKey('TandemTokens', SearchAttributeType.INT);
+export const keySearchAttribute = defineSearchAttributeKey('TandemKey', SearchAttributeType.KEYWORD);
+
+export const TANDEM_SEARCH_ATTRIBUTES = [
+  goalSearchAttribute,
+  statusSearchAttribute,
+  planVersionSearchAttribute,
+  tokensSearchAttribute,
+  keySearchAttribute,
+] as const;

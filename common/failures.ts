@@ -1,0 +1,24 @@
+/**
+ * Every failure `type` tandem raises, in one place. Across the activity and child-workflow boundary a failure is
+ * recognised by this name, never by `instanceof`; the CLI and retry policies match on them too. Renaming one changes
+ * what `temporal workflow describe` shows for runs already in flight, so add, never rename.
+ */
+export const FailureType = {
+  /** The goal input can never run (empty goal, bad budget): the planner fails at once, without retries. */
+  InvalidGoal: 'InvalidGoal',
+  /** A `revisePlan` update whose goal ended before the replan was made. */
+  GoalFinished: 'GoalFinished',
+  /** The model could not produce a valid plan in its attempts. */
+  PlanInvalid: 'PlanInvalid',
+  /** 429 from the model endpoint: retried after its Retry-After. */
+  ModelRateLimited: 'ModelRateLimited',
+  /** 5xx, connection errors, timeouts: retried with backoff. */
+  ModelUnavailable: 'ModelUnavailable',
+  /** 400/401/403/404/422: retrying cannot help; the subtask ends with this reason. */
+  ModelRequestRejected: 'ModelRequestRejected',
+  /** A reply that is not valid chat-completions JSON: retried, the endpoint may have hiccupped. */
+  ModelMalformedReply: 'ModelMalformedReply',
+  /** A reply still over the history payload limit once trimmed (huge tool-call arguments). */
+  ModelReplyTooLarge: 'ModelReplyTooLarge',
+} as const;
+export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
