@@ -9,9 +9,10 @@
 import * as path from 'node:path';
 import { DEFAULT_TASK_QUEUE } from '../common/contract';
 import { ConfigError } from './errors';
+import { findProjectRoot } from './project-root';
 
 /** The project root: state folders default to `<root>/.tandem` so a fresh clone keeps everything in one ignored place. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
+export const PROJECT_ROOT = findProjectRoot();
 
 export interface ModelConfig {
   /** `OPENAI_BASE_URL`; the openai client's default (api.openai.com) when unset. */
