@@ -35,7 +35,7 @@ export interface StepCost {
 }
 
 /** Runs `fn` while a worker polls `taskQueue`; shuts it down afterwards. */
-export async function withWorker<T>(options: WorkerOptions, fn: () => Promise<T>): Promise<T> {
+async function withWorker<T>(options: WorkerOptions, fn: () => Promise<T>): Promise<T> {
   const worker = await Worker.create(options);
   const running = worker.run();
   try {

@@ -33,17 +33,6 @@ export async function childIds(client: Client, workflowId: string): Promise<stri
   });
 }
 
-/** Event type names of a workflow's history, in order (for finding which events a step costs). */
-export async function eventTypes(client: Client, workflowId: string): Promise<string[]> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  return (history.events ?? []).map(
-    (event) =>
-      Object.keys(event)
-        .find((key) => key.endsWith('EventAttributes'))
-        ?.replace(/EventAttributes$/, '') ?? '?',
-  );
-}
-
 /** Samples this process's peak RSS until stopped. */
 export class RssSampler {
   private peak = 0;
