@@ -371,7 +371,7 @@ async function eagerDispatch(
       'eager-floor',
       await runFloor(client, native, await floorBundle(), { baseURL, steps, tag: 'eager-floor', mode: 'regular' }),
     );
-    const { worker } = await createTandemWorker({
+    const { worker, connection: workerConnection } = await createTandemWorker({
       settings: { connectionOptions: { address: server.address }, namespace: 'default', taskQueue: 'bench-eager' },
       options: WORKER_SETTINGS,
     });
@@ -387,6 +387,7 @@ async function eagerDispatch(
     } finally {
       worker.shutdown();
       await running;
+      await workerConnection.close();
     }
   } finally {
     await native.close();
