@@ -1,137 +1,120 @@
 /**
- * `npm run bench`: what Temporal's durability costs tandem, measured in one run on the local dev server with the
- * scripted model answering instantly. Prints figures; asserts nothing (speed goals live here, not in timed tests).
+ * `npm run bench`: what a durable agent loop costs, tandem next to the Temporal floor and two peers, in one run on one
+ * local dev server with one scripted model answering instantly. Prints figures; asserts nothing (speed goals live
+ * here, not in timed tests).
  *
- *   1. orchestration overhead per ReAct step (LLM activity + tool activity + workflow tasks), p50 and p95;
- *   2. the same loop in-process without Temporal, and the ratio of the two;
- *   3. goals completed per minute with 1, 10 and 100 concurrent goals on one worker, and the worker's peak RSS;
- *   4. history bytes per step of an executor after 10, 50 and 200 steps (flat = linear growth).
+ *   1. per ReAct step, for the same loop run five ways (floor, tandem, AI SDK on Temporal, LangGraph + SQLite,
+ *      in-process): p50/p95 latency, history events and bytes (checkpoint bytes for LangGraph), ratio to the floor;
+ *      and two variants below the floor (local activities);
+ *   2. whole demo goals at rising concurrency on one worker: goals/min, step p95, peak RSS, failures;
+ *   3. the outer loop's cost in model tokens, for the demo goal and a 20-step subtask;
+ *   4. the CLI's start-up: `tandem --version`, `tandem status`, `temporal workflow describe`.
+ *
+ * Flags: `--json` (last line is one JSON object), `--levels 1,10,100` (concurrency levels, the default; the
+ * 1,000-goal level is long on a 2-core machine, so it runs on request: `--only-levels --levels 1000`), `--steps 100`
+ * (steps per loop run), `--only-levels` (skip sections 1, 3 and 4), `--worker '{"workflowThreadPoolSize":2}'` (worker
+ * options over the defaults below, to try a tuning), `--eager` (also run the floor and tandem on a second dev server
+ * with eager activity dispatch enabled).
  */
 import { Client, Connection } from '@temporalio/client';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  makeTelemetryFilterString,
+  NativeConnection,
+  Runtime,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createActivities } from '../activities';
+import { parseArgs } from 'node:util';
 import { scriptDemo } from '../dev/demo-model';
 import { freePort, startDevServer } from '../dev/dev-server';
-import { startGoal } from '../client/goals';
-import { match, reply, startScriptedModel, type ScriptedModel } from '../dev/scripted-model';
-import { createTandemWorker, installLogger, WORKFLOWS_PATH } from '../worker/worker';
-import type { RunToolInput, ToolObservation } from '../activities/run-tool';
-import type { CallModelOutput, ChatMessage, ExecutorInput } from '../common/types';
-import type { ToolName } from '../common/tools';
+import { startScriptedModel } from '../dev/scripted-model';
+import { createTandemWorker, WORKFLOWS_PATH } from '../worker/worker';
+import { timeCli, type CommandTiming } from './cli-timing';
+import {
+  floorBundle,
+  runAiSdk,
+  runExecutorInGoal,
+  runFloor,
+  runInProcess,
+  runLangGraphContender,
+  runStandaloneExecutor,
+  type StepCost,
+} from './contenders';
+import { outerLoopCost, runLevel, type LevelFigures, type OuterLoopCost } from './goals';
+import { loopGoal, scriptLoop, StepClock } from './loop-script';
+import { percentile, RssSampler } from './stats';
 
 const TASK_QUEUE = 'bench';
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+/**
+ * The tandem worker's settings for the concurrency levels. The SDK's defaults (40 workflow tasks, 100 activities at
+ * once, a cache sized from the heap) hold 100 goals; a thousand goals keep up to 2,000 workflows open at once, so the
+ * cache holds them all (an evicted workflow replays its whole history on its next task).
+ */
+const DEFAULT_WORKER_SETTINGS: Partial<WorkerOptions> = {
+  maxConcurrentWorkflowTaskExecutions: 100,
+  maxConcurrentActivityTaskExecutions: 200,
+  maxCachedWorkflows: 2_500,
+};
+let WORKER_SETTINGS = DEFAULT_WORKER_SETTINGS;
+
+interface StepFigures extends StepCost {
+  stepP50Ms: number;
+  stepP95Ms: number;
+  ratioToFloor?: number;
 }
 
-/** Every executor request gets a calculator call until the conversation has `steps` model turns, then an answer. */
-function scriptCalculatorLoop(model: ScriptedModel): void {
-  model.on(
-    match.hasTools(),
-    (req) => {
-      const stepsSoFar = req.messages.filter((message) => message.role === 'assistant').length + 1;
-      const wanted = Number(/run (\d+) steps/.exec(req.text)?.[1] ?? 1);
-      return stepsSoFar < wanted
-        ? reply.toolCall('calculator', { expression: `${stepsSoFar} + 1` })
-        : reply.text('done');
-    },
-    { repeatLast: true },
-  );
-}
-
-function executorInput(steps: number): ExecutorInput {
+function stepFigures(clock: StepClock, tag: string, cost: StepCost, floorP50?: number): StepFigures {
+  const steps = clock.steps(tag);
+  const stepP50Ms = percentile(steps, 50);
   return {
-    subtask: {
-      id: 'bench',
-      title: 'Benchmark loop',
-      instructions: `Call the calculator, run ${steps} steps.`,
-      milestone: 'done',
-      dependsOn: [],
-    },
-    workspace: 'bench',
-    tools: ['calculator'],
-    budget: { maxSteps: steps + 1 },
+    stepP50Ms,
+    stepP95Ms: percentile(steps, 95),
+    ...cost,
+    ...(floorP50 ? { ratioToFloor: stepP50Ms / floorP50 } : {}),
   };
 }
 
-/** Step durations of one executor run, from its history: time between consecutive LLM activities being scheduled. */
-async function stepDurations(client: Client, workflowId: string): Promise<number[]> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  const scheduled = (history.events ?? [])
-    .filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel')
-    .map((event) => Number(event.eventTime!.seconds) * 1000 + event.eventTime!.nanos! / 1e6);
-  return scheduled.slice(1).map((time, index) => time - scheduled[index]);
-}
+const fixed = (value: number | undefined, digits = 1) =>
+  value === undefined || Number.isNaN(value) ? '—' : value.toFixed(digits);
 
-/** The same five phases, run in this process: the activities called directly, no Temporal in between. */
-async function inProcessStepDurations(steps: number): Promise<number[]> {
-  const durations: number[] = [];
-  const activities = createActivities();
-  const input = executorInput(steps);
-  let transcript: string | null = null;
-  let append: ChatMessage[] = [
-    { role: 'system', content: 'Subtask bench' },
-    { role: 'user', content: input.subtask.instructions },
-  ];
-  for (let step = 1; step <= steps; step++) {
-    const started = performance.now();
-    // A fresh environment per call, as each Temporal activity attempt gets its own context and abort signal.
-    const reply: CallModelOutput = await new MockActivityEnvironment().run(activities.callModel, {
-      purpose: 'step' as const,
-      transcript,
-      append,
-      tools: ['calculator'] as ToolName[],
-    });
-    transcript = reply.transcript;
-    if (reply.toolCalls.length === 0) break;
-    const outcomes: ToolObservation[] = await Promise.all(
-      reply.toolCalls.map((call) =>
-        new MockActivityEnvironment().run<[RunToolInput], ToolObservation, typeof activities.runTool>(
-          activities.runTool,
-          {
-            workspace: 'bench',
-            call: { ...call, name: 'calculator' },
-            callKey: `inprocess/${step}/${call.id}`,
-          },
-        ),
-      ),
-    );
-    append = reply.toolCalls.map((call, index) => ({
-      role: 'tool' as const,
-      toolCallId: call.id,
-      content: outcomes[index].output,
-    }));
-    durations.push(performance.now() - started);
-  }
-  return durations;
-}
-
-async function goalsPerMinute(client: Client, concurrent: number): Promise<{ perMinute: number; failures: number }> {
-  const started = performance.now();
-  const outcomes = await Promise.allSettled(
-    Array.from({ length: concurrent }, async (_, index) => {
-      const handle = await startGoal(client, {
-        goal: 'Compute and save',
-        id: `bench-goal-${concurrent}-${index}-${Date.now()}`,
-        taskQueue: TASK_QUEUE,
-      });
-      const result = await handle.result();
-      if (!result.ok) throw new Error('goal not ok');
-    }),
-  );
-  const minutes = (performance.now() - started) / 60_000;
-  const failures = outcomes.filter((outcome) => outcome.status === 'rejected').length;
-  return { perMinute: (concurrent - failures) / minutes, failures };
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows
+    .map((row, index) => {
+      const line = row.map((cell, column) =>
+        column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]),
+      );
+      return `  ${line.join('  ')}${index === 0 ? `\n  ${widths.map((w) => '-'.repeat(w)).join('  ')}` : ''}`;
+    })
+    .join('\n');
 }
 
 async function main(): Promise<void> {
-  installLogger('ERROR');
+  const { values: flags } = parseArgs({
+    options: {
+      json: { type: 'boolean', default: false },
+      levels: { type: 'string', default: '1,10,100' },
+      worker: { type: 'string', default: '{}' },
+      steps: { type: 'string', default: '100' },
+      'only-levels': { type: 'boolean', default: false },
+      eager: { type: 'boolean', default: false },
+    },
+  });
+  const levels = flags.levels.split(',').filter(Boolean).map(Number);
+  WORKER_SETTINGS = { ...DEFAULT_WORKER_SETTINGS, ...(JSON.parse(flags.worker) as Partial<WorkerOptions>) };
+  const steps = Number(flags.steps);
+  const contenders = !flags['only-levels'];
+  // Errors only, from the SDK and its core alike: at 100 goals the core warns about every slow workflow task, which
+  // would bury the table (the step latencies say the same in numbers).
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } },
+  });
   const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-bench-'));
   process.env.TANDEM_STATE_DIR = stateDir;
   const server = await startDevServer({
@@ -141,79 +124,274 @@ async function main(): Promise<void> {
     headless: true,
   });
   const model = await startScriptedModel();
+  const clock = new StepClock();
   process.env.OPENAI_BASE_URL = model.baseURL;
   process.env.TEMPORAL_ADDRESS = server.address;
   process.env.TANDEM_TASK_QUEUE = TASK_QUEUE;
-  scriptCalculatorLoop(model);
+  scriptLoop(model, clock);
   scriptDemo(model);
 
-  let peakRss = 0;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: undefined });
+  const rss = new RssSampler();
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
   const { worker, connection: workerConnection } = await createTandemWorker({
     workflowBundle: { code: bundle.code },
-    options: { maxConcurrentWorkflowTaskExecutions: 100, maxConcurrentActivityTaskExecutions: 200 },
+    options: WORKER_SETTINGS,
   });
   const running = worker.run();
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
+  const native = await NativeConnection.connect({ address: server.address });
   const print = (line: string) => console.log(line);
+  const startedAt = new Date();
+  const report: Record<string, unknown> = {
+    date: startedAt.toISOString(),
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    cores: os.cpus().length,
+    node: process.version,
+    stepsPerRun: steps,
+  };
 
   try {
-    print(`tandem benchmark · ${os.cpus().length} cores · node ${process.version} · ${new Date().toISOString()}`);
-
-    // 1 and 2: one long executor run on Temporal, and the same loop in-process, in the same run.
-    const steps = 100;
-    const overheadId = `bench-overhead-${Date.now()}`;
-    await client.workflow.execute('executorWorkflow', {
-      workflowId: overheadId,
-      taskQueue: TASK_QUEUE,
-      args: [executorInput(steps)],
-    });
-    const temporal = await stepDurations(client, overheadId);
-    const inProcess = await inProcessStepDurations(steps);
-    const ratio = percentile(temporal, 50) / percentile(inProcess, 50);
-    print('\nper ReAct step (LLM activity + tool activity + workflow tasks), instant model:');
-    print(
-      `  on Temporal:   p50 ${percentile(temporal, 50).toFixed(1)} ms   p95 ${percentile(temporal, 95).toFixed(1)} ms`,
-    );
-    print(
-      `  in-process:    p50 ${percentile(inProcess, 50).toFixed(1)} ms   p95 ${percentile(inProcess, 95).toFixed(1)} ms`,
-    );
-    print(`  ratio (p50):   ${ratio.toFixed(1)}x`);
-
-    // 3: whole goals (plan, two children, report) at rising concurrency on one worker.
-    print('\ngoals (plan → 2 executors → report) on one worker:');
-    for (const concurrent of [1, 10, 100]) {
-      const { perMinute, failures } = await goalsPerMinute(client, concurrent);
-      print(
-        `  ${String(concurrent).padStart(3)} concurrent: ${perMinute.toFixed(0).padStart(5)} goals/min   failures ${failures}`,
+    print(`tandem benchmark · ${os.cpus().length} cores · node ${process.version} · ${startedAt.toISOString()}`);
+    if (contenders) {
+      const baseURL = model.baseURL;
+      const floorCode = await floorBundle();
+      const floor = stepFigures(
+        clock,
+        'floor',
+        await runFloor(client, native, floorCode, { baseURL, steps, tag: 'floor', mode: 'regular' }),
       );
-    }
-    print(`  worker peak RSS: ${(peakRss / 2 ** 20).toFixed(0)} MiB (bench process: worker + scripted model + client)`);
+      const floorP50 = floor.stepP50Ms;
+      const localTool = stepFigures(
+        clock,
+        'floor-local-tool',
+        await runFloor(client, native, floorCode, { baseURL, steps, tag: 'floor-local-tool', mode: 'localTool' }),
+        floorP50,
+      );
+      const allLocal = stepFigures(
+        clock,
+        'floor-local',
+        await runFloor(client, native, floorCode, { baseURL, steps, tag: 'floor-local', mode: 'local' }),
+        floorP50,
+      );
+      const inGoal = await runExecutorInGoal(client, { taskQueue: TASK_QUEUE, steps, tag: 'tandem' });
+      const tandem = stepFigures(clock, 'tandem', inGoal.executor, floorP50);
+      const standalone = stepFigures(
+        clock,
+        'tandem-alone',
+        await runStandaloneExecutor(client, { taskQueue: TASK_QUEUE, steps, tag: 'tandem-alone' }),
+        floorP50,
+      );
+      const aiSdk = stepFigures(
+        clock,
+        'ai-sdk',
+        await runAiSdk(client, native, { baseURL, steps, tag: 'ai-sdk' }),
+        floorP50,
+      );
+      const langgraph = stepFigures(
+        clock,
+        'langgraph',
+        await runLangGraphContender({ baseURL, steps, tag: 'langgraph', stateDir }),
+        floorP50,
+      );
+      await runInProcess({ steps, tag: 'in-process' });
+      const inProcess = stepFigures(clock, 'in-process', { bytesPerStep: 0 }, floorP50);
 
-    // 4: history bytes per step.
-    print('\nexecutor history size:');
-    for (const n of [10, 50, 200]) {
-      const id = `bench-history-${n}-${Date.now()}`;
-      await client.workflow.execute('executorWorkflow', {
-        workflowId: id,
-        taskQueue: TASK_QUEUE,
-        args: [executorInput(n)],
+      print(`\nper ReAct step (model call + calculator call), ${steps}-step runs, instant scripted model:`);
+      const row = (name: string, f: StepFigures, bytesLabel = ''): string[] => [
+        name,
+        fixed(f.stepP50Ms),
+        fixed(f.stepP95Ms),
+        f.ratioToFloor === undefined ? '1.00×' : `${fixed(f.ratioToFloor, 2)}×`,
+        fixed(f.eventsPerStep),
+        `${fixed(f.bytesPerStep, 0)}${bytesLabel}`,
+      ];
+      print(
+        table([
+          ['contender', 'p50 ms', 'p95 ms', 'vs floor', 'events/step', 'bytes/step'],
+          row('floor: 2 activities per step', floor),
+          row('tandem executor (child of a planner)', tandem),
+          row('tandem executor (started alone)', standalone),
+          row('AI SDK via @temporalio/ai-sdk', aiSdk),
+          row('LangGraph ReAct + SQLite checkpointer', langgraph, ' (ckpt)'),
+          row('in-process (tandem activities, no Temporal)', inProcess),
+          row('below: floor, tool as local activity', localTool),
+          row('below: floor, both local activities', allLocal),
+        ]),
+      );
+      print(
+        `  planner: ${fixed(inGoal.plannerEventsPerExecutorStep)} events, ` +
+          `${fixed(inGoal.plannerBytesPerExecutorStep, 0)} bytes per executor step` +
+          `   LangGraph: ${fixed(langgraph.checkpointsPerStep)} checkpoints per step`,
+      );
+      Object.assign(report, {
+        tandemStepP50Ms: tandem.stepP50Ms,
+        tandemStepP95Ms: tandem.stepP95Ms,
+        floorStepP50Ms: floor.stepP50Ms,
+        floorStepP95Ms: floor.stepP95Ms,
+        ratioToFloor: tandem.ratioToFloor,
+        executorEventsPerStep: tandem.eventsPerStep,
+        executorBytesPerStep: tandem.bytesPerStep,
+        plannerEventsPerExecutorStep: inGoal.plannerEventsPerExecutorStep,
+        plannerBytesPerExecutorStep: inGoal.plannerBytesPerExecutorStep,
+        floor,
+        tandemExecutorAlone: standalone,
+        belowFloor: { localTool, allLocal },
+        peers: { aiSdk, langgraph, inProcess },
       });
-      const description = await client.workflow.getHandle(id).describe();
-      const bytes = Number(description.historySize);
+    }
+
+    print(`\ndemo goals (plan → 2 executors → judge → report) on one worker, all started at once:`);
+    const concurrency: Record<string, LevelFigures> = {};
+    const levelRows = [['goals', 'goals/min', 'step p50 ms', 'step p95 ms', 'peak RSS MiB', 'failures', 'seconds']];
+    for (const count of levels) {
+      const level = await runLevel(client, { taskQueue: TASK_QUEUE, count, rss });
+      concurrency[String(count)] = level;
+      levelRows.push([
+        String(count),
+        fixed(level.goalsPerMinute, 0),
+        fixed(level.stepP50Ms),
+        fixed(level.stepP95Ms),
+        fixed(level.peakRssMiB, 0),
+        String(level.failures),
+        fixed(level.seconds, 0),
+      ]);
+    }
+    print(table(levelRows));
+    print(
+      `  worker: ${Object.entries(WORKER_SETTINGS)
+        .map(([key, value]) => `${key} ${value}`)
+        .join(', ')}; RSS is the whole bench process (worker + scripted model + client); step latencies from up to` +
+        ` 100 goals' executor histories`,
+    );
+    Object.assign(report, { concurrency, workerSettings: WORKER_SETTINGS });
+
+    if (contenders) {
+      print('\nouter loop, model tokens (estimated, 4 characters a token, messages + offered tools):');
+      const demo = await outerLoopCost(client, model, {
+        taskQueue: TASK_QUEUE,
+        goal: 'Compute and save',
+        label: 'demo',
+      });
+      const long = await outerLoopCost(client, model, {
+        taskQueue: TASK_QUEUE,
+        goal: loopGoal(20, 'cost-20'),
+        label: '20-step subtask',
+        maxStepsPerSubtask: 21,
+      });
+      const costRow = (cost: OuterLoopCost): string[] => {
+        const share = (purpose: string) => `${fixed((cost.tokens[purpose]?.share ?? 0) * 100, 0)}%`;
+        return [
+          cost.goal,
+          String(cost.executorSteps),
+          fixed(cost.promptTokensPerStep, 0),
+          share('plan'),
+          share('step'),
+          share('judge'),
+          share('report'),
+          fixed(cost.requestBytesPerStep, 0),
+          String(cost.lastStepRequestBytes),
+        ];
+      };
       print(
-        `  ${String(n).padStart(3)} steps: ${String(bytes).padStart(8)} bytes   ${(bytes / n).toFixed(0)} bytes/step`,
+        table([
+          ['goal', 'steps', 'tokens/step', 'plan', 'steps', 'judge', 'report', 'req B/step', 'last step B'],
+          costRow(demo.cost),
+          costRow(long.cost),
+        ]),
       );
+      Object.assign(report, { outerLoop: { demo: demo.cost, twentySteps: long.cost } });
+
+      print('\nCLI, median of 5 cold starts:');
+      const cli = await timeCli(server.address, demo.goalId);
+      print(
+        table([
+          ['command', 'ms', 'exit 0'],
+          ...Object.values(cli).map((timing: CommandTiming) => [
+            timing.command,
+            fixed(timing.medianMs, 0),
+            timing.ok ? 'yes' : 'no',
+          ]),
+        ]),
+      );
+      report.cliMs = Object.fromEntries(Object.entries(cli).map(([key, timing]) => [key, timing.medianMs]));
+      report.cliOk = Object.fromEntries(Object.entries(cli).map(([key, timing]) => [key, timing.ok]));
+    }
+
+    if (flags.eager) {
+      const eager = await eagerDispatch(model.baseURL, clock, steps, stateDir);
+      print('\nwith eager activity dispatch enabled on a second dev server (system.enableActivityEagerExecution):');
+      print(
+        table([
+          ['contender', 'p50 ms', 'p95 ms', 'events/step'],
+          ['floor', fixed(eager.floor.stepP50Ms), fixed(eager.floor.stepP95Ms), fixed(eager.floor.eventsPerStep)],
+          [
+            'tandem executor (alone)',
+            fixed(eager.tandem.stepP50Ms),
+            fixed(eager.tandem.stepP95Ms),
+            fixed(eager.tandem.eventsPerStep),
+          ],
+        ]),
+      );
+      report.eagerDispatch = eager;
     }
   } finally {
-    clearInterval(sampler);
+    rss.stop();
     worker.shutdown();
     await running;
     await workerConnection.close();
+    await native.close();
     await connection.close();
     await model.close();
+    await server.stop();
+  }
+  if (flags.json) print(JSON.stringify(report));
+}
+
+/** The floor and tandem's executor on a dev server that allows eager activity dispatch. */
+async function eagerDispatch(
+  baseURL: string,
+  clock: StepClock,
+  steps: number,
+  stateDir: string,
+): Promise<{ floor: StepFigures; tandem: StepFigures }> {
+  const server = await startDevServer({
+    port: await freePort(),
+    uiPort: await freePort(),
+    dbFile: path.join(stateDir, 'temporal-eager.db'),
+    headless: true,
+    dynamicConfig: { 'system.enableActivityEagerExecution': true },
+  });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const native = await NativeConnection.connect({ address: server.address });
+  try {
+    const floor = stepFigures(
+      clock,
+      'eager-floor',
+      await runFloor(client, native, await floorBundle(), { baseURL, steps, tag: 'eager-floor', mode: 'regular' }),
+    );
+    const { worker, connection: workerConnection } = await createTandemWorker({
+      settings: { connectionOptions: { address: server.address }, namespace: 'default', taskQueue: 'bench-eager' },
+      options: WORKER_SETTINGS,
+    });
+    const running = worker.run();
+    try {
+      const tandem = stepFigures(
+        clock,
+        'eager-tandem',
+        await runStandaloneExecutor(client, { taskQueue: 'bench-eager', steps, tag: 'eager-tandem' }),
+        floor.stepP50Ms,
+      );
+      return { floor, tandem };
+    } finally {
+      worker.shutdown();
+      await running;
+      await workerConnection.close();
+    }
+  } finally {
+    await native.close();
+    await connection.close();
     await server.stop();
   }
 }

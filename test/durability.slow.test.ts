@@ -35,10 +35,13 @@ function expectNoRepeatedCompletedCall(requests: RecordedRequest[]): void {
   expect(new Set(completed).size).toBe(completed.length);
 }
 
+/** Tool calls an executor's history records: `runTool` activities, and local activities (the calculator's). */
 async function runToolSchedules(client: Client, workflowId: string): Promise<number> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   return (history.events ?? []).filter(
-    (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'runTool',
+    (event) =>
+      event.activityTaskScheduledEventAttributes?.activityType?.name === 'runTool' ||
+      event.markerRecordedEventAttributes?.markerName === 'core_local_activity',
   ).length;
 }
 

@@ -101,10 +101,11 @@ describe('the Temporal Web UI shows a goal', () => {
     for (const subtask of ['s1', 's2']) await page.getByText(`${id}.v1.${subtask}`).first().waitFor();
     await page.screenshot({ path: path.join(SCREENSHOTS, 'relationships.png') });
 
-    // An executor: its parent, and a summary for every LLM step and tool call.
+    // An executor: its parent, a summary for every LLM step, and the calculator's call (a local activity, which the
+    // Web UI names by its activity type without a summary).
     await page.goto(`${ui}/namespaces/default/workflows/${encodeURIComponent(`${id}.v1.s1`)}`);
     await page.getByText('executorWorkflow').first().waitFor();
-    for (const summary of ['LLM step 1', 'calculator 17 * 23 + 4', 'LLM step 2']) {
+    for (const summary of ['LLM step 1', 'runTool', 'LLM step 2']) {
       await page.getByText(summary).first().waitFor();
     }
     await page.screenshot({ path: path.join(SCREENSHOTS, 'executor.png') });

@@ -2,7 +2,7 @@
  * The activity stubs shared by both workflows, with their timeouts and retry policies in one place.
  * Activities are imported as types only: their code runs in the worker, never in the workflow sandbox.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { TandemActivities } from '../activities';
 
 /**
@@ -26,5 +26,17 @@ export const { runTool } = proxyActivities<TandemActivities>({
   startToCloseTimeout: '2 minutes',
   // Heartbeats every 2 s (activities/heartbeat.ts): a worker that dies mid-tool is noticed in 10 s, not 2 minutes.
   heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
+});
+
+/**
+ * Short tools without side effects (the calculator) run as a local activity: in the worker that runs the workflow
+ * task, recorded as one marker event, with no round trip through the server's task queue. That saves a workflow task
+ * and five history events per step. If the worker dies mid-call, the workflow task times out and the next worker runs
+ * it again, which is harmless for a pure function; anything
+ * slow, or with side effects, stays a regular activity (a local activity holds the workflow task while it runs).
+ */
+export const { runTool: runToolLocally } = proxyLocalActivities<TandemActivities>({
+  startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
 });

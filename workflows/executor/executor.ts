@@ -16,11 +16,12 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ToolObservation } from '../../activities/run-tool';
-import { callModel, runTool } from '../activity-stubs';
+import { callModel, runTool, runToolLocally } from '../activity-stubs';
 import { type Budget, budgetLeft, exhaustedBudget, msLeft, resolveBudget, type Spent } from './budget';
 import { beforeDeadline, DEADLINE_PASSED } from './deadline';
 import {
@@ -144,6 +145,12 @@ function selectAction(reply: CallModelOutput, tools: ToolName[]): Action {
   };
 }
 
+/** Tools quick and free of side effects enough to run as a local activity (see `runToolLocally`). */
+const LOCAL_TOOLS: ReadonlySet<ToolName> = new Set(['calculator']);
+
+/** Marks runs that take the local path, so histories recorded before it still replay with a regular activity. */
+const LOCAL_TOOLS_PATCH = 'local-calculator';
+
 /** Phase 4, execution: one activity per runnable call, all concurrent; outcomes come back in the model's order. */
 async function execute(input: ExecutorInput, state: LoopState, checked: ExecutableCall[]): Promise<ToolObservation[]> {
   state.phase = 'execution';
@@ -151,7 +158,8 @@ async function execute(input: ExecutorInput, state: LoopState, checked: Executab
   return Promise.all(
     checked.map(async (call): Promise<ToolObservation> => {
       if (call.kind === 'refused') return { ok: false, output: call.observation };
-      return runTool.executeWithOptions({ summary: toolCallSummary(call.call.name, call.args) }, [
+      const stub = LOCAL_TOOLS.has(call.call.name) && patched(LOCAL_TOOLS_PATCH) ? runToolLocally : runTool;
+      return stub.executeWithOptions({ summary: toolCallSummary(call.call.name, call.args) }, [
         { workspace: input.workspace, call: call.call, callKey: `${workflowId}/${state.step}/${call.call.id}` },
       ]);
     }),
