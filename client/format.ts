@@ -1,5 +1,6 @@
 /** Human-readable renderings for the CLI (the --json forms print the objects as they are). */
-import type { GoalProgress, GoalResult, PlanVersion, SubtaskProgress } from '../common/types';
+import { describeOutcome } from '../common/checks';
+import type { GoalProgress, GoalResult, PlanVersion, RejectedDraft, SubtaskProgress, Verdict } from '../common/types';
 import { tokensOf, type TokenUsage } from '../common/usage';
 import type { GoalSummary } from './goal-list';
 import type { ScheduleSummaryRow } from './schedules';
@@ -7,6 +8,11 @@ import type { ScheduleSummaryRow } from './schedules';
 function verdictOf(subtask: SubtaskProgress): string {
   if (!subtask.verdict) return '';
   return subtask.verdict.met ? '  [milestone met]' : `  [milestone missed: ${subtask.verdict.reason}]`;
+}
+
+/** One indented line per machine check of a verdict, e.g. `✗ file notes.txt exists: no such file in the workspace`. */
+function checkLines(verdict: Verdict | undefined, indent: string): string[] {
+  return (verdict?.checks ?? []).map((outcome) => `${indent}${describeOutcome(outcome)}`);
 }
 
 function tokens(usage: TokenUsage): string {
@@ -30,31 +36,53 @@ export function formatProgress(id: string, progress: GoalProgress): string {
     lines.push(
       `${branch} ${subtask.id.padEnd(8)} ${subtask.status.padEnd(9)} ${steps(subtask.steps).padStart(9)}  ` +
         `${tokens(subtask.usage).padEnd(12)} ${subtask.title}${verdictOf(subtask)}`,
+      ...checkLines(subtask.verdict, index === progress.subtasks.length - 1 ? '     ' : '│    '),
     );
   });
   return lines.join('\n');
 }
 
 export function formatResult(id: string, result: GoalResult): string {
-  const lines = [`${id}  ${result.ok ? 'completed' : 'failed'}  ${tokens(result.usage)}`, '', result.report, ''];
-  for (const { id: subtaskId, title, status, result: subtask } of result.subtasks) {
+  const ending = result.reason ? ` (${result.reason})` : '';
+  const lines = [
+    `${id}  ${result.ok ? 'completed' : 'failed'}${ending}  ${tokens(result.usage)}`,
+    '',
+    result.report,
+    '',
+  ];
+  for (const { id: subtaskId, title, status, verdict, result: subtask } of result.subtasks) {
     lines.push(
       `  ${subtaskId} ${status === 'done' ? '✓' : '✗'} ${title}: ${subtask?.answer ?? subtask?.reason ?? status}`,
+      ...checkLines(verdict, '      '),
     );
   }
   return lines.join('\n');
 }
 
-/** One plan version: its number, when and why, and its subtasks. */
+/** One plan version: its number, when and why, its subtasks, and what validation repaired in the model's draft. */
 export function formatPlanVersion(plan: PlanVersion): string {
   const header = `plan v${plan.version}  ${plan.createdAt}  ${plan.reason}`;
-  return [header, ...plan.subtasks.map((subtask) => `  ${subtask.id.padEnd(8)} ${subtask.title}`)].join('\n');
+  return [
+    header,
+    ...plan.subtasks.map((subtask) => `  ${subtask.id.padEnd(8)} ${subtask.title}`),
+    ...(plan.repairs ?? []).map((repair) => `  repaired: ${repair}`),
+  ].join('\n');
 }
 
-/** Every plan version, oldest first, and how many replans produced them. */
-export function formatHistory(id: string, plans: PlanVersion[]): string {
+/** A draft validation refused: which version and attempt, and why. */
+function formatRejectedDraft(draft: RejectedDraft): string {
+  const what = draft.cutOff ? 'cut off' : 'refused';
+  return `draft for plan v${draft.version}, attempt ${draft.attempt}, ${what}: ${draft.errors.join('; ')}`;
+}
+
+/** Every plan version, oldest first, how many replans produced them, and the drafts refused on the way. */
+export function formatHistory(id: string, plans: PlanVersion[], rejectedDrafts: RejectedDraft[] = []): string {
   const replans = Math.max(plans.length - 1, 0);
-  return [`${id}  ${plans.length} plan version(s), ${replans} replan(s)`, ...plans.map(formatPlanVersion)].join('\n');
+  return [
+    `${id}  ${plans.length} plan version(s), ${replans} replan(s)`,
+    ...plans.map(formatPlanVersion),
+    ...rejectedDrafts.map(formatRejectedDraft),
+  ].join('\n');
 }
 
 export function formatGoalList(goals: GoalSummary[]): string {

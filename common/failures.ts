@@ -8,7 +8,10 @@ export const FailureType = {
   InvalidGoal: 'InvalidGoal',
   /** A `revisePlan` update whose goal ended before the replan was made. */
   GoalFinished: 'GoalFinished',
-  /** The model could not produce a valid plan in its attempts. */
+  /**
+   * The model could not produce a valid plan in its attempts. No longer raised (a first plan falls back to a
+   * one-subtask plan, a replan ends the goal with `reason: 'plan_invalid'`); kept for runs that failed with it.
+   */
   PlanInvalid: 'PlanInvalid',
   /** 429 from the model endpoint: retried after its Retry-After. */
   ModelRateLimited: 'ModelRateLimited',

@@ -130,8 +130,9 @@ export function registerGoalCommands(program: Command): void {
     .action((id: string, opts: { json?: boolean }) =>
       withClient(async (client) => {
         const progress = await goalProgress(client, id);
-        if (opts.json) printJson({ id, planVersion: progress.planVersion, plans: progress.versions });
-        else console.log(formatHistory(id, progress.versions));
+        const rejectedDrafts = progress.rejectedDrafts ?? [];
+        if (opts.json) printJson({ id, planVersion: progress.planVersion, plans: progress.versions, rejectedDrafts });
+        else console.log(formatHistory(id, progress.versions, rejectedDrafts));
       }),
     );
 

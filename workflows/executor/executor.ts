@@ -294,7 +294,10 @@ async function runLoop(
 /** Runs one subtask to a final answer, or until a budget, an escalation, a model error or a cancel ends it. */
 export async function executorWorkflow(input: ExecutorRunInput): Promise<ExecutorResult> {
   // `escalate` is always offered: however few tools a subtask gets, the model must be able to say it cannot be done.
-  const tools: ToolName[] = input.tools ? [...new Set<ToolName>([...input.tools, 'escalate'])] : [...TOOL_NAMES];
+  // An empty list means all tools, as the plan schema says: offering only `escalate` would make every subtask fail.
+  const tools: ToolName[] = input.tools?.length
+    ? [...new Set<ToolName>([...input.tools, 'escalate'])]
+    : [...TOOL_NAMES];
   const budget = resolveBudget(input);
   const state: LoopState = input.continued ?? {
     transcript: null,

@@ -1,4 +1,5 @@
 /** The markdown the Web UI shows as the planner's current details: the plan and where each subtask stands. Pure. */
+import { describeOutcome } from '../../common/checks';
 import type { GoalProgress } from '../../common/types';
 
 /** The server caps current details at 20 kB; long plans are cut with a note rather than failing the task. */
@@ -22,7 +23,8 @@ export function progressMarkdown(progress: GoalProgress): string {
     ...progress.subtasks.map(
       (subtask) =>
         `| ${subtask.id} · ${subtask.title} | ${subtask.status} | ${subtask.steps} | ${subtask.tokens} | ` +
-        `${subtask.verdict ? `${subtask.verdict.met ? 'met' : 'missed'}: ${subtask.verdict.reason}` : ''} | ` +
+        `${subtask.verdict ? `${subtask.verdict.met ? 'met' : 'missed'}: ${subtask.verdict.reason}` : ''}` +
+        `${(subtask.verdict?.checks ?? []).map((outcome) => `<br>${describeOutcome(outcome)}`).join('')} | ` +
         `${subtask.workflowId} |`,
     ),
   ];
