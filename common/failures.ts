@@ -9,8 +9,8 @@ export const FailureType = {
   /** A `revisePlan` update whose goal ended before the replan was made. */
   GoalFinished: 'GoalFinished',
   /**
-   * The model could not produce a valid plan in its attempts. No longer raised (a first plan falls back to a
-   * one-subtask plan, a replan ends the goal with `reason: 'plan_invalid'`); kept for runs that failed with it.
+   * The model could not produce a valid plan in its attempts. Raised only by runs started before the fallback plan
+   * and the `plan_invalid` result (workflows/patches.ts), which still replay to it.
    */
   PlanInvalid: 'PlanInvalid',
   /** 429 from the model endpoint: retried after its Retry-After. */

@@ -16,9 +16,11 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { Patch } from '../patches';
 import type { ToolObservation } from '../../activities/run-tool';
 import { callModel, runTool } from '../activity-stubs';
 import { type Budget, budgetLeft, exhaustedBudget, msLeft, resolveBudget, type Spent } from './budget';
@@ -295,9 +297,8 @@ async function runLoop(
 export async function executorWorkflow(input: ExecutorRunInput): Promise<ExecutorResult> {
   // `escalate` is always offered: however few tools a subtask gets, the model must be able to say it cannot be done.
   // An empty list means all tools, as the plan schema says: offering only `escalate` would make every subtask fail.
-  const tools: ToolName[] = input.tools?.length
-    ? [...new Set<ToolName>([...input.tools, 'escalate'])]
-    : [...TOOL_NAMES];
+  const allTools = input.tools === undefined || (input.tools.length === 0 && patched(Patch.EmptyToolsMeanAll));
+  const tools: ToolName[] = allTools ? [...TOOL_NAMES] : [...new Set<ToolName>([...input.tools!, 'escalate'])];
   const budget = resolveBudget(input);
   const state: LoopState = input.continued ?? {
     transcript: null,

@@ -8,9 +8,11 @@
  * point per turn, so the order of decisions is the same on replay.
  */
 import {
+  ApplicationFailure,
   CancellationScope,
   condition,
   log,
+  patched,
   setCurrentDetails,
   startChild,
   upsertSearchAttributes,
@@ -38,7 +40,9 @@ import type {
   SubtaskStatus,
   Verdict,
 } from '../../common/types';
+import { FailureType } from '../../common/failures';
 import { addUsage, tokensOf, type TokenUsage, zeroUsage } from '../../common/usage';
+import { Patch } from '../patches';
 import { executorWorkflow } from '../executor/executor';
 import { replanRequest, reportFromResults, reportRequest } from '../prompts';
 import { evidenceOf, resultOfFailedRun, type RunSoFar } from './evidence';
@@ -82,6 +86,14 @@ interface ReplanRequest {
 
 /** Statuses after which no replan, interrupt or decision is taken any more. */
 export const FINISHED: readonly GoalStatus[] = ['reporting', 'completed', 'failed'];
+
+/** How runs started before the fallback plan and `plan_invalid` ended when no valid plan came: a workflow failure. */
+function planInvalidFailure(errors: string[]): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    `the model did not produce a valid plan in ${MAX_PLAN_ATTEMPTS} attempts; last errors: ${errors.join('; ')}`,
+    FailureType.PlanInvalid,
+  );
+}
 
 /** What a goal run is started with, once its input is validated and defaults are applied. */
 export interface GoalSettings {
@@ -258,6 +270,7 @@ export class GoalRun {
     const why = draft.cutOff
       ? 'its last reply was cut off by the length limit'
       : `last errors: ${draft.errors.join('; ')}`;
+    if (!patched(Patch.FallbackPlan)) throw planInvalidFailure(draft.errors);
     this.adoptPlan(
       fallbackPlan(this.settings.goal),
       `fallback plan: the model did not produce a valid plan in ${MAX_PLAN_ATTEMPTS} attempts (${why})`,
@@ -437,6 +450,7 @@ export class GoalRun {
 
   /** Ends the goal on a replan the model could not make valid: `finish`, with the refused drafts in the result. */
   private async endPlanInvalid(draft: DraftOutcome & { ok: false }, evidence: string[]): Promise<GoalResult> {
+    if (!patched(Patch.PlanInvalidResult)) throw planInvalidFailure(draft.errors);
     const version = this.plans.length + 1;
     const why = draft.cutOff
       ? 'the last reply was cut off by the length limit'

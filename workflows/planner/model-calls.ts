@@ -3,7 +3,9 @@
  * round), judging a result against its milestone (after its machine checks), and writing the report. Each adds its
  * tokens to the goal's usage.
  */
+import { patched } from '@temporalio/workflow';
 import { callModel, checkMilestone } from '../activity-stubs';
+import { Patch } from '../patches';
 import type { CheckOutcome } from '../../common/checks';
 import type { ChatMessage, ExecutorResult, RejectedDraft, Subtask, Verdict } from '../../common/types';
 import { addUsage, type TokenUsage } from '../../common/usage';
@@ -53,7 +55,7 @@ export async function draftPlan(
       { purpose: 'plan', transcript, append, tools: [], responseFormat: { name: 'plan', schema: planJsonSchema() } },
     ]);
     addUsage(usage, reply.usage);
-    const check = checkPlan(reply.content, reply.finishReason);
+    const check = checkPlan(reply.content, reply.finishReason, patched(Patch.PlanRepairs));
     if (check.ok) return check;
     last = check;
     rejected.push({
@@ -142,7 +144,7 @@ export async function writeReport(request: string, usage: TokenUsage, fallback: 
       { purpose: 'report', transcript, append, tools: [] },
     ]);
     addUsage(usage, reply.usage);
-    if (reply.finishReason !== 'length') return reply.content ?? '';
+    if (reply.finishReason !== 'length' || !patched(Patch.ReportCutOff)) return reply.content ?? '';
     transcript = reply.transcript;
     append = [{ role: 'user', content: REPORT_CUT_OFF_CORRECTION }];
   }

@@ -46,9 +46,11 @@ export function cutOffError(content: string | null, what: string): string {
 /**
  * Reads the model's reply and checks the plan: repairs what it can without guessing (./plan-repair.ts), then schema,
  * size, unique ids, known dependencies, no cycle. `finishReason` `length` means the reply was cut off: it is refused
- * as such, never parsed.
+ * as such, never parsed. `repair: false` is the validation of runs started before repairs existed (no repairs, no
+ * cut-off check), so they replay to the same decisions.
  */
-export function checkPlan(content: string | null, finishReason = 'stop'): PlanCheck {
+export function checkPlan(content: string | null, finishReason = 'stop', repair = true): PlanCheck {
+  if (!repair) return checkPlanAsRecorded(content);
   if (finishReason === 'length') {
     return {
       ok: false,
@@ -60,11 +62,39 @@ export function checkPlan(content: string | null, finishReason = 'stop'): PlanCh
   if (!read.ok) return { ok: false, cutOff: false, errors: [read.error] };
   const shape = repairShape(read.json);
   const parsed = planSchema.safeParse(shape.value);
-  if (!parsed.success) {
-    const errors = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'plan'}: ${issue.message}`);
-    return { ok: false, cutOff: false, errors: [...new Set(errors)] };
-  }
+  if (!parsed.success) return { ok: false, cutOff: false, errors: schemaErrors(parsed.error.issues) };
   const { subtasks, repairs } = repairSubtasks(parsed.data.subtasks);
+  const errors = graphErrors(subtasks);
+  if (errors.length) return { ok: false, cutOff: false, errors };
+  return { ok: true, subtasks, repairs: [...read.repairs, ...shape.repairs, ...repairs] };
+}
+
+function schemaErrors(issues: Array<{ path: PropertyKey[]; message: string }>): string[] {
+  return [...new Set(issues.map((issue) => `${issue.path.map(String).join('.') || 'plan'}: ${issue.message}`))];
+}
+
+/** Validation as runs started before repairs recorded it: the reply parsed as it is, nothing repaired. */
+function checkPlanAsRecorded(content: string | null): PlanCheck {
+  let json: unknown;
+  try {
+    json = JSON.parse(content ?? '');
+  } catch {
+    return {
+      ok: false,
+      cutOff: false,
+      errors: [`the reply is not JSON: ${JSON.stringify((content ?? '').slice(0, 200))}`],
+    };
+  }
+  const parsed = planSchema.safeParse(json);
+  if (!parsed.success) return { ok: false, cutOff: false, errors: schemaErrors(parsed.error.issues) };
+  const errors = graphErrors(parsed.data.subtasks);
+  return errors.length
+    ? { ok: false, cutOff: false, errors }
+    : { ok: true, subtasks: parsed.data.subtasks, repairs: [] };
+}
+
+/** Size, unique ids, known dependencies and no cycle; each error once. */
+function graphErrors(subtasks: Subtask[]): string[] {
   const errors: string[] = [];
   if (subtasks.length > MAX_SUBTASKS)
     errors.push(`${subtasks.length} subtasks is too many; use at most ${MAX_SUBTASKS}`);
@@ -83,8 +113,7 @@ export function checkPlan(content: string | null, finishReason = 'stop'): PlanCh
   }
   const cycle = errors.length === 0 ? findCycle(subtasks) : null;
   if (cycle) errors.push(`dependency cycle: ${cycle.join(' → ')}`);
-  if (errors.length) return { ok: false, cutOff: false, errors: [...new Set(errors)] };
-  return { ok: true, subtasks, repairs: [...read.repairs, ...shape.repairs, ...repairs] };
+  return [...new Set(errors)];
 }
 
 /** The milestone of the fallback plan's one subtask. */
