@@ -458,6 +458,9 @@ export class GoalRun {
     const detail =
       `A replan (evidence: ${evidence.join('; ')}) could not produce a valid plan v${version} in ` +
       `${MAX_PLAN_ATTEMPTS} attempts (${why}).`;
+    // Children that returned while the replan was drafted are checked and judged first: a result nobody verified is
+    // not reported as done.
+    await this.settleFinished();
     const result = await this.finish(false, 'plan_invalid', detail);
     return { ...result, rejectedDrafts: this.rejectedDrafts.filter((rejected) => rejected.version === version) };
   }
