@@ -3,16 +3,18 @@
  * in a container gets its configuration passed in, never by mutating `process.env`. Workflows import
  * {@link TandemActivities} as a type only (workflows/activity-stubs.ts).
  */
+import type { CheckMilestoneInput, CheckOutcome } from '../common/checks';
 import type { CallModelInput, CallModelOutput } from '../common/types';
 import { loadConfig, type TandemConfig } from '../node/config';
 import { callModel } from './call-model';
+import { checkMilestone } from './check-milestone';
 import { contentStore, type ContentStore } from './content-store';
 import type { ActivityDeps } from './deps';
 import { runTool, type RunToolInput, type ToolObservation } from './run-tool';
 
 /**
  * Builds the activities. The names of the returned functions are the activity type names on the wire (`callModel`,
- * `runTool`): renaming one strands runs in flight.
+ * `runTool`, `checkMilestone`): renaming one strands runs in flight.
  */
 export function createActivities(
   config: TandemConfig = loadConfig(),
@@ -24,6 +26,8 @@ export function createActivities(
     callModel: (input: CallModelInput): Promise<CallModelOutput> => callModel(deps, input),
     /** Phase 4 of the executor: one tool call (activities/run-tool.ts). */
     runTool: (input: RunToolInput): Promise<ToolObservation> => runTool(deps, input),
+    /** The planner's machine check of a milestone, before the judge (activities/check-milestone.ts). */
+    checkMilestone: (input: CheckMilestoneInput): Promise<CheckOutcome[]> => checkMilestone(deps, input),
   };
 }
 

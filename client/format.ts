@@ -5,8 +5,11 @@ import type {
   GoalProgress,
   GoalResult,
   PlanVersion,
+  RejectedDraft,
   SubtaskProgress,
+  Verdict,
 } from '../common/types';
+import { describeOutcome } from '../common/checks';
 import { tokensOf, type TokenUsage } from '../common/usage';
 import type { GoalSummary } from './goal-list';
 import type { FailureSummary, GoalOutcome } from './goals';
@@ -16,6 +19,11 @@ import type { ScheduleSummaryRow } from './schedules';
 function verdictOf(subtask: SubtaskProgress): string {
   if (!subtask.verdict) return '';
   return subtask.verdict.met ? '  [milestone met]' : `  [milestone missed: ${subtask.verdict.reason}]`;
+}
+
+/** One indented line per machine check of a verdict, e.g. `✗ file notes.txt exists: no such file in the workspace`. */
+function checkLines(verdict: Verdict | undefined, indent: string): string[] {
+  return (verdict?.checks ?? []).map((outcome) => `${indent}${describeOutcome(outcome)}`);
 }
 
 function tokens(usage: TokenUsage): string {
@@ -47,6 +55,7 @@ export function formatProgress(id: string, progress: GoalProgress, status: strin
     lines.push(
       `${branch} ${subtask.id.padEnd(8)} ${subtask.status.padEnd(9)} ${steps(subtask.steps).padStart(9)}  ` +
         `${tokens(subtask.usage).padEnd(12)} ${subtask.title}${verdictOf(subtask)}`,
+      ...checkLines(subtask.verdict, index === progress.subtasks.length - 1 ? '     ' : '│    '),
     );
   });
   return lines.join('\n');
@@ -120,10 +129,17 @@ export function snapshotJson(snap: Snapshot): Record<string, unknown> {
 
 /** The report of a goal that ended with a result, its subtasks, and the folder its files are in. */
 export function formatResult(id: string, result: GoalResult, workspace?: string): string {
-  const lines = [`${id}  ${result.ok ? 'completed' : 'failed'}  ${tokens(result.usage)}`, '', result.report, ''];
-  for (const { id: subtaskId, title, status, result: subtask } of result.subtasks) {
+  const ending = result.reason ? ` (${result.reason})` : '';
+  const lines = [
+    `${id}  ${result.ok ? 'completed' : 'failed'}${ending}  ${tokens(result.usage)}`,
+    '',
+    result.report,
+    '',
+  ];
+  for (const { id: subtaskId, title, status, verdict, result: subtask } of result.subtasks) {
     lines.push(
       `  ${subtaskId} ${status === 'done' ? '✓' : '✗'} ${title}: ${subtask?.answer ?? subtask?.reason ?? status}`,
+      ...checkLines(verdict, '      '),
     );
   }
   if (result.reason) lines.push('', `ended without an ok result: ${result.reason}`);
@@ -146,16 +162,30 @@ export function outcomeJson(outcome: GoalOutcome, workspace: string): Record<str
   return { ok: false, executionStatus: outcome.executionStatus, failure: outcome.failure, workspace };
 }
 
-/** One plan version: its number, when and why, and its subtasks. */
+/** One plan version: its number, when and why, its subtasks, and what validation repaired in the model's draft. */
 export function formatPlanVersion(plan: PlanVersion): string {
   const header = `plan v${plan.version}  ${plan.createdAt}  ${plan.reason}`;
-  return [header, ...plan.subtasks.map((subtask) => `  ${subtask.id.padEnd(8)} ${subtask.title}`)].join('\n');
+  return [
+    header,
+    ...plan.subtasks.map((subtask) => `  ${subtask.id.padEnd(8)} ${subtask.title}`),
+    ...(plan.repairs ?? []).map((repair) => `  repaired: ${repair}`),
+  ].join('\n');
 }
 
-/** Every plan version, oldest first, and how many replans produced them. */
-export function formatHistory(id: string, plans: PlanVersion[]): string {
+/** A draft validation refused: which version and attempt, and why. */
+function formatRejectedDraft(draft: RejectedDraft): string {
+  const what = draft.cutOff ? 'cut off' : 'refused';
+  return `draft for plan v${draft.version}, attempt ${draft.attempt}, ${what}: ${draft.errors.join('; ')}`;
+}
+
+/** Every plan version, oldest first, how many replans produced them, and the drafts refused on the way. */
+export function formatHistory(id: string, plans: PlanVersion[], rejectedDrafts: RejectedDraft[] = []): string {
   const replans = Math.max(plans.length - 1, 0);
-  return [`${id}  ${plans.length} plan version(s), ${replans} replan(s)`, ...plans.map(formatPlanVersion)].join('\n');
+  return [
+    `${id}  ${plans.length} plan version(s), ${replans} replan(s)`,
+    ...plans.map(formatPlanVersion),
+    ...rejectedDrafts.map(formatRejectedDraft),
+  ].join('\n');
 }
 
 /** Rows padded to the widest cell of their column, the last column left ragged, as `temporal workflow list` does. */

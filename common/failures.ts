@@ -8,7 +8,10 @@ export const FailureType = {
   InvalidGoal: 'InvalidGoal',
   /** A `revisePlan` update whose goal ended before the replan was made. */
   GoalFinished: 'GoalFinished',
-  /** The model could not produce a valid plan in its attempts. */
+  /**
+   * The model could not produce a valid plan in its attempts. Raised only by runs started before the fallback plan
+   * and the `plan_invalid` result (workflows/patches.ts), which still replay to it.
+   */
   PlanInvalid: 'PlanInvalid',
   /** 429 from the model endpoint: retried after its Retry-After. */
   ModelRateLimited: 'ModelRateLimited',

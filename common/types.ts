@@ -3,6 +3,7 @@
  * zod schemas that validate the ones that arrive from outside (the model, the CLI). Sandbox-safe: pure types and zod.
  */
 import { z } from 'zod';
+import { milestoneCheckSchema, type CheckOutcome } from './checks';
 import { toolNameSchema, type ToolName } from './tools';
 import type { TokenUsage } from './usage';
 
@@ -54,11 +55,34 @@ export interface CallModelOutput {
 // ---------------------------------------------------------------------------------------------------------------------
 // Plans
 
+/**
+ * Floors of a subtask budget. A plan that sets a budget below one is repaired (raised to it, and the repair recorded):
+ * a weak model writes `{maxSteps: 2, maxTokens: 4}`, and no subtask can do anything in 4 tokens. Two steps are one tool
+ * call and the answer that reports it; 1,000 tokens are about one step's prompt and reply; 10 seconds is one model call.
+ */
+export const MIN_SUBTASK_STEPS = 2;
+export const MIN_SUBTASK_TOKENS = 1_000;
+export const MIN_SUBTASK_SECONDS = 10;
+
 export const subtaskBudgetSchema = z
   .object({
-    maxSteps: z.number().int().positive().optional(),
-    maxTokens: z.number().int().positive().optional(),
-    maxSeconds: z.number().positive().optional(),
+    maxSteps: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(`LLM steps of the subtask (at least ${MIN_SUBTASK_STEPS}; default 20)`),
+    maxTokens: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(`Tokens of the subtask's LLM calls (at least ${MIN_SUBTASK_TOKENS}; default unlimited)`),
+    maxSeconds: z
+      .number()
+      .positive()
+      .optional()
+      .describe(`Wall time of the subtask (at least ${MIN_SUBTASK_SECONDS}; default unlimited)`),
   })
   .strict();
 export type SubtaskBudget = z.infer<typeof subtaskBudgetSchema>;
@@ -74,9 +98,19 @@ export const subtaskSchema = z
     title: z.string().min(1).max(120),
     instructions: z.string().min(1),
     milestone: z.string().min(1).describe('Acceptance criteria a reviewer can check against the result'),
-    dependsOn: z.array(z.string()).default([]),
-    tools: z.array(toolNameSchema).optional(),
+    dependsOn: z.array(z.string()).default([]).describe('Ids of the subtasks whose results this one needs'),
+    tools: z
+      .array(toolNameSchema)
+      .optional()
+      .describe('Tools the executor may call; absent or [] means all tools (escalate is always offered)'),
     budget: subtaskBudgetSchema.optional(),
+    checks: z
+      .array(milestoneCheckSchema)
+      .optional()
+      .describe(
+        "Machine checks of the milestone, run in the goal's workspace before the judge; give one per file the " +
+          'milestone is about, e.g. [{"file": "notes.txt", "contains": "395"}]. A failed check is a missed milestone.',
+      ),
   })
   .strict();
 export type Subtask = z.infer<typeof subtaskSchema>;
@@ -89,6 +123,20 @@ export interface PlanVersion {
   /** ISO time, from the workflow clock (deterministic on replay). */
   createdAt: string;
   subtasks: Subtask[];
+  /** What plan validation repaired in the model's draft, one line each (absent when nothing was). */
+  repairs?: string[];
+}
+
+/** A draft the model sent that validation refused (it went back to the model with `errors`), kept for `history`. */
+export interface RejectedDraft {
+  /** The plan version it was drafted for. */
+  version: number;
+  attempt: number;
+  /** True when the reply was cut off by the length limit (`finish_reason: length`). */
+  cutOff: boolean;
+  errors: string[];
+  /** The start of the reply, for reading what the model sent. */
+  excerpt: string;
 }
 
 /** What the planner model must return (structured output). */
@@ -102,7 +150,8 @@ export const verdictSchema = z
     reason: z.string().min(1).describe('Why, citing the result'),
   })
   .strict();
-export type Verdict = z.infer<typeof verdictSchema>;
+/** The verdict on a milestone: the judge's (or, when a check failed, the checks'), with every check's outcome. */
+export type Verdict = z.infer<typeof verdictSchema> & { checks?: CheckOutcome[] };
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Executor
@@ -114,7 +163,7 @@ export interface ExecutorInput {
   workspace: string;
   /** Answers of the subtasks this one depends on, keyed by subtask id. */
   context?: Record<string, string>;
-  /** Tools offered to the model; all built-in tools when absent. */
+  /** Tools offered to the model; all built-in tools when absent or empty (`escalate` is always offered). */
   tools?: ToolName[];
   /** Overrides `subtask.budget` field by field; `maxSteps` defaults to 20, the others to unlimited. */
   budget?: SubtaskBudget;
@@ -254,10 +303,15 @@ export interface GoalProgress {
   replans: number;
   /** Every plan version so far, oldest first. */
   versions: PlanVersion[];
+  /** Every draft validation refused, oldest first (a fallback plan or a `plan_invalid` end says why). */
+  rejectedDrafts: RejectedDraft[];
 }
 
-/** Why a goal ended with `ok: false` (goal-level outcomes are results, not workflow failures). */
-export type GoalFailureReason = 'replans_exhausted' | 'budget_exhausted';
+/**
+ * Why a goal ended with `ok: false` (goal-level outcomes are results, not workflow failures). `plan_invalid`: a replan
+ * could not produce a valid plan in its attempts (a first plan that cannot falls back to a one-subtask plan instead).
+ */
+export type GoalFailureReason = 'replans_exhausted' | 'budget_exhausted' | 'plan_invalid';
 
 export interface GoalResult {
   ok: boolean;
@@ -269,4 +323,6 @@ export interface GoalResult {
   usage: TokenUsage;
   /** Every plan version after the first, with the evidence that caused it: the history of what was tried. */
   replans: PlanVersion[];
+  /** With `reason: 'plan_invalid'`: the drafts of the replan that were refused, with their errors. */
+  rejectedDrafts?: RejectedDraft[];
 }

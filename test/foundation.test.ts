@@ -2,7 +2,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { scriptDemo } from '../dev/demo-model';
-import { goalHandle, goalProgress, goalResult, GoalError, startGoal } from '../client/goals';
+import { goalHandle, goalProgress, goalResult, startGoal } from '../client/goals';
 import { connectClient } from '../node/connection';
 import { TemporalUnreachableError } from '../node/errors';
 import { progressQuery, statusSearchAttribute } from '../common/contract';
@@ -106,23 +106,30 @@ describe('a goal from plan to report (foundation)', () => {
     ]);
   });
 
-  it('sends an invalid plan back to the model with its errors, then fails the goal with a clear reason', async () => {
-    tandem.model.on(match.responseFormat('plan'), reply.json({ subtasks: [{ id: 's1', title: 'No milestone' }] }), {
-      repeatLast: true,
-    });
+  it('sends an invalid plan back to the model with its errors, then runs the fallback plan and says why', async () => {
+    tandem.model
+      .on(match.responseFormat('plan'), reply.json({ subtasks: [{ id: 's1', title: 'No milestone' }] }), {
+        repeatLast: true,
+      })
+      .on(match.purpose('step', 'goal'), reply.text('did it'))
+      .on(match.purpose('judge'), reply.json({ met: true, reason: 'done' }))
+      .on(match.purpose('report'), reply.text('Report.'));
     const id = tandem.goalId('badplan');
     await startGoal(tandem.client, { goal: 'Anything', id, taskQueue: tandem.taskQueue });
-    const failure = await goalResult(tandem.client, id).catch((err: unknown) => err);
-    expect(failure).toBeInstanceOf(GoalError);
-    expect((failure as Error).message).toMatch(/did not produce a valid plan in 3 attempts.*milestone/);
+    const result = await goalResult(tandem.client, id);
+    expect(result.ok).toBe(true);
     const planRequests = tandem.model.requestsMatching(match.responseFormat('plan'));
     expect(planRequests).toHaveLength(3);
     expect(planRequests[1].lastUserText).toContain('That plan is invalid');
     expect(planRequests[1].lastUserText).toContain('subtasks.0.instructions');
-    // The failure handler left the goal's state readable: the query and the list filters say it failed.
-    expect((await goalProgress(tandem.client, id)).status).toBe('failed');
+    // The goal's state says why it runs the fallback plan: the progress query and the Web UI details.
+    const progress = await goalProgress(tandem.client, id);
+    expect(progress.planReason).toMatch(
+      /^fallback plan: the model did not produce a valid plan in 3 attempts.*milestone/,
+    );
+    expect(progress.rejectedDrafts).toHaveLength(3);
     const description = await tandem.client.workflow.getHandle(id).describe();
-    expect(description.typedSearchAttributes.get(statusSearchAttribute)).toBe('failed');
+    expect(description.typedSearchAttributes.get(statusSearchAttribute)).toBe('completed');
   });
 });
 

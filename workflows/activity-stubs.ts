@@ -40,3 +40,12 @@ export const { runTool: runToolLocally } = proxyLocalActivities<TandemActivities
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
+
+/**
+ * Milestone checks read the workspace only (no side effects), so retrying is always safe; a minute is ample for a
+ * few file reads, and a failure past the retries is lost infrastructure, not a missed milestone.
+ */
+export const { checkMilestone } = proxyActivities<TandemActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
+});

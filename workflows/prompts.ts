@@ -1,4 +1,5 @@
 /** What the model is told, in one place. Pure string building: safe in workflow code. */
+import { describeCheck, describeOutcome, type CheckOutcome } from '../common/checks';
 import type { ExecutorResult, PlanVersion, Subtask, SubtaskStatus } from '../common/types';
 
 export function executorSystemPrompt(subtask: Subtask): string {
@@ -42,7 +43,13 @@ export const PLANNER_SYSTEM_PROMPT = [
   'one at a time. Each subtask has an id (short, lowercase, e.g. "s1"), a title, instructions, a milestone (acceptance',
   'criteria a reviewer can check against the result) and dependsOn (ids of subtasks whose results it needs).',
   'Subtasks that do not depend on each other run in parallel.',
-  'Answer with JSON only: {"subtasks": [...]}.',
+  'Optional fields: tools (the tools the executor may call; leave it out to offer all tools) and budget.',
+  'When a milestone is about files, add checks: one {"file": "<path in the workspace>", "contains": "<text>"} per',
+  'file ("contains" is optional). tandem verifies them itself before a reviewer reads the result; a failed check',
+  'is a missed milestone. Example subtask:',
+  '{"id": "s1", "title": "Save the sum", "instructions": "Compute 2+3 and write it to sum.txt",',
+  ' "milestone": "sum.txt contains 5", "dependsOn": [], "checks": [{"file": "sum.txt", "contains": "5"}]}',
+  'Answer with JSON only, no prose and no code fence: {"subtasks": [...]}.',
 ].join('\n');
 
 export function planRequest(goal: string): string {
@@ -74,25 +81,73 @@ export function replanRequest(
 
 export const JUDGE_SYSTEM_PROMPT = [
   'You review the result of one step of a larger goal against its acceptance criteria (the milestone).',
-  'Answer with JSON only: {"met": true|false, "reason": "..."}; the reason cites the result.',
+  'You get the answer and the record of the tool calls the executor made. Only a successful tool call is evidence',
+  'of a side effect: an answer that claims a file was written, a value computed or a page fetched, with no',
+  'successful tool call that did it, is a claim, not evidence, and the milestone is not met.',
+  'Answer with JSON only: {"met": true|false, "reason": "..."}; the reason cites the result or the tool calls.',
 ].join('\n');
 
-export function judgeRequest(subtask: Subtask, result: ExecutorResult): string {
+/** Longest tool-call arguments quoted to the judge; the record says what ran, not everything it was given. */
+const JUDGE_ARGUMENTS_LIMIT = 300;
+
+/** The tool-call record as the judge reads it: one line per call, with its arguments and whether it succeeded. */
+export function toolCallRecord(result: ExecutorResult): string {
+  if (result.toolCalls.length === 0) return 'Tool calls: none (the executor called no tool).';
+  const lines = result.toolCalls.map((call) => {
+    const args =
+      call.arguments.length > JUDGE_ARGUMENTS_LIMIT
+        ? `${call.arguments.slice(0, JUDGE_ARGUMENTS_LIMIT)}…`
+        : call.arguments;
+    return `- step ${call.step}: ${call.name} ${args} → ${call.ok ? 'succeeded' : 'FAILED'}`;
+  });
+  return `Tool calls (${result.toolCalls.length}):\n${lines.join('\n')}`;
+}
+
+export function judgeRequest(subtask: Subtask, result: ExecutorResult, checks?: CheckOutcome[]): string {
   return [
     `Step ${subtask.id}: ${subtask.title}`,
     `Milestone: ${subtask.milestone}`,
-    `Result:\n${result.evidence || result.answer || '(empty)'}`,
+    ...(checks?.length ? [`Checks tandem ran in the workspace:\n${checks.map(describeOutcome).join('\n')}`] : []),
+    `Answer:\n${result.answer ?? '(none)'}`,
+    toolCallRecord(result),
+    `Evidence (observations and answer):\n${result.evidence || '(empty)'}`,
   ].join('\n\n');
+}
+
+/** The verdict's reason when a check failed: it names every failed check. */
+export function failedChecksReason(checks: CheckOutcome[]): string {
+  const failed = checks.filter((check) => !check.ok);
+  return `check${failed.length === 1 ? '' : 's'} failed: ${failed.map((check) => `${describeCheck(check)}: ${check.detail}`).join('; ')}`;
 }
 
 export const REPORT_SYSTEM_PROMPT =
   'You write the final report of a goal from the results of its subtasks. Be concise and factual; say what was done.';
 
+/** Sent back when the report was cut off by the length limit: it is not accepted as final. */
+export const REPORT_CUT_OFF_CORRECTION =
+  'Your report was cut off by the length limit and is not accepted. Write it again, much shorter (at most 150 words).';
+
+/**
+ * The report when the model's was cut off twice: built from the subtask results themselves, saying so, so a goal
+ * never ends on half a sentence.
+ */
+export function reportFromResults(
+  results: Array<{ subtask: Subtask; status: SubtaskStatus; result?: ExecutorResult }>,
+): string {
+  return [
+    "The model's report was cut off by the length limit twice; this report is the subtasks' own results.",
+    ...results.map(
+      ({ subtask, status, result }) =>
+        `- ${subtask.id} · ${subtask.title} (${status}): ${result?.answer ?? result?.partial ?? 'no result'}`,
+    ),
+  ].join('\n');
+}
+
 /** One section per subtask of the final plan; a goal that ended early says why, and what was tried. */
 export function reportRequest(
   goal: string,
   results: Array<{ subtask: Subtask; status: SubtaskStatus; result?: ExecutorResult }>,
-  ending?: { reason: string; replans: PlanVersion[] },
+  ending?: { reason: string; replans: PlanVersion[]; detail?: string },
 ): string {
   const sections = results.map(
     ({ subtask, status, result }) =>
@@ -103,6 +158,7 @@ export function reportRequest(
     ? [
         `The goal ended before it was done (${ending.reason}); report what was achieved and what is missing.`,
         ...ending.replans.map((plan) => `Replan to v${plan.version}: ${plan.reason}`),
+        ...(ending.detail ? [ending.detail] : []),
       ]
     : [];
   return [`Goal: ${goal}`, ...early, ...sections].join('\n\n');

@@ -153,8 +153,9 @@ export function registerGoalCommands(program: Command): void {
       withClient(async (client) => {
         const [{ goalProgress }, { formatHistory }] = await Promise.all([import('../goals'), import('../format')]);
         const progress = await goalProgress(client, id);
-        if (opts.json) printJson({ id, planVersion: progress.planVersion, plans: progress.versions });
-        else console.log(formatHistory(id, progress.versions));
+        const rejectedDrafts = progress.rejectedDrafts ?? [];
+        if (opts.json) printJson({ id, planVersion: progress.planVersion, plans: progress.versions, rejectedDrafts });
+        else console.log(formatHistory(id, progress.versions, rejectedDrafts));
       }),
     );
 

@@ -20,6 +20,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { Patch } from '../patches';
 import type { ToolObservation } from '../../activities/run-tool';
 import { callModel, runTool, runToolLocally } from '../activity-stubs';
 import { type Budget, budgetLeft, exhaustedBudget, msLeft, resolveBudget, type Spent } from './budget';
@@ -302,7 +303,9 @@ async function runLoop(
 /** Runs one subtask to a final answer, or until a budget, an escalation, a model error or a cancel ends it. */
 export async function executorWorkflow(input: ExecutorRunInput): Promise<ExecutorResult> {
   // `escalate` is always offered: however few tools a subtask gets, the model must be able to say it cannot be done.
-  const tools: ToolName[] = input.tools ? [...new Set<ToolName>([...input.tools, 'escalate'])] : [...TOOL_NAMES];
+  // An empty list means all tools, as the plan schema says: offering only `escalate` would make every subtask fail.
+  const allTools = input.tools === undefined || (input.tools.length === 0 && patched(Patch.EmptyToolsMeanAll));
+  const tools: ToolName[] = allTools ? [...TOOL_NAMES] : [...new Set<ToolName>([...input.tools!, 'escalate'])];
   const budget = resolveBudget(input);
   const state: LoopState = input.continued ?? {
     transcript: null,

@@ -8,9 +8,11 @@
  * point per turn, so the order of decisions is the same on replay.
  */
 import {
+  ApplicationFailure,
   CancellationScope,
   condition,
   log,
+  patched,
   setCurrentDetails,
   startChild,
   upsertSearchAttributes,
@@ -33,17 +35,20 @@ import type {
   GoalResult,
   GoalStatus,
   PlanVersion,
+  RejectedDraft,
   Subtask,
   SubtaskStatus,
   Verdict,
 } from '../../common/types';
+import { FailureType } from '../../common/failures';
 import { addUsage, tokensOf, type TokenUsage, zeroUsage } from '../../common/usage';
+import { Patch } from '../patches';
 import { executorWorkflow } from '../executor/executor';
-import { replanRequest, reportRequest } from '../prompts';
+import { replanRequest, reportFromResults, reportRequest } from '../prompts';
 import { evidenceOf, resultOfFailedRun, type RunSoFar } from './evidence';
 import { budgetProgress, capSubtaskBudget, exhaustedCap, type GoalLimits } from './goal-budget';
-import { draftPlan, judge, writeReport } from './model-calls';
-import { readySubtasks } from './plan';
+import { checkAndJudge, draftPlan, MAX_PLAN_ATTEMPTS, writeReport, type DraftOutcome } from './model-calls';
+import { fallbackPlan, readySubtasks } from './plan';
 import { progressMarkdown } from './progress-details';
 import { reconcile } from './reconcile';
 
@@ -82,6 +87,14 @@ interface ReplanRequest {
 /** Statuses after which no replan, interrupt or decision is taken any more. */
 export const FINISHED: readonly GoalStatus[] = ['reporting', 'completed', 'failed'];
 
+/** How runs started before the fallback plan and `plan_invalid` ended when no valid plan came: a workflow failure. */
+function planInvalidFailure(errors: string[]): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    `the model did not produce a valid plan in ${MAX_PLAN_ATTEMPTS} attempts; last errors: ${errors.join('; ')}`,
+    FailureType.PlanInvalid,
+  );
+}
+
 /** What a goal run is started with, once its input is validated and defaults are applied. */
 export interface GoalSettings {
   goalId: string;
@@ -96,6 +109,8 @@ export interface GoalSettings {
 export class GoalRun {
   status: GoalStatus = 'planning';
   readonly plans: PlanVersion[] = [];
+  /** Drafts plan validation refused, for `history`; bounded by the attempts per version. */
+  readonly rejectedDrafts: RejectedDraft[] = [];
   private entries: Entry[] = [];
   /** Every run ever started, so usage counts cancelled and superseded work too. */
   private readonly runs: ChildRun[] = [];
@@ -177,6 +192,7 @@ export class GoalRun {
       budget: this.budget(),
       replans: this.plans.length - 1,
       versions: this.plans,
+      rejectedDrafts: this.rejectedDrafts,
     };
   }
 
@@ -237,15 +253,40 @@ export class GoalRun {
     setCurrentDetails(failure === undefined ? details : `${details}\n\n**Failed:** ${failure}`);
   }
 
-  /** Drafts a plan version with the model (`request` is the plan or replan prompt). */
-  draft(request: string): Promise<Subtask[]> {
-    return draftPlan(request, this.plans.length + 1, this.ownUsage);
+  /** Drafts a plan version with the model (`request` is the plan or replan prompt); refused drafts are kept. */
+  draft(request: string): Promise<DraftOutcome> {
+    return draftPlan(request, this.plans.length + 1, this.ownUsage, this.rejectedDrafts);
+  }
+
+  /**
+   * Adopts the first plan; when the model could not produce a valid one, the fallback plan (the goal as its one
+   * subtask) instead of failing: the executor's loop alone is better than nothing.
+   */
+  adoptFirstPlan(draft: DraftOutcome): void {
+    if (draft.ok) {
+      this.adoptPlan(draft.subtasks, 'initial plan', draft.repairs);
+      return;
+    }
+    const why = draft.cutOff
+      ? 'its last reply was cut off by the length limit'
+      : `last errors: ${draft.errors.join('; ')}`;
+    if (!patched(Patch.FallbackPlan)) throw planInvalidFailure(draft.errors);
+    this.adoptPlan(
+      fallbackPlan(this.settings.goal),
+      `fallback plan: the model did not produce a valid plan in ${MAX_PLAN_ATTEMPTS} attempts (${why})`,
+    );
   }
 
   /** Makes `subtasks` the current plan and reconciles the work in flight with it; returns its version. */
-  adoptPlan(subtasks: Subtask[], reason: string): number {
+  adoptPlan(subtasks: Subtask[], reason: string, repairs: string[] = []): number {
     const version = this.plans.length + 1;
-    this.plans.push({ version, reason, createdAt: new Date(Date.now()).toISOString(), subtasks });
+    this.plans.push({
+      version,
+      reason,
+      createdAt: new Date(Date.now()).toISOString(),
+      subtasks,
+      ...(repairs.length ? { repairs } : {}),
+    });
     const decisions = reconcile(this.entries, subtasks);
     for (const id of decisions.cancel)
       this.cancelRun(this.entryOf(id)!.run!, `plan v${version} dropped or changed ${id}`);
@@ -361,7 +402,7 @@ export class GoalRun {
       return null;
     }
     entry.result = result;
-    if (result.ok) entry.verdict = await judge(entry.subtask, result, this.ownUsage);
+    if (result.ok) entry.verdict = await checkAndJudge(entry.subtask, result, this.settings.goalId, this.ownUsage);
     entry.status = result.ok && entry.verdict?.met ? 'done' : result.reason === 'cancelled' ? 'cancelled' : 'failed';
     const evidence = evidenceOf(entry.subtask, result, entry.verdict);
     if (evidence === null) return null;
@@ -382,8 +423,11 @@ export class GoalRun {
     return null;
   }
 
-  /** Replans on every queued request at once. */
-  async replan(): Promise<void> {
+  /**
+   * Replans on every queued request at once. When the model cannot produce a valid plan, the goal ends with
+   * `plan_invalid` (returned here): completed work is kept and reported, never thrown away.
+   */
+  async replan(): Promise<GoalResult | undefined> {
     const requests = this.replanInbox.splice(0);
     if (requests.some((request) => request.automatic)) this.automaticReplans += 1;
     const evidence = [...requests.map((request) => request.evidence), ...this.cancelledWork.splice(0)];
@@ -391,11 +435,34 @@ export class GoalRun {
       .filter((entry) => entry.status === 'done')
       .map((entry) => ({ subtask: entry.subtask, answer: entry.result?.answer ?? '' }));
     const draft = await this.draft(replanRequest(this.settings.goal, evidence, this.currentPlan(), completed));
-    const version = this.adoptPlan(draft, requests.map((request) => request.evidence).join('\n'));
+    if (!draft.ok) return this.endPlanInvalid(draft, evidence);
+    const version = this.adoptPlan(
+      draft.subtasks,
+      requests.map((request) => request.evidence).join('\n'),
+      draft.repairs,
+    );
     for (const request of requests) this.versionOfTicket.set(request.ticket, version);
     // Published in the same turn as the adoption, before the cancellations it caused propagate, as recorded histories
     // have it (the order of commands is part of what replay checks).
     this.publish();
+    return undefined;
+  }
+
+  /** Ends the goal on a replan the model could not make valid: `finish`, with the refused drafts in the result. */
+  private async endPlanInvalid(draft: DraftOutcome & { ok: false }, evidence: string[]): Promise<GoalResult> {
+    if (!patched(Patch.PlanInvalidResult)) throw planInvalidFailure(draft.errors);
+    const version = this.plans.length + 1;
+    const why = draft.cutOff
+      ? 'the last reply was cut off by the length limit'
+      : `last errors: ${draft.errors.join('; ')}`;
+    const detail =
+      `A replan (evidence: ${evidence.join('; ')}) could not produce a valid plan v${version} in ` +
+      `${MAX_PLAN_ATTEMPTS} attempts (${why}).`;
+    // Children that returned while the replan was drafted are checked and judged first: a result nobody verified is
+    // not reported as done.
+    await this.settleFinished();
+    const result = await this.finish(false, 'plan_invalid', detail);
+    return { ...result, rejectedDrafts: this.rejectedDrafts.filter((rejected) => rejected.version === version) };
   }
 
   /** Starts the ready subtasks, up to `maxParallel` running at once and while the budget lasts. */
@@ -464,7 +531,7 @@ export class GoalRun {
   }
 
   /** Ends the goal: cancels what still runs, waits for it, writes the report and returns the result. */
-  async finish(ok: boolean, reason?: GoalFailureReason): Promise<GoalResult> {
+  async finish(ok: boolean, reason?: GoalFailureReason, detail?: string): Promise<GoalResult> {
     for (const entry of this.running()) this.cancelRun(entry.run!, `the goal is ending (${reason ?? 'done'})`);
     await condition(() => this.runs.every((run) => run.result !== undefined));
     for (const entry of this.entries) {
@@ -478,8 +545,9 @@ export class GoalRun {
     const sections = this.entries.map(({ subtask, status, result }) => ({ subtask, status, result }));
     const replans = this.plans.slice(1);
     const report = await writeReport(
-      reportRequest(this.settings.goal, sections, reason ? { reason, replans } : undefined),
+      reportRequest(this.settings.goal, sections, reason ? { reason, replans, detail } : undefined),
       this.ownUsage,
+      reportFromResults(sections),
     );
     this.status = ok ? 'completed' : 'failed';
     this.publish();

@@ -1,60 +1,86 @@
 /**
  * The planner's LLM work, one `callModel` activity per call: drafting a plan version (with its bounded correction
- * round), judging a result against its milestone, and writing the report. Each adds its tokens to the goal's usage.
+ * round), judging a result against its milestone (after its machine checks), and writing the report. Each adds its
+ * tokens to the goal's usage.
  */
-import { ApplicationFailure } from '@temporalio/workflow';
-import { FailureType } from '../../common/failures';
-import { callModel } from '../activity-stubs';
-import type { ChatMessage, ExecutorResult, Subtask, Verdict } from '../../common/types';
+import { patched } from '@temporalio/workflow';
+import { callModel, checkMilestone } from '../activity-stubs';
+import { Patch } from '../patches';
+import type { CheckOutcome } from '../../common/checks';
+import type { ChatMessage, ExecutorResult, RejectedDraft, Subtask, Verdict } from '../../common/types';
 import { addUsage, type TokenUsage } from '../../common/usage';
 import { verdictSchema } from '../../common/types';
 import { jsonSchemaOf } from '../../common/json-schema';
-import { checkPlan, planJsonSchema } from './plan';
+import { checkPlan, cutOffError, planJsonSchema } from './plan';
 import {
+  failedChecksReason,
   JUDGE_SYSTEM_PROMPT,
   judgeRequest,
   PLANNER_SYSTEM_PROMPT,
   planCorrection,
+  REPORT_CUT_OFF_CORRECTION,
   REPORT_SYSTEM_PROMPT,
 } from '../prompts';
 
-/** How many times an invalid plan goes back to the model with its errors before the goal fails. */
+/** How many times an invalid plan goes back to the model with its errors before the draft is given up. */
 export const MAX_PLAN_ATTEMPTS = 3;
+
+/** Characters of a refused draft kept for `history`: enough to see what the model sent, bounded for the history. */
+const REJECTED_EXCERPT_LIMIT = 300;
+
+/** A drafted plan version: the subtasks and what was repaired in them, or the last errors once attempts ran out. */
+export type DraftOutcome =
+  { ok: true; subtasks: Subtask[]; repairs: string[] } | { ok: false; errors: string[]; cutOff: boolean };
 
 /**
  * Asks the model for plan version `version`, sending validation errors back until it is valid or the attempts run out.
- * Out of attempts it throws a non-retryable `PlanInvalid` failure: without a valid plan there is nothing to run.
+ * Every refused draft is appended to `rejected`. Out of attempts it returns the last errors: the caller decides what a
+ * plan that could not be made means (a fallback plan first, a `plan_invalid` end on a replan).
  */
-export async function draftPlan(request: string, version: number, usage: TokenUsage): Promise<Subtask[]> {
+export async function draftPlan(
+  request: string,
+  version: number,
+  usage: TokenUsage,
+  rejected: RejectedDraft[],
+): Promise<DraftOutcome> {
   let transcript: string | null = null;
   let append: ChatMessage[] = [
     { role: 'system', content: PLANNER_SYSTEM_PROMPT },
     { role: 'user', content: request },
   ];
-  let errors: string[] = [];
+  let last: DraftOutcome = { ok: false, errors: [], cutOff: false };
   for (let attempt = 1; attempt <= MAX_PLAN_ATTEMPTS; attempt++) {
     const summary = attempt === 1 ? `plan v${version}` : `plan v${version} (attempt ${attempt})`;
     const reply = await callModel.executeWithOptions({ summary }, [
       { purpose: 'plan', transcript, append, tools: [], responseFormat: { name: 'plan', schema: planJsonSchema() } },
     ]);
     addUsage(usage, reply.usage);
-    const check = checkPlan(reply.content);
-    if (check.ok) return check.subtasks;
-    errors = check.errors;
+    const check = checkPlan(reply.content, reply.finishReason, patched(Patch.PlanRepairs));
+    if (check.ok) return check;
+    last = check;
+    rejected.push({
+      version,
+      attempt,
+      cutOff: check.cutOff,
+      errors: check.errors,
+      excerpt: (reply.content ?? '').slice(0, REJECTED_EXCERPT_LIMIT),
+    });
     transcript = reply.transcript;
-    append = [{ role: 'user', content: planCorrection(errors) }];
+    append = [{ role: 'user', content: planCorrection(check.errors) }];
   }
-  throw ApplicationFailure.nonRetryable(
-    `the model did not produce a valid plan in ${MAX_PLAN_ATTEMPTS} attempts; last errors: ${errors.join('; ')}`,
-    FailureType.PlanInvalid,
-  );
+  return last;
 }
 
 /**
  * Checks a child's result against its milestone. A reply that is not a verdict counts as "not met" with the reason
  * saying so: the replan it causes is cheaper than trusting an unchecked result.
  */
-export async function judge(subtask: Subtask, result: ExecutorResult, usage: TokenUsage): Promise<Verdict> {
+export async function judge(
+  subtask: Subtask,
+  result: ExecutorResult,
+  usage: TokenUsage,
+  checks?: CheckOutcome[],
+): Promise<Verdict> {
   const reply = await callModel.executeWithOptions({ summary: `judge ${subtask.id}` }, [
     {
       purpose: 'judge',
@@ -62,36 +88,65 @@ export async function judge(subtask: Subtask, result: ExecutorResult, usage: Tok
       transcript: null,
       append: [
         { role: 'system', content: JUDGE_SYSTEM_PROMPT },
-        { role: 'user', content: judgeRequest(subtask, result) },
+        { role: 'user', content: judgeRequest(subtask, result, checks) },
       ],
       tools: [],
       responseFormat: { name: 'verdict', schema: jsonSchemaOf(verdictSchema) },
     },
   ]);
   addUsage(usage, reply.usage);
+  const withChecks = (verdict: Verdict): Verdict => (checks?.length ? { ...verdict, checks } : verdict);
+  if (reply.finishReason === 'length') {
+    return withChecks({ met: false, reason: cutOffError(reply.content, "judge's verdict") });
+  }
   try {
-    return verdictSchema.parse(JSON.parse(reply.content ?? ''));
+    return withChecks(verdictSchema.parse(JSON.parse(reply.content ?? '')));
   } catch {
-    return {
+    return withChecks({
       met: false,
       reason: `the judge's reply is not a verdict: ${JSON.stringify(reply.content?.slice(0, 200))}`,
-    };
+    });
   }
 }
 
-/** Writes the final report from the request built by `reportRequest`. */
-export async function writeReport(request: string, usage: TokenUsage): Promise<string> {
-  const reply = await callModel.executeWithOptions({ summary: 'final report' }, [
-    {
-      purpose: 'report',
-      transcript: null,
-      append: [
-        { role: 'system', content: REPORT_SYSTEM_PROMPT },
-        { role: 'user', content: request },
-      ],
-      tools: [],
-    },
+/**
+ * The verdict on a finished subtask: its machine checks first (the `checkMilestone` activity, only when it has
+ * checks, so runs recorded before checks existed replay unchanged), then the judge. A failed check decides the
+ * verdict, whatever a judge would say, so the judge is not asked: its reason names every failed check.
+ */
+export async function checkAndJudge(
+  subtask: Subtask,
+  result: ExecutorResult,
+  workspace: string,
+  usage: TokenUsage,
+): Promise<Verdict> {
+  if (!subtask.checks?.length) return judge(subtask, result, usage);
+  const checks = await checkMilestone.executeWithOptions({ summary: `check ${subtask.id}` }, [
+    { workspace, checks: subtask.checks },
   ]);
-  addUsage(usage, reply.usage);
-  return reply.content ?? '';
+  if (checks.some((check) => !check.ok)) return { met: false, reason: failedChecksReason(checks), checks };
+  return judge(subtask, result, usage, checks);
+}
+
+/**
+ * Writes the final report from the request built by `reportRequest`. A report cut off by the length limit is not
+ * accepted: it goes back once asking for a shorter one, and if that is cut off too the report is `fallback` (built
+ * from the subtasks' results), never half a sentence.
+ */
+export async function writeReport(request: string, usage: TokenUsage, fallback: string): Promise<string> {
+  let transcript: string | null = null;
+  let append: ChatMessage[] = [
+    { role: 'system', content: REPORT_SYSTEM_PROMPT },
+    { role: 'user', content: request },
+  ];
+  for (const summary of ['final report', 'final report (shorter)']) {
+    const reply = await callModel.executeWithOptions({ summary }, [
+      { purpose: 'report', transcript, append, tools: [] },
+    ]);
+    addUsage(usage, reply.usage);
+    if (reply.finishReason !== 'length' || !patched(Patch.ReportCutOff)) return reply.content ?? '';
+    transcript = reply.transcript;
+    append = [{ role: 'user', content: REPORT_CUT_OFF_CORRECTION }];
+  }
+  return fallback;
 }

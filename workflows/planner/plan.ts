@@ -1,11 +1,17 @@
 /** Plan validation: pure, so the planner workflow can run it and replay it. */
 import { planSchema, type Subtask, type SubtaskStatus } from '../../common/types';
 import { jsonSchemaOf } from '../../common/json-schema';
+import { readJson, repairShape, repairSubtasks } from './plan-repair';
 
 /** A plan with more subtasks than this is refused: it is almost always the model looping, not a real plan. */
 export const MAX_SUBTASKS = 12;
 
-export type PlanCheck = { ok: true; subtasks: Subtask[] } | { ok: false; errors: string[] };
+/**
+ * A checked draft: the plan and what was repaired in it, or the errors that must go back to the model (deduplicated;
+ * `cutOff` when the reply was cut off by the length limit, which no repair can undo).
+ */
+export type PlanCheck =
+  { ok: true; subtasks: Subtask[]; repairs: string[] } | { ok: false; errors: string[]; cutOff: boolean };
 
 function findCycle(subtasks: Subtask[]): string[] | null {
   const byId = new Map(subtasks.map((subtask) => [subtask.id, subtask]));
@@ -28,28 +34,77 @@ function findCycle(subtasks: Subtask[]): string[] | null {
   return null;
 }
 
-/** Parses the model's reply and checks the plan: schema, size, unique ids, known dependencies, no cycle. */
-export function checkPlan(content: string | null): PlanCheck {
+/** Why a reply cut off by the length limit is refused, naming it as such (its JSON would only be "invalid"). */
+export function cutOffError(content: string | null, what: string): string {
+  const text = content ?? '';
+  return (
+    `the ${what} was cut off by the length limit after ${text.length} characters (it ends ` +
+    `${JSON.stringify(text.slice(-60))}); send a shorter one`
+  );
+}
+
+/**
+ * Reads the model's reply and checks the plan: repairs what it can without guessing (./plan-repair.ts), then schema,
+ * size, unique ids, known dependencies, no cycle. `finishReason` `length` means the reply was cut off: it is refused
+ * as such, never parsed. `repair: false` is the validation of runs started before repairs existed (no repairs, no
+ * cut-off check), so they replay to the same decisions.
+ */
+export function checkPlan(content: string | null, finishReason = 'stop', repair = true): PlanCheck {
+  if (!repair) return checkPlanAsRecorded(content);
+  if (finishReason === 'length') {
+    return {
+      ok: false,
+      cutOff: true,
+      errors: [`${cutOffError(content, 'plan')}: fewer subtasks, shorter instructions`],
+    };
+  }
+  const read = readJson(content);
+  if (!read.ok) return { ok: false, cutOff: false, errors: [read.error] };
+  const shape = repairShape(read.json);
+  const parsed = planSchema.safeParse(shape.value);
+  if (!parsed.success) return { ok: false, cutOff: false, errors: schemaErrors(parsed.error.issues) };
+  const { subtasks, repairs } = repairSubtasks(parsed.data.subtasks);
+  const errors = graphErrors(subtasks);
+  if (errors.length) return { ok: false, cutOff: false, errors };
+  return { ok: true, subtasks, repairs: [...read.repairs, ...shape.repairs, ...repairs] };
+}
+
+function schemaErrors(issues: Array<{ path: PropertyKey[]; message: string }>): string[] {
+  return [...new Set(issues.map((issue) => `${issue.path.map(String).join('.') || 'plan'}: ${issue.message}`))];
+}
+
+/** Validation as runs started before repairs recorded it: the reply parsed as it is, nothing repaired. */
+function checkPlanAsRecorded(content: string | null): PlanCheck {
   let json: unknown;
   try {
     json = JSON.parse(content ?? '');
   } catch {
-    return { ok: false, errors: [`the reply is not JSON: ${JSON.stringify((content ?? '').slice(0, 200))}`] };
-  }
-  const parsed = planSchema.safeParse(json);
-  if (!parsed.success) {
     return {
       ok: false,
-      errors: parsed.error.issues.map((issue) => `${issue.path.join('.') || 'plan'}: ${issue.message}`),
+      cutOff: false,
+      errors: [`the reply is not JSON: ${JSON.stringify((content ?? '').slice(0, 200))}`],
     };
   }
-  const subtasks = parsed.data.subtasks;
+  const parsed = planSchema.safeParse(json);
+  if (!parsed.success) return { ok: false, cutOff: false, errors: schemaErrors(parsed.error.issues) };
+  const errors = graphErrors(parsed.data.subtasks);
+  return errors.length
+    ? { ok: false, cutOff: false, errors }
+    : { ok: true, subtasks: parsed.data.subtasks, repairs: [] };
+}
+
+/** Size, unique ids, known dependencies and no cycle; each error once. */
+function graphErrors(subtasks: Subtask[]): string[] {
   const errors: string[] = [];
   if (subtasks.length > MAX_SUBTASKS)
     errors.push(`${subtasks.length} subtasks is too many; use at most ${MAX_SUBTASKS}`);
   const ids = subtasks.map((subtask) => subtask.id);
   for (const id of new Set(ids.filter((id, index) => ids.indexOf(id) !== index))) {
-    errors.push(`duplicate subtask id "${id}"`);
+    const dependents = subtasks.filter((subtask) => subtask.dependsOn.includes(id)).map((subtask) => subtask.id);
+    errors.push(
+      `duplicate subtask id "${id}" (${dependents.join(', ')} depend${dependents.length === 1 ? 's' : ''} on it, so ` +
+        'which one is meant cannot be told); give each subtask its own id',
+    );
   }
   for (const subtask of subtasks) {
     for (const dependency of subtask.dependsOn) {
@@ -58,7 +113,27 @@ export function checkPlan(content: string | null): PlanCheck {
   }
   const cycle = errors.length === 0 ? findCycle(subtasks) : null;
   if (cycle) errors.push(`dependency cycle: ${cycle.join(' → ')}`);
-  return errors.length ? { ok: false, errors } : { ok: true, subtasks };
+  return [...new Set(errors)];
+}
+
+/** The milestone of the fallback plan's one subtask. */
+export const FALLBACK_MILESTONE = 'the goal is achieved';
+
+/**
+ * The plan run when the model cannot produce a valid first plan: one subtask that is the goal itself. The executor's
+ * loop alone is better than nothing, and its judge still checks the result against the goal.
+ */
+export function fallbackPlan(goal: string): Subtask[] {
+  const firstLine = goal.split('\n')[0].trim();
+  return [
+    {
+      id: 'goal',
+      title: firstLine.length > 120 ? `${firstLine.slice(0, 119)}…` : firstLine,
+      instructions: goal,
+      milestone: FALLBACK_MILESTONE,
+      dependsOn: [],
+    },
+  ];
 }
 
 /** The JSON schema the planner's structured output must follow, generated from the zod schema. */

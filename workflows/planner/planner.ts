@@ -7,10 +7,11 @@
  * record what arrived; the loop acts on it at one defined point per turn, in this order: pause/resume, interrupts,
  * cancellations, finished children (judged), budget, replan, completion, dispatch.
  *
- * Failure semantics: goal-level outcomes (automatic replans exhausted, goal budget exhausted) end as a *result* with
- * `ok: false` and a `reason`, because they are answers the caller acts on and come with a partial report. Input that
- * can never run (`InvalidGoal`) and a model that cannot produce a valid plan (`PlanInvalid`) are *workflow failures*:
- * non-retryable `ApplicationFailure`s, since there is no report to write.
+ * Failure semantics: goal-level outcomes (automatic replans exhausted, goal budget exhausted, a replan the model
+ * could not make valid) end as a *result* with `ok: false` and a `reason`, because they are answers the caller acts on
+ * and come with a report of the work done. A first plan the model cannot make valid is replaced by a one-subtask
+ * fallback plan. Input that can never run (`InvalidGoal`) is a *workflow failure*: a non-retryable
+ * `ApplicationFailure`, since there is nothing to run or report.
  */
 import {
   allHandlersFinished,
@@ -93,7 +94,7 @@ function wireHandlers(goal: GoalRun): void {
 /** The loop: plan, then one turn per batch of events until the goal ends. */
 async function runGoal(goal: GoalRun, goalText: string): Promise<GoalResult> {
   goal.publish();
-  goal.adoptPlan(await goal.draft(planRequest(goalText)), 'initial plan');
+  goal.adoptFirstPlan(await goal.draft(planRequest(goalText)));
   for (;;) {
     goal.publish();
     await goal.waitForWork();
@@ -106,7 +107,8 @@ async function runGoal(goal: GoalRun, goalText: string): Promise<GoalResult> {
     const ending = goal.endingReason();
     if (ending === 'budget_exhausted' || ending === 'replans_exhausted') return goal.finish(false, ending);
     if (goal.pending().replans) {
-      await goal.replan();
+      const ended = await goal.replan();
+      if (ended) return ended;
       continue;
     }
     if (ending === 'done') return goal.finish(true);

@@ -1,4 +1,5 @@
 /** The markdown the Web UI shows as the planner's current details: the plan and where each subtask stands. Pure. */
+import { describeOutcome } from '../../common/checks';
 import type { GoalProgress, SubtaskProgress } from '../../common/types';
 
 /** The server caps current details at 20 kB; long plans are cut with a note rather than failing the task. */
@@ -49,6 +50,10 @@ export function progressMarkdown(progress: GoalProgress): string {
     if (missed.length > 0) {
       lines.push('', ...missed.map((subtask) => `- ${subtask.id} missed its milestone: ${subtask.verdict!.reason}`));
     }
+    const checks = progress.subtasks.flatMap((subtask) =>
+      (subtask.verdict?.checks ?? []).map((outcome) => `- ${subtask.id} check: ${describeOutcome(outcome)}`),
+    );
+    if (checks.length > 0) lines.push('', ...checks);
     lines.push('', `Each subtask runs as the child workflow \`<goal id>.v<plan version>.<subtask>\` (Relationships).`);
   }
   const text = lines.join('\n');
