@@ -31,13 +31,17 @@ export function toRequestMessages(messages: readonly ChatMessage[]): ChatComplet
   const used = new Set<string>();
   let pending: PendingCall[] = [];
   let toolAnswers = new Map<string, { role: 'tool'; tool_call_id: string; content: string }>();
+  /** Stray answers, sent as user messages once every call of the turn has its tool message. */
+  let deferred: ChatCompletionMessageParam[] = [];
 
   const closeTurn = () => {
     for (const call of pending) {
       if (!call.answered) out.push({ role: 'tool', tool_call_id: call.id, content: UNANSWERED_CALL });
     }
+    out.push(...deferred);
     pending = [];
     toolAnswers = new Map();
+    deferred = [];
   };
 
   messages.forEach((message, index) => {
@@ -87,7 +91,7 @@ export function toRequestMessages(messages: readonly ChatMessage[]): ChatComplet
         );
         if (earlier) earlier.content += `\n${message.content}`;
         else
-          out.push({
+          deferred.push({
             role: 'user',
             content: `Tool result (for an unknown call ${message.toolCallId}): ${message.content}`,
           });
