@@ -9,7 +9,7 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import type { CallModelInput, CallModelOutput, ChatMessage, ToolCall } from '../common/types';
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType } from '../common/failures';
-import { contentStore } from './content-store';
+import type { ActivityDeps } from './deps';
 import { trimObservation } from './observations';
 import { createChatCompletion } from './model-client';
 import { toolSpecs } from '../common/tools';
@@ -38,11 +38,12 @@ function toOpenAI(message: ChatMessage): ChatCompletionMessageParam {
   }
 }
 
-export async function callModel(input: CallModelInput): Promise<CallModelOutput> {
-  const store = contentStore();
+export async function callModel(deps: ActivityDeps, input: CallModelInput): Promise<CallModelOutput> {
+  const { store } = deps;
   const prompt = await appendToTranscript(store, input.transcript, input.append);
   const messages = await loadTranscript(store, prompt);
   const completion = await createChatCompletion(
+    deps.config.model,
     {
       messages: messages.map(toOpenAI),
       ...(input.tools.length ? { tools: toolSpecs(input.tools) } : {}),

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { storeDir } from '../node/config';
+import { UserError } from '../node/errors';
 
 export interface ContentStore {
   put(text: string): Promise<string>;
@@ -18,7 +18,8 @@ export interface ContentStore {
 const REF_PATTERN = /^sha256:([0-9a-f]{64})$/;
 
 /** Thrown for a reference that is malformed or names nothing in the store. */
-export class ContentNotFoundError extends Error {
+export class ContentNotFoundError extends UserError {
+  override name = 'ContentNotFoundError';
   constructor(
     readonly ref: string,
     readonly dir: string,
@@ -27,7 +28,6 @@ export class ContentNotFoundError extends Error {
       `no stored content for ${JSON.stringify(ref)} in ${dir}: check the reference, and that every worker and the CLI ` +
         'share TANDEM_STORE_DIR',
     );
-    this.name = 'ContentNotFoundError';
   }
 }
 
@@ -64,7 +64,7 @@ export class FileContentStore implements ContentStore {
   }
 }
 
-/** The store configured by `TANDEM_STORE_DIR`. */
-export function contentStore(): ContentStore {
-  return new FileContentStore(storeDir());
+/** The store in `storeDir` (`TANDEM_STORE_DIR`, see node/config.ts). */
+export function contentStore(storeDir: string): ContentStore {
+  return new FileContentStore(storeDir);
 }

@@ -1,3 +1,30 @@
-/** Every activity the worker registers. Workflows import this module as a type only. */
-export { callModel } from './call-model';
-export { runTool } from './run-tool';
+/**
+ * The activities the worker registers, built from injected settings and store: a worker in tests, in `tandem dev` or
+ * in a container gets its configuration passed in, never by mutating `process.env`. Workflows import
+ * {@link TandemActivities} as a type only (workflows/activity-stubs.ts).
+ */
+import type { CallModelInput, CallModelOutput } from '../common/types';
+import { loadConfig, type TandemConfig } from '../node/config';
+import { callModel } from './call-model';
+import { contentStore, type ContentStore } from './content-store';
+import type { ActivityDeps } from './deps';
+import { runTool, type RunToolInput, type ToolObservation } from './run-tool';
+
+/**
+ * Builds the activities. The names of the returned functions are the activity type names on the wire (`callModel`,
+ * `runTool`): renaming one strands runs in flight.
+ */
+export function createActivities(
+  config: TandemConfig = loadConfig(),
+  store: ContentStore = contentStore(config.storeDir),
+) {
+  const deps: ActivityDeps = { config, store };
+  return {
+    /** Phase 2 of both loops: one model call (activities/call-model.ts). */
+    callModel: (input: CallModelInput): Promise<CallModelOutput> => callModel(deps, input),
+    /** Phase 4 of the executor: one tool call (activities/run-tool.ts). */
+    runTool: (input: RunToolInput): Promise<ToolObservation> => runTool(deps, input),
+  };
+}
+
+export type TandemActivities = ReturnType<typeof createActivities>;

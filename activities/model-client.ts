@@ -8,7 +8,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import { FailureType } from '../common/failures';
-import { modelConfig } from '../node/config';
+import type { ModelConfig } from '../node/config';
 import { whileHeartbeating } from './heartbeat';
 
 /** Failure types raised by model calls; retry policies and the executor match on these names. */
@@ -19,8 +19,7 @@ export const ModelFailureType = {
   MalformedReply: FailureType.ModelMalformedReply,
 } as const;
 
-function client(): { openai: OpenAI; model: string } {
-  const config = modelConfig();
+function client(config: ModelConfig): { openai: OpenAI; model: string } {
   const openai = new OpenAI({
     baseURL: config.baseURL,
     apiKey: config.apiKey,
@@ -85,10 +84,11 @@ export function toModelFailure(err: unknown, endpoint: string): ApplicationFailu
  * cancelled, so cancelling a workflow stops a slow model call instead of waiting it out.
  */
 export async function createChatCompletion(
+  config: ModelConfig,
   params: Omit<ChatCompletionCreateParamsNonStreaming, 'model'>,
   headers: Record<string, string> = {},
 ): Promise<ChatCompletion> {
-  const { openai, model } = client();
+  const { openai, model } = client(config);
   const context = Context.current();
   return whileHeartbeating(async () => {
     try {

@@ -3,7 +3,7 @@
  * the full text goes to the content store. The model's transcript only ever holds the trimmed text, so the full output
  * is not re-sent on every later step; the user reads it by reference (`readStoredOutput`).
  */
-import { contentStore, type ContentStore } from './content-store';
+import type { ContentStore } from './content-store';
 
 /** What the model sees of one tool output, and where the full text is when it was trimmed. */
 export interface Observation {
@@ -29,12 +29,4 @@ export async function trimObservation(
     `\n[trimmed: showing the first ${limit} of ${output.length} characters; the full output is stored as ` +
     `${outputRef}. ${hint}]`;
   return { output: output.slice(0, limit) + note, outputRef };
-}
-
-/**
- * The full text of a trimmed tool output (`toolCalls[].outputRef` of an executor result). No activity context needed,
- * so the CLI can call it directly; it reads the store configured by `TANDEM_STORE_DIR`.
- */
-export function readStoredOutput(ref: string): Promise<string> {
-  return contentStore().get(ref);
 }

@@ -11,8 +11,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import type { RunnableToolName } from '../common/tools';
 import type { ToolCall } from '../common/types';
-import { observationLimit, storeDir, workspaceRoot } from '../node/config';
-import { contentStore } from './content-store';
+import type { ActivityDeps } from './deps';
 import { trimObservation } from './observations';
 import { whileHeartbeating } from './heartbeat';
 import { toolHandlers } from './tools';
@@ -35,25 +34,25 @@ export interface ToolObservation {
 }
 
 /** Maps a workspace name to its folder; anything outside [A-Za-z0-9._-] is replaced so a name cannot nest or escape. */
-export function workspaceDir(workspace: string): string {
-  return path.join(workspaceRoot(), workspace.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_'));
+export function workspaceDir(workspaceRoot: string, workspace: string): string {
+  return path.join(workspaceRoot, workspace.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_'));
 }
 
 /** Side-effecting tool results, recorded by call key, so a retried activity replays the record instead of acting. */
-function journalFile(callKey: string): string {
-  return path.join(storeDir(), 'tool-calls', `${createHash('sha256').update(callKey).digest('hex')}.json`);
+function journalFile(storeDir: string, callKey: string): string {
+  return path.join(storeDir, 'tool-calls', `${createHash('sha256').update(callKey).digest('hex')}.json`);
 }
 
-async function readJournal(callKey: string): Promise<ToolObservation | undefined> {
+async function readJournal(storeDir: string, callKey: string): Promise<ToolObservation | undefined> {
   try {
-    return JSON.parse(await fs.readFile(journalFile(callKey), 'utf8')) as ToolObservation;
+    return JSON.parse(await fs.readFile(journalFile(storeDir, callKey), 'utf8')) as ToolObservation;
   } catch {
     return undefined;
   }
 }
 
-async function writeJournal(callKey: string, observation: ToolObservation): Promise<void> {
-  const file = journalFile(callKey);
+async function writeJournal(storeDir: string, callKey: string, observation: ToolObservation): Promise<void> {
+  const file = journalFile(storeDir, callKey);
   await fs.mkdir(path.dirname(file), { recursive: true });
   await fs.writeFile(`${file}.partial`, JSON.stringify(observation));
   await fs.rename(`${file}.partial`, file);
@@ -63,7 +62,7 @@ function describeSchemaError(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || '(arguments)'}: ${issue.message}`).join('; ');
 }
 
-async function execute(input: RunToolInput): Promise<{ ok: boolean; output: string }> {
+async function execute(deps: ActivityDeps, input: RunToolInput): Promise<{ ok: boolean; output: string }> {
   const { definition: tool, execute: run } = toolHandlers[input.call.name];
   let args: unknown;
   try {
@@ -80,8 +79,9 @@ async function execute(input: RunToolInput): Promise<{ ok: boolean; output: stri
   }
   try {
     const output = await run(parsed.data, {
-      workspaceDir: workspaceDir(input.workspace),
+      workspaceDir: workspaceDir(deps.config.workspaceRoot, input.workspace),
       signal: Context.current().cancellationSignal,
+      config: deps.config,
     });
     return { ok: true, output };
   } catch (err) {
@@ -90,18 +90,18 @@ async function execute(input: RunToolInput): Promise<{ ok: boolean; output: stri
   }
 }
 
-async function observe(input: RunToolInput): Promise<ToolObservation> {
-  const { ok, output } = await execute(input);
-  return { ok, ...(await trimObservation(output, observationLimit(), contentStore())) };
+async function observe(deps: ActivityDeps, input: RunToolInput): Promise<ToolObservation> {
+  const { ok, output } = await execute(deps, input);
+  return { ok, ...(await trimObservation(output, deps.config.observationLimit, deps.store)) };
 }
 
 /** Runs one tool call; side-effecting tools run at most once per call key. */
-export async function runTool(input: RunToolInput): Promise<ToolObservation> {
+export async function runTool(deps: ActivityDeps, input: RunToolInput): Promise<ToolObservation> {
   const tool = toolHandlers[input.call.name].definition;
-  if (!tool.sideEffects) return whileHeartbeating(() => observe(input));
-  const recorded = await readJournal(input.callKey);
+  if (!tool.sideEffects) return whileHeartbeating(() => observe(deps, input));
+  const recorded = await readJournal(deps.config.storeDir, input.callKey);
   if (recorded) return recorded;
-  const observation = await whileHeartbeating(() => observe(input));
-  await writeJournal(input.callKey, observation);
+  const observation = await whileHeartbeating(() => observe(deps, input));
+  await writeJournal(deps.config.storeDir, input.callKey, observation);
   return observation;
 }

@@ -13,7 +13,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as activities from '../activities';
+import { createActivities } from '../activities';
 import { scriptDemo } from '../dev/demo-model';
 import { freePort, startDevServer } from '../dev/dev-server';
 import { startGoal } from '../client/goals';
@@ -72,6 +72,7 @@ async function stepDurations(client: Client, workflowId: string): Promise<number
 /** The same five phases, run in this process: the activities called directly, no Temporal in between. */
 async function inProcessStepDurations(steps: number): Promise<number[]> {
   const durations: number[] = [];
+  const activities = createActivities();
   const input = executorInput(steps);
   let transcript: string | null = null;
   let append: ChatMessage[] = [

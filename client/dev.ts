@@ -3,6 +3,7 @@
  * worker in this process, plus, for the demo, one goal run end to end.
  */
 import { createTandemWorker } from '../worker/worker';
+import { loadConfig, type TandemConfig } from '../node/config';
 import { connectClient, temporalSettings } from '../node/connection';
 import { startDemoModel } from '../dev/demo-model';
 import { startDevServer, type DevServer } from '../dev/dev-server';
@@ -15,12 +16,12 @@ interface Embedded {
 }
 
 /** Starts (or reuses) the dev server and runs a worker against it until stop(). */
-async function startEmbedded(log: (line: string) => void): Promise<Embedded> {
+async function startEmbedded(log: (line: string) => void, config: TandemConfig): Promise<Embedded> {
   const server = await startDevServer();
   process.env.TEMPORAL_ADDRESS ??= server.address;
   log(`Temporal dev server ${server.reused ? 'already running' : 'started'} at ${server.address}`);
   if (server.uiUrl) log(`Web UI: ${server.uiUrl}`);
-  const { worker, connection } = await createTandemWorker();
+  const { worker, connection } = await createTandemWorker({ config });
   const running = worker.run();
   return {
     server,
@@ -41,7 +42,7 @@ function untilInterrupted(): Promise<void> {
 }
 
 export async function runDev(log: (line: string) => void = console.log): Promise<void> {
-  const embedded = await startEmbedded(log);
+  const embedded = await startEmbedded(log, loadConfig());
   log('worker running; start a goal in another terminal with: tandem start "<goal>". Ctrl-C stops both.');
   await untilInterrupted();
   await embedded.stop();
@@ -52,14 +53,15 @@ export async function runDemo(
   log: (line: string) => void = console.log,
 ): Promise<void> {
   let closeModel = async () => {};
-  if (!process.env.OPENAI_BASE_URL) {
+  const config = loadConfig();
+  if (!config.model.baseURL) {
     const model = await startDemoModel();
-    process.env.OPENAI_BASE_URL = model.baseURL;
+    config.model.baseURL = model.baseURL;
     closeModel = () => model.close();
     log('No OPENAI_BASE_URL set: using the scripted demo model (canned replies, real loops and tools).');
     log('Set OPENAI_BASE_URL, OPENAI_API_KEY and TANDEM_MODEL to run the demo on a real model.');
   }
-  const embedded = await startEmbedded(log);
+  const embedded = await startEmbedded(log, config);
   try {
     const settings = temporalSettings();
     const client = await connectClient(settings);

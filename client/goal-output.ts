@@ -5,6 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { contentStore } from '../activities/content-store';
+import { loadConfig } from '../node/config';
 import { describeGoal, GoalError } from './goals';
 
 /** Every content reference a finished goal's result mentions: tool calls' `outputRef`s and notes in trimmed replies. */
@@ -25,5 +26,5 @@ export async function goalOutput(client: Client, id: string, ref: string): Promi
       `goal "${id}" has no stored output ${ref}; see its outputRefs with: tandem result ${id} --json`,
     );
   }
-  return contentStore().get(ref);
+  return contentStore(loadConfig().storeDir).get(ref);
 }

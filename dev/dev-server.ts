@@ -12,9 +12,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import type { SearchAttributeType } from '@temporalio/common';
-import { PROJECT_ROOT } from '../scripts/temporal-cli-paths.cjs';
 import { TANDEM_SEARCH_ATTRIBUTES } from '../common/contract';
 import { resolveTemporalCli } from './temporal-cli';
+import { loadConfig } from '../node/config';
 
 /** A cold start on a new SQLite file takes a few seconds; 30 s leaves room for a loaded CI machine. */
 const READY_TIMEOUT_MS = 30_000;
@@ -92,8 +92,9 @@ export class DevServerError extends Error {
  */
 export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
   const ip = opts.ip ?? '127.0.0.1';
-  const port = opts.port ?? portFromEnv('TANDEM_DEV_PORT', 7233);
-  const uiPort = opts.uiPort ?? portFromEnv('TANDEM_UI_PORT', 8233);
+  const config = loadConfig();
+  const port = opts.port ?? config.devPort;
+  const uiPort = opts.uiPort ?? config.uiPort;
   const namespace = opts.namespace ?? 'default';
   const address = `${ip}:${port}`;
   const cli = resolveTemporalCli();
@@ -106,7 +107,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     return { address, uiUrl, reused: true, stop: async () => {} };
   }
 
-  const dbFile = path.resolve(opts.dbFile ?? path.join(stateDir(), 'temporal.db'));
+  const dbFile = path.resolve(opts.dbFile ?? path.join(config.stateDir, 'temporal.db'));
   mkdirSync(path.dirname(dbFile), { recursive: true });
   // No --dynamic-config-value for updates: CLI 1.9 (server 1.32) enables UpdateWorkflowExecution by default.
   const args = [
@@ -160,20 +161,6 @@ export function freePort(): Promise<number> {
       probe.close(() => resolve(port));
     });
   });
-}
-
-function stateDir(): string {
-  return path.resolve(process.env.TANDEM_STATE_DIR ?? path.join(PROJECT_ROOT, '.tandem'));
-}
-
-function portFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw new Error(`${name}=${raw} is not a TCP port (1-65535): fix it, or unset it to use ${fallback}.`);
-  }
-  return port;
 }
 
 interface ServerProcess {

@@ -1,92 +1,130 @@
 /**
- * Activity-side configuration, read from the environment at call time (never in workflow code, never in history).
- * Every variable is documented in the README's configuration table.
+ * Every setting tandem reads from the environment, parsed in one place (the README's configuration table lists the
+ * same variables). The worker builds its activities from a {@link TandemConfig} (activities/index.ts), the CLI and
+ * the dev tooling read theirs from here; nothing else reads `process.env` for tandem's own variables. Connection
+ * settings (`TEMPORAL_*`) belong to Temporal's envconfig and are read in node/connection.ts.
+ *
+ * Read at process start, never in workflow code, never into history: the API key stays in the worker's memory.
  */
 import * as path from 'node:path';
+import { DEFAULT_TASK_QUEUE } from '../common/contract';
+import { ConfigError } from './errors';
 
 /** The project root: state folders default to `<root>/.tandem` so a fresh clone keeps everything in one ignored place. */
-const projectRoot = path.resolve(__dirname, '..');
-
-function envString(name: string, fallback: string): string {
-  const value = process.env[name];
-  return value === undefined || value.trim() === '' ? fallback : value.trim();
-}
-
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new Error(
-      `${name}=${JSON.stringify(raw)} is not a positive number; unset it or set e.g. ${name}=${fallback}`,
-    );
-  }
-  return value;
-}
-
-/** `TANDEM_STATE_DIR`: local state (dev server database, workspaces, content store). */
-export function stateDir(): string {
-  return path.resolve(envString('TANDEM_STATE_DIR', path.join(projectRoot, '.tandem')));
-}
-
-/** `TANDEM_WORKSPACE_ROOT`: parent of the per-goal workspace folders that file tools are confined to. */
-export function workspaceRoot(): string {
-  return path.resolve(envString('TANDEM_WORKSPACE_ROOT', path.join(stateDir(), 'workspaces')));
-}
-
-/**
- * `TANDEM_STORE_DIR`: the content store (transcripts, full tool outputs). It must be shared by every worker that
- * serves the task queue (a local folder for the embedded default, a shared volume on a cluster).
- */
-export function storeDir(): string {
-  return path.resolve(envString('TANDEM_STORE_DIR', path.join(stateDir(), 'store')));
-}
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 export interface ModelConfig {
+  /** `OPENAI_BASE_URL`; the openai client's default (api.openai.com) when unset. */
   baseURL: string | undefined;
+  /** `OPENAI_API_KEY`; `not-needed` for local servers that ignore it. */
   apiKey: string;
+  /** `TANDEM_MODEL`. */
   model: string;
+  /** `TANDEM_MODEL_TIMEOUT_MS`: one HTTP request to the endpoint, milliseconds. */
   timeoutMs: number;
 }
 
+export interface HttpToolConfig {
+  /** `TANDEM_HTTP_ALLOW`: hosts (`example.com`) or `host:port` entries `http_get` may fetch; empty allows nothing. */
+  allow: string[];
+  /** `TANDEM_HTTP_MAX_BYTES`: the most of a response body read. */
+  maxBytes: number;
+  /** `TANDEM_HTTP_TIMEOUT_MS`: one fetch, headers and body together. */
+  timeoutMs: number;
+}
+
+export interface TandemConfig {
+  /** `TANDEM_STATE_DIR`: local state (dev server database, workspaces, content store); default `<project>/.tandem`. */
+  stateDir: string;
+  /** `TANDEM_WORKSPACE_ROOT`: parent of the per-goal workspace folders; default `<state>/workspaces`. */
+  workspaceRoot: string;
+  /** `TANDEM_STORE_DIR`: the content store, shared by every worker and the CLI; default `<state>/store`. */
+  storeDir: string;
+  /** `TANDEM_TASK_QUEUE`: the task queue of the worker and of goals the CLI starts. */
+  taskQueue: string;
+  /** `TANDEM_LOG_LEVEL`: the SDK's log level in tandem's processes (TRACE, DEBUG, INFO, WARN, ERROR). */
+  logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** `TANDEM_MAX_PARALLEL`: default of `tandem start --max-parallel`; the workflow's own default when unset. */
+  maxParallel: number | undefined;
+  /** `TANDEM_DEV_PORT` / `TANDEM_UI_PORT`: the local dev server's gRPC and Web UI ports. */
+  devPort: number;
+  uiPort: number;
+  /** `TANDEM_OBSERVATION_LIMIT`: characters of one tool output the model sees (the rest is stored by reference). */
+  observationLimit: number;
+  model: ModelConfig;
+  http: HttpToolConfig;
+}
+
+type Env = Record<string, string | undefined>;
+
+function text(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function positive(env: Env, name: string, fallback: number): number {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(name, raw, `a positive number (e.g. ${fallback})`);
+  return value;
+}
+
+function positiveInt(env: Env, name: string): number | undefined {
+  const raw = text(env, name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new ConfigError(name, raw, 'a positive integer');
+  return value;
+}
+
+function port(env: Env, name: string, fallback: number): number {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65_535) throw new ConfigError(name, raw, 'a TCP port (1-65535)');
+  return value;
+}
+
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+
+function logLevel(env: Env): TandemConfig['logLevel'] {
+  const raw = text(env, 'TANDEM_LOG_LEVEL');
+  if (raw === undefined) return 'WARN';
+  const level = LOG_LEVELS.find((candidate) => candidate === raw.toUpperCase());
+  if (!level) throw new ConfigError('TANDEM_LOG_LEVEL', raw, `one of ${LOG_LEVELS.join(', ')}`);
+  return level;
+}
+
 /**
- * `OPENAI_BASE_URL`, `OPENAI_API_KEY`, `TANDEM_MODEL`, `TANDEM_MODEL_TIMEOUT_MS`. The key is read here, inside the
- * activity, so it never enters workflow inputs, results or history.
+ * Parses every tandem variable of `env`. Throws a {@link ConfigError} naming the variable and its value when one is
+ * set to something unusable, so a typo fails loudly instead of being ignored.
  */
-export function modelConfig(): ModelConfig {
+export function loadConfig(env: Env = process.env): TandemConfig {
+  const stateDir = path.resolve(text(env, 'TANDEM_STATE_DIR') ?? path.join(PROJECT_ROOT, '.tandem'));
   return {
-    baseURL: process.env.OPENAI_BASE_URL || undefined,
-    apiKey: envString('OPENAI_API_KEY', 'not-needed'),
-    model: envString('TANDEM_MODEL', 'gpt-4o-mini'),
-    timeoutMs: envNumber('TANDEM_MODEL_TIMEOUT_MS', 120_000),
+    stateDir,
+    workspaceRoot: path.resolve(text(env, 'TANDEM_WORKSPACE_ROOT') ?? path.join(stateDir, 'workspaces')),
+    storeDir: path.resolve(text(env, 'TANDEM_STORE_DIR') ?? path.join(stateDir, 'store')),
+    taskQueue: text(env, 'TANDEM_TASK_QUEUE') ?? DEFAULT_TASK_QUEUE,
+    logLevel: logLevel(env),
+    maxParallel: positiveInt(env, 'TANDEM_MAX_PARALLEL'),
+    devPort: port(env, 'TANDEM_DEV_PORT', 7233),
+    uiPort: port(env, 'TANDEM_UI_PORT', 8233),
+    observationLimit: positive(env, 'TANDEM_OBSERVATION_LIMIT', 4_000),
+    model: {
+      baseURL: text(env, 'OPENAI_BASE_URL'),
+      apiKey: text(env, 'OPENAI_API_KEY') ?? 'not-needed',
+      model: text(env, 'TANDEM_MODEL') ?? 'gpt-4o-mini',
+      timeoutMs: positive(env, 'TANDEM_MODEL_TIMEOUT_MS', 120_000),
+    },
+    http: {
+      allow: (env.TANDEM_HTTP_ALLOW ?? '')
+        .split(',')
+        .map((host) => host.trim().toLowerCase())
+        .filter((host) => host !== ''),
+      maxBytes: positive(env, 'TANDEM_HTTP_MAX_BYTES', 1_000_000),
+      timeoutMs: positive(env, 'TANDEM_HTTP_TIMEOUT_MS', 10_000),
+    },
   };
-}
-
-/**
- * `TANDEM_OBSERVATION_LIMIT`: characters of one tool output the model sees; a longer output reaches it trimmed with a
- * note, and the full text is kept in the content store.
- */
-export function observationLimit(): number {
-  return envNumber('TANDEM_OBSERVATION_LIMIT', 4_000);
-}
-
-/**
- * `TANDEM_HTTP_ALLOW`: comma-separated hosts `http_get` may fetch from (`example.com`, or `127.0.0.1:8080` for one
- * port). Empty by default: nothing is allowed until an operator says so.
- */
-export function httpAllowList(): string[] {
-  return (process.env.TANDEM_HTTP_ALLOW ?? '')
-    .split(',')
-    .map((host) => host.trim().toLowerCase())
-    .filter((host) => host !== '');
-}
-
-/** `TANDEM_HTTP_MAX_BYTES`: the most of a response body `http_get` reads; the rest is cut off. */
-export function httpMaxBytes(): number {
-  return envNumber('TANDEM_HTTP_MAX_BYTES', 1_000_000);
-}
-
-/** `TANDEM_HTTP_TIMEOUT_MS`: how long one `http_get` may take, headers and body together. */
-export function httpTimeoutMs(): number {
-  return envNumber('TANDEM_HTTP_TIMEOUT_MS', 10_000);
 }

@@ -5,7 +5,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
-import { DEFAULT_TASK_QUEUE } from '../common/contract';
+import { loadConfig } from './config';
+import { TemporalUnreachableError } from './errors';
 
 export const DEFAULT_ADDRESS = 'localhost:7233';
 export const DEFAULT_NAMESPACE = 'default';
@@ -16,27 +17,13 @@ export interface TemporalSettings {
   taskQueue: string;
 }
 
-/** Thrown when no Temporal server answers at the configured address. */
-export class TemporalUnreachableError extends Error {
-  constructor(
-    readonly address: string,
-    cause: unknown,
-  ) {
-    super(
-      `cannot reach Temporal at ${address} (${(cause as Error)?.message ?? cause}): start one with "tandem dev", ` +
-        'or point TEMPORAL_ADDRESS (or a TEMPORAL_PROFILE) at your cluster',
-    );
-    this.name = 'TemporalUnreachableError';
-  }
-}
-
 /** Resolved connection settings: envconfig profile and env, then tandem's defaults; `TANDEM_TASK_QUEUE` for the queue. */
 export function temporalSettings(): TemporalSettings {
   const config = loadClientConnectConfig({ profile: process.env.TEMPORAL_PROFILE || undefined });
   return {
     connectionOptions: { ...config.connectionOptions, address: config.connectionOptions.address ?? DEFAULT_ADDRESS },
     namespace: config.namespace ?? DEFAULT_NAMESPACE,
-    taskQueue: process.env.TANDEM_TASK_QUEUE?.trim() || DEFAULT_TASK_QUEUE,
+    taskQueue: loadConfig().taskQueue,
   };
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { contentStore } from '../activities/content-store';
+import { loadConfig } from '../node/config';
 import { scriptDemo } from '../dev/demo-model';
 import type { GoalSummary } from '../client/goal-list';
 import type { ScheduleSummaryRow } from '../client/schedules';
@@ -255,7 +256,7 @@ describe('the tandem CLI (operate and observe)', () => {
   describe('output', () => {
     it('prints a full tool output from the content store', async () => {
       const text = `line 1\n${'x'.repeat(20_000)}\nlast line\n`;
-      const ref = await contentStore().put(text);
+      const ref = await contentStore(loadConfig().storeDir).put(text);
       const run = await runCli(['output', finished, ref], env);
       expect(run).toEqual({ code: 0, stdout: text, stderr: '' });
     });

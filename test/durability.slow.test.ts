@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { workspaceDir } from '../activities/run-tool';
+import { loadConfig } from '../node/config';
 import { DEMO_EXPRESSION, scriptDemo } from '../dev/demo-model';
 import { freePort, startDevServer } from '../dev/dev-server';
 import { startGoal } from '../client/goals';
@@ -71,7 +72,9 @@ describe('durability', () => {
     const result = await handle.result();
 
     expect(result.ok).toBe(true);
-    expect(await fs.readFile(path.join(workspaceDir(id), 'answer.txt'), 'utf8')).toBe('395\n');
+    expect(await fs.readFile(path.join(workspaceDir(loadConfig().workspaceRoot, id), 'answer.txt'), 'utf8')).toBe(
+      '395\n',
+    );
     const killedCall = model.requestsMatching(s1Answer);
     expect(killedCall).toHaveLength(2);
     expect(killedCall[0].clientAborted).toBe(true);
@@ -124,7 +127,9 @@ describe('durability', () => {
 
     expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'fetched' }));
     expect(pageRequests).toBe(2);
-    expect(await fs.readFile(path.join(workspaceDir(id), 'once.txt'), 'utf8')).toBe('written once');
+    expect(await fs.readFile(path.join(workspaceDir(loadConfig().workspaceRoot, id), 'once.txt'), 'utf8')).toBe(
+      'written once',
+    );
     expect(await runToolSchedules(client, id)).toBe(2);
     const lastRequest = model.requestsMatching(match.lastRole('tool'))[0];
     expect(lastRequest.text).toContain('the page');
@@ -157,7 +162,9 @@ describe('durability', () => {
       connection = await Connection.connect({ address: server.address });
       const result = await new Client({ connection }).workflow.getHandle(id).result();
       expect(result.ok).toBe(true);
-      expect(await fs.readFile(path.join(workspaceDir(id), 'answer.txt'), 'utf8')).toBe('395\n');
+      expect(await fs.readFile(path.join(workspaceDir(loadConfig().workspaceRoot, id), 'answer.txt'), 'utf8')).toBe(
+        '395\n',
+      );
       expect(model.requestsMatching(match.responseFormat('plan'))).toHaveLength(1);
       expectNoRepeatedCompletedCall(model.requests);
       await connection.close();

@@ -5,8 +5,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readStoredOutput } from '../activities/observations';
-import { workspaceDir } from '../activities/run-tool';
 import { type ExecutorInput, type ExecutorResult } from '../common/types';
 import { executorProgressQuery, interruptSignal, pauseSignal, resumeSignal } from '../common/contract';
 import { match, type RecordedRequest, reply } from '../dev/scripted-model';
@@ -57,25 +55,11 @@ function lastMessageText(req: RecordedRequest): string {
 
 describe('executor (the inner loop, on a real dev server)', () => {
   let tandem: Tandem;
-  const savedEnv: Record<string, string | undefined> = {};
-
-  /** Sets an env var for this test only; activities run in this process and read it at call time. */
-  function setEnv(name: string, value: string | undefined) {
-    if (!(name in savedEnv)) savedEnv[name] = process.env[name];
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-
   beforeEach(async () => {
     tandem = await startTandem();
   });
   afterEach(async () => {
     await tandem.stop();
-    for (const [name, value] of Object.entries(savedEnv)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-      delete savedEnv[name];
-    }
   });
 
   /** Starts an executor directly (no planner); its workspace is named after its workflow id. */
@@ -91,14 +75,18 @@ describe('executor (the inner loop, on a real dev server)', () => {
         } satisfies ExecutorInput,
       ],
     });
-    return { handle, workspace: workspaceDir(workflowId), result: () => handle.result() as Promise<ExecutorResult> };
+    return {
+      handle,
+      workspace: tandem.workspaceDir(workflowId),
+      result: () => handle.result() as Promise<ExecutorResult>,
+    };
   }
 
   it('runs parallel tool calls as concurrent activities and observes them in the model order', async () => {
     // /a answers after /b, so a loop that appended outcomes as they finished would put b first.
     const web = await startSlowServer((p) => (p === '/a' ? 2_500 : 1_000));
     try {
-      setEnv('TANDEM_HTTP_ALLOW', web.host);
+      tandem.config.http.allow = [web.host];
       tandem.model.on(match.lastRole('tool'), reply.text('both fetched')).on(
         match.any,
         reply.toolCalls([
@@ -152,12 +140,12 @@ describe('executor (the inner loop, on a real dev server)', () => {
   });
 
   it('sends a large tool output to the model trimmed with a note, and keeps the full text by reference', async () => {
-    setEnv('TANDEM_OBSERVATION_LIMIT', '500');
+    tandem.config.observationLimit = 500;
     const big = Array.from({ length: 400 }, (_, i) => `line ${i}`).join('\n');
     tandem.model.on(match.any, [reply.toolCall('read_file', { path: 'big.txt' }), reply.text('read it')]);
     const workflowId = tandem.goalId('trim');
-    await fs.mkdir(workspaceDir(workflowId), { recursive: true });
-    await fs.writeFile(path.join(workspaceDir(workflowId), 'big.txt'), big);
+    await fs.mkdir(tandem.workspaceDir(workflowId), { recursive: true });
+    await fs.writeFile(path.join(tandem.workspaceDir(workflowId), 'big.txt'), big);
     const { handle, result: finished } = await startExecutor(workflowId);
     const result = await finished();
 
@@ -167,7 +155,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
     const ref = result.toolCalls[0].outputRef;
     expect(ref).toMatch(/^sha256:/);
     expect(seen).toContain(ref);
-    expect(await readStoredOutput(ref!)).toBe(big);
+    expect(await tandem.store.get(ref!)).toBe(big);
     expect(JSON.stringify(await handle.fetchHistory())).not.toContain('line 399');
   });
 
@@ -175,13 +163,13 @@ describe('executor (the inner loop, on a real dev server)', () => {
     const huge = `${'0123456789'.repeat(500_000)}THE END`;
     tandem.model.on(match.any, [reply.toolCall('read_file', { path: 'huge.txt' }), reply.text('read it')]);
     const workflowId = tandem.goalId('five-mb');
-    await fs.mkdir(workspaceDir(workflowId), { recursive: true });
-    await fs.writeFile(path.join(workspaceDir(workflowId), 'huge.txt'), huge);
+    await fs.mkdir(tandem.workspaceDir(workflowId), { recursive: true });
+    await fs.writeFile(path.join(tandem.workspaceDir(workflowId), 'huge.txt'), huge);
     const { handle, result: finished } = await startExecutor(workflowId);
     const result = await finished();
 
     expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'read it' }));
-    expect(await readStoredOutput(result.toolCalls[0].outputRef!)).toBe(huge);
+    expect(await tandem.store.get(result.toolCalls[0].outputRef!)).toBe(huge);
     const history = JSON.stringify(await handle.fetchHistory());
     expect(history).not.toContain('THE END');
     expect(history.length).toBeLessThan(100_000);
@@ -213,17 +201,13 @@ describe('executor (the inner loop, on a real dev server)', () => {
   });
 
   it('times out a hung connection (TANDEM_MODEL_TIMEOUT_MS) and retries it', async () => {
-    process.env.TANDEM_MODEL_TIMEOUT_MS = '1000';
-    try {
-      tandem.model.on(match.any, [reply.hang(), reply.text('answered')]);
-      const result = await (await startExecutor(tandem.goalId('hung'))).result();
+    tandem.config.model.timeoutMs = 1000;
+    tandem.model.on(match.any, [reply.hang(), reply.text('answered')]);
+    const result = await (await startExecutor(tandem.goalId('hung'))).result();
 
-      expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'answered' }));
-      expect(tandem.model.requests).toHaveLength(2);
-      expect(tandem.model.requests[0].clientAborted).toBe(true);
-    } finally {
-      delete process.env.TANDEM_MODEL_TIMEOUT_MS;
-    }
+    expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'answered' }));
+    expect(tandem.model.requests).toHaveLength(2);
+    expect(tandem.model.requests[0].clientAborted).toBe(true);
   });
 
   it('ends the subtask on a 401 without retrying, with reason model_error', async () => {
@@ -251,7 +235,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
       /\[trimmed: showing the first 64000 of 300004 characters; the full output is stored as sha256:/,
     );
     const ref = /(sha256:[0-9a-f]{64})/.exec(result.answer ?? '')![1];
-    expect(await readStoredOutput(ref)).toBe(longAnswer);
+    expect(await tandem.store.get(ref)).toBe(longAnswer);
     // The 300 kB reply is not in history: only the 64 kB inline copy, as the activity result and the workflow result.
     expect(JSON.stringify(await long.handle.fetchHistory())).not.toContain(longAnswer);
 
@@ -410,8 +394,8 @@ describe('executor (the inner loop, on a real dev server)', () => {
     const outside = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-outside-'));
     await fs.writeFile(path.join(outside, 'secret.txt'), 'top secret');
     const workflowId = tandem.goalId('escape');
-    await fs.mkdir(workspaceDir(workflowId), { recursive: true });
-    await fs.symlink(outside, path.join(workspaceDir(workflowId), 'link'));
+    await fs.mkdir(tandem.workspaceDir(workflowId), { recursive: true });
+    await fs.symlink(outside, path.join(tandem.workspaceDir(workflowId), 'link'));
     tandem.model.on(match.any, [
       reply.toolCalls([
         { name: 'read_file', arguments: { path: '../../secret.txt' } },
@@ -430,7 +414,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
     for (const observation of observations.slice(0, 4)) expect(observation.content).toMatch(/leaves the workspace/);
     expect(result.evidence).not.toContain('top secret');
     await expect(fs.access(path.join(outside, 'planted.txt'))).rejects.toThrow();
-    expect(await fs.readFile(path.join(workspaceDir(workflowId), 'notes/answer.txt'), 'utf8')).toBe('inside');
+    expect(await fs.readFile(path.join(tandem.workspaceDir(workflowId), 'notes/answer.txt'), 'utf8')).toBe('inside');
 
     const history = await handle.fetchHistory();
     const summaries = (history.events ?? []).flatMap((event) => {
@@ -452,7 +436,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
   it('refuses http_get to a host that is not on TANDEM_HTTP_ALLOW (nothing is allowed by default)', async () => {
     const web = await startSlowServer(() => 0);
     try {
-      setEnv('TANDEM_HTTP_ALLOW', undefined);
+      tandem.config.http.allow = [];
       tandem.model.on(match.any, [reply.toolCall('http_get', { url: web.url('/private') }), reply.text('refused')]);
       const result = await (await startExecutor(tandem.goalId('http-refused'))).result();
 

@@ -1,10 +1,10 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { workspaceDir } from '../activities/run-tool';
 import { scriptDemo } from '../dev/demo-model';
 import { goalHandle, goalProgress, goalResult, GoalError, startGoal } from '../client/goals';
-import { connectClient, TemporalUnreachableError } from '../node/connection';
+import { connectClient } from '../node/connection';
+import { TemporalUnreachableError } from '../node/errors';
 import { progressQuery, statusSearchAttribute } from '../common/contract';
 import { recordGoalHistories } from './helpers/history-fixtures';
 import { match, reply } from '../dev/scripted-model';
@@ -36,7 +36,7 @@ describe('a goal from plan to report (foundation)', () => {
     expect(result.subtasks[0].result?.toolCalls).toEqual([expect.objectContaining({ name: 'calculator', ok: true })]);
     expect(result.subtasks[1].result?.toolCalls).toEqual([expect.objectContaining({ name: 'write_file', ok: true })]);
     expect(result.report).toMatch(/^Done\./);
-    expect(await fs.readFile(path.join(workspaceDir(id), 'answer.txt'), 'utf8')).toBe('395\n');
+    expect(await fs.readFile(path.join(tandem.workspaceDir(id), 'answer.txt'), 'utf8')).toBe('395\n');
 
     // s2 was given s1's answer (the dependency's result, not its transcript).
     const s2First = tandem.model.requests.find((req) => req.lastUserText.includes('Write the computed value'));

@@ -10,8 +10,10 @@ import {
   Worker,
   type WorkerOptions,
 } from '@temporalio/worker';
-import * as activities from '../activities';
-import { temporalSettings, TemporalUnreachableError, type TemporalSettings } from '../node/connection';
+import { createActivities } from '../activities';
+import { loadConfig, type TandemConfig } from '../node/config';
+import { temporalSettings, type TemporalSettings } from '../node/connection';
+import { TemporalUnreachableError } from '../node/errors';
 
 /** The bundler's entry point: workflow code is bundled from here into the deterministic sandbox. */
 export const WORKFLOWS_PATH = require.resolve('../workflows');
@@ -20,14 +22,14 @@ export const WORKFLOWS_PATH = require.resolve('../workflows');
  * Sets the SDK's log level for this process (`TANDEM_LOG_LEVEL`, default WARN): the worker logs every state change at
  * INFO, which drowns a CLI's output. Must run before the first worker or connection is created.
  */
-export function installLogger(
-  level: LogLevel = (process.env.TANDEM_LOG_LEVEL?.toUpperCase() as LogLevel) || 'WARN',
-): void {
+export function installLogger(level: LogLevel = loadConfig().logLevel): void {
   Runtime.install({ logger: new DefaultLogger(level) });
 }
 
 export interface TandemWorkerOptions {
   settings?: TemporalSettings;
+  /** The activities' settings; {@link loadConfig} (the environment) when absent. */
+  config?: TandemConfig;
   /** A pre-built bundle (tests build one per run); bundled from {@link WORKFLOWS_PATH} when absent. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Extra worker options, e.g. `shutdownGraceTime` or concurrency limits. */
@@ -52,7 +54,7 @@ export async function createTandemWorker(opts: TandemWorkerOptions = {}): Promis
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
-    activities,
+    activities: createActivities(opts.config ?? loadConfig()),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     ...opts.options,
   });

@@ -3,7 +3,7 @@
  * Activities are imported as types only: their code runs in the worker, never in the workflow sandbox.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type * as activities from '../activities';
+import type { TandemActivities } from '../activities';
 
 /**
  * Model calls: a 5-minute ceiling per attempt (slow local models); a 10-second heartbeat timeout, because a cancel only
@@ -12,7 +12,7 @@ import type * as activities from '../activities';
  * attempts in all, so an endpoint that stays down ends the subtask (`model_error`) instead of stalling it for good.
  * Rejections (4xx) are non-retryable at the source.
  */
-export const { callModel } = proxyActivities<typeof activities>({
+export const { callModel } = proxyActivities<TandemActivities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
@@ -22,7 +22,7 @@ export const { callModel } = proxyActivities<typeof activities>({
  * Tool calls: tool errors come back as observations, so a failure here is infrastructure (a lost worker, a full disk)
  * and a few retries are right. Side-effecting tools are idempotent per call key, which makes the retry safe.
  */
-export const { runTool } = proxyActivities<typeof activities>({
+export const { runTool } = proxyActivities<TandemActivities>({
   startToCloseTimeout: '2 minutes',
   // Heartbeats every 2 s (activities/heartbeat.ts): a worker that dies mid-tool is noticed in 10 s, not 2 minutes.
   heartbeatTimeout: '10 seconds',

@@ -1,4 +1,3 @@
-import { httpAllowList, httpMaxBytes, httpTimeoutMs } from '../../node/config';
 import { httpGetTool } from '../../common/tools';
 import { defineHandler, ToolInputError } from './tool';
 
@@ -27,7 +26,7 @@ async function readCapped(response: Response, maxBytes: number): Promise<{ text:
   return { text: Buffer.concat(chunks).toString('utf8'), cut: false };
 }
 
-export const httpGet = defineHandler(httpGetTool, async ({ url: raw }, { signal }) => {
+export const httpGet = defineHandler(httpGetTool, async ({ url: raw }, { signal, config }) => {
   let url: URL;
   try {
     url = new URL(raw);
@@ -37,15 +36,14 @@ export const httpGet = defineHandler(httpGetTool, async ({ url: raw }, { signal 
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ToolInputError(`only http and https URLs can be fetched, not ${url.protocol}`);
   }
-  const allowList = httpAllowList();
+  const allowList = config.http.allow;
   if (!isHostAllowed(url, allowList)) {
     throw new ToolInputError(
       `host "${url.host}" is not allowed; allowed hosts: ${allowList.length ? allowList.join(', ') : '(none)'} ` +
         '(the operator sets TANDEM_HTTP_ALLOW)',
     );
   }
-  const timeoutMs = httpTimeoutMs();
-  const maxBytes = httpMaxBytes();
+  const { timeoutMs, maxBytes } = config.http;
   let response: Response;
   try {
     // Redirects are not followed: the next hop's host must pass the allow-list too.

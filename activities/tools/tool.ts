@@ -4,12 +4,15 @@
  */
 import type { z } from 'zod';
 import type { ToolDefinition } from '../../common/tools';
+import type { TandemConfig } from '../../node/config';
 
 export interface ToolContext {
   /** The goal's workspace folder; file tools must stay inside it. */
   workspaceDir: string;
   /** Aborted when the activity is cancelled. */
   signal: AbortSignal;
+  /** The worker's settings (the HTTP allow-list, limits). */
+  config: TandemConfig;
 }
 
 export interface ToolHandler<Input extends z.ZodType = z.ZodType> {

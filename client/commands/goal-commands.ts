@@ -4,23 +4,13 @@ import { temporalSettings } from '../../node/connection';
 import { formatGoalList, formatHistory, formatProgress, formatResult } from '../format';
 import { listGoals, LIST_STATUSES, type ListStatus } from '../goal-list';
 import { goalOutput } from '../goal-output';
-import { GoalError, goalProgress, goalResult, startGoal } from '../goals';
+import { loadConfig } from '../../node/config';
+import { goalProgress, goalResult, startGoal } from '../goals';
 import { watchGoal } from '../watch';
 import { positiveInt, printJson, withClient } from './shared';
 
 /** Exit code of `start --wait`, `result` and `watch` when the goal ended without an ok result. */
 export const EXIT_GOAL_FAILED = 2;
-
-/** `TANDEM_MAX_PARALLEL`, the default of `--max-parallel`; checked so a typo fails loudly instead of being ignored. */
-function maxParallelFromEnv(): number | undefined {
-  const raw = process.env.TANDEM_MAX_PARALLEL?.trim();
-  if (!raw) return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new GoalError(`TANDEM_MAX_PARALLEL=${raw} is not a positive integer; fix it or unset it`);
-  }
-  return value;
-}
 
 interface StartOptions {
   id?: string;
@@ -42,7 +32,7 @@ async function start(goal: string, opts: StartOptions): Promise<void> {
       taskQueue: settings.taskQueue,
       maxStepsPerSubtask: opts.maxSteps,
       maxTokens: opts.maxTokens,
-      maxParallel: opts.maxParallel ?? maxParallelFromEnv(),
+      maxParallel: opts.maxParallel ?? loadConfig().maxParallel,
     });
     const id = handle.workflowId;
     if (handle.alreadyRunning) {

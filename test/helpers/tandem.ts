@@ -9,11 +9,23 @@ import type { GoalInput } from '../../common/types';
 import type { plannerWorkflow } from '../../workflows/planner/planner';
 import { createTandemWorker, installLogger } from '../../worker/worker';
 import { startScriptedModel, type ScriptedModel } from '../../dev/scripted-model';
+import { contentStore, type ContentStore } from '../../activities/content-store';
+import { workspaceDir } from '../../activities/run-tool';
+import { loadConfig, type TandemConfig } from '../../node/config';
 
 export interface Tandem {
   client: Client;
   model: ScriptedModel;
   taskQueue: string;
+  /**
+   * The worker's live settings: activities read this object at call time, so a test may change a field (the HTTP
+   * allow-list, a limit) for itself; `startTandem` points `model` at the scripted model.
+   */
+  config: TandemConfig;
+  /** The content store the worker writes to. */
+  store: ContentStore;
+  /** The folder of a workspace name (a goal id, or an executor's workflow id when started alone). */
+  workspaceDir(workspace: string): string;
   /** A fresh goal id, readable in the Web UI. */
   goalId(label: string): string;
   /** Starts a planner with any goal input (budgets, parallelism...) under a fresh id made from `label`. */
@@ -29,13 +41,18 @@ export async function startTandem(): Promise<Tandem> {
   if (!bundlePath)
     throw new Error('TANDEM_TEST_BUNDLE is not set: run the tests through jest (test/helpers/global-setup.ts)');
   const model = await startScriptedModel();
-  // Activities read the endpoint from the environment at call time, as they do in production.
-  process.env.OPENAI_BASE_URL = model.baseURL;
-  process.env.OPENAI_API_KEY = 'sk-test-secret-key';
+  const base = loadConfig();
+  const config: TandemConfig = {
+    ...base,
+    model: { ...base.model, baseURL: model.baseURL, apiKey: 'sk-test-secret-key' },
+    http: { ...base.http },
+  };
+  const store = contentStore(config.storeDir);
   const taskQueue = `test-${randomUUID().slice(0, 8)}`;
   const settings = { ...temporalSettings(), taskQueue };
   const { worker, connection: workerConnection } = await createTandemWorker({
     settings,
+    config,
     workflowBundle: { codePath: bundlePath },
   });
   const running = worker.run();
@@ -46,6 +63,9 @@ export async function startTandem(): Promise<Tandem> {
     client,
     model,
     taskQueue,
+    config,
+    store,
+    workspaceDir: (workspace) => workspaceDir(config.workspaceRoot, workspace),
     goalId,
     startPlanner: (label, input) =>
       client.workflow.start<typeof plannerWorkflow>('plannerWorkflow', {

@@ -1,0 +1,38 @@
+/**
+ * tandem's error family on the Node side (worker and CLI), sorted by cause as openai-agents-js sorts its errors:
+ * a {@link UserError} is something the person running tandem can fix (a setting, an id, a flag), so the CLI prints its
+ * message as one line and exits 1; anything else is a bug or an outage and keeps its stack.
+ *
+ * Failures that cross the activity or workflow boundary are `ApplicationFailure`s named in common/failures.ts.
+ */
+
+/** A problem the user can fix; the message says what is wrong, with the values involved, and what to do. */
+export class UserError extends Error {
+  override name = 'UserError';
+}
+
+/** A setting (environment variable or flag) with a value tandem cannot use. */
+export class ConfigError extends UserError {
+  override name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    readonly value: string,
+    expected: string,
+  ) {
+    super(`${variable}=${JSON.stringify(value)} is not ${expected}; fix it, or unset it to use the default`);
+  }
+}
+
+/** Thrown when no Temporal server answers at the configured address. */
+export class TemporalUnreachableError extends UserError {
+  override name = 'TemporalUnreachableError';
+  constructor(
+    readonly address: string,
+    cause: unknown,
+  ) {
+    super(
+      `cannot reach Temporal at ${address} (${(cause as Error)?.message ?? cause}): start one with "tandem dev", ` +
+        'or point TEMPORAL_ADDRESS (or --address, or a TEMPORAL_PROFILE) at your cluster',
+    );
+  }
+}
