@@ -702,7 +702,11 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
       ...(includeUsage ? { usage: null } : {}),
     });
-    const pieces = (text: string) => text.match(/[\s\S]{1,4}/g) ?? [];
+    // About four characters a chunk, as servers send tokens; long texts in at most ~64 chunks.
+    const pieces = (text: string) => {
+      const size = Math.max(4, Math.ceil(text.length / 64));
+      return text.match(new RegExp(`[\\s\\S]{1,${size}}`, 'g')) ?? [];
+    };
     const chunks: unknown[] = [chunk({ role: 'assistant', content: '' })];
     for (const key of ['reasoning_content', 'reasoning']) {
       if (typeof message[key] === 'string')
@@ -741,6 +745,10 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const events = chunks.map((c) => `data: ${typeof c === 'string' ? c : JSON.stringify(c)}\n\n`);
     if (done) events.push('data: [DONE]\n\n');
+    if (!r.chunkDelayMs && r.stallAfterChunks === undefined) {
+      res.end(events.join(''));
+      return;
+    }
     let sent = 0;
     const next = () => {
       if (res.writableEnded || res.destroyed || closed) return;

@@ -9,7 +9,7 @@ import { match, reply, startScriptedModel, strictProblem, type ScriptedModel } f
 import { forgetCapabilities, requestModelReply, type ModelRequest } from '../activities/model/request';
 import { httpFailure, ModelHttpError, ModelTransportError } from '../activities/model/failures';
 import { toRequestMessages, UNANSWERED_CALL } from '../activities/model/request-messages';
-import { parseModelSettings, type ModelSettings } from '../node/model-settings';
+import { loadConfig, type ModelConfig } from '../node/config';
 
 const PROMPT: ChatMessage[] = [
   { role: 'system', content: 'You are an executor.' },
@@ -55,10 +55,10 @@ async function failureOf(promise: Promise<unknown>): Promise<unknown> {
 
 describe('the model boundary on the wire', () => {
   let model: ScriptedModel;
-  let settings: ModelSettings;
+  let settings: ModelConfig;
   const signal = new AbortController().signal;
   const env = (extra: Record<string, string> = {}) =>
-    parseModelSettings({ OPENAI_BASE_URL: model.baseURL, OPENAI_API_KEY: 'sk-test', TANDEM_MODEL: 'm', ...extra });
+    loadConfig({ OPENAI_BASE_URL: model.baseURL, OPENAI_API_KEY: 'sk-test', TANDEM_MODEL: 'm', ...extra }).model;
 
   beforeAll(async () => {
     model = await startScriptedModel({ strict: true });

@@ -6,7 +6,7 @@
 import type { ChatMessage } from '../common/types';
 import { match, reply, startScriptedModel, type ScriptedModel } from '../dev/scripted-model';
 import { forgetCapabilities, requestModelReply, type ModelRequest } from '../activities/model/request';
-import { parseModelSettings, type ModelSettings } from '../node/model-settings';
+import { loadConfig, type ModelConfig } from '../node/config';
 import type { NormalizedReply } from '../activities/model/normalize';
 
 type Shape = {
@@ -304,8 +304,8 @@ const SHAPES: Shape[] = [
   },
 ];
 
-function settingsFor(model: ScriptedModel, extra: Record<string, string> = {}): ModelSettings {
-  return parseModelSettings({ OPENAI_BASE_URL: model.baseURL, OPENAI_API_KEY: 'sk-test', TANDEM_MODEL: 'm', ...extra });
+function settingsFor(model: ScriptedModel, extra: Record<string, string> = {}): ModelConfig {
+  return loadConfig({ OPENAI_BASE_URL: model.baseURL, OPENAI_API_KEY: 'sk-test', TANDEM_MODEL: 'm', ...extra }).model;
 }
 
 const PROMPT: ChatMessage[] = [

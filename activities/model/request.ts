@@ -7,7 +7,7 @@
 import type { CallModelInput, ChatMessage } from '../../common/types';
 import { toolSpecs } from '../../common/tools';
 import type { TokenUsage } from '../../common/usage';
-import { type ModelEndpoint, type ModelSettings, ROLE_OF_PURPOSE } from '../../node/model-settings';
+import { endpointFor, type ModelConfig, type ModelEndpoint, ROLE_OF_PURPOSE } from '../../node/config';
 import { errorText, isDeterministicServerError, ModelHttpError } from './failures';
 import { type NormalizedReply, normalizeCompletion } from './normalize';
 import { toolCallIds, toRequestMessages } from './request-messages';
@@ -36,7 +36,7 @@ export function forgetCapabilities(): void {
   learned.clear();
 }
 
-function capabilitiesOf(endpoint: ModelEndpoint, settings: ModelSettings): Capabilities {
+function capabilitiesOf(endpoint: ModelEndpoint, settings: ModelConfig): Capabilities {
   const key = `${endpointURL(endpoint)}|${endpoint.model}`;
   let caps = learned.get(key);
   if (!caps) {
@@ -59,7 +59,7 @@ export interface ModelRequest {
 }
 
 export interface ModelCallDeps {
-  settings: ModelSettings;
+  settings: ModelConfig;
   signal: AbortSignal;
   /** Called as tokens stream in (for heartbeats). */
   onTokens?: (tokens: number) => void;
@@ -181,7 +181,7 @@ function structuredContent(
 /** Makes the call, adapting to refusals that name what the server does not support (at most once per feature). */
 export async function requestModelReply(request: ModelRequest, deps: ModelCallDeps): Promise<ModelResponse> {
   const { settings } = deps;
-  const endpoint = settings.endpoints[ROLE_OF_PURPOSE[request.input.purpose]];
+  const endpoint = endpointFor(settings, ROLE_OF_PURPOSE[request.input.purpose]);
   const caps = capabilitiesOf(endpoint, settings);
   const headers: Record<string, string> = {
     'X-Tandem-Purpose': request.input.purpose,

@@ -8,7 +8,7 @@
  * - `auto` (default): `json_schema`, then `json_object`, then `tool`, each time a server refuses the mode (400/422
  *   naming it). The mode that worked is remembered per endpoint and model for the life of the worker.
  */
-import type { StructuredOutputMode } from '../../node/model-settings';
+import type { StructuredOutputMode } from '../../node/config';
 
 export type ConcreteMode = Exclude<StructuredOutputMode, 'auto'>;
 export const MODE_ORDER: readonly ConcreteMode[] = ['json_schema', 'json_object', 'tool'];

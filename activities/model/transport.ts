@@ -5,7 +5,7 @@
  * - while streaming, the longest gap between tokens: `stallMs`, so a long generation is told apart from a dead server.
  * A server that answers a streaming request with plain JSON is read as JSON: non-streaming servers keep working.
  */
-import type { ModelEndpoint } from '../../node/model-settings';
+import type { ModelEndpoint } from '../../node/config';
 import { ModelHttpError, ModelTransportError } from './failures';
 import { SseParser, StreamAssembler } from './stream';
 
