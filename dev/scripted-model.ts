@@ -195,8 +195,18 @@ export interface ChunksReply extends Delayable {
   noDone?: boolean;
 }
 
+/**
+ * Forwards the request, as received, to a real server and sends back its answer (status, headers, body streamed
+ * through): the scripted model as a proxy that injects odd replies and lets the rest reach the real thing.
+ */
+export interface ForwardReply {
+  /** The real server's base URL, e.g. `http://127.0.0.1:8080/v1`. */
+  forward: string;
+}
+
 /** One scripted answer. */
 export type Reply =
+  | ForwardReply
   | TextReply
   | ToolCallsReply
   | JsonReply
@@ -368,13 +378,15 @@ export const reply = {
   completion: (completion: unknown): CompletionReply => ({ completion }),
   /** Server-sent events, sent as given. */
   chunks: (chunks: unknown[], opts: { noDone?: boolean } = {}): ChunksReply => ({ chunks, ...opts }),
+  /** Forwards the request to a real server (see {@link ForwardReply}). */
+  forward: (baseURL: string): ForwardReply => ({ forward: baseURL }),
   /** Streams a reply with a pause between chunks, or stalls after some chunks. */
   streamed: (r: Reply, opts: { chunkDelayMs?: number; stallAfterChunks?: number }): Reply =>
     'hang' in r ? r : { ...r, ...opts },
 };
 
 function withDelay(ms: number, r: Reply): Reply {
-  return 'hang' in r ? r : { ...r, delayMs: ms };
+  return 'hang' in r || 'forward' in r ? r : { ...r, delayMs: ms };
 }
 
 function errorType(status: number): string {
@@ -771,8 +783,35 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
     next();
   }
 
+  /** Relays the request to a real server and its answer back; a failure to reach it is the script's fault. */
+  async function forward(res: http.ServerResponse, req: RecordedRequest, baseURL: string) {
+    const controller = new AbortController();
+    res.on('close', () => controller.abort());
+    try {
+      const upstream = await fetch(`${baseURL.replace(/\/+$/, '')}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: headerValue(req.headers.authorization) ?? '' },
+        body: JSON.stringify(req.body),
+        signal: controller.signal,
+      });
+      res.writeHead(upstream.status, {
+        'content-type': upstream.headers.get('content-type') ?? 'application/json',
+      });
+      if (upstream.body) for await (const piece of upstream.body) res.write(piece);
+      res.end();
+    } catch (err) {
+      if (!res.headersSent)
+        fail(res, 502, `scripted model: forwarding to ${baseURL} failed: ${err}`, 'bad_gateway', req);
+      else res.destroy();
+    }
+  }
+
   function answer(res: http.ServerResponse, req: RecordedRequest, r: Reply) {
     if ('hang' in r) return;
+    if ('forward' in r) {
+      void forward(res, req, r.forward);
+      return;
+    }
     if ('raw' in r) {
       send(res, r.status ?? 200, r.raw, { 'content-type': r.contentType ?? 'application/json' });
     } else if ('completion' in r) {
