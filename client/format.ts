@@ -21,15 +21,23 @@ function steps(count: number): string {
  * The goal as a tree: plan version → subtasks → steps and tokens. `status` prints it once and `watch` redraws it,
  * so both show the same picture.
  */
-export function formatProgress(id: string, progress: GoalProgress): string {
-  const lines = [`${id}  ${progress.status}  ${tokens(progress.usage)}`, `goal: ${progress.goal}`];
+/**
+ * `streaming`: tokens streamed so far by the model call in flight, keyed by subtask id (`''` for the planner's own
+ * call), as `streamingCalls` (node/streamed-tokens.ts) reads them from the pending activities.
+ */
+export function formatProgress(id: string, progress: GoalProgress, streaming?: ReadonlyMap<string, number>): string {
+  const live = (key: string) => {
+    const count = streaming?.get(key);
+    return count === undefined ? '' : `  (streaming: ${count} tokens)`;
+  };
+  const lines = [`${id}  ${progress.status}  ${tokens(progress.usage)}${live('')}`, `goal: ${progress.goal}`];
   if (progress.subtasks.length === 0) return [...lines, 'plan: (drafting)'].join('\n');
   lines.push(`plan v${progress.planVersion}: ${progress.planReason.split('\n')[0]}`);
   progress.subtasks.forEach((subtask, index) => {
     const branch = index === progress.subtasks.length - 1 ? '└─' : '├─';
     lines.push(
       `${branch} ${subtask.id.padEnd(8)} ${subtask.status.padEnd(9)} ${steps(subtask.steps).padStart(9)}  ` +
-        `${tokens(subtask.usage).padEnd(12)} ${subtask.title}${verdictOf(subtask)}`,
+        `${tokens(subtask.usage).padEnd(12)} ${subtask.title}${verdictOf(subtask)}${live(subtask.id)}`,
     );
   });
   return lines.join('\n');

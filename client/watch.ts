@@ -7,6 +7,8 @@ import type { Client } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatProgress } from './format';
 import { describeGoal, queryProgress } from './goals';
+import type { GoalProgress } from '../common/types';
+import { streamingCalls } from '../node/streamed-tokens';
 
 /** Often enough to feel live, rare enough that a hundred watchers cost the worker little. */
 export const WATCH_INTERVAL_MS = 1_000;
@@ -50,6 +52,18 @@ class Redrawer {
   }
 }
 
+/** Tokens streamed by the model calls in flight: the planner's own (key `''`) and each running subtask's. */
+async function streamedTokens(client: Client, id: string, progress: GoalProgress): Promise<Map<string, number>> {
+  const running = progress.subtasks.filter((subtask) => subtask.status === 'running');
+  const calls = await streamingCalls(client, [id, ...running.map((subtask) => subtask.workflowId)]);
+  return new Map(
+    calls.map((call) => [
+      call.workflowId === id ? '' : (running.find((s) => s.workflowId === call.workflowId)?.id ?? ''),
+      call.streamedTokens,
+    ]),
+  );
+}
+
 /** Watches goal `id` until it is no longer running; resolves with how it ended. */
 export async function watchGoal(
   client: Client,
@@ -62,7 +76,7 @@ export async function watchGoal(
     const { handle, description } = await describeGoal(client, id);
     // Described before the query: a goal seen running may finish in between, and then one more round draws its end.
     const progress = await queryProgress(client, handle);
-    redrawer.draw(formatProgress(id, progress));
+    redrawer.draw(formatProgress(id, progress, await streamedTokens(client, id, progress)));
     if (description.status.name !== 'RUNNING') {
       return { executionStatus: description.status.name, progressStatus: progress.status };
     }
