@@ -137,10 +137,15 @@ function learnFrom(err: ModelHttpError, caps: Capabilities, mode: ConcreteMode |
 }
 
 /** Tokens the server did not report, counted and marked estimated. */
-function usageOf(reply: NormalizedReply, messages: ChatMessage[], body: Record<string, unknown>): TokenUsage {
+async function usageOf(
+  reply: NormalizedReply,
+  messages: ChatMessage[],
+  body: Record<string, unknown>,
+): Promise<TokenUsage> {
   const reported = reply.reportedUsage;
-  const prompt = reported.promptTokens ?? countPromptTokens(messages, body.tools ? JSON.stringify(body.tools) : '');
-  const completion = reported.completionTokens ?? countCompletionTokens(reply);
+  const prompt =
+    reported.promptTokens ?? (await countPromptTokens(messages, body.tools ? JSON.stringify(body.tools) : ''));
+  const completion = reported.completionTokens ?? (await countCompletionTokens(reply));
   const estimated = reported.promptTokens === undefined || reported.completionTokens === undefined;
   return { promptTokens: prompt, completionTokens: completion, ...(estimated ? { estimated: true } : {}) };
 }
@@ -210,7 +215,7 @@ export async function requestModelReply(request: ModelRequest, deps: ModelCallDe
       }
       return {
         reply,
-        usage: usageOf(reply, request.messages, built.body),
+        usage: await usageOf(reply, request.messages, built.body),
         streamed: result.streamed,
         ...(built.mode ? { structuredMode: built.mode } : {}),
         body: built.body,

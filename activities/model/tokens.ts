@@ -4,20 +4,23 @@
  * (tiktoken), pure JS, offline (its ranks ship in the package) and the most used of its kind on npm. o200k_base is the
  * encoding of OpenAI's current models; for other models' tokenizers it is an estimate, typically within 10-20%.
  */
-import { getEncoding, type Tiktoken } from 'js-tiktoken';
+import type { Tiktoken } from 'js-tiktoken';
 import type { ChatMessage } from '../../common/types';
 
-let encoder: Tiktoken | undefined;
+let encoder: Promise<Tiktoken> | undefined;
 
-/** Built on first use (about a second): a worker that only talks to servers reporting usage never pays for it. */
-function encoding(): Tiktoken {
-  encoder ??= getEncoding('o200k_base');
+/**
+ * Loaded and built on first use (the ranks are megabytes of JavaScript; about a second): a worker that only talks to
+ * servers reporting usage never pays for it, and worker start-up stays fast.
+ */
+function encoding(): Promise<Tiktoken> {
+  encoder ??= import('js-tiktoken').then(({ getEncoding }) => getEncoding('o200k_base'));
   return encoder;
 }
 
 /** Tokens of a text. */
-export function countTokens(text: string): number {
-  return text === '' ? 0 : encoding().encode(text, [], []).length;
+export async function countTokens(text: string): Promise<number> {
+  return text === '' ? 0 : (await encoding()).encode(text, [], []).length;
 }
 
 /**
@@ -28,26 +31,23 @@ const PER_MESSAGE = 3;
 const PER_REPLY = 3;
 
 /** Prompt tokens of a request: every message's text, tool calls and the tools' JSON schemas. */
-export function countPromptTokens(messages: readonly ChatMessage[], toolsJson = ''): number {
-  let total = PER_REPLY + (toolsJson ? countTokens(toolsJson) : 0);
+export async function countPromptTokens(messages: readonly ChatMessage[], toolsJson = ''): Promise<number> {
+  let total = PER_REPLY + (toolsJson ? await countTokens(toolsJson) : 0);
   for (const message of messages) {
-    total += PER_MESSAGE + countTokens(message.content ?? '');
+    total += PER_MESSAGE + (await countTokens(message.content ?? ''));
     if (message.role === 'assistant') {
-      for (const call of message.toolCalls ?? []) total += countTokens(call.name) + countTokens(call.arguments);
+      for (const call of message.toolCalls ?? []) total += await countTokens(`${call.name}${call.arguments}`);
     }
   }
   return total;
 }
 
 /** Completion tokens of a reply: its text, its reasoning and its tool calls. */
-export function countCompletionTokens(reply: {
+export async function countCompletionTokens(reply: {
   content: string | null;
   reasoning?: string;
   toolCalls: ReadonlyArray<{ name: string; arguments: string }>;
-}): number {
-  return (
-    countTokens(reply.content ?? '') +
-    countTokens(reply.reasoning ?? '') +
-    reply.toolCalls.reduce((n, call) => n + countTokens(call.name) + countTokens(call.arguments), 0)
-  );
+}): Promise<number> {
+  const calls = reply.toolCalls.map((call) => `${call.name}${call.arguments}`).join('');
+  return countTokens(`${reply.content ?? ''}${reply.reasoning ?? ''}${calls}`);
 }
