@@ -87,13 +87,11 @@ describe('the model boundary in whole runs', () => {
   });
 
   it('runs a tool call written into the text (Hermes/Qwen) instead of taking it as the answer', async () => {
-    tandem.model
-      .on(match.lastRole('tool'), reply.text('395'))
-      .on(match.any, [
-        reply.message({
-          content: '<tool_call>\n{"name": "calculator", "arguments": {"expression": "17*23+4"}}\n</tool_call>',
-        }),
-      ]);
+    tandem.model.on(match.lastRole('tool'), reply.text('395')).on(match.any, [
+      reply.message({
+        content: '<tool_call>\n{"name": "calculator", "arguments": {"expression": "17*23+4"}}\n</tool_call>',
+      }),
+    ]);
     const result = await (await runExecutor('in-text')).result();
     expect(result).toEqual(expect.objectContaining({ ok: true, answer: '395', steps: 2 }));
     expect(tandem.model.requests[1].messages.find((m) => m.role === 'tool')!.content).toContain('395');
