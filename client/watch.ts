@@ -76,7 +76,12 @@ export async function watchGoal(
     const { handle, description } = await describeGoal(client, id);
     // Described before the query: a goal seen running may finish in between, and then one more round draws its end.
     const progress = await queryProgress(client, handle);
-    redrawer.draw(formatProgress(id, progress, await streamedTokens(client, id, progress)));
+    redrawer.draw(formatProgress(id, progress));
+    if (description.status.name === 'RUNNING') {
+      // Drawn after the tree, so reading the activities in flight never delays it.
+      const streaming = await streamedTokens(client, id, progress);
+      if (streaming.size > 0) redrawer.draw(formatProgress(id, progress, streaming));
+    }
     if (description.status.name !== 'RUNNING') {
       return { executionStatus: description.status.name, progressStatus: progress.status };
     }
