@@ -962,6 +962,9 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
   }
 
   const server = http.createServer(onRequest);
+  // Longer than any pause between a test's calls: a kept-alive socket closed by the server just as a client reuses it
+  // is a reset the test did not ask for.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {

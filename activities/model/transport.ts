@@ -64,16 +64,23 @@ export async function postChatCompletion(body: Record<string, unknown>, opts: Po
     );
   };
   try {
-    const response = await fetch(`${base}/chat/completions`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: body.stream ? 'text/event-stream, application/json' : 'application/json',
-        authorization: `Bearer ${opts.endpoint.apiKey}`,
-        ...opts.headers,
-      },
-      body: JSON.stringify(body),
-      signal: controller.signal,
+    const send = () =>
+      fetch(`${base}/chat/completions`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: body.stream ? 'text/event-stream, application/json' : 'application/json',
+          authorization: `Bearer ${opts.endpoint.apiKey}`,
+          ...opts.headers,
+        },
+        body: JSON.stringify(body),
+        signal: controller.signal,
+      });
+    // A kept-alive connection the server closed just as the request went out (ECONNRESET, "other side closed"): the
+    // request never reached it, so it is sent once more at once instead of costing an activity retry with backoff.
+    const response = await send().catch((err: unknown) => {
+      if (failure || !isStaleConnection(err)) throw err;
+      return send();
     });
     if (!response.ok) {
       throw new ModelHttpError(response.status, await response.text(), response.headers, base);
@@ -96,6 +103,11 @@ export async function postChatCompletion(body: Record<string, unknown>, opts: Po
     clearTimeout(timer);
     opts.signal.removeEventListener('abort', onCancel);
   }
+}
+
+function isStaleConnection(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: string } } | undefined)?.cause;
+  return ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(cause?.code ?? '');
 }
 
 function toTransportError(err: Error, base: string): Error {
