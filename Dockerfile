@@ -1,5 +1,6 @@
-# The tandem worker image. Multi-stage: the build stage runs the same install and type check as CI (.ci/run); the
-# runtime stage keeps production dependencies only and runs as the unprivileged `node` user.
+# The tandem worker image. Multi-stage: the build stage runs the same install and type check as CI (.ci/run) and
+# compiles the sources into dist/ (scripts/build.cjs); the runtime stage keeps production dependencies and the compiled
+# code, and runs it as the unprivileged `node` user with no TypeScript compiler.
 # Not built on the development machine (no Docker engine there); test/deployment.test.ts checks what it can.
 
 FROM node:20-bookworm-slim AS build
@@ -11,6 +12,7 @@ COPY scripts ./scripts
 RUN npm install --no-audit --no-fund
 COPY . .
 RUN npm run typecheck
+RUN npm run build
 RUN npm prune --omit=dev
 
 FROM node:20-bookworm-slim
@@ -25,5 +27,5 @@ RUN mkdir -p /data/store /data/workspaces && chown -R node:node /data
 USER node
 VOLUME ["/data"]
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
-    CMD ["node", "-r", "tsx/cjs", "worker/healthcheck.ts"]
-CMD ["node", "-r", "tsx/cjs", "worker/main.ts"]
+    CMD ["node", "dist/worker/healthcheck.js"]
+CMD ["node", "dist/worker/main.js"]

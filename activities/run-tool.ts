@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { RunnableToolName } from '../common/tools';
 import type { ToolCall } from '../common/types';
 import type { ActivityDeps } from './deps';
+import { workspaceDir } from '../node/workspace';
 import { trimObservation } from './observations';
 import { whileHeartbeating } from './heartbeat';
 import { toolHandlers } from './tools';
@@ -33,10 +34,8 @@ export interface ToolObservation {
   outputRef?: string;
 }
 
-/** Maps a workspace name to its folder; anything outside [A-Za-z0-9._-] is replaced so a name cannot nest or escape. */
-export function workspaceDir(workspaceRoot: string, workspace: string): string {
-  return path.join(workspaceRoot, workspace.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_'));
-}
+/** Defined in node/ so the CLI can name a goal's folder without loading the tools. */
+export { workspaceDir };
 
 /** Side-effecting tool results, recorded by call key, so a retried activity replays the record instead of acting. */
 function journalFile(storeDir: string, callKey: string): string {

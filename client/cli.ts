@@ -1,37 +1,76 @@
 /**
- * The `tandem` command line. commander parses arguments (well kept, typed, generates --help for every verb); the
- * verbs live in client/commands/, each a thin wrapper over a client module. Every error ends as one line on stderr
- * and exit code 1; a goal that ended without an ok result exits 2 where a verb waits for it.
+ * The `tandem` command line (bin/tandem.cjs runs its compiled form, dist/client/cli.js). commander parses arguments
+ * (well kept, typed, generates --help for every verb); the verbs live in client/commands/, one module per group, each
+ * a thin wrapper that loads the client modules it needs only when it runs, so light verbs stay fast.
+ *
+ * Exit codes: 0 success; 1 an error; 2 from `start --wait`, `result`, `watch` and `demo` when the goal ended without
+ * an ok result. Errors: a parse error or a {@link UserError} is one line on stderr starting `tandem:`; anything else
+ * is a bug and keeps its stack.
  */
 import { Command, CommanderError } from 'commander';
-import { installLogger } from '../worker/worker';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { UserError } from '../node/errors';
+import { findProjectRoot } from '../node/project-root';
 import { registerControlCommands } from './commands/control-commands';
 import { registerGoalCommands } from './commands/goal-commands';
 import { registerRunCommands } from './commands/run-commands';
 import { registerScheduleCommands } from './commands/schedule-commands';
+import { setConnectionOverrides } from './commands/shared';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(path.join(findProjectRoot(), 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** commander's message as one line: no `error:` prefix, a "did you mean" folded in, and where to read the usage. */
+function parseErrorLine(message: string, command: string): string {
+  const text = message
+    .replace(/^error: /, '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join(' ');
+  return `tandem: ${text}; see: ${command} --help\n`;
+}
+
+/** Every command prints its parse errors as one `tandem:` line that names its own --help. */
+function oneLineParseErrors(command: Command, name: string): void {
+  command.configureOutput({ outputError: (message, write) => write(parseErrorLine(message, name)) });
+  for (const sub of command.commands) oneLineParseErrors(sub, `${name} ${sub.name()}`);
+}
 
 const program = new Command('tandem')
   .description('Run LLM agents as two nested, durable loops on Temporal: a planner and its executors.')
-  .showHelpAfterError('(run with --help for usage)')
-  .exitOverride();
+  .version(`tandem ${version()}`, '-V, --version', 'print the version')
+  .option('--address <host:port>', 'Temporal server (default: $TEMPORAL_ADDRESS, the profile, or localhost:7233)')
+  .option('--namespace <namespace>', 'Temporal namespace (default: $TEMPORAL_NAMESPACE, the profile, or default)')
+  .option('--profile <name>', 'envconfig profile of the Temporal config file (default: $TEMPORAL_PROFILE or default)')
+  .exitOverride()
+  .hook('preAction', (_program, action) => {
+    const { address, namespace, profile } = action.optsWithGlobals<{
+      address?: string;
+      namespace?: string;
+      profile?: string;
+    }>();
+    setConnectionOverrides({ address, namespace, profile });
+  });
 registerGoalCommands(program);
 registerControlCommands(program);
 registerScheduleCommands(program);
 registerRunCommands(program);
+oneLineParseErrors(program, 'tandem');
 
-function oneLine(err: unknown): string {
-  if (err instanceof CommanderError) return err.message.replace(/^error: /, '');
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
-}
-
-async function main(): Promise<void> {
-  // Inside the promise chain: a bad setting read here (TANDEM_LOG_LEVEL, ...) is a one-line error like any other.
-  installLogger();
-  await program.parseAsync(process.argv);
-}
-
-main().catch((err: unknown) => {
-  if (err instanceof CommanderError && (err.exitCode === 0 || err.code === 'commander.help')) return;
-  if (!(err instanceof CommanderError)) console.error(`tandem: ${oneLine(err)}`);
-  process.exitCode = 1;
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    // Already printed by outputError (or it is --help / --version, which exit 0).
+    process.exitCode = err.exitCode;
+  } else if (err instanceof UserError) {
+    console.error(`tandem: ${err.message.split('\n').join(' ')}`);
+    process.exitCode = 1;
+  } else {
+    console.error('tandem: unexpected error, most likely a bug in tandem (please report it with this output):');
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exitCode = 1;
+  }
 });

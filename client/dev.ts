@@ -1,30 +1,78 @@
 /**
  * `tandem dev` and `tandem demo`: the embedded default. The local dev server (file-backed, with its Web UI) and a
- * worker in this process, plus, for the demo, one goal run end to end.
+ * worker in this process; with no OPENAI_BASE_URL, the scripted demo model too; for the demo, one goal run end to end.
  */
-import { createTandemWorker } from '../worker/worker';
-import { loadConfig, type TandemConfig } from '../node/config';
-import { connectClient, temporalSettings } from '../node/connection';
-import { startDemoModel } from '../dev/demo-model';
+import { DEMO_EXPRESSION, type DemoPace, startDemoModel } from '../dev/demo-model';
 import { startDevServer, type DevServer } from '../dev/dev-server';
-import { formatResult } from './format';
-import { goalResult, startGoal } from './goals';
+import type { ScriptedModel } from '../dev/scripted-model';
+import { loadConfig, type TandemConfig } from '../node/config';
+import { connectClient, temporalSettings, type TemporalSettings } from '../node/connection';
+import { UserError } from '../node/errors';
+import { workspaceDir } from '../node/workspace';
+import { createTandemWorker, installLogger } from '../worker/worker';
+import { formatOutcome } from './format';
+import { goalOutcome, startGoal } from './goals';
+
+/** The port a CLI in another terminal connects to when nothing says otherwise (envconfig's default). */
+const DEFAULT_PORT = 7233;
+
+/**
+ * How long the scripted model takes over s1's answer under `tandem dev`: long enough to run `status`, `watch` and
+ * `replan` by hand while the goal is still running (the README walkthrough does exactly that).
+ */
+export const DEV_FIRST_SUBTASK_DELAY_MS = 15_000;
+
+/** Where `dev` and `demo` run their server; flags first, then TANDEM_DEV_PORT / TANDEM_UI_PORT. */
+export interface EmbeddedOptions {
+  port?: number;
+  uiPort?: number;
+  /** The global `--namespace`: created on the dev server if it is new. */
+  namespace?: string;
+}
 
 interface Embedded {
   server: DevServer;
+  settings: TemporalSettings;
   stop(): Promise<void>;
 }
 
+/** The dev server refused to start: one line with its reason and its last words, not a stack. */
+function devServerFailure(err: unknown, port: number): UserError {
+  const [reason, ...rest] = (err instanceof Error ? err.message : String(err)).split('\n').filter(Boolean);
+  const last = rest.at(-1);
+  return new UserError(
+    `the Temporal dev server did not start on port ${port}: ${reason}${last && last !== reason ? ` (server said: ${last.trim()})` : ''}`,
+  );
+}
+
 /** Starts (or reuses) the dev server and runs a worker against it until stop(). */
-async function startEmbedded(log: (line: string) => void, config: TandemConfig): Promise<Embedded> {
-  const server = await startDevServer();
-  process.env.TEMPORAL_ADDRESS ??= server.address;
+async function startEmbedded(
+  log: (line: string) => void,
+  config: TandemConfig,
+  opts: EmbeddedOptions,
+): Promise<Embedded> {
+  const port = opts.port ?? config.devPort;
+  let server: DevServer;
+  try {
+    server = await startDevServer({ port, uiPort: opts.uiPort ?? config.uiPort, namespace: opts.namespace });
+  } catch (err) {
+    throw devServerFailure(err, port);
+  }
   log(`Temporal dev server ${server.reused ? 'already running' : 'started'} at ${server.address}`);
   if (server.uiUrl) log(`Web UI: ${server.uiUrl}`);
-  const { worker, connection } = await createTandemWorker({ config });
+  if (port !== DEFAULT_PORT)
+    log(`in another terminal, point tandem at it with: export TEMPORAL_ADDRESS=${server.address}`);
+  // The worker talks to this server whatever TEMPORAL_ADDRESS says: that is what `dev` is for.
+  const settings: TemporalSettings = {
+    ...temporalSettings({ address: server.address, namespace: opts.namespace }),
+    taskQueue: config.taskQueue,
+  };
+  installLogger(config.logLevel);
+  const { worker, connection } = await createTandemWorker({ settings, config });
   const running = worker.run();
   return {
     server,
+    settings,
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
@@ -41,42 +89,72 @@ function untilInterrupted(): Promise<void> {
   });
 }
 
-export async function runDev(log: (line: string) => void = console.log): Promise<void> {
-  const embedded = await startEmbedded(log, loadConfig());
-  log('worker running; start a goal in another terminal with: tandem start "<goal>". Ctrl-C stops both.');
-  await untilInterrupted();
-  await embedded.stop();
+/** With no OPENAI_BASE_URL, starts the scripted demo model and points `config` at it; returns its closer. */
+async function modelFor(config: TandemConfig, pace: DemoPace): Promise<ScriptedModel | null> {
+  if (config.model.baseURL) return null;
+  const model = await startDemoModel(pace);
+  config.model.baseURL = model.baseURL;
+  return model;
 }
 
-export async function runDemo(
-  opts: { goal: string; exit?: boolean },
-  log: (line: string) => void = console.log,
-): Promise<void> {
-  let closeModel = async () => {};
+/** `tandem dev`: server, worker and (without a model endpoint) the scripted demo model, until Ctrl-C. */
+export async function runDev(opts: EmbeddedOptions = {}, log: (line: string) => void = console.log): Promise<void> {
   const config = loadConfig();
-  if (!config.model.baseURL) {
-    const model = await startDemoModel();
-    config.model.baseURL = model.baseURL;
-    closeModel = () => model.close();
+  const model = await modelFor(config, { firstSubtaskDelayMs: DEV_FIRST_SUBTASK_DELAY_MS });
+  try {
+    const embedded = await startEmbedded(log, config, opts);
+    if (model) {
+      log(
+        'No OPENAI_BASE_URL set: the worker uses the scripted demo model. Whatever the goal, it plans the demo ' +
+          `(s1 computes ${DEMO_EXPRESSION}, s2 saves it to answer.txt), and s1 answers after ` +
+          `${DEV_FIRST_SUBTASK_DELAY_MS / 1000} s so there is time to watch it. Set OPENAI_BASE_URL, OPENAI_API_KEY ` +
+          'and TANDEM_MODEL for a real model.',
+      );
+    }
+    log(`worker running; start a goal in another terminal with: tandem start "<goal>". Ctrl-C stops everything.`);
+    await untilInterrupted();
+    await embedded.stop();
+  } finally {
+    await model?.close();
+  }
+}
+
+/**
+ * `tandem demo`: `dev` plus one goal run end to end; resolves with the goal's outcome so the CLI can exit 2 when it
+ * was not ok.
+ */
+export async function runDemo(
+  opts: EmbeddedOptions & { goal: string; exit?: boolean },
+  log: (line: string) => void = console.log,
+): Promise<{ ok: boolean }> {
+  const config = loadConfig();
+  const model = await modelFor(config, {});
+  if (model) {
     log('No OPENAI_BASE_URL set: using the scripted demo model (canned replies, real loops and tools).');
     log('Set OPENAI_BASE_URL, OPENAI_API_KEY and TANDEM_MODEL to run the demo on a real model.');
   }
-  const embedded = await startEmbedded(log, config);
   try {
-    const settings = temporalSettings();
-    const client = await connectClient(settings);
-    const handle = await startGoal(client, { goal: opts.goal, taskQueue: settings.taskQueue });
-    log(`goal ${handle.workflowId} started: ${opts.goal}`);
-    if (embedded.server.uiUrl)
-      log(`watch it: ${embedded.server.uiUrl}/namespaces/${settings.namespace}/workflows/${handle.workflowId}`);
-    log(formatResult(handle.workflowId, await goalResult(client, handle.workflowId)));
-    await client.connection.close();
-    if (!opts.exit && process.stdout.isTTY) {
-      log('The Web UI stays up to browse the histories; Ctrl-C to stop.');
-      await untilInterrupted();
+    const embedded = await startEmbedded(log, config, opts);
+    try {
+      const client = await connectClient(embedded.settings);
+      const handle = await startGoal(client, { goal: opts.goal, taskQueue: embedded.settings.taskQueue });
+      const id = handle.workflowId;
+      log(`goal ${id} started: ${opts.goal}`);
+      if (embedded.server.uiUrl) {
+        log(`watch it: ${embedded.server.uiUrl}/namespaces/${embedded.settings.namespace}/workflows/${id}`);
+      }
+      const outcome = await goalOutcome(client, id);
+      log(formatOutcome(id, outcome, workspaceDir(config.workspaceRoot, id)));
+      await client.connection.close();
+      if (!opts.exit && process.stdout.isTTY) {
+        log('The Web UI stays up to browse the histories; Ctrl-C to stop.');
+        await untilInterrupted();
+      }
+      return { ok: outcome.ok };
+    } finally {
+      await embedded.stop();
     }
   } finally {
-    await embedded.stop();
-    await closeModel();
+    await model?.close();
   }
 }

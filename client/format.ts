@@ -1,7 +1,16 @@
-/** Human-readable renderings for the CLI (the --json forms print the objects as they are). */
-import type { GoalProgress, GoalResult, PlanVersion, SubtaskProgress } from '../common/types';
+/** Human-readable renderings for the CLI, and the objects the `--json` forms print. */
+import type {
+  ChatMessage,
+  ExecutorProgress,
+  GoalProgress,
+  GoalResult,
+  PlanVersion,
+  SubtaskProgress,
+} from '../common/types';
 import { tokensOf, type TokenUsage } from '../common/usage';
 import type { GoalSummary } from './goal-list';
+import type { FailureSummary, GoalOutcome } from './goals';
+import { describeFailingCall, type ExecutorSnapshot, type GoalSnapshot, type RunEnd, type Snapshot } from './inspect';
 import type { ScheduleSummaryRow } from './schedules';
 
 function verdictOf(subtask: SubtaskProgress): string {
@@ -17,40 +26,124 @@ function steps(count: number): string {
   return `${count} ${count === 1 ? 'step' : 'steps'}`;
 }
 
+function failureLine(failure: FailureSummary): string {
+  return `${failure.message}${failure.type ? ` [${failure.type}]` : ''}`;
+}
+
 /**
  * The goal as a tree: plan version → subtasks → steps and tokens. `status` prints it once and `watch` redraws it,
  * so both show the same picture.
  */
-/**
- * `streaming`: tokens streamed so far by the model call in flight, keyed by subtask id (`''` for the planner's own
- * call), as `streamingCalls` (node/streamed-tokens.ts) reads them from the pending activities.
- */
-export function formatProgress(id: string, progress: GoalProgress, streaming?: ReadonlyMap<string, number>): string {
-  const live = (key: string) => {
-    const count = streaming?.get(key);
-    return count === undefined ? '' : `  (streaming: ${count} tokens)`;
-  };
-  const lines = [`${id}  ${progress.status}  ${tokens(progress.usage)}${live('')}`, `goal: ${progress.goal}`];
-  if (progress.subtasks.length === 0) return [...lines, 'plan: (drafting)'].join('\n');
+export function formatProgress(id: string, progress: GoalProgress, status: string = progress.status): string {
+  const lines = [`${id}  ${status}  ${tokens(progress.usage)}`, `goal: ${progress.goal}`];
+  if (progress.subtasks.length === 0) {
+    return [...lines, status === 'failed' ? 'plan: none, the goal failed while planning' : 'plan: (drafting)'].join(
+      '\n',
+    );
+  }
   lines.push(`plan v${progress.planVersion}: ${progress.planReason.split('\n')[0]}`);
   progress.subtasks.forEach((subtask, index) => {
     const branch = index === progress.subtasks.length - 1 ? '└─' : '├─';
     lines.push(
       `${branch} ${subtask.id.padEnd(8)} ${subtask.status.padEnd(9)} ${steps(subtask.steps).padStart(9)}  ` +
-        `${tokens(subtask.usage).padEnd(12)} ${subtask.title}${verdictOf(subtask)}${live(subtask.id)}`,
+        `${tokens(subtask.usage).padEnd(12)} ${subtask.title}${verdictOf(subtask)}`,
     );
   });
   return lines.join('\n');
 }
 
-export function formatResult(id: string, result: GoalResult): string {
+/** The status a closed run shows in its header: Temporal's own when the run did not complete (cancelled, ...). */
+function headerStatus(snap: Snapshot): string {
+  if (snap.executionStatus === 'RUNNING' || snap.executionStatus === 'COMPLETED') return snap.progress.status;
+  return snap.executionStatus === 'FAILED' ? 'failed' : snap.executionStatus.toLowerCase();
+}
+
+/** Why a closed run ended without an ok result, as one line; nothing for an ok one. */
+function endLine(snap: Snapshot, end: RunEnd | null): string[] {
+  if (!end || end.ok) return [];
+  if (end.failure) return [`${headerStatus(snap)}: ${failureLine(end.failure)}`];
+  const resultOf = snap.kind === 'goal' ? `tandem result ${snap.id}` : `tandem status ${snap.id} --json`;
+  return [`ended without an ok result: ${end.reason ?? 'not ok'} (see ${resultOf})`];
+}
+
+function formatGoalSnapshot(snap: GoalSnapshot): string {
+  return [
+    formatProgress(snap.id, snap.progress, headerStatus(snap)),
+    ...snap.failingCalls.map((call) => `! ${describeFailingCall(call)}`),
+    ...endLine(snap, snap.end),
+  ].join('\n');
+}
+
+function budgetLine(budget: ExecutorProgress['budget']): string {
+  const of = (left: number | null, max: number | null, unit: string) =>
+    max === null || left === null ? `${unit} unlimited` : `${Math.max(0, Math.round(left))} of ${max} ${unit}`;
+  return (
+    `budget left: ${of(budget.stepsLeft, budget.maxSteps, 'steps')} · ${of(budget.tokensLeft, budget.maxTokens, 'tokens')}` +
+    ` · ${of(budget.secondsLeft, budget.maxSeconds, 'seconds')}`
+  );
+}
+
+function formatExecutorSnapshot(snap: ExecutorSnapshot): string {
+  const { progress } = snap;
+  const phase = snap.executionStatus === 'RUNNING' ? `, ${progress.phase.replace('_', ' ')}` : '';
+  const lines = [
+    `${snap.id}  ${headerStatus(snap)}  step ${progress.step}${phase}  ${tokens(progress.usage)}`,
+    `subtask ${progress.subtaskId}${snap.goalId ? ` of goal ${snap.goalId}` : ''}`,
+    budgetLine(progress.budget),
+  ];
+  if (progress.paused) lines.push('paused: continue it with tandem resume on its goal');
+  if (progress.lastToolCalls.length > 0) {
+    lines.push(`last tool calls (step ${progress.lastToolCalls[0].step}):`);
+    for (const call of progress.lastToolCalls) lines.push(`  ${call.ok ? '✓' : '✗'} ${call.name} ${call.arguments}`);
+  }
+  for (const message of progress.pendingInterrupts) lines.push(`interrupt waiting for the next step: ${message}`);
+  lines.push(...snap.failingCalls.map((call) => `! ${describeFailingCall(call)}`), ...endLine(snap, snap.end));
+  if (progress.transcript) {
+    lines.push(`conversation: tandem transcript ${snap.goalId ? `${snap.goalId} ${progress.subtaskId}` : snap.id}`);
+  }
+  return lines.join('\n');
+}
+
+/** What `status` prints and `watch` redraws, for a goal or an executor. */
+export function formatSnapshot(snap: Snapshot): string {
+  return snap.kind === 'goal' ? formatGoalSnapshot(snap) : formatExecutorSnapshot(snap);
+}
+
+/**
+ * `status --json` and each line of `watch --json`: the `progress` query's fields as they are (so scripts written for
+ * the query keep working), plus the workflow id, its kind, Temporal's execution status, how it ended and what is failing.
+ */
+export function snapshotJson(snap: Snapshot): Record<string, unknown> {
+  const { progress, ...rest } = snap;
+  return { ...progress, ...rest };
+}
+
+/** The report of a goal that ended with a result, its subtasks, and the folder its files are in. */
+export function formatResult(id: string, result: GoalResult, workspace?: string): string {
   const lines = [`${id}  ${result.ok ? 'completed' : 'failed'}  ${tokens(result.usage)}`, '', result.report, ''];
   for (const { id: subtaskId, title, status, result: subtask } of result.subtasks) {
     lines.push(
       `  ${subtaskId} ${status === 'done' ? '✓' : '✗'} ${title}: ${subtask?.answer ?? subtask?.reason ?? status}`,
     );
   }
+  if (result.reason) lines.push('', `ended without an ok result: ${result.reason}`);
+  if (workspace) lines.push('', `workspace: ${workspace}`);
   return lines.join('\n');
+}
+
+/** `result` and `start --wait`: the report, or why the goal's workflow failed. */
+export function formatOutcome(id: string, outcome: GoalOutcome, workspace: string): string {
+  if ('result' in outcome) return formatResult(id, outcome.result, workspace);
+  const status = outcome.executionStatus === 'FAILED' ? 'failed' : outcome.executionStatus.toLowerCase();
+  return [`${id}  ${status}`, '', `${status}: ${failureLine(outcome.failure)}`, '', `workspace: ${workspace}`].join(
+    '\n',
+  );
+}
+
+/** `result --json`: the workflow's result with the workspace, or `{ok: false, executionStatus, failure, workspace}`. */
+export function outcomeJson(outcome: GoalOutcome, workspace: string): Record<string, unknown> {
+  if ('result' in outcome) return { ...outcome.result, workspace };
+  return { ok: false, executionStatus: outcome.executionStatus, failure: outcome.failure, workspace };
 }
 
 /** One plan version: its number, when and why, and its subtasks. */
@@ -65,15 +158,26 @@ export function formatHistory(id: string, plans: PlanVersion[]): string {
   return [`${id}  ${plans.length} plan version(s), ${replans} replan(s)`, ...plans.map(formatPlanVersion)].join('\n');
 }
 
+/** Rows padded to the widest cell of their column, the last column left ragged, as `temporal workflow list` does. */
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column])))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** `list`: a header row, then one goal per line, newest first. */
 export function formatGoalList(goals: GoalSummary[]): string {
   if (goals.length === 0) return 'no goals';
-  return goals
-    .map(
-      (goal) =>
-        `${goal.id.padEnd(28)} ${goal.status.padEnd(9)} ${goal.startTime}  ${String(goal.tokens ?? '-').padStart(7)} ` +
-        `tokens  ${goal.goal ?? ''}`,
-    )
-    .join('\n');
+  return table(
+    ['ID', 'STATUS', 'STARTED', 'TOKENS', 'GOAL'],
+    goals.map((goal) => [goal.id, goal.status, goal.startTime, String(goal.tokens ?? '-'), goal.goal ?? '']),
+  );
 }
 
 export function formatScheduleList(schedules: ScheduleSummaryRow[]): string {
@@ -85,4 +189,25 @@ export function formatScheduleList(schedules: ScheduleSummaryRow[]): string {
         `${schedule.key ? `key ${schedule.key}  ` : ''}${schedule.goal ?? ''}`,
     )
     .join('\n');
+}
+
+/** A conversation for a terminal: one headed block per message, tool calls as `→ name(arguments)`. */
+export function formatTranscript(title: string, messages: ChatMessage[]): string {
+  const blocks = [title];
+  let step = 0;
+  for (const message of messages) {
+    if (message.role === 'assistant') {
+      step += 1;
+      const body = [
+        ...(message.content?.trim() ? [message.content.trim()] : []),
+        ...(message.toolCalls ?? []).map((call) => `→ ${call.name}(${call.arguments})  [${call.id}]`),
+      ];
+      blocks.push(`── assistant · step ${step} ──\n${body.join('\n') || '(empty reply)'}`);
+    } else if (message.role === 'tool') {
+      blocks.push(`── tool result [${message.toolCallId}] ──\n${message.content}`);
+    } else {
+      blocks.push(`── ${message.role} ──\n${message.content}`);
+    }
+  }
+  return blocks.join('\n\n');
 }

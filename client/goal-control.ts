@@ -1,5 +1,5 @@
 /**
- * Steering a running goal from outside: the interrupt/replan channel of workflows/definitions.ts. Signals are
+ * Steering a running goal from outside: the interrupt/replan channel of common/contract.ts. Signals are
  * fire-and-forget (the planner acts on them at its next decision point); a replan is an update, so the caller gets
  * the new plan version back or the validator's reason for refusing it.
  */
@@ -15,6 +15,7 @@ import {
 } from '../common/contract';
 import { type PlanVersion } from '../common/types';
 import { GoalError, isDeadlineExceeded, runningGoalHandle } from './goals';
+import { whyNoAnswer } from './inspect';
 
 /** An update waits for a worker to run its handler; past this the CLI says that none is running. */
 const UPDATE_DEADLINE_MS = 30_000;
@@ -62,9 +63,7 @@ export async function revisePlan(client: Client, id: string, evidence: string): 
     if (err instanceof WorkflowUpdateFailedError) {
       throw new GoalError(`goal "${id}" refused the replan: ${err.cause?.message ?? err.message}`);
     }
-    if (isDeadlineExceeded(err)) {
-      throw new GoalError(`no worker answered the replan of "${id}" in time; start one with "tandem worker"`);
-    }
+    if (isDeadlineExceeded(err)) throw new GoalError(await whyNoAnswer(client, id, 'the replan'));
     throw err;
   }
 }

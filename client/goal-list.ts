@@ -10,10 +10,9 @@ import {
   statusSearchAttribute,
   tokensSearchAttribute,
 } from '../common/contract';
-
-/** The `--status` filter values. */
-export const LIST_STATUSES = ['running', 'completed', 'failed'] as const;
-export type ListStatus = (typeof LIST_STATUSES)[number];
+import { grpcStatusOf } from '../node/errors';
+import { GoalError } from './goals';
+import { bucketOf, type ListStatus } from './list-statuses';
 
 /**
  * A goal as `tandem list --json` prints it. Stable: fields are only ever added. `status` is the filter bucket;
@@ -33,8 +32,19 @@ export interface GoalSummary {
   closeTime: string | null;
 }
 
-/** How many goals `list` prints at most; the newest first. */
+/** gRPC status of a query the server cannot parse or that names an unknown attribute. */
+const INVALID_ARGUMENT = 3;
+
+/** How many goals `list` prints when `--limit` is not given; the newest first. */
 export const LIST_LIMIT = 100;
+
+/** What `list` asks for: a status bucket, a visibility query of the user's own, how many. */
+export interface ListOptions {
+  status?: ListStatus;
+  /** A visibility query (`TandemKey = 'nightly'`, `StartTime > '2026-11-30T00:00:00Z'`), ANDed with the rest. */
+  query?: string;
+  limit?: number;
+}
 
 /**
  * Visibility queries per bucket. A goal whose workflow completed but whose result is not ok counts as failed: the
@@ -48,16 +58,13 @@ const STATUS_QUERIES: Record<ListStatus, string> = {
     `(ExecutionStatus = 'Completed' AND ${statusSearchAttribute.name} = 'failed'))`,
 };
 
-/** The visibility query for planner workflows, optionally of one status bucket. */
-export function listQuery(status?: ListStatus): string {
-  const base = `WorkflowType = 'plannerWorkflow'`;
-  return status ? `${base} AND ${STATUS_QUERIES[status]}` : base;
-}
-
-function bucketOf(executionStatus: string, tandemStatus: string | null): ListStatus {
-  if (executionStatus === 'RUNNING') return 'running';
-  if (executionStatus === 'COMPLETED' && tandemStatus !== 'failed') return 'completed';
-  return 'failed';
+/** The visibility query for planner workflows, optionally of one status bucket and narrowed by the user's query. */
+export function listQuery(status?: ListStatus, query?: string): string {
+  return [
+    `WorkflowType = 'plannerWorkflow'`,
+    ...(status ? [STATUS_QUERIES[status]] : []),
+    ...(query ? [`(${query})`] : []),
+  ].join(' AND ');
 }
 
 function summarize(info: WorkflowExecutionInfo): GoalSummary {
@@ -78,12 +85,22 @@ function summarize(info: WorkflowExecutionInfo): GoalSummary {
   };
 }
 
-/** Up to {@link LIST_LIMIT} goals, newest first. */
-export async function listGoals(client: Client, status?: ListStatus): Promise<GoalSummary[]> {
+/** Up to `limit` goals ({@link LIST_LIMIT} by default), newest first. A query the server refuses is a GoalError. */
+export async function listGoals(client: Client, opts: ListOptions = {}): Promise<GoalSummary[]> {
+  const limit = opts.limit ?? LIST_LIMIT;
   const goals: GoalSummary[] = [];
-  for await (const info of client.workflow.list({ query: listQuery(status), pageSize: LIST_LIMIT })) {
-    goals.push(summarize(info));
-    if (goals.length >= LIST_LIMIT) break;
+  try {
+    for await (const info of client.workflow.list({ query: listQuery(opts.status, opts.query), pageSize: limit })) {
+      goals.push(summarize(info));
+      if (goals.length >= limit) break;
+    }
+  } catch (err) {
+    // INVALID_ARGUMENT: the server could not parse the query or does not know an attribute it names.
+    const status = grpcStatusOf(err);
+    if (opts.query !== undefined && status?.code === INVALID_ARGUMENT) {
+      throw new GoalError(`the server refused --query "${opts.query}": ${status.details}`);
+    }
+    throw err;
   }
   return goals;
 }

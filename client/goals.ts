@@ -9,14 +9,30 @@ import {
   type WorkflowHandle,
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
-import { rootCause, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancelledFailure,
+  rootCause,
+  TerminatedFailure,
+  TimeoutFailure,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+} from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { goalInputSchema, type GoalInput, type GoalProgress, type GoalResult } from '../common/types';
-import { goalSearchAttribute, keySearchAttribute, progressQuery, statusSearchAttribute } from '../common/contract';
+import {
+  goalSearchAttribute,
+  keySearchAttribute,
+  PLANNER_WORKFLOW_TYPE,
+  progressQuery,
+  statusSearchAttribute,
+} from '../common/contract';
+import { UserError } from '../node/errors';
 import type { plannerWorkflow } from '../workflows/planner/planner';
 
-/** An error the user can act on; the CLI prints its message on one line and exits non-zero. */
-export class GoalError extends Error {
+/** An error about a goal the user can act on (unknown id, finished goal, bad input): one line, exit code 1. */
+export class GoalError extends UserError {
   override name = 'GoalError';
 }
 
@@ -111,20 +127,28 @@ function notFound(id: string, client: Client): GoalError {
   );
 }
 
+/** Any workflow's handle and description (a goal's or an executor's), after checking that it exists. */
+export async function describeWorkflow(
+  client: Client,
+  id: string,
+): Promise<{ handle: WorkflowHandle; description: WorkflowExecutionDescription }> {
+  const handle = client.workflow.getHandle(id);
+  try {
+    return { handle, description: await handle.describe() };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw notFound(id, client);
+    throw err;
+  }
+}
+
 /** A goal's handle and its description, after checking that the workflow exists and is a planner. */
 export async function describeGoal(
   client: Client,
   id: string,
 ): Promise<{ handle: WorkflowHandle<typeof plannerWorkflow>; description: WorkflowExecutionDescription }> {
+  const { description } = await describeWorkflow(client, id);
   const handle = client.workflow.getHandle<typeof plannerWorkflow>(id);
-  let description: WorkflowExecutionDescription;
-  try {
-    description = await handle.describe();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw notFound(id, client);
-    throw err;
-  }
-  if (description.type !== 'plannerWorkflow') {
+  if (description.type !== PLANNER_WORKFLOW_TYPE) {
     throw new GoalError(`"${id}" is a ${description.type}, not a goal; pass the id of a planner workflow`);
   }
   return { handle, description };
@@ -171,9 +195,9 @@ export async function queryProgress(
     return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(progressQuery));
   } catch (err) {
     if (isDeadlineExceeded(err)) {
-      throw new GoalError(
-        `no worker answered the progress query of "${handle.workflowId}" in time; start one with "tandem worker"`,
-      );
+      // Loaded here, not at the top: inspect.ts builds on this module.
+      const { whyNoAnswer } = await import('./inspect');
+      throw new GoalError(await whyNoAnswer(client, handle.workflowId, 'the progress query'));
     }
     throw err;
   }
@@ -184,16 +208,50 @@ export function isDeadlineExceeded(err: unknown): boolean {
   return (err as { code?: number }).code === 4 /* DEADLINE_EXCEEDED */ || /deadline/i.test((err as Error).message);
 }
 
-/** Waits for the goal's result. A goal that failed as a workflow becomes a GoalError carrying the failure's message. */
-export async function goalResult(client: Client, id: string): Promise<GoalResult> {
+/** Why a workflow run ended without a result: the deepest cause's words and failure type. */
+export interface FailureSummary {
+  message: string;
+  /** The `ApplicationFailure` type (common/failures.ts), or `Terminated`, `Cancelled`, `TimedOut`. */
+  type: string | null;
+}
+
+/** Summarises a `WorkflowFailedError`: the useful words sit at the bottom of the cause chain. */
+export function failureOf(err: WorkflowFailedError): FailureSummary {
+  let type: string | null = null;
+  let activity: string | null = null;
+  for (let cause: unknown = err.cause; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof ActivityFailure) activity ??= cause.activityType;
+    else if (cause instanceof ApplicationFailure && cause.type) type = cause.type;
+    else if (cause instanceof TerminatedFailure) type = 'Terminated';
+    else if (cause instanceof CancelledFailure) type = 'Cancelled';
+    else if (cause instanceof TimeoutFailure) type ??= 'TimedOut';
+  }
+  const message = rootCause(err.cause) ?? err.message;
+  // "callModel failed: <the endpoint's words>": the root cause alone does not say which call it came from.
+  return { message: activity ? `${activity} failed: ${message}` : message, type };
+}
+
+/** How a goal ended: its result (`ok` as the planner decided), or, when the workflow itself failed, why. */
+export type GoalOutcome =
+  | { ok: boolean; executionStatus: 'COMPLETED'; result: GoalResult }
+  | { ok: false; executionStatus: string; failure: FailureSummary };
+
+/** Waits for the goal to end and says how; only an unknown id or an unreachable server throw. */
+export async function goalOutcome(client: Client, id: string): Promise<GoalOutcome> {
   const handle = await goalHandle(client, id);
   try {
-    return await handle.result();
+    const result = await handle.result();
+    return { ok: result.ok, executionStatus: 'COMPLETED', result };
   } catch (err) {
-    if (err instanceof WorkflowFailedError) {
-      // The useful words are at the bottom of the chain: "Activity task failed" wraps the endpoint's own message.
-      throw new GoalError(`goal "${id}" failed: ${rootCause(err.cause) ?? err.message}`);
-    }
-    throw err;
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    const { description } = await describeWorkflow(client, id);
+    return { ok: false, executionStatus: description.status.name, failure: failureOf(err) };
   }
+}
+
+/** Waits for the goal's result. A goal that failed as a workflow becomes a GoalError carrying the failure's message. */
+export async function goalResult(client: Client, id: string): Promise<GoalResult> {
+  const outcome = await goalOutcome(client, id);
+  if ('failure' in outcome) throw new GoalError(`goal "${id}" failed: ${outcome.failure.message}`);
+  return outcome.result;
 }

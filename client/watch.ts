@@ -1,14 +1,12 @@
 /**
- * `tandem watch`: polls the goal's `progress` query about once a second and redraws its tree in place until the goal
- * ends. Polling a query, not the history, because the query already holds the whole tree (the executors report their
- * steps to the planner) and costs no history events.
+ * `tandem watch`: polls the snapshot `status` prints (the `progress` query, failing calls, how the run ended) about
+ * once a second until the goal or executor ends. Polling a query, not the history, because the query already holds
+ * the whole tree (the executors report their steps to the planner) and costs no history events.
  */
 import type { Client } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { formatProgress } from './format';
-import { describeGoal, queryProgress } from './goals';
-import type { GoalProgress } from '../common/types';
-import { streamingCalls } from '../node/streamed-tokens';
+import { formatSnapshot, snapshotJson } from './format';
+import { snapshot, type Snapshot } from './inspect';
 
 /** Often enough to feel live, rare enough that a hundred watchers cost the worker little. */
 export const WATCH_INTERVAL_MS = 1_000;
@@ -22,10 +20,12 @@ export interface WatchOutput {
 
 /** How a watched goal ended. */
 export interface WatchOutcome {
-  /** Temporal's execution status, e.g. COMPLETED, FAILED, CANCELLED, TERMINATED. */
+  /** Temporal's execution status, e.g. COMPLETED, FAILED, CANCELED, TERMINATED. */
   executionStatus: string;
-  /** The planner's last progress status (`completed`, `failed`, ...). */
+  /** The last progress status (`completed`, `failed`, ... for a goal; `done`, `failed`, ... for an executor). */
   progressStatus: string;
+  /** The last snapshot, with how the run ended. */
+  last: Snapshot;
 }
 
 /**
@@ -52,39 +52,36 @@ class Redrawer {
   }
 }
 
-/** Tokens streamed by the model calls in flight: the planner's own (key `''`) and each running subtask's. */
-async function streamedTokens(client: Client, id: string, progress: GoalProgress): Promise<Map<string, number>> {
-  const running = progress.subtasks.filter((subtask) => subtask.status === 'running');
-  const calls = await streamingCalls(client, [id, ...running.map((subtask) => subtask.workflowId)]);
-  return new Map(
-    calls.map((call) => [
-      call.workflowId === id ? '' : (running.find((s) => s.workflowId === call.workflowId)?.id ?? ''),
-      call.streamedTokens,
-    ]),
-  );
+/** One JSON object per line, printed only when it differs from the previous one: for `jq`, log shippers, scripts. */
+class JsonLines {
+  private last = '';
+
+  constructor(private readonly out: WatchOutput) {}
+
+  draw(snap: Snapshot): void {
+    const line = JSON.stringify(snapshotJson(snap));
+    if (line === this.last) return;
+    this.last = line;
+    this.out.write(`${line}\n`);
+  }
 }
 
-/** Watches goal `id` until it is no longer running; resolves with how it ended. */
+/** Watches the goal or executor `id` until it is no longer running; resolves with how it ended. */
 export async function watchGoal(
   client: Client,
   id: string,
   out: WatchOutput = process.stdout,
-  intervalMs = WATCH_INTERVAL_MS,
+  opts: { json?: boolean; intervalMs?: number } = {},
 ): Promise<WatchOutcome> {
   const redrawer = new Redrawer(out);
+  const json = new JsonLines(out);
   for (;;) {
-    const { handle, description } = await describeGoal(client, id);
-    // Described before the query: a goal seen running may finish in between, and then one more round draws its end.
-    const progress = await queryProgress(client, handle);
-    redrawer.draw(formatProgress(id, progress));
-    if (description.status.name === 'RUNNING') {
-      // Drawn after the tree, so reading the activities in flight never delays it.
-      const streaming = await streamedTokens(client, id, progress);
-      if (streaming.size > 0) redrawer.draw(formatProgress(id, progress, streaming));
+    const snap = await snapshot(client, id);
+    if (opts.json) json.draw(snap);
+    else redrawer.draw(formatSnapshot(snap));
+    if (snap.executionStatus !== 'RUNNING') {
+      return { executionStatus: snap.executionStatus, progressStatus: snap.progress.status, last: snap };
     }
-    if (description.status.name !== 'RUNNING') {
-      return { executionStatus: description.status.name, progressStatus: progress.status };
-    }
-    await sleep(intervalMs);
+    await sleep(opts.intervalMs ?? WATCH_INTERVAL_MS);
   }
 }

@@ -211,6 +211,8 @@ export interface ExecutorProgress {
   budget: BudgetLeft;
   /** Interrupt messages received and not yet shown to the model. */
   pendingInterrupts: string[];
+  /** Content-store reference of the conversation so far (`tandem transcript` reads it); null before the first call. */
+  transcript: string | null;
 }
 
 // ---------------------------------------------------------------------------------------------------------------------

@@ -13,8 +13,15 @@ function lastToolOutput(req: RecordedRequest): string {
   return typeof tool?.content === 'string' ? tool.content : '';
 }
 
+/** How the demo script paces itself. */
+export interface DemoPace {
+  /** Delay of s1's final answer, every time: `tandem dev` sets it so a goal stays running long enough to watch. */
+  firstSubtaskDelayMs?: number;
+}
+
 /** Scripts the demo's plan, verdicts and replies on a scripted model (the end-to-end test plays the same script). */
-export function scriptDemo(model: ScriptedModel): ScriptedModel {
+export function scriptDemo(model: ScriptedModel, pace: DemoPace = {}): ScriptedModel {
+  const answerS1 = (req: RecordedRequest) => reply.text(`${DEMO_EXPRESSION} = ${lastToolOutput(req)}`);
   return model
     .on(match.purpose('judge'), reply.json({ met: true, reason: 'The result shows the milestone is met.' }), {
       name: 'judge',
@@ -46,7 +53,7 @@ export function scriptDemo(model: ScriptedModel): ScriptedModel {
     )
     .on(
       match.and(match.purpose('step', 's1'), match.lastRole('tool')),
-      (req) => reply.text(`${DEMO_EXPRESSION} = ${lastToolOutput(req)}`),
+      pace.firstSubtaskDelayMs ? reply.slow(pace.firstSubtaskDelayMs, answerS1) : answerS1,
       { repeatLast: true },
     )
     .on(match.purpose('step', 's1'), reply.toolCall('calculator', { expression: DEMO_EXPRESSION }), {
@@ -72,6 +79,6 @@ export function scriptDemo(model: ScriptedModel): ScriptedModel {
     });
 }
 
-export async function startDemoModel(): Promise<ScriptedModel> {
-  return scriptDemo(await startScriptedModel());
+export async function startDemoModel(pace: DemoPace = {}): Promise<ScriptedModel> {
+  return scriptDemo(await startScriptedModel(), pace);
 }

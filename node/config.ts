@@ -10,9 +10,10 @@ import * as path from 'node:path';
 import { DEFAULT_TASK_QUEUE } from '../common/contract';
 import type { ModelCallPurpose } from '../common/types';
 import { ConfigError } from './errors';
+import { findProjectRoot } from './project-root';
 
 /** The project root: state folders default to `<root>/.tandem` so a fresh clone keeps everything in one ignored place. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
+export const PROJECT_ROOT = findProjectRoot();
 
 /** Who a model call works for: the planner (plans, reports), the judge, or an executor step. */
 export type ModelRole = 'planner' | 'executor' | 'judge';

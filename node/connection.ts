@@ -1,12 +1,13 @@
 /**
  * How the worker and the CLI reach Temporal. Settings come from `@temporalio/envconfig` (a TOML profile and the
- * TEMPORAL_* env vars), so the same code runs against the local dev server, a self-hosted cluster or Temporal Cloud.
+ * TEMPORAL_* env vars), so the same code runs against the local dev server, a self-hosted cluster or Temporal Cloud;
+ * the CLI's global `--address`, `--namespace` and `--profile` flags override them.
  */
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { loadConfig } from './config';
-import { TemporalUnreachableError } from './errors';
+import { ConnectionSettingsError, TemporalUnreachableError } from './errors';
 
 export const DEFAULT_ADDRESS = 'localhost:7233';
 export const DEFAULT_NAMESPACE = 'default';
@@ -17,12 +18,32 @@ export interface TemporalSettings {
   taskQueue: string;
 }
 
-/** Resolved connection settings: envconfig profile and env, then tandem's defaults; `TANDEM_TASK_QUEUE` for the queue. */
-export function temporalSettings(): TemporalSettings {
-  const config = loadClientConnectConfig({ profile: process.env.TEMPORAL_PROFILE || undefined });
+/** Settings given on the command line; each wins over the profile and the TEMPORAL_* variables. */
+export interface ConnectionOverrides {
+  address?: string;
+  namespace?: string;
+  /** The envconfig profile to read (`--profile`); `TEMPORAL_PROFILE`, then `default`, when absent. */
+  profile?: string;
+}
+
+/**
+ * Resolved connection settings: flags, then the TEMPORAL_* variables, then the envconfig profile, then tandem's
+ * defaults; `TANDEM_TASK_QUEUE` for the queue.
+ *
+ * @throws ConnectionSettingsError when the profile named is missing or the config file cannot be read.
+ */
+export function temporalSettings(overrides: ConnectionOverrides = {}): TemporalSettings {
+  const profile = overrides.profile ?? (process.env.TEMPORAL_PROFILE || undefined);
+  let config: ReturnType<typeof loadClientConnectConfig>;
+  try {
+    config = loadClientConnectConfig({ profile });
+  } catch (err) {
+    throw new ConnectionSettingsError(profile, err);
+  }
+  const address = overrides.address ?? config.connectionOptions.address ?? DEFAULT_ADDRESS;
   return {
-    connectionOptions: { ...config.connectionOptions, address: config.connectionOptions.address ?? DEFAULT_ADDRESS },
-    namespace: config.namespace ?? DEFAULT_NAMESPACE,
+    connectionOptions: { ...config.connectionOptions, address },
+    namespace: overrides.namespace ?? config.namespace ?? DEFAULT_NAMESPACE,
     taskQueue: loadConfig().taskQueue,
   };
 }

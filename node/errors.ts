@@ -36,3 +36,31 @@ export class TemporalUnreachableError extends UserError {
     );
   }
 }
+
+/** The envconfig profile or file could not be read (a profile that is not there, a malformed TOML file). */
+export class ConnectionSettingsError extends UserError {
+  override name = 'ConnectionSettingsError';
+  constructor(
+    readonly profile: string | undefined,
+    cause: unknown,
+  ) {
+    super(
+      `cannot read the Temporal connection settings${profile ? ` of profile "${profile}"` : ''} ` +
+        `(${(cause as Error)?.message ?? cause}): check --profile or TEMPORAL_PROFILE, and TEMPORAL_CONFIG_FILE ` +
+        '(default ~/.config/temporalio/temporal.toml)',
+    );
+  }
+}
+
+/**
+ * The gRPC status code of an SDK error and the server's own words: the client puts them on the error itself or, when
+ * it wraps the call's failure in a `ServiceError` ("Failed to list workflows"), on its cause.
+ */
+export function grpcStatusOf(err: unknown): { code: number; details: string } | undefined {
+  for (let at = err as { code?: unknown; details?: unknown; cause?: unknown } | undefined; at; at = at.cause as never) {
+    if (typeof at.code === 'number') {
+      return { code: at.code, details: typeof at.details === 'string' ? at.details : String((at as Error).message) };
+    }
+  }
+  return undefined;
+}

@@ -87,8 +87,13 @@ describe('deployment files', () => {
     expect(build.join('\n')).toContain('ENV TANDEM_SKIP_TEMPORAL_CLI=1');
     const ci = read('.ci/run').split('\n');
     const buildCommands = build.filter((line) => line.startsWith('RUN ')).map((line) => line.slice(4));
-    // The install and the type check are CI's own lines; the prune only slims the image.
-    expect(buildCommands).toEqual(['npm install --no-audit --no-fund', 'npm run typecheck', 'npm prune --omit=dev']);
+    // The install and the type check are CI's own lines; the build compiles the copied sources, the prune slims.
+    expect(buildCommands).toEqual([
+      'npm install --no-audit --no-fund',
+      'npm run typecheck',
+      'npm run build',
+      'npm prune --omit=dev',
+    ]);
     for (const command of buildCommands.slice(0, 2)) expect(ci).toContain(command);
     expect(runtime).toContain('USER node');
     expect(runtime.some((line) => line.startsWith('COPY --from=build'))).toBe(true);
@@ -109,7 +114,8 @@ describe("the worker's container health check", () => {
     return new Promise((resolve) => {
       execFile(
         process.execPath,
-        ['-r', 'tsx/cjs', path.join(ROOT, 'worker/healthcheck.ts')],
+        // The compiled health check, as the image runs it (test/helpers/global-setup.ts builds dist/).
+        [path.join(ROOT, 'dist/worker/healthcheck.js')],
         { env: { ...process.env, TANDEM_TASK_QUEUE: taskQueue }, cwd: ROOT },
         (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
       );

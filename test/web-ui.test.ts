@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { scriptDemo } from '../dev/demo-model';
 import { startGoal } from '../client/goals';
+import { progressQuery } from '../common/contract';
 import { startTandem, type Tandem } from './helpers/tandem';
 
 /** Debian's package; CI installs it in .ci/run (no browser download: only package registries are reachable). */
@@ -68,6 +69,32 @@ describe('the Temporal Web UI shows a goal', () => {
       await page.getByText(summary).first().waitFor();
     }
     await page.screenshot({ path: path.join(SCREENSHOTS, 'planner.png') });
+
+    // Its current details: a table with one header per column (the UI pads no cells, so tandem's own spacing keeps
+    // "status" and "steps" apart), carrying the figures of the progress query.
+    await page.getByText('User Metadata').first().click();
+    const details = page.frameLocator('#user-metadata-current-details');
+    await details.locator('table').waitFor();
+    const trimmed = (texts: string[]) => texts.map((text) => text.trim());
+    expect(trimmed(await details.locator('th').allInnerTexts())).toEqual([
+      'subtask',
+      'status',
+      'steps',
+      'tokens',
+      'milestone',
+    ]);
+    const progress = await tandem.client.workflow.getHandle(id).query(progressQuery);
+    for (const [index, subtask] of progress.subtasks.entries()) {
+      const cells = trimmed(await details.locator('tbody tr').nth(index).locator('td').allInnerTexts());
+      expect(cells).toEqual([
+        `${subtask.id} · ${subtask.title}`,
+        'done',
+        String(subtask.steps),
+        String(subtask.tokens),
+        'met',
+      ]);
+    }
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'details.png') });
 
     // The planner's children, one per subtask, under Relationships.
     await page.goto(`${ui}/namespaces/default/workflows/${id}/${handle.firstExecutionRunId}/relationships`);

@@ -1,5 +1,5 @@
 /**
- * Container health check of the worker (`node -r tsx/cjs worker/healthcheck.ts`): healthy when Temporal reports a
+ * Container health check of the worker (`node dist/worker/healthcheck.js`): healthy when Temporal reports a
  * poller on tandem's task queue from this host. The SDK's default worker identity is `<pid>@<hostname>`, and in a
  * container the hostname is the container's, so this checks this container's worker rather than any worker. No HTTP
  * port is needed, and a worker that lost its connection turns unhealthy once Temporal forgets its polls (~1 minute).

@@ -1,4 +1,4 @@
-/** Entry point for `node -r tsx/cjs worker/main.ts` (the Docker image) — the same worker as `tandem worker`. */
+/** Entry point for `node dist/worker/main.js` (the Docker image) — the same worker as `tandem worker`. */
 import { runWorker } from './worker';
 
 runWorker().catch((err: unknown) => {

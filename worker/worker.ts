@@ -63,10 +63,13 @@ export async function createTandemWorker(opts: TandemWorkerOptions = {}): Promis
 
 /**
  * Runs a worker until SIGINT or SIGTERM (the SDK's default shutdown signals): in-flight activities get the grace
- * time to finish, then the connection closes.
+ * time to finish, then the connection closes. `settings` default to the environment's (the CLI passes its flags').
  */
-export async function runWorker(log: (line: string) => void = console.log): Promise<void> {
-  const { worker, connection, settings } = await createTandemWorker({ options: { shutdownGraceTime: '10 seconds' } });
+export async function runWorker(
+  log: (line: string) => void = console.log,
+  settings: TemporalSettings = temporalSettings(),
+): Promise<void> {
+  const { worker, connection } = await createTandemWorker({ settings, options: { shutdownGraceTime: '10 seconds' } });
   log(
     `tandem worker: task queue "${settings.taskQueue}" on ${settings.connectionOptions.address} ` +
       `(namespace ${settings.namespace}); Ctrl-C to stop`,

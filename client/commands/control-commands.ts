@@ -1,8 +1,9 @@
 /** The verbs that steer a running goal: replan, interrupt, pause, resume, cancel. Each refuses a finished goal. */
 import type { Command } from 'commander';
-import { formatPlanVersion } from '../format';
-import { cancelGoal, interruptGoal, pauseGoal, resumeGoal, revisePlan } from '../goal-control';
 import { printJson, withClient } from './shared';
+
+/** The steering operations, loaded when a verb runs (see goal-commands.ts). */
+const control = () => import('../goal-control');
 
 /** Registers the steering verbs on `program`. */
 export function registerControlCommands(program: Command): void {
@@ -14,6 +15,7 @@ export function registerControlCommands(program: Command): void {
     .option('--json', 'print the new plan version as JSON')
     .action((id: string, evidence: string, opts: { json?: boolean }) =>
       withClient(async (client) => {
+        const [{ revisePlan }, { formatPlanVersion }] = await Promise.all([control(), import('../format')]);
         const plan = await revisePlan(client, id, evidence);
         if (opts.json) printJson(plan);
         else console.log(formatPlanVersion(plan));
@@ -28,7 +30,7 @@ export function registerControlCommands(program: Command): void {
     .option('--subtask <subtask>', 'deliver only to this subtask, e.g. s2')
     .action((id: string, message: string, opts: { subtask?: string }) =>
       withClient(async (client) => {
-        await interruptGoal(client, id, message, opts.subtask);
+        await (await control()).interruptGoal(client, id, message, opts.subtask);
         console.log(`interrupt sent to ${id}${opts.subtask ? ` (subtask ${opts.subtask})` : ''}`);
       }),
     );
@@ -39,7 +41,7 @@ export function registerControlCommands(program: Command): void {
     .argument('<id>', 'the goal id')
     .action((id: string) =>
       withClient(async (client) => {
-        await pauseGoal(client, id);
+        await (await control()).pauseGoal(client, id);
         console.log(`pause sent to ${id}; continue it with: tandem resume ${id}`);
       }),
     );
@@ -50,7 +52,7 @@ export function registerControlCommands(program: Command): void {
     .argument('<id>', 'the goal id')
     .action((id: string) =>
       withClient(async (client) => {
-        await resumeGoal(client, id);
+        await (await control()).resumeGoal(client, id);
         console.log(`resume sent to ${id}`);
       }),
     );
@@ -61,7 +63,7 @@ export function registerControlCommands(program: Command): void {
     .argument('<id>', 'the goal id')
     .action((id: string) =>
       withClient(async (client) => {
-        await cancelGoal(client, id);
+        await (await control()).cancelGoal(client, id);
         console.log(`cancellation requested for ${id}; see how it ended with: tandem status ${id}`);
       }),
     );

@@ -1,16 +1,11 @@
-/** The verbs that start and read goals: start, status, watch, result, list, history, output. */
+/**
+ * The verbs that start and read goals: start, status, watch, result, list, history, output, transcript. Each action
+ * loads the client modules it needs when it runs, so `tandem --version` and `--help` load none of them.
+ */
 import { type Command, Option } from 'commander';
-import { temporalSettings } from '../../node/connection';
-import { formatGoalList, formatHistory, formatProgress, formatResult } from '../format';
-import { listGoals, LIST_STATUSES, type ListStatus } from '../goal-list';
-import { goalOutput } from '../goal-output';
-import { loadConfig } from '../../node/config';
-import { goalProgress, goalResult, startGoal } from '../goals';
-import { watchGoal } from '../watch';
-import { positiveInt, printJson, withClient } from './shared';
-
-/** Exit code of `start --wait`, `result` and `watch` when the goal ended without an ok result. */
-export const EXIT_GOAL_FAILED = 2;
+import type { GoalOutcome } from '../goals';
+import { LIST_STATUSES, type ListStatus } from '../list-statuses';
+import { EXIT_GOAL_NOT_OK, positiveInt, printJson, withClient } from './shared';
 
 interface StartOptions {
   id?: string;
@@ -22,9 +17,25 @@ interface StartOptions {
   json?: boolean;
 }
 
+/** Prints how goal `id` ended, with its workspace, and sets exit code 2 unless it ended with an ok result. */
+async function printOutcome(id: string, json: boolean | undefined, outcome: GoalOutcome): Promise<void> {
+  const [{ formatOutcome, outcomeJson }, { loadConfig }, { workspaceDir }] = await Promise.all([
+    import('../format'),
+    import('../../node/config'),
+    import('../../node/workspace'),
+  ]);
+  const workspace = workspaceDir(loadConfig().workspaceRoot, id);
+  if (json) printJson({ id, ...outcomeJson(outcome, workspace) });
+  else console.log(formatOutcome(id, outcome, workspace));
+  if (!outcome.ok) process.exitCode = EXIT_GOAL_NOT_OK;
+}
+
 async function start(goal: string, opts: StartOptions): Promise<void> {
-  const settings = temporalSettings();
-  await withClient(async (client) => {
+  const [{ startGoal, goalOutcome }, { loadConfig }] = await Promise.all([
+    import('../goals'),
+    import('../../node/config'),
+  ]);
+  await withClient(async (client, settings) => {
     const handle = await startGoal(client, {
       goal,
       id: opts.id,
@@ -46,10 +57,7 @@ async function start(goal: string, opts: StartOptions): Promise<void> {
       else console.log(`started ${id}\nfollow it: tandem watch ${id}`);
       return;
     }
-    const result = await goalResult(client, id);
-    if (opts.json) printJson({ id, ...result });
-    else console.log(formatResult(id, result));
-    if (!result.ok) process.exitCode = EXIT_GOAL_FAILED;
+    await printOutcome(id, opts.json, await goalOutcome(client, id));
   });
 }
 
@@ -64,48 +72,59 @@ export function registerGoalCommands(program: Command): void {
     .option('--max-steps <n>', 'step budget of each subtask', positiveInt)
     .option('--max-tokens <n>', 'token budget of the whole goal', positiveInt)
     .option('--max-parallel <n>', 'executors running at once (default: $TANDEM_MAX_PARALLEL)', positiveInt)
-    .option('--wait', 'wait for the goal to finish and print its result')
+    .option('--wait', 'wait for the goal to finish and print its result (exit code 2 unless it is ok)')
     .option('--json', 'print JSON instead of text')
     .action(start);
 
   program
     .command('status')
-    .description("Show a goal's progress: plan, subtasks, steps and tokens")
-    .argument('<id>', 'the goal id')
-    .option('--json', 'print the progress object as JSON')
+    .description(
+      "Show a goal's plan, subtasks, steps and tokens, why it failed, and any call that keeps failing; " +
+        "on an executor's id, that executor's progress",
+    )
+    .argument('<id>', 'a goal id, or an executor id (<goal>.v<plan>.<subtask>)')
+    .option('--json', 'print the progress object, with executionStatus, end and failingCalls, as JSON')
     .action((id: string, opts: { json?: boolean }) =>
       withClient(async (client) => {
-        const progress = await goalProgress(client, id);
-        if (opts.json) printJson(progress);
-        else console.log(formatProgress(id, progress));
+        const [{ snapshot }, { formatSnapshot, snapshotJson }] = await Promise.all([
+          import('../inspect'),
+          import('../format'),
+        ]);
+        const snap = await snapshot(client, id);
+        if (opts.json) printJson(snapshotJson(snap));
+        else console.log(formatSnapshot(snap));
       }),
     );
 
   program
     .command('watch')
-    .description('Show the live tree of plan → subtasks → steps and tokens until the goal ends')
-    .argument('<id>', 'the goal id')
-    .action((id: string) =>
+    .description('Show the live status of a goal (or an executor) until it ends (exit code 2 unless it ends ok)')
+    .argument('<id>', 'a goal id, or an executor id')
+    .option('--json', 'print one JSON object per line (the status --json object) each time it changes')
+    .action((id: string, opts: { json?: boolean }) =>
       withClient(async (client) => {
-        const outcome = await watchGoal(client, id);
-        console.log(`goal ${id} ended: ${outcome.executionStatus.toLowerCase()} (${outcome.progressStatus})`);
-        if (outcome.executionStatus !== 'COMPLETED' || outcome.progressStatus !== 'completed') {
-          process.exitCode = EXIT_GOAL_FAILED;
+        const [{ watchGoal }, { endedBadly }] = await Promise.all([import('../watch'), import('../inspect')]);
+        const outcome = await watchGoal(client, id, process.stdout, { json: opts.json });
+        if (!opts.json) {
+          const why = outcome.last.end?.failure?.message ?? outcome.last.end?.reason;
+          console.log(
+            `${outcome.last.kind} ${id} ended: ${outcome.executionStatus.toLowerCase()} (${outcome.progressStatus})` +
+              (why && !outcome.last.end?.ok ? `: ${why}` : ''),
+          );
         }
+        if (endedBadly(outcome.last)) process.exitCode = EXIT_GOAL_NOT_OK;
       }),
     );
 
   program
     .command('result')
-    .description("Wait for a goal to finish and print its report (exit code 2 when the goal's result is not ok)")
+    .description('Wait for a goal to finish and print its report and workspace (exit code 2 unless it is ok)')
     .argument('<id>', 'the goal id')
-    .option('--json', 'print the result object as JSON')
+    .option('--json', 'print the result object, with its workspace, as JSON')
     .action((id: string, opts: { json?: boolean }) =>
       withClient(async (client) => {
-        const result = await goalResult(client, id);
-        if (opts.json) printJson(result);
-        else console.log(formatResult(id, result));
-        if (!result.ok) process.exitCode = EXIT_GOAL_FAILED;
+        const { goalOutcome } = await import('../goals');
+        await printOutcome(id, opts.json, await goalOutcome(client, id));
       }),
     );
 
@@ -113,10 +132,13 @@ export function registerGoalCommands(program: Command): void {
     .command('list')
     .description('List goals, newest first (from the visibility store; no worker needed)')
     .addOption(new Option('--status <status>', 'only goals in this state').choices(LIST_STATUSES))
+    .option('--query <query>', `a visibility query to narrow the list, e.g. "TandemKey = 'nightly'"`)
+    .option('--limit <n>', 'at most this many goals', positiveInt, 100)
     .option('--json', 'print an array of goal summaries as JSON')
-    .action((opts: { status?: ListStatus; json?: boolean }) =>
+    .action((opts: { status?: ListStatus; query?: string; limit: number; json?: boolean }) =>
       withClient(async (client) => {
-        const goals = await listGoals(client, opts.status);
+        const [{ listGoals }, { formatGoalList }] = await Promise.all([import('../goal-list'), import('../format')]);
+        const goals = await listGoals(client, opts);
         if (opts.json) printJson(goals);
         else console.log(formatGoalList(goals));
       }),
@@ -129,9 +151,31 @@ export function registerGoalCommands(program: Command): void {
     .option('--json', 'print the plan versions as JSON')
     .action((id: string, opts: { json?: boolean }) =>
       withClient(async (client) => {
+        const [{ goalProgress }, { formatHistory }] = await Promise.all([import('../goals'), import('../format')]);
         const progress = await goalProgress(client, id);
         if (opts.json) printJson({ id, planVersion: progress.planVersion, plans: progress.versions });
         else console.log(formatHistory(id, progress.versions));
+      }),
+    );
+
+  program
+    .command('transcript')
+    .description("Print a subtask's conversation with the model: messages, tool calls and what the tools returned")
+    .argument('<id>', 'the goal id (or an executor id, without <subtask>)')
+    .argument('[subtask]', 'the subtask id, e.g. s1')
+    .option('--json', 'print {workflowId, subtaskId, ref, messages} with the raw messages as JSON')
+    .action((id: string, subtask: string | undefined, opts: { json?: boolean }) =>
+      withClient(async (client) => {
+        const [{ readTranscript }, { formatTranscript }] = await Promise.all([
+          import('../transcript'),
+          import('../format'),
+        ]);
+        const transcript = await readTranscript(client, id, subtask);
+        if (opts.json) printJson(transcript);
+        else
+          console.log(
+            formatTranscript(`${transcript.workflowId} (subtask ${transcript.subtaskId})`, transcript.messages),
+          );
       }),
     );
 
@@ -142,6 +186,7 @@ export function registerGoalCommands(program: Command): void {
     .argument('<ref>', 'the output reference, from toolCalls[].outputRef in `tandem result --json`')
     .action((id: string, ref: string) =>
       withClient(async (client) => {
+        const { goalOutput } = await import('../goal-output');
         process.stdout.write(await goalOutput(client, id, ref));
       }),
     );

@@ -1,9 +1,9 @@
 /** `tandem schedule create|list|delete`: goals started by Temporal Schedules. */
 import type { Command } from 'commander';
-import { temporalSettings } from '../../node/connection';
-import { formatScheduleList } from '../format';
-import { createSchedule, deleteSchedule, listSchedules } from '../schedules';
 import { printJson, withClient } from './shared';
+
+/** The schedule operations, loaded when a verb runs (see goal-commands.ts). */
+const schedules = () => import('../schedules');
 
 /** Registers `schedule` and its subcommands on `program`. */
 export function registerScheduleCommands(program: Command): void {
@@ -20,8 +20,9 @@ export function registerScheduleCommands(program: Command): void {
     .option('--id <id>', 'schedule id (default: tandem-<random>)')
     .option('--json', 'print {"id": ...} as JSON')
     .action((goal: string, opts: { cron: string; key?: string; id?: string; json?: boolean }) =>
-      withClient(async (client) => {
-        const id = await createSchedule(client, { ...opts, goal, taskQueue: temporalSettings().taskQueue });
+      withClient(async (client, settings) => {
+        const { createSchedule } = await schedules();
+        const id = await createSchedule(client, { ...opts, goal, taskQueue: settings.taskQueue });
         if (opts.json) printJson({ id });
         else console.log(`created schedule ${id}\ndelete it with: tandem schedule delete ${id}`);
       }),
@@ -33,9 +34,10 @@ export function registerScheduleCommands(program: Command): void {
     .option('--json', 'print an array of schedules as JSON')
     .action((opts: { json?: boolean }) =>
       withClient(async (client) => {
-        const schedules = await listSchedules(client);
-        if (opts.json) printJson(schedules);
-        else console.log(formatScheduleList(schedules));
+        const [{ listSchedules }, { formatScheduleList }] = await Promise.all([schedules(), import('../format')]);
+        const rows = await listSchedules(client);
+        if (opts.json) printJson(rows);
+        else console.log(formatScheduleList(rows));
       }),
     );
 
@@ -45,7 +47,7 @@ export function registerScheduleCommands(program: Command): void {
     .argument('<id>', 'the schedule id')
     .action((id: string) =>
       withClient(async (client) => {
-        await deleteSchedule(client, id);
+        await (await schedules()).deleteSchedule(client, id);
         console.log(`deleted schedule ${id}`);
       }),
     );

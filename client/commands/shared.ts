@@ -1,7 +1,14 @@
-/** Argument parsers and output helpers shared by the command modules. */
-import { InvalidArgumentError } from 'commander';
+/**
+ * What the command modules share: argument parsers, JSON output, the global connection flags and `withClient`. Light
+ * on purpose: command modules load the Temporal client only inside an action, so `--help` and `--version` never do.
+ */
 import type { Client } from '@temporalio/client';
-import { connectClient } from '../../node/connection';
+import { InvalidArgumentError } from 'commander';
+import type { ConnectionOverrides, TemporalSettings } from '../../node/connection';
+import { grpcStatusOf, TemporalUnreachableError, UserError } from '../../node/errors';
+
+/** Exit code of `start --wait`, `result` and `watch` when the goal ended without an ok result. */
+export const EXIT_GOAL_NOT_OK = 2;
 
 /** commander parser for `--max-steps N` and friends. */
 export function positiveInt(value: string): number {
@@ -10,19 +17,70 @@ export function positiveInt(value: string): number {
   return parsed;
 }
 
+/** commander parser for `--port N`. */
+export function tcpPort(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 65_535) {
+    throw new InvalidArgumentError('expected a TCP port (1-65535)');
+  }
+  return parsed;
+}
+
 /** `--json` output: pretty-printed, one object per command, so `jq` and `JSON.parse` read it whole. */
 export function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
 }
 
+let overrides: ConnectionOverrides = {};
+
+/** Records the global `--address`, `--namespace` and `--profile` before a verb runs (cli.ts's preAction hook). */
+export function setConnectionOverrides(next: ConnectionOverrides): void {
+  overrides = next;
+}
+
+/** The global connection flags given on the command line. */
+export function connectionOverrides(): ConnectionOverrides {
+  return overrides;
+}
+
+/** gRPC status codes that mean "the server is not reachable (any more)" or "it does not accept these credentials". */
+const UNAVAILABLE = 14;
+const PERMISSION_DENIED = 7;
+const UNAUTHENTICATED = 16;
+
+/** Turns an SDK error that is about the connection into a user error that names the address. */
+function connectionError(err: unknown, settings: TemporalSettings): unknown {
+  const { address } = settings.connectionOptions;
+  const code = grpcStatusOf(err)?.code;
+  if (code === UNAVAILABLE) return new TemporalUnreachableError(address, err);
+  if (code === PERMISSION_DENIED || code === UNAUTHENTICATED) {
+    return new UserError(
+      `Temporal at ${address} refused the request (${grpcStatusOf(err)?.details}): check TEMPORAL_API_KEY, the TLS ` +
+        'settings and the namespace (--profile, --namespace)',
+    );
+  }
+  if ((err as Error).name === 'NamespaceNotFoundError') {
+    return new UserError(
+      `namespace "${settings.namespace}" does not exist on Temporal at ${address}: check --namespace or ` +
+        'TEMPORAL_NAMESPACE (the dev server has "default")',
+    );
+  }
+  return err;
+}
+
 /**
- * Runs `fn` with a connected client and closes the connection afterwards, so that a verb's process exits as soon as
- * its work is done instead of waiting for the gRPC channel to time out.
+ * Runs `fn` with a client connected with the global flags, then closes the connection, so that a verb's process exits
+ * as soon as its work is done instead of waiting for the gRPC channel to time out. Errors about the connection come
+ * out naming the address.
  */
-export async function withClient<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = await connectClient();
+export async function withClient<T>(fn: (client: Client, settings: TemporalSettings) => Promise<T>): Promise<T> {
+  const { connectClient, temporalSettings } = await import('../../node/connection');
+  const settings = temporalSettings(overrides);
+  const client = await connectClient(settings);
   try {
-    return await fn(client);
+    return await fn(client, settings);
+  } catch (err) {
+    throw connectionError(err, settings);
   } finally {
     await client.connection.close();
   }

@@ -1,6 +1,7 @@
 /** Runs the real `tandem` CLI as a separate process and captures what a user would see. */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { createInterface } from 'node:readline';
 
 const BIN = path.resolve(__dirname, '../../bin/tandem.cjs');
 
@@ -10,11 +11,12 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
+/** Runs `tandem args...` to its end; `bin` may point at another copy of bin/tandem.cjs. */
+export function runCli(args: string[], env: Record<string, string | undefined> = {}, bin = BIN): Promise<CliRun> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [BIN, ...args],
+      [bin, ...args],
       { env: { ...process.env, ...env }, timeout: 60_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
@@ -22,4 +24,59 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
       },
     );
   });
+}
+
+/** A long-running `tandem` process (`dev`, `worker`) whose stdout lines a test can wait for. */
+export interface CliProcess {
+  child: ChildProcess;
+  /** Every stdout line so far. */
+  lines: string[];
+  /** Resolves with the first stdout line matching `pattern`; rejects if the process exits or `timeoutMs` passes. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Sends SIGINT (Ctrl-C) and resolves with the exit code. */
+  interrupt(): Promise<number | null>;
+}
+
+export function spawnCli(args: string[], env: Record<string, string | undefined> = {}): CliProcess {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const waiters: Array<() => void> = [];
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    lines.push(line);
+    for (const wake of waiters.splice(0)) wake();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    lines,
+    waitForLine(pattern, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no line matched ${pattern} in ${timeoutMs} ms; stdout:\n${lines.join('\n')}`)),
+          timeoutMs,
+        );
+        const check = () => {
+          const found = lines.find((line) => pattern.test(line));
+          if (found !== undefined) {
+            clearTimeout(timer);
+            resolve(found);
+          } else if (child.exitCode !== null) {
+            clearTimeout(timer);
+            reject(new Error(`tandem exited (${child.exitCode}) first; stderr:\n${stderr}`));
+          } else waiters.push(check);
+        };
+        void exited.then(() => waiters.splice(0).forEach((wake) => wake()));
+        check();
+      });
+    },
+    async interrupt() {
+      if (child.exitCode === null) child.kill('SIGINT');
+      return exited;
+    },
+  };
 }

@@ -334,6 +334,7 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
     usage: { ...state.usage },
     budget: budgetLeft(budget, spent(state)),
     pendingInterrupts: [...state.interrupts],
+    transcript: state.transcript,
   }));
 
   let result: ExecutorResult;

@@ -1,14 +1,33 @@
 /** The markdown the Web UI shows as the planner's current details: the plan and where each subtask stands. Pure. */
-import type { GoalProgress } from '../../common/types';
+import type { GoalProgress, SubtaskProgress } from '../../common/types';
 
 /** The server caps current details at 20 kB; long plans are cut with a note rather than failing the task. */
 const DETAILS_LIMIT = 16_000;
+
+/**
+ * The Web UI renders markdown tables with no cell padding ("statusstepstokens"), and trims ordinary spaces from cells;
+ * non-breaking spaces survive, so each cell carries one before and two after its text as the gap between columns.
+ */
+const NBSP = '\u00a0';
+
+function cell(text: string | number): string {
+  return `${NBSP}${String(text).replace(/\|/g, '\\|')}${NBSP}${NBSP}`;
+}
+
+function row(cells: Array<string | number>): string {
+  return `| ${cells.map(cell).join(' | ')} |`;
+}
 
 function amount(used: number, left: number | undefined): string {
   return left === undefined ? `${Math.round(used)}` : `${Math.round(used)} (left ${Math.round(left)})`;
 }
 
-/** Renders `progress` as markdown for `setCurrentDetails`. */
+function milestone(subtask: SubtaskProgress): string {
+  if (!subtask.verdict) return '';
+  return subtask.verdict.met ? 'met' : 'missed';
+}
+
+/** Renders `progress` as markdown for `setCurrentDetails`: a summary line, the budget, a table, missed milestones. */
 export function progressMarkdown(progress: GoalProgress): string {
   const { used, left } = progress.budget;
   const lines = [
@@ -16,16 +35,22 @@ export function progressMarkdown(progress: GoalProgress): string {
     '',
     `tokens ${amount(used.tokens, left.tokens)} · steps ${amount(used.steps, left.steps)} · ` +
       `seconds ${amount(used.seconds, left.seconds)} · replans ${progress.replans}`,
-    '',
-    '| subtask | status | steps | tokens | milestone | child |',
-    '| --- | --- | --- | --- | --- | --- |',
-    ...progress.subtasks.map(
-      (subtask) =>
-        `| ${subtask.id} · ${subtask.title} | ${subtask.status} | ${subtask.steps} | ${subtask.tokens} | ` +
-        `${subtask.verdict ? `${subtask.verdict.met ? 'met' : 'missed'}: ${subtask.verdict.reason}` : ''} | ` +
-        `${subtask.workflowId} |`,
-    ),
   ];
+  if (progress.subtasks.length > 0) {
+    lines.push(
+      '',
+      row(['subtask', 'status', 'steps', 'tokens', 'milestone']),
+      '| :--- | :--- | ---: | ---: | :--- |',
+      ...progress.subtasks.map((subtask) =>
+        row([`${subtask.id} · ${subtask.title}`, subtask.status, subtask.steps, subtask.tokens, milestone(subtask)]),
+      ),
+    );
+    const missed = progress.subtasks.filter((subtask) => subtask.verdict && !subtask.verdict.met);
+    if (missed.length > 0) {
+      lines.push('', ...missed.map((subtask) => `- ${subtask.id} missed its milestone: ${subtask.verdict!.reason}`));
+    }
+    lines.push('', `Each subtask runs as the child workflow \`<goal id>.v<plan version>.<subtask>\` (Relationships).`);
+  }
   const text = lines.join('\n');
   return text.length > DETAILS_LIMIT ? `${text.slice(0, DETAILS_LIMIT)}\n\n(cut)` : text;
 }

@@ -1,0 +1,69 @@
+/**
+ * `tandem transcript ID SUBTASK`: a subtask's conversation with the model (messages, tool calls, observations), read
+ * from the content store by the reference its executor's `progress` query reports. The workflow history holds only
+ * that reference; the store every worker shares (`TANDEM_STORE_DIR`) holds the messages.
+ */
+import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import { contentStore } from '../activities/content-store';
+import { loadTranscript } from '../activities/transcripts';
+import { EXECUTOR_WORKFLOW_TYPE, executorProgressQuery, PLANNER_WORKFLOW_TYPE } from '../common/contract';
+import type { ChatMessage } from '../common/types';
+import { loadConfig } from '../node/config';
+import { describeWorkflow, goalProgress, GoalError } from './goals';
+
+/** A subtask's conversation and where it came from. */
+export interface Transcript {
+  /** The executor whose conversation this is. */
+  workflowId: string;
+  subtaskId: string;
+  /** Its content-store reference; null while the first model call has not returned. */
+  ref: string | null;
+  messages: ChatMessage[];
+}
+
+/**
+ * The executor workflow id of `subtaskId` in goal `goalId`: its run in the current plan, or else its latest run under
+ * an earlier plan version (a subtask a replan dropped).
+ */
+async function executorOf(client: Client, goalId: string, subtaskId: string): Promise<string> {
+  const progress = await goalProgress(client, goalId);
+  const current = progress.subtasks.find((subtask) => subtask.id === subtaskId);
+  if (current) return current.workflowId;
+  const earlier = progress.versions
+    .filter((plan) => plan.subtasks.some((subtask) => subtask.id === subtaskId))
+    .map((plan) => `${goalId}.v${plan.version}.${subtaskId}`)
+    .reverse();
+  for (const workflowId of earlier) {
+    try {
+      await client.workflow.getHandle(workflowId).describe();
+      return workflowId;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+  }
+  const known = [...new Set(progress.versions.flatMap((plan) => plan.subtasks.map((subtask) => subtask.id)))];
+  throw new GoalError(
+    `goal "${goalId}" has no subtask "${subtaskId}"` +
+      (known.length > 0 ? ` that ran; its subtasks: ${known.join(', ')}` : ' yet: it has no plan'),
+  );
+}
+
+/**
+ * The conversation of subtask `subtaskId` of goal `id`, or, with no subtask, of the executor whose workflow id is
+ * `id` (as `tandem status` prints it).
+ */
+export async function readTranscript(client: Client, id: string, subtaskId?: string): Promise<Transcript> {
+  const { description } = await describeWorkflow(client, id);
+  let workflowId = id;
+  if (description.type === PLANNER_WORKFLOW_TYPE) {
+    if (!subtaskId) throw new GoalError(`"${id}" is a goal: name the subtask too, e.g. tandem transcript ${id} s1`);
+    workflowId = await executorOf(client, id, subtaskId);
+  } else if (description.type !== EXECUTOR_WORKFLOW_TYPE) {
+    throw new GoalError(`"${id}" is a ${description.type}, not a goal or an executor of tandem`);
+  }
+  const progress = await client.workflow.getHandle(workflowId).query(executorProgressQuery);
+  const ref = progress.transcript ?? null;
+  const messages = ref === null ? [] : await loadTranscript(contentStore(loadConfig().storeDir), ref);
+  return { workflowId, subtaskId: progress.subtaskId, ref, messages };
+}
