@@ -762,6 +762,8 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
       return;
     }
     let sent = 0;
+    let pending: NodeJS.Timeout | undefined;
+    res.on('close', () => clearTimeout(pending));
     const next = () => {
       if (res.writableEnded || res.destroyed || closed) return;
       if (r.stallAfterChunks !== undefined && sent >= r.stallAfterChunks) return;
@@ -777,7 +779,7 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
           next();
         }, r.chunkDelayMs);
         timers.add(timer);
-        res.on('close', () => clearTimeout(timer));
+        pending = timer;
       }
     };
     next();
