@@ -3,87 +3,42 @@
  * all reason through it.
  *
  * The conversation is kept by reference (see ./transcripts.ts): the workflow sends only the messages that are new since
- * its last call, and gets back the reference of the transcript extended by them and by the model's reply.
+ * its last call, and gets back the reference of the transcript extended by them and by the model's reply. The reply
+ * itself is read at the model boundary (./model/): whatever the server sent, what leaves this activity is tandem's own
+ * validated type, so workflow code never sees a provider's raw shape.
  */
-import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import type { CallModelInput, CallModelOutput, ChatMessage, ToolCall } from '../common/types';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { CallModelInput, CallModelOutput, ChatMessage } from '../common/types';
 import { FailureType } from '../common/failures';
+import { endpointFor, ROLE_OF_PURPOSE } from '../node/config';
 import type { ActivityDeps } from './deps';
+import { whileHeartbeating } from './heartbeat';
+import {
+  httpFailure,
+  isDeterministicServerError,
+  ModelHttpError,
+  ModelTransportError,
+  transportFailure,
+} from './model/failures';
+import { ModelReplyError } from './model/normalize';
+import { requestModelReply, type ModelResponse } from './model/request';
+import { endpointURL } from './model/transport';
 import { trimObservation } from './observations';
-import { createChatCompletion } from './model-client';
-import { toolSpecs } from '../common/tools';
 import { appendToTranscript, loadTranscript } from './transcripts';
 
-function toOpenAI(message: ChatMessage): ChatCompletionMessageParam {
-  switch (message.role) {
-    case 'assistant':
-      return {
-        role: 'assistant',
-        content: message.content,
-        ...(message.toolCalls?.length
-          ? {
-              tool_calls: message.toolCalls.map((call) => ({
-                id: call.id,
-                type: 'function' as const,
-                function: { name: call.name, arguments: call.arguments },
-              })),
-            }
-          : {}),
-      };
-    case 'tool':
-      return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
-    default:
-      return { role: message.role, content: message.content };
-  }
+/**
+ * What a running `callModel` heartbeats: how far its reply has streamed. The CLI reads it from the pending activity
+ * (`tandem status` / `watch`), since workflow code cannot see an activity in flight.
+ */
+export interface CallModelHeartbeat {
+  purpose: CallModelInput['purpose'];
+  subtaskId?: string;
+  /** Tokens (chunks with text) streamed so far in this attempt. */
+  streamedTokens: number;
 }
 
-export async function callModel(deps: ActivityDeps, input: CallModelInput): Promise<CallModelOutput> {
-  const { store } = deps;
-  const prompt = await appendToTranscript(store, input.transcript, input.append);
-  const messages = await loadTranscript(store, prompt);
-  const completion = await createChatCompletion(
-    deps.config.model,
-    {
-      messages: messages.map(toOpenAI),
-      ...(input.tools.length ? { tools: toolSpecs(input.tools) } : {}),
-      ...(input.responseFormat
-        ? {
-            response_format: {
-              type: 'json_schema',
-              json_schema: { name: input.responseFormat.name, schema: input.responseFormat.schema, strict: false },
-            },
-          }
-        : {}),
-    },
-    {
-      'X-Tandem-Purpose': input.purpose,
-      ...(input.subtaskId ? { 'X-Tandem-Subtask': input.subtaskId } : {}),
-    },
-  );
-  const choice = completion.choices[0];
-  const toolCalls: ToolCall[] = (choice.message.tool_calls ?? []).flatMap((call) =>
-    call.type === 'function' ? [{ id: call.id, name: call.function.name, arguments: call.function.arguments }] : [],
-  );
-  const reply: ChatMessage = { role: 'assistant', content: choice.message.content ?? null, toolCalls };
-  // The transcript keeps the whole reply; the workflow gets a bounded copy (see REPLY_INLINE_LIMIT).
-  const inline =
-    reply.content === null
-      ? null
-      : await trimObservation(reply.content, REPLY_INLINE_LIMIT, store, 'Read it with: tandem output <goal id> <ref>.');
-  const output: CallModelOutput = {
-    transcript: await appendToTranscript(store, prompt, [reply]),
-    content: inline?.output ?? null,
-    ...(inline?.outputRef ? { contentRef: inline.outputRef } : {}),
-    toolCalls,
-    finishReason: choice.finish_reason ?? 'stop',
-    usage: {
-      promptTokens: completion.usage?.prompt_tokens ?? 0,
-      completionTokens: completion.usage?.completion_tokens ?? 0,
-    },
-  };
-  return guardPayloadSize(output);
-}
+/** Heartbeat details at most this often while tokens stream (the SDK throttles what it sends anyway). */
+const TOKEN_HEARTBEAT_MS = 1_000;
 
 /**
  * Characters of a reply's text that travel into workflow history; a longer reply is stored whole in the content store
@@ -92,8 +47,101 @@ export async function callModel(deps: ActivityDeps, input: CallModelInput): Prom
  */
 const REPLY_INLINE_LIMIT = 64_000;
 
+/** Reasoning is informational: the workflow gets its start, the transcript keeps all of it. */
+const REASONING_INLINE_LIMIT = 4_000;
+
 /** Well under Temporal's 2 MB payload limit, which would otherwise fail the activity's completion retryably forever. */
 const MAX_OUTPUT_BYTES = 1_500_000;
+
+export async function callModel(deps: ActivityDeps, input: CallModelInput): Promise<CallModelOutput> {
+  const { store } = deps;
+  const context = Context.current();
+  const prompt = await appendToTranscript(store, input.transcript, input.append);
+  const messages = await loadTranscript(store, prompt);
+  const progress: CallModelHeartbeat = {
+    purpose: input.purpose,
+    ...(input.subtaskId ? { subtaskId: input.subtaskId } : {}),
+    streamedTokens: 0,
+  };
+  let lastBeat = 0;
+  const response = await whileHeartbeating(
+    async () => {
+      try {
+        return await requestModelReply(
+          { input, messages, idSeed: prompt.slice(-12) },
+          {
+            settings: deps.config.model,
+            signal: context.cancellationSignal,
+            onTokens: (tokens) => {
+              progress.streamedTokens = tokens;
+              if (Date.now() - lastBeat >= TOKEN_HEARTBEAT_MS) {
+                lastBeat = Date.now();
+                context.heartbeat(progress);
+              }
+            },
+          },
+        );
+      } catch (err) {
+        if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason ?? err;
+        throw toFailure(err, deps, input);
+      }
+    },
+    () => progress,
+  );
+  return guardPayloadSize(await toOutput(deps, prompt, response));
+}
+
+async function toOutput(deps: ActivityDeps, prompt: string, response: ModelResponse): Promise<CallModelOutput> {
+  const { reply, usage } = response;
+  // A refusal with no text is what the model answered: the caller treats it like any answer.
+  const content = reply.content?.trim() ? reply.content : (reply.refusal ?? reply.content);
+  const message: ChatMessage = {
+    role: 'assistant',
+    content,
+    toolCalls: reply.toolCalls,
+    ...(reply.reasoning ? { reasoning: reply.reasoning } : {}),
+  };
+  // The transcript keeps the whole reply; the workflow gets a bounded copy (see REPLY_INLINE_LIMIT).
+  const inline =
+    content === null
+      ? null
+      : await trimObservation(content, REPLY_INLINE_LIMIT, deps.store, 'Read it with: tandem output <goal id> <ref>.');
+  return {
+    transcript: await appendToTranscript(deps.store, prompt, [message]),
+    content: inline?.output ?? null,
+    ...(inline?.outputRef ? { contentRef: inline.outputRef } : {}),
+    // Provider fields (thought signatures) stay in the transcript, out of history.
+    toolCalls: reply.toolCalls.map(({ providerFields: _kept, ...call }) => call),
+    finishReason: reply.finishReason,
+    usage,
+    ...(reply.reasoning ? { reasoning: reply.reasoning.slice(0, REASONING_INLINE_LIMIT) } : {}),
+    ...(reply.refusal ? { refusal: reply.refusal } : {}),
+    ...(reply.problem ? { problem: reply.problem } : {}),
+    ...(reply.repairs.length ? { repairs: reply.repairs } : {}),
+  };
+}
+
+/** The failure the retry policy acts on, with the endpoint's words and what to check. */
+function toFailure(err: unknown, deps: ActivityDeps, input: CallModelInput): unknown {
+  const role = ROLE_OF_PURPOSE[input.purpose];
+  const endpoint = endpointURL(endpointFor(deps.config.model, role));
+  if (err instanceof ModelHttpError) {
+    return httpFailure(
+      err,
+      `Check OPENAI_BASE_URL, OPENAI_API_KEY and TANDEM_MODEL (or TANDEM_${role.toUpperCase()}_BASE_URL, _API_KEY, _MODEL)`,
+    );
+  }
+  if (err instanceof ModelTransportError) return transportFailure(err);
+  if (err instanceof ModelReplyError) {
+    if (err.serverError !== undefined && isDeterministicServerError(err.serverError)) {
+      return ApplicationFailure.nonRetryable(`${endpoint}: ${err.message}`, FailureType.ModelRequestRejected);
+    }
+    return ApplicationFailure.retryable(`${endpoint}: ${err.message}`, FailureType.ModelMalformedReply);
+  }
+  if (err instanceof ApplicationFailure) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return ApplicationFailure.retryable(`${endpoint}: ${message}`, FailureType.ModelMalformedReply);
+}
 
 /** Fails fast, without retries, on a reply that is still too big after trimming (huge tool-call arguments). */
 function guardPayloadSize(output: CallModelOutput): CallModelOutput {

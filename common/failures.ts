@@ -21,6 +21,8 @@ export const FailureType = {
   ModelRequestRejected: 'ModelRequestRejected',
   /** A reply that is not valid chat-completions JSON: retried, the endpoint may have hiccupped. */
   ModelMalformedReply: 'ModelMalformedReply',
+  /** A streaming reply that stopped sending tokens for `TANDEM_MODEL_STALL_MS`: retried like an outage. */
+  ModelStalled: 'ModelStalled',
   /** A reply still over the history payload limit once trimmed (huge tool-call arguments). */
   ModelReplyTooLarge: 'ModelReplyTooLarge',
 } as const;

@@ -13,13 +13,32 @@ import type { TokenUsage } from './usage';
 export interface ToolCall {
   id: string;
   name: string;
-  /** Raw JSON text exactly as the model produced it; it may be malformed, and the executor says so to the model. */
+  /**
+   * JSON text of the arguments. Replies normalised at the model boundary (activities/model/) always hold a JSON
+   * object here; older transcripts may hold the model's malformed text, which the executor reports to the model.
+   */
   arguments: string;
+  /**
+   * Set by the model boundary when the model's arguments were not a JSON object: what it sent and what was wrong.
+   * `arguments` is then `{}`, so the next request stays valid; the executor tells the model the problem.
+   */
+  invalidArguments?: { raw: string; problem: string };
+  /**
+   * Provider fields that must travel back with the call in the next request (Gemini's
+   * `extra_content.google.thought_signature`). Kept in the transcript only, never in workflow history.
+   */
+  providerFields?: Record<string, unknown>;
 }
 
 export type ChatMessage =
   | { role: 'system' | 'user'; content: string }
-  | { role: 'assistant'; content: string | null; toolCalls?: ToolCall[] }
+  | {
+      role: 'assistant';
+      content: string | null;
+      toolCalls?: ToolCall[];
+      /** The model's reasoning (`reasoning_content`, `reasoning`, thinking parts): kept apart, never sent back. */
+      reasoning?: string;
+    }
   | { role: 'tool'; toolCallId: string; content: string };
 
 /** Input of the `callModel` activity: the transcript so far (by reference) and the messages new since then. */
@@ -47,9 +66,23 @@ export interface CallModelOutput {
   content: string | null;
   contentRef?: string;
   toolCalls: ToolCall[];
-  /** `stop`, `tool_calls`, `length` (cut off by the token limit), ... as the endpoint reports it. */
+  /**
+   * Why the reply ended, normalised at the model boundary: `stop`, `tool_calls`, `length` (cut off by the output cap:
+   * `max_tokens`, Gemini's `MAX_TOKENS`, ...), `content_filter`, or `other`.
+   */
   finishReason: string;
   usage: TokenUsage;
+  /** The model's reasoning, when the server sent any (bounded like `content`); never part of the answer. */
+  reasoning?: string;
+  /** The model's refusal (`message.refusal`, refusal parts). */
+  refusal?: string;
+  /**
+   * A reply that must not be taken as an answer, and what the model is told: a tool call written as text that could not
+   * be read, or structured output that is not JSON.
+   */
+  problem?: string;
+  /** What the model boundary repaired in the server's reply (missing ids, object arguments, ...), for logs and tests. */
+  repairs?: string[];
 }
 
 // ---------------------------------------------------------------------------------------------------------------------

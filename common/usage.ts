@@ -4,6 +4,11 @@
 export interface TokenUsage {
   promptTokens: number;
   completionTokens: number;
+  /**
+   * Some of these tokens were counted by tandem's tokenizer because the server reported no (or partial) usage. Absent
+   * when every figure is the server's own. Budgets count estimated tokens like reported ones.
+   */
+  estimated?: boolean;
 }
 
 /** A fresh zero usage (a new object each call, so callers may add into it). */
@@ -15,6 +20,8 @@ export function zeroUsage(): TokenUsage {
 export function addUsage(total: TokenUsage, more: TokenUsage): TokenUsage {
   total.promptTokens += more.promptTokens;
   total.completionTokens += more.completionTokens;
+  // Only ever set, never written as false: usage that was all reported keeps exactly its old shape in history.
+  if (more.estimated) total.estimated = true;
   return total;
 }
 

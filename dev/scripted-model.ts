@@ -1,6 +1,12 @@
 /**
  * The one scripted LLM for tandem's tests: a real HTTP server on 127.0.0.1 that speaks the OpenAI
- * chat-completions protocol (non-streaming), so the code under test runs its real `openai` client end to end.
+ * chat-completions protocol, non-streaming and streaming (server-sent events for `stream: true`), so the code under
+ * test runs its real client end to end.
+ *
+ * It can send every shape real servers send: `reply.message(...)` puts any assistant message (content parts, object
+ * arguments, missing ids, ...) into an otherwise ordinary completion, `reply.completion(...)` sends a whole body as
+ * given, `reply.chunks(...)` streams given chunks verbatim. With `{ strict: true }` it refuses, as OpenAI's own
+ * validation does, a request whose transcript a strict server would reject (see `strictProblem`).
  *
  * How a test scripts it:
  *
@@ -92,6 +98,10 @@ export interface RecordedRequest {
   lastUserText: string;
   /** Set when the client hung up before the scripted model answered (an aborted or timed-out call). */
   clientAborted: boolean;
+  /** The request asked for a stream (`stream: true`). */
+  stream: boolean;
+  /** The output cap the request carried (`max_tokens` or `max_completion_tokens`). */
+  maxTokens?: number;
 }
 
 /** A tool call the scripted model makes; object arguments are JSON-encoded, as the real API sends a string. */
@@ -105,6 +115,10 @@ export interface ScriptedToolCall {
 interface Delayable {
   /** Wait this long before answering; the wait is abandoned if the client disconnects. */
   delayMs?: number;
+  /** Streaming only: wait this long between chunks. */
+  chunkDelayMs?: number;
+  /** Streaming only: send this many chunks, then go silent (a stalled server) until the client hangs up. */
+  stallAfterChunks?: number;
 }
 
 /** An assistant message with text content. */
@@ -158,8 +172,64 @@ export interface EmptyReply extends Delayable {
   usage?: Partial<Usage>;
 }
 
+/**
+ * A completion whose assistant message is sent exactly as given (content parts, object arguments, missing ids, an
+ * in-text tool call, ...), with `finish_reason` and `usage` as given: `usage: null` sends null, absent sends none.
+ * Streamed as chunks when the request asks for a stream.
+ */
+export interface MessageReply extends Delayable {
+  message: Record<string, unknown>;
+  finishReason?: string | null;
+  usage?: Partial<Usage> | Record<string, unknown> | null;
+}
+
+/** A whole completion body sent as given (JSON), whether or not the request asked for a stream. */
+export interface CompletionReply extends Delayable {
+  completion: unknown;
+}
+
+/** Server-sent events sent verbatim: each chunk (an object is JSON-encoded) as one `data:` event, then `[DONE]`. */
+export interface ChunksReply extends Delayable {
+  chunks: unknown[];
+  /** Leave out the final `data: [DONE]`. */
+  noDone?: boolean;
+}
+
+/**
+ * Forwards the request, as received, to a real server and sends back its answer (status, headers, body streamed
+ * through): the scripted model as a proxy that injects odd replies and lets the rest reach the real thing.
+ */
+export interface ForwardReply {
+  /** The real server's base URL, e.g. `http://127.0.0.1:8080/v1`. */
+  forward: string;
+}
+
 /** One scripted answer. */
-export type Reply = TextReply | ToolCallsReply | JsonReply | HttpErrorReply | RawReply | HangReply | EmptyReply;
+export type Reply =
+  | ForwardReply
+  | TextReply
+  | ToolCallsReply
+  | JsonReply
+  | HttpErrorReply
+  | RawReply
+  | HangReply
+  | EmptyReply
+  | MessageReply
+  | CompletionReply
+  | ChunksReply;
+
+/** How the scripted model treats `stream: true`. */
+export interface ScriptedModelOptions {
+  /**
+   * `sse` (default): stream server-sent events. `json`: ignore the flag and answer with JSON, as servers without
+   * streaming do. `reject`: refuse it with a 400 naming `stream`, as some proxies do.
+   */
+  streaming?: 'sse' | 'json' | 'reject';
+  /** Refuse, with OpenAI's 400, requests a strict server rejects (see {@link strictProblem}). */
+  strict?: boolean;
+  /** Refuse `response_format` types not listed, with a 400 naming the type (e.g. `['json_object']`). */
+  responseFormats?: string[];
+}
 
 /** A reply, or a function that builds one from the request it answers. */
 export type ScriptedReply = Reply | ((req: RecordedRequest) => Reply);
@@ -299,10 +369,24 @@ export const reply = {
   empty: (opts?: { nullContent?: boolean }): EmptyReply => ({ empty: true, nullContent: opts?.nullContent }),
   /** Content cut off by `max_tokens` (`finish_reason: 'length'`). */
   truncated: (content: string): TextReply => ({ content, finishReason: 'length' }),
+  /** Any assistant message, sent as given (see {@link MessageReply}). */
+  message: (
+    message: Record<string, unknown>,
+    opts: { finishReason?: string | null; usage?: MessageReply['usage'] } = {},
+  ): MessageReply => ({ message: { role: 'assistant', ...message }, ...opts }),
+  /** A whole body, sent as given. */
+  completion: (completion: unknown): CompletionReply => ({ completion }),
+  /** Server-sent events, sent as given. */
+  chunks: (chunks: unknown[], opts: { noDone?: boolean } = {}): ChunksReply => ({ chunks, ...opts }),
+  /** Forwards the request to a real server (see {@link ForwardReply}). */
+  forward: (baseURL: string): ForwardReply => ({ forward: baseURL }),
+  /** Streams a reply with a pause between chunks, or stalls after some chunks. */
+  streamed: (r: Reply, opts: { chunkDelayMs?: number; stallAfterChunks?: number }): Reply =>
+    'hang' in r ? r : { ...r, ...opts },
 };
 
 function withDelay(ms: number, r: Reply): Reply {
-  return 'hang' in r ? r : { ...r, delayMs: ms };
+  return 'hang' in r || 'forward' in r ? r : { ...r, delayMs: ms };
 }
 
 function errorType(status: number): string {
@@ -349,8 +433,76 @@ function invalidBodyReason(body: unknown): string | undefined {
     (m: unknown) => typeof m !== 'object' || m === null || typeof (m as RequestMessage).role !== 'string',
   );
   if (bad >= 0) return `messages[${bad}] must be an object with a string \`role\``;
-  if (stream === true) return 'streaming is not supported; call the scripted model with `stream: false`';
+  if (stream !== undefined && typeof stream !== 'boolean') return '`stream` must be a boolean';
   return undefined;
+}
+
+/**
+ * Why a strict server (OpenAI's request validation) would refuse this transcript, or undefined. What it checks is
+ * what tandem promises to send: every assistant tool call has a non-empty id unique in the request, `type:
+ * 'function'` and `arguments` that are a string of valid JSON; every `tool` message answers one call of the assistant
+ * message before it, exactly once, and every call is answered before the next non-tool message.
+ */
+export function strictProblem(messages: RequestMessage[]): string | undefined {
+  const seen = new Set<string>();
+  let open: Map<string, boolean> | undefined;
+  let openAt = -1;
+  const unanswered = (at: number) => {
+    if (!open) return undefined;
+    const missing = [...open].filter(([, answered]) => !answered).map(([id]) => id);
+    return missing.length
+      ? `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. ` +
+          `The following tool_call_ids did not have response messages: ${missing.join(', ')} (messages[${openAt}], ` +
+          `before messages[${at}])`
+      : undefined;
+  };
+  for (const [i, m] of messages.entries()) {
+    if (m.role === 'tool') {
+      const id = m.tool_call_id;
+      if (typeof id !== 'string' || id === '') return `messages[${i}].tool_call_id: expected a non-empty string`;
+      if (!open || !open.has(id)) {
+        return `Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls' (messages[${i}].tool_call_id ${JSON.stringify(id)} is unknown)`;
+      }
+      if (open.get(id)) return `messages[${i}]: tool_call_id ${JSON.stringify(id)} is answered twice`;
+      open.set(id, true);
+      if (typeof m.content !== 'string' && !Array.isArray(m.content))
+        return `messages[${i}].content: expected a string`;
+      continue;
+    }
+    const missing = unanswered(i);
+    if (missing) return missing;
+    open = undefined;
+    if (m.role !== 'assistant') continue;
+    if (m.tool_calls === undefined || m.tool_calls === null) {
+      if (m.content === null || m.content === undefined) {
+        return `messages[${i}]: an assistant message needs 'content' or 'tool_calls'`;
+      }
+      continue;
+    }
+    if (!Array.isArray(m.tool_calls)) return `messages[${i}].tool_calls: expected an array`;
+    open = new Map();
+    openAt = i;
+    for (const [k, call] of (m.tool_calls as unknown[]).entries()) {
+      const at = `messages[${i}].tool_calls[${k}]`;
+      const c = call as { id?: unknown; type?: unknown; function?: { name?: unknown; arguments?: unknown } };
+      if (typeof c.id !== 'string' || c.id === '') return `${at}.id: expected a non-empty string`;
+      if (seen.has(c.id)) return `Duplicate value for 'tool_call_id' of ${c.id} in ${at}`;
+      seen.add(c.id);
+      open.set(c.id, false);
+      if (c.type !== 'function') return `${at}.type: expected 'function', got ${JSON.stringify(c.type)}`;
+      if (typeof c.function?.name !== 'string' || c.function.name === '')
+        return `${at}.function.name: expected a non-empty string`;
+      if (typeof c.function.arguments !== 'string') {
+        return `Invalid type for '${at}.function.arguments': expected a string, but got ${Array.isArray(c.function.arguments) ? 'an array' : typeof c.function.arguments} instead.`;
+      }
+      try {
+        JSON.parse(c.function.arguments);
+      } catch {
+        return `${at}.function.arguments: Failed to parse tool call arguments as JSON: ${JSON.stringify(c.function.arguments.slice(0, 100))}`;
+      }
+    }
+  }
+  return unanswered(messages.length);
 }
 
 function record(id: number, at: number, body: ChatCompletionRequestBody, headers: http.IncomingHttpHeaders) {
@@ -370,6 +522,10 @@ function record(id: number, at: number, body: ChatCompletionRequestBody, headers
     text: messages.map((m) => contentText(m.content)).join('\n'),
     lastUserText: lastUser ? contentText(lastUser.content) : '',
     clientAborted: false,
+    stream: body.stream === true,
+    ...(typeof (body.max_tokens ?? body.max_completion_tokens) === 'number'
+      ? { maxTokens: (body.max_tokens ?? body.max_completion_tokens) as number }
+      : {}),
   };
   return recorded;
 }
@@ -391,7 +547,8 @@ interface Waiter {
 }
 
 /** Starts a scripted model on an ephemeral port of 127.0.0.1. Close it in `afterAll`/`afterEach`. */
-export async function startScriptedModel(): Promise<ScriptedModel> {
+export async function startScriptedModel(options: ScriptedModelOptions = {}): Promise<ScriptedModel> {
+  const streaming = options.streaming ?? 'sse';
   let rules: RuleState[] = [];
   let nextId = 1;
   let closed = false;
@@ -474,7 +631,23 @@ export async function startScriptedModel(): Promise<ScriptedModel> {
     return { scriptError: noReplyMessage(req), unmatched: true };
   }
 
-  function completion(req: RecordedRequest, r: TextReply | ToolCallsReply | JsonReply | EmptyReply): string {
+  function completion(
+    req: RecordedRequest,
+    r: TextReply | ToolCallsReply | JsonReply | EmptyReply | MessageReply,
+  ): Record<string, unknown> {
+    const base = {
+      id: `chatcmpl-scripted-${req.id}`,
+      object: 'chat.completion',
+      created: Math.floor(Date.now() / 1000),
+      model: req.body.model ?? DEFAULT_MODEL,
+    };
+    if ('message' in r) {
+      return {
+        ...base,
+        choices: [{ index: 0, message: r.message, logprobs: null, finish_reason: r.finishReason ?? 'stop' }],
+        ...(r.usage !== undefined ? { usage: r.usage } : {}),
+      };
+    }
     let content: string | null;
     let toolCalls: RequestToolCall[] | undefined;
     let finishReason: 'stop' | 'length' | 'tool_calls' = 'stop';
@@ -501,7 +674,10 @@ export async function startScriptedModel(): Promise<ScriptedModel> {
       (n, m) =>
         n +
         contentText(m.content).length +
-        (m.tool_calls ?? []).reduce((k, c) => k + c.function.name.length + c.function.arguments.length, 0),
+        (m.tool_calls ?? []).reduce(
+          (k, c) => k + String(c.function?.name ?? '').length + String(c.function?.arguments ?? '').length,
+          0,
+        ),
       0,
     );
     const completionChars =
@@ -509,11 +685,8 @@ export async function startScriptedModel(): Promise<ScriptedModel> {
       (toolCalls ?? []).reduce((n, c) => n + c.function.name.length + c.function.arguments.length, 0);
     const prompt = r.usage?.prompt_tokens ?? estimateTokens(promptChars);
     const completionTokens = r.usage?.completion_tokens ?? estimateTokens(completionChars);
-    return JSON.stringify({
-      id: `chatcmpl-scripted-${req.id}`,
-      object: 'chat.completion',
-      created: Math.floor(Date.now() / 1000),
-      model: req.body.model ?? DEFAULT_MODEL,
+    return {
+      ...base,
       choices: [
         {
           index: 0,
@@ -527,15 +700,130 @@ export async function startScriptedModel(): Promise<ScriptedModel> {
         completion_tokens: completionTokens,
         total_tokens: r.usage?.total_tokens ?? prompt + completionTokens,
       },
+    };
+  }
+
+  /** The chunks a streaming server sends for a completion: role, text pieces, tool-call pieces, finish, usage. */
+  function chunksOf(req: RecordedRequest, body: Record<string, unknown>): unknown[] {
+    const choice = (body.choices as Array<Record<string, unknown>>)[0];
+    const message = (choice.message ?? {}) as Record<string, unknown>;
+    const head = { id: body.id, object: 'chat.completion.chunk', created: body.created, model: body.model };
+    const includeUsage = (req.body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+    const chunk = (delta: Record<string, unknown>, finish: unknown = null) => ({
+      ...head,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      ...(includeUsage ? { usage: null } : {}),
     });
+    // About four characters a chunk, as servers send tokens; long texts in at most ~64 chunks.
+    const pieces = (text: string) => {
+      const size = Math.max(4, Math.ceil(text.length / 64));
+      return text.match(new RegExp(`[\\s\\S]{1,${size}}`, 'g')) ?? [];
+    };
+    const chunks: unknown[] = [chunk({ role: 'assistant', content: '' })];
+    for (const key of ['reasoning_content', 'reasoning']) {
+      if (typeof message[key] === 'string')
+        for (const p of pieces(message[key] as string)) chunks.push(chunk({ [key]: p }));
+    }
+    if (typeof message.content === 'string')
+      for (const p of pieces(message.content)) chunks.push(chunk({ content: p }));
+    else if (Array.isArray(message.content)) chunks.push(chunk({ content: message.content }));
+    if (typeof message.refusal === 'string')
+      for (const p of pieces(message.refusal)) chunks.push(chunk({ refusal: p }));
+    if (typeof message.function_call === 'object' && message.function_call !== null) {
+      chunks.push(chunk({ function_call: message.function_call }));
+    }
+    // A single tool-call object (not an array) is streamed as sent, in one chunk.
+    if (typeof message.tool_calls === 'object' && message.tool_calls !== null && !Array.isArray(message.tool_calls)) {
+      chunks.push(chunk({ tool_calls: message.tool_calls }));
+    }
+    const calls = Array.isArray(message.tool_calls) ? (message.tool_calls as Array<Record<string, unknown>>) : [];
+    calls.forEach((call, index) => {
+      const fn = (call.function ?? {}) as Record<string, unknown>;
+      const args = fn.arguments;
+      const first = { index, ...call, function: { ...fn, arguments: typeof args === 'string' ? '' : args } };
+      chunks.push(chunk({ tool_calls: [first] }));
+      if (typeof args === 'string') {
+        for (const p of pieces(args)) chunks.push(chunk({ tool_calls: [{ index, function: { arguments: p } }] }));
+      }
+    });
+    chunks.push(chunk({}, choice.finish_reason ?? null));
+    if (includeUsage && body.usage !== undefined) chunks.push({ ...head, choices: [], usage: body.usage });
+    return chunks;
+  }
+
+  /** Sends server-sent events, one chunk at a time, with the reply's pacing. */
+  function stream(res: http.ServerResponse, chunks: unknown[], r: Delayable, done = true) {
+    if (res.writableEnded || res.destroyed) return;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const events = chunks.map((c) => `data: ${typeof c === 'string' ? c : JSON.stringify(c)}\n\n`);
+    if (done) events.push('data: [DONE]\n\n');
+    if (!r.chunkDelayMs && r.stallAfterChunks === undefined) {
+      res.end(events.join(''));
+      return;
+    }
+    let sent = 0;
+    let pending: NodeJS.Timeout | undefined;
+    res.on('close', () => clearTimeout(pending));
+    const next = () => {
+      if (res.writableEnded || res.destroyed || closed) return;
+      if (r.stallAfterChunks !== undefined && sent >= r.stallAfterChunks) return;
+      if (sent >= events.length) {
+        res.end();
+        return;
+      }
+      res.write(events[sent++]);
+      if (!r.chunkDelayMs) next();
+      else {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          next();
+        }, r.chunkDelayMs);
+        timers.add(timer);
+        pending = timer;
+      }
+    };
+    next();
+  }
+
+  /** Relays the request to a real server and its answer back; a failure to reach it is the script's fault. */
+  async function forward(res: http.ServerResponse, req: RecordedRequest, baseURL: string) {
+    const controller = new AbortController();
+    res.on('close', () => controller.abort());
+    try {
+      const upstream = await fetch(`${baseURL.replace(/\/+$/, '')}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: headerValue(req.headers.authorization) ?? '' },
+        body: JSON.stringify(req.body),
+        signal: controller.signal,
+      });
+      res.writeHead(upstream.status, {
+        'content-type': upstream.headers.get('content-type') ?? 'application/json',
+      });
+      if (upstream.body) for await (const piece of upstream.body) res.write(piece);
+      res.end();
+    } catch (err) {
+      if (!res.headersSent)
+        fail(res, 502, `scripted model: forwarding to ${baseURL} failed: ${err}`, 'bad_gateway', req);
+      else res.destroy();
+    }
   }
 
   function answer(res: http.ServerResponse, req: RecordedRequest, r: Reply) {
     if ('hang' in r) return;
+    if ('forward' in r) {
+      void forward(res, req, r.forward);
+      return;
+    }
     if ('raw' in r) {
       send(res, r.status ?? 200, r.raw, { 'content-type': r.contentType ?? 'application/json' });
-    } else if ('toolCalls' in r || 'json' in r || 'empty' in r || 'content' in r) {
-      send(res, 200, completion(req, r));
+    } else if ('completion' in r) {
+      send(res, 200, JSON.stringify(r.completion));
+    } else if ('chunks' in r) {
+      stream(res, r.chunks, r, !r.noDone);
+    } else if ('toolCalls' in r || 'json' in r || 'empty' in r || 'content' in r || 'message' in r) {
+      const body = completion(req, r);
+      if (req.stream && streaming === 'sse') stream(res, chunksOf(req, body), r);
+      else send(res, 200, JSON.stringify(body));
     } else if ('status' in r) {
       const body =
         r.body === undefined
@@ -560,11 +848,47 @@ export async function startScriptedModel(): Promise<ScriptedModel> {
     }
   }
 
+  /** A refusal a real server would send for this request (strict transcript, streaming, format), or undefined. */
+  function serverRefusal(req: RecordedRequest): { message: string; param: string; record: boolean } | undefined {
+    if (options.strict) {
+      const problem = strictProblem(req.messages);
+      if (problem) return { message: problem, param: 'messages', record: true };
+    }
+    if (req.stream && streaming === 'reject') {
+      return {
+        message: "Unsupported parameter: 'stream' is not supported by this endpoint.",
+        param: 'stream',
+        record: false,
+      };
+    }
+    const format = req.responseFormatType;
+    if (format && options.responseFormats && !options.responseFormats.includes(format)) {
+      return {
+        message: `Invalid parameter: 'response_format' of type '${format}' is not supported with this model.`,
+        param: 'response_format',
+        record: false,
+      };
+    }
+    return undefined;
+  }
+
   function handleCompletion(res: http.ServerResponse, req: RecordedRequest) {
     res.on('close', () => {
       // 'close' also fires after a normal response; only an unfinished one means the client hung up.
       if (!res.writableFinished && !closed) req.clientAborted = true;
     });
+    const refusal = serverRefusal(req);
+    if (refusal) {
+      if (refusal.record) failures.push({ at: Date.now(), status: 400, message: refusal.message, request: req });
+      send(
+        res,
+        400,
+        JSON.stringify({
+          error: { message: refusal.message, type: 'invalid_request_error', param: refusal.param, code: null },
+        }),
+      );
+      return;
+    }
     const chosen = chooseReply(req);
     if ('scriptError' in chosen) {
       if (chosen.unmatched) unmatched.push(req);
@@ -640,6 +964,9 @@ export async function startScriptedModel(): Promise<ScriptedModel> {
   }
 
   const server = http.createServer(onRequest);
+  // Longer than any pause between a test's calls: a kept-alive socket closed by the server just as a client reuses it
+  // is a reset the test did not ask for.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {

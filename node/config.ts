@@ -8,21 +8,77 @@
  */
 import * as path from 'node:path';
 import { DEFAULT_TASK_QUEUE } from '../common/contract';
+import type { ModelCallPurpose } from '../common/types';
 import { ConfigError } from './errors';
 import { findProjectRoot } from './project-root';
 
 /** The project root: state folders default to `<root>/.tandem` so a fresh clone keeps everything in one ignored place. */
 export const PROJECT_ROOT = findProjectRoot();
 
-export interface ModelConfig {
-  /** `OPENAI_BASE_URL`; the openai client's default (api.openai.com) when unset. */
+/** Who a model call works for: the planner (plans, reports), the judge, or an executor step. */
+export type ModelRole = 'planner' | 'executor' | 'judge';
+
+/** The role each kind of call belongs to, so a cheap model can judge and a strong one plan. */
+export const ROLE_OF_PURPOSE: { [P in ModelCallPurpose]: ModelRole } = {
+  plan: 'planner',
+  report: 'planner',
+  judge: 'judge',
+  step: 'executor',
+};
+
+/** Where one role's calls go. */
+export interface ModelEndpoint {
+  /** Undefined means OpenAI's API. */
   baseURL: string | undefined;
-  /** `OPENAI_API_KEY`; `not-needed` for local servers that ignore it. */
   apiKey: string;
-  /** `TANDEM_MODEL`. */
   model: string;
-  /** `TANDEM_MODEL_TIMEOUT_MS`: one HTTP request to the endpoint, milliseconds. */
+}
+
+export const STRUCTURED_OUTPUT_MODES = ['auto', 'json_schema', 'json_object', 'tool'] as const;
+export type StructuredOutputMode = (typeof STRUCTURED_OUTPUT_MODES)[number];
+
+/**
+ * Default output caps (`max_tokens`) per kind of call: a plan of up to 12 subtasks and a step's tool call with a
+ * file's content fit in 4,096 tokens; a verdict is a sentence or two; a report a page. A degenerate reply then stops
+ * at its cap (and is handled as cut off) instead of generating until the request times out.
+ */
+export const DEFAULT_MAX_OUTPUT_TOKENS: { readonly [P in ModelCallPurpose]: number } = {
+  plan: 4096,
+  step: 4096,
+  judge: 1024,
+  report: 2048,
+};
+
+/**
+ * The model settings. The endpoint fields are `OPENAI_BASE_URL`, `OPENAI_API_KEY` (`not-needed` by default) and
+ * `TANDEM_MODEL` (`gpt-4o-mini`): every role's default.
+ */
+export interface ModelConfig extends ModelEndpoint {
+  /**
+   * `TANDEM_{PLANNER,EXECUTOR,JUDGE}_{MODEL,BASE_URL,API_KEY}`: what a role uses instead of the shared endpoint;
+   * fields left out fall back to it at call time.
+   */
+  roles: { [R in ModelRole]: Partial<ModelEndpoint> };
+  /** `TANDEM_MODEL_TIMEOUT_MS`: time to the first byte of a reply, and to all of it when the server does not stream. */
   timeoutMs: number;
+  /** `TANDEM_MODEL_STALL_MS`: while a reply streams, the longest wait for the next token before it counts as stalled. */
+  stallMs: number;
+  /** `TANDEM_MAX_OUTPUT_TOKENS`: the output cap of each kind of call. */
+  maxOutputTokens: { [P in ModelCallPurpose]: number };
+  /** `TANDEM_STRUCTURED_OUTPUT`: how plans and verdicts are asked for (activities/model/structured-output.ts). */
+  structuredOutput: StructuredOutputMode;
+  /** `TANDEM_MODEL_STREAM`: `false` never asks for a stream (default: stream, falling back when refused). */
+  stream: boolean;
+}
+
+/** The endpoint a role's calls go to: its own variables, else the shared ones. */
+export function endpointFor(config: ModelConfig, role: ModelRole): ModelEndpoint {
+  const own = config.roles[role];
+  return {
+    baseURL: own.baseURL ?? config.baseURL,
+    apiKey: own.apiKey ?? config.apiKey,
+    model: own.model ?? config.model,
+  };
 }
 
 export interface HttpToolConfig {
@@ -97,6 +153,59 @@ function logLevel(env: Env): TandemConfig['logLevel'] {
   return level;
 }
 
+function roleEndpoint(env: Env, role: ModelRole): Partial<ModelEndpoint> {
+  const prefix = `TANDEM_${role.toUpperCase()}`;
+  const baseURL = text(env, `${prefix}_BASE_URL`);
+  const apiKey = text(env, `${prefix}_API_KEY`);
+  const model = text(env, `${prefix}_MODEL`);
+  return { ...(baseURL ? { baseURL } : {}), ...(apiKey ? { apiKey } : {}), ...(model ? { model } : {}) };
+}
+
+/** `TANDEM_MAX_OUTPUT_TOKENS`: one number for every kind of call, or kinds, e.g. `step=2048,judge=512`. */
+function maxOutputTokens(env: Env): ModelConfig['maxOutputTokens'] {
+  const caps = { ...DEFAULT_MAX_OUTPUT_TOKENS };
+  const raw = text(env, 'TANDEM_MAX_OUTPUT_TOKENS');
+  if (raw === undefined) return caps;
+  const expected =
+    'a positive number (4096) or kinds with numbers, e.g. step=2048,judge=512 (plan, step, judge, report)';
+  if (/^\d+$/.test(raw) && Number(raw) > 0) {
+    for (const kind of Object.keys(caps) as ModelCallPurpose[]) caps[kind] = Number(raw);
+    return caps;
+  }
+  for (const part of raw.split(',')) {
+    const m = /^\s*(plan|step|judge|report)\s*=\s*(\d+)\s*$/.exec(part);
+    if (!m || Number(m[2]) <= 0) throw new ConfigError('TANDEM_MAX_OUTPUT_TOKENS', raw, expected);
+    caps[m[1] as ModelCallPurpose] = Number(m[2]);
+  }
+  return caps;
+}
+
+function modelConfig(env: Env): ModelConfig {
+  const structured = (text(env, 'TANDEM_STRUCTURED_OUTPUT') ?? 'auto').toLowerCase();
+  const mode = STRUCTURED_OUTPUT_MODES.find((candidate) => candidate === structured);
+  if (!mode)
+    throw new ConfigError('TANDEM_STRUCTURED_OUTPUT', structured, `one of ${STRUCTURED_OUTPUT_MODES.join(', ')}`);
+  const stream = (text(env, 'TANDEM_MODEL_STREAM') ?? 'true').toLowerCase();
+  if (!['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off'].includes(stream)) {
+    throw new ConfigError('TANDEM_MODEL_STREAM', stream, 'true or false');
+  }
+  return {
+    baseURL: text(env, 'OPENAI_BASE_URL'),
+    apiKey: text(env, 'OPENAI_API_KEY') ?? 'not-needed',
+    model: text(env, 'TANDEM_MODEL') ?? 'gpt-4o-mini',
+    roles: {
+      planner: roleEndpoint(env, 'planner'),
+      executor: roleEndpoint(env, 'executor'),
+      judge: roleEndpoint(env, 'judge'),
+    },
+    timeoutMs: positive(env, 'TANDEM_MODEL_TIMEOUT_MS', 120_000),
+    stallMs: positive(env, 'TANDEM_MODEL_STALL_MS', 30_000),
+    maxOutputTokens: maxOutputTokens(env),
+    structuredOutput: mode,
+    stream: ['1', 'true', 'yes', 'on'].includes(stream),
+  };
+}
+
 /**
  * Parses every tandem variable of `env`. Throws a {@link ConfigError} naming the variable and its value when one is
  * set to something unusable, so a typo fails loudly instead of being ignored.
@@ -113,12 +222,7 @@ export function loadConfig(env: Env = process.env): TandemConfig {
     devPort: port(env, 'TANDEM_DEV_PORT', 7233),
     uiPort: port(env, 'TANDEM_UI_PORT', 8233),
     observationLimit: positive(env, 'TANDEM_OBSERVATION_LIMIT', 4_000),
-    model: {
-      baseURL: text(env, 'OPENAI_BASE_URL'),
-      apiKey: text(env, 'OPENAI_API_KEY') ?? 'not-needed',
-      model: text(env, 'TANDEM_MODEL') ?? 'gpt-4o-mini',
-      timeoutMs: positive(env, 'TANDEM_MODEL_TIMEOUT_MS', 120_000),
-    },
+    model: modelConfig(env),
     http: {
       allow: (env.TANDEM_HTTP_ALLOW ?? '')
         .split(',')

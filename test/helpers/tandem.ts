@@ -8,7 +8,7 @@ import { temporalSettings } from '../../node/connection';
 import type { GoalInput } from '../../common/types';
 import type { plannerWorkflow } from '../../workflows/planner/planner';
 import { createTandemWorker, installLogger } from '../../worker/worker';
-import { startScriptedModel, type ScriptedModel } from '../../dev/scripted-model';
+import { startScriptedModel, type ScriptedModel, type ScriptedModelOptions } from '../../dev/scripted-model';
 import { contentStore, type ContentStore } from '../../activities/content-store';
 import { workspaceDir } from '../../activities/run-tool';
 import { loadConfig, type TandemConfig } from '../../node/config';
@@ -36,11 +36,12 @@ export interface Tandem {
 // Workers log every state change at INFO; tests keep only errors so a failure's output stays readable.
 installLogger('ERROR');
 
-export async function startTandem(): Promise<Tandem> {
+/** `model`: options of the scripted model (strict transcript checks, streaming behaviour). */
+export async function startTandem(opts: { model?: ScriptedModelOptions } = {}): Promise<Tandem> {
   const bundlePath = process.env.TANDEM_TEST_BUNDLE;
   if (!bundlePath)
     throw new Error('TANDEM_TEST_BUNDLE is not set: run the tests through jest (test/helpers/global-setup.ts)');
-  const model = await startScriptedModel();
+  const model = await startScriptedModel(opts.model);
   const base = loadConfig();
   const config: TandemConfig = {
     ...base,

@@ -133,6 +133,8 @@ function selectAction(reply: CallModelOutput, tools: ToolName[]): Action {
     return { kind: 'tools', calls: reply.toolCalls, checked: reply.toolCalls.map(() => refused) };
   }
   if (reply.toolCalls.length === 0) {
+    // A tool call written as text that could not be read (activities/model/): never a final answer.
+    if (reply.problem) return { kind: 'retry', problem: reply.problem };
     const answer = reply.content?.trim() ?? '';
     return answer === '' ? { kind: 'retry', problem: EMPTY_REPLY_OBSERVATION } : { kind: 'final', answer };
   }

@@ -21,6 +21,11 @@ export function checkToolCall(call: ToolCall, offered: readonly ToolName[]): Che
   if (!(offered as readonly string[]).includes(call.name)) {
     return { kind: 'refused', observation: unknownToolObservation(call.name, offered) };
   }
+  // The model boundary kept the request valid (`arguments` is `{}`) and recorded what the model actually sent.
+  if (call.invalidArguments) {
+    const { problem, raw } = call.invalidArguments;
+    return { kind: 'refused', observation: badArgumentsObservation(call.name, `${problem}; you sent: ${raw}`) };
+  }
   let args: unknown;
   try {
     args = JSON.parse(call.arguments || '{}');

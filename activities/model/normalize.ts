@@ -1,0 +1,368 @@
+/**
+ * The model boundary: whatever an OpenAI-compatible server sent becomes tandem's own reply type here, validated with
+ * zod before it leaves the activity, so workflow code never sees a provider's raw shape and cannot throw on one.
+ *
+ * Every field below is one a real server is known to omit, leave empty, repeat or type differently (the README's
+ * "Model servers" table lists them with the servers that send them):
+ * - `content`: a string, `null`, absent, or an array of parts (`text`, `thinking`, `refusal`, ...) as Mistral sends;
+ * - reasoning: `reasoning_content` (llama.cpp, vLLM, DeepSeek), `reasoning` (Ollama, OpenRouter, vLLM), `thinking`
+ *   parts (Mistral Magistral), `<think>...</think>` inline (servers without a reasoning parser); kept apart;
+ * - `refusal`: a field or a part;
+ * - tool calls: `tool_calls` as an array, a single object or `null`, the legacy `function_call`, calls without the
+ *   `function` wrapper or `type`; ids missing, empty, numeric or repeated; names padded, `functions.`-prefixed or in
+ *   another case; arguments as a string, an object (llama.cpp), a double-encoded string, fenced, empty or invalid;
+ *   and calls written into the text (./in-text-tool-calls.ts);
+ * - `finish_reason`: the OpenAI values, other servers' spellings (`end_turn`, `max_tokens`, `MAX_TOKENS`, `eos`,
+ *   `tool_use`, ...), `null`, and `stop` on a reply that calls tools (Gemini, Ollama);
+ * - `usage`: absent, `null`, partial, or under other names (`input_tokens`, Ollama's `prompt_eval_count`).
+ */
+import { z } from 'zod';
+import type { ToolCall } from '../../common/types';
+import { parseInTextToolCalls, type TextToolCall } from './in-text-tool-calls';
+
+export const FINISH_REASONS = ['stop', 'length', 'tool_calls', 'content_filter', 'other'] as const;
+export type FinishReason = (typeof FINISH_REASONS)[number];
+
+const toolCallSchema = z.object({
+  id: z.string().min(1),
+  name: z.string().min(1),
+  arguments: z.string(),
+  invalidArguments: z.object({ raw: z.string(), problem: z.string() }).optional(),
+  providerFields: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** tandem's reply type: what the activity keeps and (bounded) returns. */
+export const normalizedReplySchema = z.object({
+  content: z.string().nullable(),
+  reasoning: z.string().optional(),
+  refusal: z.string().optional(),
+  toolCalls: z.array(toolCallSchema),
+  finishReason: z.enum(FINISH_REASONS),
+  /** The server's own value, when it differs from `finishReason`. */
+  rawFinishReason: z.string().optional(),
+  /** Usage as reported; a missing figure is counted later and marked estimated. */
+  reportedUsage: z.object({
+    promptTokens: z.number().int().nonnegative().optional(),
+    completionTokens: z.number().int().nonnegative().optional(),
+  }),
+  problem: z.string().optional(),
+  repairs: z.array(z.string()),
+});
+export type NormalizedReply = z.infer<typeof normalizedReplySchema>;
+
+/** A body that holds no reply at all (no choices, an error object): the activity turns it into a failure. */
+export class ModelReplyError extends Error {
+  constructor(
+    message: string,
+    /** The server's own error text, when it sent one: classified like an HTTP error body. */
+    readonly serverError?: string,
+  ) {
+    super(message);
+    this.name = 'ModelReplyError';
+  }
+}
+
+export interface NormalizeContext {
+  /** Tool names the request offered; names are matched to them and in-text calls need them. */
+  offeredTools: readonly string[];
+  /** Ids already used in the transcript: a repeated id is replaced so every id stays unique. */
+  takenIds: ReadonlySet<string>;
+  /** Makes generated ids unique and stable for this call (e.g. the prompt's transcript reference). */
+  idSeed: string;
+}
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function str(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return undefined;
+}
+
+function snippet(value: unknown, max = 200): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > max ? `${text.slice(0, max)}...` : text;
+}
+
+interface ContentParts {
+  text: string | null;
+  reasoning: string[];
+  refusal: string[];
+  ignored: string[];
+}
+
+/** Text of a Mistral `thinking` part: a string, or a list of `{type:'text', text}`. */
+function partText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.map(partText).join('');
+  if (isObject(value)) return str(value.text) ?? str(value.content) ?? partText(value.thinking ?? value.summary);
+  return '';
+}
+
+function readContent(content: unknown): ContentParts {
+  const out: ContentParts = { text: null, reasoning: [], refusal: [], ignored: [] };
+  if (content === null || content === undefined) return out;
+  if (typeof content === 'string') return { ...out, text: content };
+  const parts = Array.isArray(content) ? content : [content];
+  const texts: string[] = [];
+  for (const part of parts) {
+    if (typeof part === 'string') texts.push(part);
+    else if (!isObject(part)) continue;
+    else if (part.type === 'thinking' || part.type === 'reasoning' || part.type === 'redacted_thinking') {
+      out.reasoning.push(partText(part.thinking ?? part.text ?? part.summary ?? part.content));
+    } else if (part.type === 'refusal') out.refusal.push(str(part.refusal) ?? partText(part));
+    else if (part.type === undefined || part.type === 'text' || part.type === 'output_text') {
+      const text = str(part.text);
+      if (text !== undefined) texts.push(text);
+    } else out.ignored.push(String(part.type));
+  }
+  if (!Array.isArray(content) && !isObject(content)) texts.push(String(content));
+  return { ...out, text: texts.length ? texts.join('') : null };
+}
+
+/** `<think>...</think>` at the start of the text, or a text whose opening tag was in the prompt (`...</think>answer`). */
+function splitThink(text: string): { text: string; reasoning?: string } {
+  const open = /^\s*<think>([\s\S]*?)<\/think>\s*/.exec(text);
+  if (open) return { text: text.slice(open[0].length), reasoning: open[1].trim() };
+  const close = text.indexOf('</think>');
+  if (close >= 0 && !text.slice(0, close).includes('<think>')) {
+    return { text: text.slice(close + '</think>'.length).trimStart(), reasoning: text.slice(0, close).trim() };
+  }
+  return { text };
+}
+
+function readReasoning(message: Json): string[] {
+  const found: string[] = [];
+  for (const key of ['reasoning_content', 'reasoning', 'thinking']) {
+    const value = message[key];
+    const text = typeof value === 'string' ? value : value === undefined || value === null ? '' : partText(value);
+    if (text.trim()) found.push(text);
+  }
+  return found;
+}
+
+export function normalizeFinishReason(raw: unknown, hasToolCalls: boolean): FinishReason {
+  const value = typeof raw === 'string' ? raw.toLowerCase() : '';
+  const reason: FinishReason = [
+    'length',
+    'max_tokens',
+    'max_output_tokens',
+    'model_length',
+    'model_context_window_exceeded',
+  ].includes(value)
+    ? 'length'
+    : ['tool_calls', 'function_call', 'tool_use', 'tool', 'tool_call'].includes(value)
+      ? 'tool_calls'
+      : ['content_filter', 'safety', 'recitation', 'blocklist', 'prohibited_content', 'spii'].includes(value)
+        ? 'content_filter'
+        : ['stop', 'end_turn', 'eos', 'eos_token', 'stop_sequence', ''].includes(value)
+          ? 'stop'
+          : 'other';
+  // A reply that calls tools was not "stopped": Gemini (streaming) and Ollama say `stop` there.
+  return hasToolCalls && (reason === 'stop' || reason === 'other') ? 'tool_calls' : reason;
+}
+
+function count(value: unknown): number | undefined {
+  const n = typeof value === 'string' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? Math.round(n) : undefined;
+}
+
+export function readUsage(raw: Json): NormalizedReply['reportedUsage'] {
+  const usage = isObject(raw.usage) ? raw.usage : isObject(raw.usageMetadata) ? raw.usageMetadata : raw;
+  const prompt = count(usage.prompt_tokens ?? usage.input_tokens ?? usage.promptTokenCount ?? usage.prompt_eval_count);
+  let completion = count(
+    usage.completion_tokens ?? usage.output_tokens ?? usage.candidatesTokenCount ?? usage.eval_count,
+  );
+  const total = count(usage.total_tokens ?? usage.totalTokenCount);
+  if (completion === undefined && prompt !== undefined && total !== undefined && total >= prompt) {
+    completion = total - prompt;
+  }
+  return {
+    ...(prompt !== undefined ? { promptTokens: prompt } : {}),
+    ...(completion !== undefined ? { completionTokens: completion } : {}),
+  };
+}
+
+/** The offered tool a model's name means: exact, then trimmed, `functions.`-less, case- and separator-insensitive. */
+function matchName(raw: string, offered: readonly string[]): string {
+  const trimmed = raw.trim().replace(/^functions?[.:]/i, '');
+  if (offered.includes(trimmed)) return trimmed;
+  const key = (name: string) => name.toLowerCase().replace(/[\s-]+/g, '_');
+  return offered.find((name) => key(name) === key(trimmed)) ?? trimmed;
+}
+
+interface Arguments {
+  json: string;
+  invalid?: { raw: string; problem: string };
+  repair?: string;
+}
+
+/** Arguments as a string of a JSON object, whatever the model sent. */
+export function normalizeArguments(raw: unknown): Arguments {
+  if (raw === undefined || raw === null) return { json: '{}', repair: 'missing arguments sent as {}' };
+  if (isObject(raw)) return { json: JSON.stringify(raw), repair: 'object arguments encoded as a JSON string' };
+  if (typeof raw !== 'string') {
+    return {
+      json: '{}',
+      invalid: {
+        raw: snippet(raw, 2000),
+        problem: `they are ${Array.isArray(raw) ? 'an array' : typeof raw}, not a JSON object`,
+      },
+    };
+  }
+  const text = raw.trim().replace(/^```(?:json)?\s*([\s\S]*?)\s*```$/, '$1');
+  if (text === '')
+    return { json: '{}', repair: raw === '' ? 'empty arguments sent as {}' : 'blank arguments sent as {}' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    return { json: '{}', invalid: { raw, problem: `they are not valid JSON (${(err as Error).message})` } };
+  }
+  if (typeof parsed === 'string') {
+    // Double-encoded: "{\"a\": 1}".
+    try {
+      const inner: unknown = JSON.parse(parsed);
+      if (isObject(inner)) return { json: JSON.stringify(inner), repair: 'double-encoded arguments decoded' };
+    } catch {
+      // not JSON inside: reported below
+    }
+  }
+  if (!isObject(parsed)) {
+    const kind = Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`;
+    return { json: '{}', invalid: { raw, problem: `they are ${kind}, not a JSON object` } };
+  }
+  return text === raw ? { json: raw } : { json: text, repair: 'fenced or padded arguments trimmed' };
+}
+
+interface RawCall {
+  id?: unknown;
+  name?: unknown;
+  arguments?: unknown;
+  providerFields?: Record<string, unknown>;
+}
+
+/** `{id, type, function: {name, arguments}}`, or the same without the wrapper or type. */
+function rawCallOf(value: unknown): RawCall | undefined {
+  if (!isObject(value)) return undefined;
+  const fn = isObject(value.function) ? value.function : value;
+  if (value.type !== undefined && value.type !== 'function' && !isObject(value.function)) return undefined;
+  const providerFields = isObject(value.extra_content) ? { extra_content: value.extra_content } : undefined;
+  return {
+    id: value.id ?? value.call_id,
+    name: fn.name,
+    arguments: 'arguments' in fn ? fn.arguments : fn.parameters,
+    ...(providerFields ? { providerFields } : {}),
+  };
+}
+
+function toToolCalls(raws: RawCall[], ctx: NormalizeContext, repairs: string[]): ToolCall[] {
+  const taken = new Set(ctx.takenIds);
+  return raws.map((raw, index) => {
+    let id = str(raw.id)?.trim() ?? '';
+    if (id === '' || taken.has(id)) {
+      const why = id === '' ? 'missing' : `repeated (${id})`;
+      let n = index;
+      do id = `call_${ctx.idSeed}_${n++}`;
+      while (taken.has(id));
+      repairs.push(`tool call ${index} had a ${why} id; it is now ${id}`);
+    }
+    taken.add(id);
+    const rawName = str(raw.name) ?? '';
+    let name = matchName(rawName, ctx.offeredTools);
+    if (name === '') {
+      name = 'missing_name';
+      repairs.push(`tool call ${index} had no name`);
+    } else if (name !== rawName) repairs.push(`tool name ${JSON.stringify(rawName)} read as ${name}`);
+    const args = normalizeArguments(raw.arguments);
+    if (args.repair) repairs.push(`${name}: ${args.repair}`);
+    return {
+      id,
+      name,
+      arguments: args.json,
+      ...(args.invalid ? { invalidArguments: args.invalid } : {}),
+      ...(raw.providerFields ? { providerFields: raw.providerFields } : {}),
+    };
+  });
+}
+
+function readToolCalls(message: Json): RawCall[] {
+  const list = message.tool_calls;
+  const raws = (Array.isArray(list) ? list : isObject(list) ? [list] : []).flatMap((value) => rawCallOf(value) ?? []);
+  if (raws.length === 0 && isObject(message.function_call)) {
+    raws.push({ name: message.function_call.name, arguments: message.function_call.arguments });
+  }
+  return raws;
+}
+
+/** The one choice tandem reads, from `choices[0]`, Ollama's native `message`, or a chunk-shaped `delta`. */
+function readChoice(raw: Json): { message: Json; finishReason: unknown } {
+  const choices = Array.isArray(raw.choices) ? raw.choices : isObject(raw.choices) ? [raw.choices] : undefined;
+  const choice = choices?.find(isObject);
+  const error = choice?.error ?? raw.error;
+  if (error !== undefined && error !== null && (!choice || choice.finish_reason === 'error')) {
+    const text = isObject(error) ? (str(error.message) ?? JSON.stringify(error)) : String(error);
+    throw new ModelReplyError(`the server sent an error instead of a reply: ${snippet(text)}`, text);
+  }
+  if (choice) {
+    const message = isObject(choice.message) ? choice.message : isObject(choice.delta) ? choice.delta : undefined;
+    if (message) return { message, finishReason: choice.finish_reason };
+    if (typeof choice.text === 'string')
+      return { message: { content: choice.text }, finishReason: choice.finish_reason };
+  }
+  if (isObject(raw.message)) return { message: raw.message, finishReason: raw.done_reason ?? raw.finish_reason };
+  throw new ModelReplyError(`the server sent a reply without choices: ${snippet(raw)}`);
+}
+
+/**
+ * Turns a parsed chat-completions body (or a streamed one, assembled) into tandem's reply. Throws
+ * {@link ModelReplyError} only when there is no reply in it at all.
+ */
+export function normalizeCompletion(raw: unknown, ctx: NormalizeContext): NormalizedReply {
+  if (!isObject(raw)) throw new ModelReplyError(`the server sent ${snippet(raw)} instead of a JSON object`);
+  const { message, finishReason } = readChoice(raw);
+  const repairs: string[] = [];
+  const parts = readContent(message.content);
+  if (parts.ignored.length) repairs.push(`content parts ignored: ${parts.ignored.join(', ')}`);
+  if (Array.isArray(message.content)) repairs.push('content parts joined into text');
+  const reasoning = [...readReasoning(message), ...parts.reasoning];
+  let text = parts.text;
+  if (text !== null) {
+    const split = splitThink(text);
+    if (split.reasoning !== undefined) {
+      reasoning.push(split.reasoning);
+      text = split.text;
+      repairs.push('<think> text moved to reasoning');
+    }
+  }
+  const refusal = [str(message.refusal) ?? '', ...parts.refusal].filter((s) => s.trim() !== '').join('\n');
+
+  let rawCalls = readToolCalls(message);
+  let problem: string | undefined;
+  if (rawCalls.length === 0 && text) {
+    const found = parseInTextToolCalls(text, ctx.offeredTools);
+    if (found?.problem) problem = found.problem;
+    else if (found && found.calls.length > 0) {
+      rawCalls = found.calls.map((call: TextToolCall) => ({ id: call.id, name: call.name, arguments: call.arguments }));
+      text = found.rest.trim();
+      repairs.push(`${found.calls.length} tool call(s) read from the text (${found.form})`);
+    }
+  }
+  const toolCalls = toToolCalls(rawCalls, ctx, repairs);
+  const normalizedFinish = normalizeFinishReason(finishReason, toolCalls.length > 0);
+  const reply: NormalizedReply = {
+    content: text !== null && text.trim() === '' && toolCalls.length > 0 ? null : text,
+    ...(reasoning.length ? { reasoning: reasoning.join('\n') } : {}),
+    ...(refusal ? { refusal } : {}),
+    toolCalls,
+    finishReason: normalizedFinish,
+    ...(typeof finishReason === 'string' && finishReason !== normalizedFinish ? { rawFinishReason: finishReason } : {}),
+    reportedUsage: readUsage(raw),
+    ...(problem ? { problem } : {}),
+    repairs,
+  };
+  return normalizedReplySchema.parse(reply);
+}

@@ -1,0 +1,229 @@
+/**
+ * One model call end to end, without Temporal: the endpoint for the call's role, a request the server accepts (strict
+ * transcript, output cap, structured output in the mode it supports, streaming when it can), the fallbacks a server's
+ * refusal calls for, and the reply normalised with its usage counted. `callModel` (../call-model.ts) wraps it in the
+ * activity: content store, heartbeats, failures.
+ */
+import type { CallModelInput, ChatMessage } from '../../common/types';
+import { toolSpecs } from '../../common/tools';
+import type { TokenUsage } from '../../common/usage';
+import { endpointFor, type ModelConfig, type ModelEndpoint, ROLE_OF_PURPOSE } from '../../node/config';
+import { errorText, isDeterministicServerError, ModelHttpError } from './failures';
+import { type NormalizedReply, normalizeCompletion } from './normalize';
+import { toolCallIds, toRequestMessages } from './request-messages';
+import {
+  type ConcreteMode,
+  dropStrictNulls,
+  MODE_ORDER,
+  refusesMode,
+  schemaNote,
+  strictSchema,
+  unfence,
+} from './structured-output';
+import { countCompletionTokens, countPromptTokens } from './tokens';
+import { endpointURL, postChatCompletion } from './transport';
+
+/** What this worker learned about each endpoint and model from its refusals; lives as long as the worker. */
+interface Capabilities {
+  stream: boolean;
+  maxTokensField: 'max_tokens' | 'max_completion_tokens';
+  structured?: ConcreteMode;
+}
+const learned = new Map<string, Capabilities>();
+
+/** Forgets what refusals taught (tests start each scenario from a fresh worker's view). */
+export function forgetCapabilities(): void {
+  learned.clear();
+}
+
+function capabilitiesOf(endpoint: ModelEndpoint, settings: ModelConfig): Capabilities {
+  const key = `${endpointURL(endpoint)}|${endpoint.model}`;
+  let caps = learned.get(key);
+  if (!caps) {
+    caps = {
+      stream: settings.stream,
+      maxTokensField: 'max_tokens',
+      ...(settings.structuredOutput === 'auto' ? {} : { structured: settings.structuredOutput }),
+    };
+    learned.set(key, caps);
+  }
+  return caps;
+}
+
+export interface ModelRequest {
+  input: Pick<CallModelInput, 'purpose' | 'subtaskId' | 'tools' | 'responseFormat'>;
+  /** The whole transcript, oldest first. */
+  messages: ChatMessage[];
+  /** Makes generated tool-call ids unique and stable (the prompt's transcript reference). */
+  idSeed: string;
+}
+
+export interface ModelCallDeps {
+  settings: ModelConfig;
+  signal: AbortSignal;
+  /** Called as tokens stream in (for heartbeats). */
+  onTokens?: (tokens: number) => void;
+}
+
+export interface ModelResponse {
+  reply: NormalizedReply;
+  usage: TokenUsage;
+  streamed: boolean;
+  /** The structured-output mode used, when the call asked for structured output. */
+  structuredMode?: ConcreteMode;
+  /** The request body as last sent (for the llama suite's records; holds no key). */
+  body: Record<string, unknown>;
+}
+
+function buildBody(
+  request: ModelRequest,
+  endpoint: ModelEndpoint,
+  caps: Capabilities,
+  cap: number,
+): { body: Record<string, unknown>; mode?: ConcreteMode; strict?: Record<string, unknown> } {
+  const { input } = request;
+  const messages = toRequestMessages(request.messages);
+  const body: Record<string, unknown> = { model: endpoint.model, messages, [caps.maxTokensField]: cap };
+  if (caps.stream) Object.assign(body, { stream: true, stream_options: { include_usage: true } });
+  if (input.tools.length) body.tools = toolSpecs(input.tools);
+  if (!input.responseFormat) return { body };
+  const { name, schema } = input.responseFormat;
+  let mode = caps.structured ?? 'json_schema';
+  const strict = mode === 'json_schema' ? strictSchema(schema) : undefined;
+  if (mode === 'json_schema') {
+    body.response_format = {
+      type: 'json_schema',
+      json_schema: { name, schema: strict ?? schema, strict: strict !== undefined },
+    };
+  } else if (mode === 'json_object') {
+    body.response_format = { type: 'json_object' };
+    const first = messages.findIndex((m) => m.role === 'system');
+    if (first >= 0) {
+      messages[first] = { role: 'system', content: `${messages[first].content as string}\n\n${schemaNote(schema)}` };
+    } else messages.unshift({ role: 'system', content: schemaNote(schema) });
+  } else {
+    mode = 'tool';
+    body.tools = [
+      ...((body.tools as unknown[]) ?? []),
+      { type: 'function', function: { name, description: `Send the ${name} as the arguments.`, parameters: schema } },
+    ];
+    body.tool_choice = { type: 'function', function: { name } };
+  }
+  return { body, mode, ...(strict ? { strict } : {}) };
+}
+
+/** What a refusal teaches: the change that makes the next attempt different, or undefined if nothing would. */
+function learnFrom(err: ModelHttpError, caps: Capabilities, mode: ConcreteMode | undefined, auto: boolean): boolean {
+  const deterministic =
+    err.status === 400 || err.status === 422 || (err.status >= 500 && isDeterministicServerError(errorText(err.body)));
+  if (!deterministic) return false;
+  const text = errorText(err.body).toLowerCase();
+  if (caps.stream && /stream/.test(text)) {
+    caps.stream = false;
+    return true;
+  }
+  if (caps.maxTokensField === 'max_tokens' && /max_completion_tokens/.test(text)) {
+    caps.maxTokensField = 'max_completion_tokens';
+    return true;
+  }
+  if (auto && mode && refusesMode(mode, text)) {
+    const next = MODE_ORDER[MODE_ORDER.indexOf(mode) + 1];
+    if (next) {
+      caps.structured = next;
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Tokens the server did not report, counted and marked estimated. */
+async function usageOf(
+  reply: NormalizedReply,
+  messages: ChatMessage[],
+  body: Record<string, unknown>,
+): Promise<TokenUsage> {
+  const reported = reply.reportedUsage;
+  const prompt =
+    reported.promptTokens ?? (await countPromptTokens(messages, body.tools ? JSON.stringify(body.tools) : ''));
+  const completion = reported.completionTokens ?? (await countCompletionTokens(reply));
+  const estimated = reported.promptTokens === undefined || reported.completionTokens === undefined;
+  return { promptTokens: prompt, completionTokens: completion, ...(estimated ? { estimated: true } : {}) };
+}
+
+/** The structured reply's JSON as the caller's schema expects it, whatever mode carried it. */
+function structuredContent(
+  reply: NormalizedReply,
+  mode: ConcreteMode,
+  name: string,
+  schema: Record<string, unknown>,
+  strict: boolean,
+): NormalizedReply {
+  let content = reply.content;
+  let toolCalls = reply.toolCalls;
+  if (mode === 'tool') {
+    const forced = reply.toolCalls.find((call) => call.name === name) ?? reply.toolCalls[0];
+    if (forced) content = forced.invalidArguments?.raw ?? forced.arguments;
+    toolCalls = [];
+  }
+  if (content !== null) {
+    content = unfence(content).trim();
+    if (strict) {
+      try {
+        content = JSON.stringify(dropStrictNulls(JSON.parse(content), schema));
+      } catch {
+        // Not JSON: the caller's own check reports it to the model.
+      }
+    }
+  }
+  return {
+    ...reply,
+    content,
+    toolCalls,
+    finishReason: reply.finishReason === 'tool_calls' ? 'stop' : reply.finishReason,
+  };
+}
+
+/** Makes the call, adapting to refusals that name what the server does not support (at most once per feature). */
+export async function requestModelReply(request: ModelRequest, deps: ModelCallDeps): Promise<ModelResponse> {
+  const { settings } = deps;
+  const endpoint = endpointFor(settings, ROLE_OF_PURPOSE[request.input.purpose]);
+  const caps = capabilitiesOf(endpoint, settings);
+  const headers: Record<string, string> = {
+    'X-Tandem-Purpose': request.input.purpose,
+    ...(request.input.subtaskId ? { 'X-Tandem-Subtask': request.input.subtaskId } : {}),
+  };
+  for (let attempt = 0; ; attempt++) {
+    const built = buildBody(request, endpoint, caps, settings.maxOutputTokens[request.input.purpose]);
+    try {
+      const result = await postChatCompletion(built.body, {
+        endpoint,
+        timeoutMs: settings.timeoutMs,
+        stallMs: settings.stallMs,
+        signal: deps.signal,
+        headers,
+        onTokens: deps.onTokens,
+      });
+      const offered = [...request.input.tools, ...(built.mode === 'tool' ? [request.input.responseFormat!.name] : [])];
+      let reply = normalizeCompletion(result.body, {
+        offeredTools: offered,
+        takenIds: toolCallIds(request.messages),
+        idSeed: request.idSeed,
+      });
+      if (built.mode && request.input.responseFormat) {
+        const { name, schema } = request.input.responseFormat;
+        reply = structuredContent(reply, built.mode, name, schema, built.strict !== undefined);
+      }
+      return {
+        reply,
+        usage: await usageOf(reply, request.messages, built.body),
+        streamed: result.streamed,
+        ...(built.mode ? { structuredMode: built.mode } : {}),
+        body: built.body,
+      };
+    } catch (err) {
+      const auto = settings.structuredOutput === 'auto';
+      if (attempt < 4 && err instanceof ModelHttpError && learnFrom(err, caps, built.mode, auto)) continue;
+      throw err;
+    }
+  }
+}

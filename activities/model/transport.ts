@@ -1,0 +1,155 @@
+/**
+ * One HTTP request to a chat-completions endpoint, streamed when asked, with Node's own `fetch`: tandem reads the raw
+ * body itself (the openai client would reject or reshape what ./normalize.ts must see), and owns its timeouts:
+ * - the time to the first byte, and the whole reply when it does not stream: `timeoutMs`;
+ * - while streaming, the longest gap between tokens: `stallMs`, so a long generation is told apart from a dead server.
+ * A server that answers a streaming request with plain JSON is read as JSON: non-streaming servers keep working.
+ */
+import type { ModelEndpoint } from '../../node/config';
+import { ModelHttpError, ModelTransportError } from './failures';
+import { SseParser, StreamAssembler } from './stream';
+
+export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+
+export interface PostOptions {
+  endpoint: ModelEndpoint;
+  timeoutMs: number;
+  stallMs: number;
+  /** The activity's cancellation: aborts the request, and its reason is rethrown. */
+  signal: AbortSignal;
+  headers: Record<string, string>;
+  /** Called as tokens stream in, with the count so far. */
+  onTokens?: (tokens: number) => void;
+}
+
+export interface PostResult {
+  /** The completion body (assembled from the stream when it streamed). */
+  body: unknown;
+  streamed: boolean;
+  /** Tokens (chunks with text) that streamed in. */
+  streamedTokens: number;
+}
+
+/** The endpoint's base URL as tandem calls it, for messages. */
+export function endpointURL(endpoint: ModelEndpoint): string {
+  return (endpoint.baseURL ?? OPENAI_BASE_URL).replace(/\/+$/, '');
+}
+
+export async function postChatCompletion(body: Record<string, unknown>, opts: PostOptions): Promise<PostResult> {
+  const base = endpointURL(opts.endpoint);
+  const controller = new AbortController();
+  let failure: Error | undefined;
+  const abort = (err: Error) => {
+    failure ??= err;
+    controller.abort(err);
+  };
+  const onCancel = () => abort(opts.signal.reason instanceof Error ? opts.signal.reason : new Error('cancelled'));
+  if (opts.signal.aborted) onCancel();
+  opts.signal.addEventListener('abort', onCancel);
+  let timer = setTimeout(
+    () => abort(new ModelTransportError('timeout', `${base} did not answer within ${opts.timeoutMs} ms`)),
+    opts.timeoutMs,
+  );
+  const rearm = (tokens: number) => {
+    clearTimeout(timer);
+    timer = setTimeout(
+      () =>
+        abort(
+          new ModelTransportError(
+            'stalled',
+            `${base} stalled: no token for ${opts.stallMs} ms after ${tokens} streamed (TANDEM_MODEL_STALL_MS)`,
+          ),
+        ),
+      opts.stallMs,
+    );
+  };
+  try {
+    const send = () =>
+      fetch(`${base}/chat/completions`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: body.stream ? 'text/event-stream, application/json' : 'application/json',
+          authorization: `Bearer ${opts.endpoint.apiKey}`,
+          ...opts.headers,
+        },
+        body: JSON.stringify(body),
+        signal: controller.signal,
+      });
+    // A kept-alive connection the server closed just as the request went out (ECONNRESET, "other side closed"): the
+    // request never reached it, so it is sent once more at once instead of costing an activity retry with backoff.
+    const response = await send().catch((err: unknown) => {
+      if (failure || !isStaleConnection(err)) throw err;
+      return send();
+    });
+    if (!response.ok) {
+      throw new ModelHttpError(response.status, await response.text(), response.headers, base);
+    }
+    const type = response.headers.get('content-type') ?? '';
+    if (!type.includes('text/event-stream')) {
+      const text = await response.text();
+      if (!text.trimStart().startsWith('data:'))
+        return { body: parseBody(text, base), streamed: false, streamedTokens: 0 };
+      return assemble([text], base, undefined);
+    }
+    if (!response.body) throw new ModelTransportError('malformed', `${base} sent an empty stream`);
+    return await assemble(response.body, base, (tokens) => {
+      rearm(tokens);
+      opts.onTokens?.(tokens);
+    });
+  } catch (err) {
+    throw failure ?? (err instanceof Error && err.name !== 'AbortError' ? toTransportError(err, base) : err);
+  } finally {
+    clearTimeout(timer);
+    opts.signal.removeEventListener('abort', onCancel);
+  }
+}
+
+function isStaleConnection(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: string } } | undefined)?.cause;
+  return ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(cause?.code ?? '');
+}
+
+function toTransportError(err: Error, base: string): Error {
+  if (err instanceof ModelHttpError || err instanceof ModelTransportError || err.name === 'ModelReplyError') return err;
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  return new ModelTransportError('network', `${base}: ${err.message}${cause?.message ? ` (${cause.message})` : ''}`);
+}
+
+function parseBody(text: string, base: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ModelTransportError(
+      'malformed',
+      `${base} sent a reply that is not JSON (${(err as Error).message}): ${text.slice(0, 200)}`,
+    );
+  }
+}
+
+async function assemble(
+  source: AsyncIterable<Uint8Array | string> | string[],
+  base: string,
+  onData: ((tokens: number) => void) | undefined,
+): Promise<PostResult> {
+  const parser = new SseParser();
+  const assembler = new StreamAssembler();
+  const decoder = new TextDecoder();
+  let done = false;
+  const take = (events: string[]) => {
+    for (const data of events) {
+      if (data.trim() === '[DONE]') {
+        done = true;
+        continue;
+      }
+      assembler.add(parseBody(data, base));
+      onData?.(assembler.tokens);
+    }
+  };
+  for await (const piece of source) {
+    take(parser.push(typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true })));
+    if (done) break;
+  }
+  take(parser.end());
+  return { body: assembler.body(), streamed: true, streamedTokens: assembler.tokens };
+}

@@ -1,0 +1,374 @@
+/**
+ * The model boundary against every reply shape real servers are known to send, each played by the scripted model over
+ * HTTP (as JSON and as a stream), and each followed by the next request tandem would make, which the scripted model
+ * checks as strictly as OpenAI's own validation does.
+ */
+import type { ChatMessage } from '../common/types';
+import { match, reply, startScriptedModel, type ScriptedModel } from '../dev/scripted-model';
+import { forgetCapabilities, requestModelReply, type ModelRequest } from '../activities/model/request';
+import { loadConfig, type ModelConfig } from '../node/config';
+import type { NormalizedReply } from '../activities/model/normalize';
+
+type Shape = {
+  /** What it is and which server sends it. */
+  name: string;
+  message: Record<string, unknown>;
+  finishReason?: string | null;
+  usage?: Record<string, unknown> | null;
+  expect: Partial<NormalizedReply> & { toolCallsLike?: Array<Record<string, unknown>> };
+};
+
+const TOOLS = ['calculator', 'write_file'] as const;
+
+const SHAPES: Shape[] = [
+  {
+    name: 'arguments as a JSON object (llama.cpp, ggml-org/llama.cpp#20198)',
+    message: {
+      content: null,
+      tool_calls: [{ id: 'a1', type: 'function', function: { name: 'calculator', arguments: { expression: '2+2' } } }],
+    },
+    finishReason: 'tool_calls',
+    expect: { toolCallsLike: [{ id: 'a1', name: 'calculator', arguments: '{"expression":"2+2"}' }] },
+  },
+  {
+    name: 'content as parts with thinking (Mistral Magistral)',
+    message: {
+      content: [
+        { type: 'thinking', thinking: [{ type: 'text', text: 'Two plus two.' }] },
+        { type: 'text', text: 'The answer is 4' },
+      ],
+    },
+    expect: { content: 'The answer is 4', reasoning: 'Two plus two.', toolCalls: [] },
+  },
+  {
+    name: 'reasoning_content apart from content (llama.cpp, vLLM, DeepSeek)',
+    message: { content: '4', reasoning_content: 'add them' },
+    expect: { content: '4', reasoning: 'add them' },
+  },
+  {
+    name: 'reasoning field (Ollama, OpenRouter)',
+    message: { content: '4', reasoning: 'add them' },
+    expect: { content: '4', reasoning: 'add them' },
+  },
+  {
+    name: '<think> inline in content (servers without a reasoning parser)',
+    message: { content: '<think>add them</think>\n4' },
+    expect: { content: '4', reasoning: 'add them' },
+  },
+  {
+    name: 'refusal field (OpenAI)',
+    message: { content: null, refusal: 'I cannot help with that.' },
+    expect: { content: null, refusal: 'I cannot help with that.' },
+  },
+  {
+    name: 'refusal part',
+    message: { content: [{ type: 'refusal', refusal: 'No.' }] },
+    expect: { refusal: 'No.' },
+  },
+  {
+    name: 'tool call with an empty id and no type (openinference#2240, StepFun)',
+    message: {
+      content: '',
+      tool_calls: [{ id: '', function: { name: 'calculator', arguments: '{"expression":"1"}' } }],
+    },
+    finishReason: 'tool_calls',
+    expect: { content: null, toolCallsLike: [{ name: 'calculator', arguments: '{"expression":"1"}' }] },
+  },
+  {
+    name: 'tool calls without ids, two of them (Ollama native shape)',
+    message: {
+      content: '',
+      tool_calls: [
+        { function: { name: 'calculator', arguments: { expression: '1' } } },
+        { function: { name: 'calculator', arguments: { expression: '2' } } },
+      ],
+    },
+    finishReason: 'stop',
+    expect: { finishReason: 'tool_calls', toolCallsLike: [{ name: 'calculator' }, { name: 'calculator' }] },
+  },
+  {
+    name: 'duplicate ids in one reply (Gemini through proxies, Mistral call_0)',
+    message: {
+      tool_calls: [
+        { id: 'call_0', type: 'function', function: { name: 'calculator', arguments: '{"expression":"1"}' } },
+        { id: 'call_0', type: 'function', function: { name: 'calculator', arguments: '{"expression":"2"}' } },
+      ],
+    },
+    finishReason: 'tool_calls',
+    expect: { toolCallsLike: [{ id: 'call_0' }, { name: 'calculator' }] },
+  },
+  {
+    name: 'arguments that are not JSON ("17*23+4")',
+    message: { tool_calls: [{ id: 'b1', type: 'function', function: { name: 'calculator', arguments: '17*23+4' } }] },
+    finishReason: 'tool_calls',
+    expect: {
+      toolCallsLike: [{ id: 'b1', arguments: '{}', invalidArguments: expect.objectContaining({ raw: '17*23+4' }) }],
+    },
+  },
+  {
+    name: 'empty-string arguments (vLLM for no-argument calls)',
+    message: { tool_calls: [{ id: 'c1', type: 'function', function: { name: 'calculator', arguments: '' } }] },
+    finishReason: 'tool_calls',
+    expect: { toolCallsLike: [{ id: 'c1', arguments: '{}' }] },
+  },
+  {
+    name: 'double-encoded arguments',
+    message: {
+      tool_calls: [
+        { id: 'd1', type: 'function', function: { name: 'calculator', arguments: '"{\\"expression\\":\\"3\\"}"' } },
+      ],
+    },
+    finishReason: 'tool_calls',
+    expect: { toolCallsLike: [{ arguments: '{"expression":"3"}' }] },
+  },
+  {
+    name: 'arguments as an array',
+    message: { tool_calls: [{ id: 'e1', type: 'function', function: { name: 'calculator', arguments: '[1,2]' } }] },
+    finishReason: 'tool_calls',
+    expect: { toolCallsLike: [{ arguments: '{}', invalidArguments: expect.objectContaining({ raw: '[1,2]' }) }] },
+  },
+  {
+    name: 'name padded and in another case, functions.-prefixed',
+    message: {
+      tool_calls: [
+        { id: 'f1', type: 'function', function: { name: ' Calculator\n', arguments: '{"expression":"1"}' } },
+        {
+          id: 'f2',
+          type: 'function',
+          function: { name: 'functions.write_file', arguments: '{"path":"a","content":"b"}' },
+        },
+      ],
+    },
+    finishReason: 'tool_calls',
+    expect: { toolCallsLike: [{ name: 'calculator' }, { name: 'write_file' }] },
+  },
+  {
+    name: 'tool_calls as a single object, not an array',
+    message: {
+      tool_calls: { id: 'g1', type: 'function', function: { name: 'calculator', arguments: '{"expression":"1"}' } },
+    },
+    finishReason: 'tool_calls',
+    expect: { toolCallsLike: [{ id: 'g1' }] },
+  },
+  {
+    name: 'legacy function_call',
+    message: { content: null, function_call: { name: 'calculator', arguments: '{"expression":"1"}' } },
+    finishReason: 'function_call',
+    expect: { finishReason: 'tool_calls', toolCallsLike: [{ name: 'calculator' }] },
+  },
+  {
+    name: 'Gemini extra_content (thought signature) kept for the next request',
+    message: {
+      tool_calls: [
+        {
+          id: 'h1',
+          type: 'function',
+          function: { name: 'calculator', arguments: '{"expression":"1"}' },
+          extra_content: { google: { thought_signature: 'sig' } },
+        },
+      ],
+    },
+    finishReason: 'stop',
+    expect: {
+      finishReason: 'tool_calls',
+      toolCallsLike: [{ providerFields: { extra_content: { google: { thought_signature: 'sig' } } } }],
+    },
+  },
+  {
+    name: 'Hermes/Qwen <tool_call> in the text',
+    message: {
+      content:
+        'Let me compute.\n<tool_call>\n{"name": "calculator", "arguments": {"expression": "17*23+4"}}\n</tool_call>',
+    },
+    expect: {
+      content: 'Let me compute.',
+      finishReason: 'tool_calls',
+      toolCallsLike: [{ name: 'calculator', arguments: '{"expression":"17*23+4"}' }],
+    },
+  },
+  {
+    name: '<tool_call> with "args" and no closing tag (gemma3nTools, ollama/ollama#18357)',
+    message: { content: '<tool_call>{"name": "calculator", "args": {"expression": "1"}}' },
+    expect: { content: null, toolCallsLike: [{ name: 'calculator', arguments: '{"expression":"1"}' }] },
+  },
+  {
+    name: 'Qwen3-Coder XML <function=...><parameter=...>',
+    message: {
+      content:
+        '<tool_call>\n<function=calculator>\n<parameter=expression>\n2*3\n</parameter>\n</function>\n</tool_call>',
+    },
+    expect: { toolCallsLike: [{ name: 'calculator', arguments: '{"expression":"2*3"}' }] },
+  },
+  {
+    name: 'Mistral [TOOL_CALLS] JSON list',
+    message: { content: '[TOOL_CALLS] [{"name": "calculator", "arguments": {"expression": "1"}, "id": "abcdefghi"}]' },
+    expect: { content: null, toolCallsLike: [{ id: 'abcdefghi', name: 'calculator' }] },
+  },
+  {
+    name: 'Mistral v11 [TOOL_CALLS]name[ARGS]{...}',
+    message: { content: '[TOOL_CALLS]calculator[ARGS]{"expression": "5"}' },
+    expect: { toolCallsLike: [{ name: 'calculator', arguments: '{"expression":"5"}' }] },
+  },
+  {
+    name: 'Llama 3 <|python_tag|> with "parameters"',
+    message: { content: '<|python_tag|>{"name": "calculator", "parameters": {"expression": "7"}}<|eom_id|>' },
+    expect: { toolCallsLike: [{ name: 'calculator', arguments: '{"expression":"7"}' }] },
+  },
+  {
+    name: 'Llama 3.1 <function=name>{...}</function>',
+    message: { content: '<function=calculator>{"expression": "8"}</function>' },
+    expect: { toolCallsLike: [{ name: 'calculator', arguments: '{"expression":"8"}' }] },
+  },
+  {
+    name: 'functools[...] (Phi-4-mini, FireFunction)',
+    message: { content: 'functools[{"name": "calculator", "arguments": {"expression": "9"}}]' },
+    expect: { toolCallsLike: [{ name: 'calculator', arguments: '{"expression":"9"}' }] },
+  },
+  {
+    name: '```json fenced {"name","arguments"}',
+    message: { content: 'I will call it:\n```json\n{"name": "calculator", "arguments": {"expression": "10"}}\n```' },
+    expect: { content: 'I will call it:', toolCallsLike: [{ name: 'calculator' }] },
+  },
+  {
+    name: 'bare JSON call objects as the whole reply (Ollama qwen3, ollama/ollama#11185)',
+    message: {
+      content:
+        '{"name": "calculator", "arguments": {"expression": "1"}} {"name": "calculator", "arguments": {"expression": "2"}}',
+    },
+    expect: { content: null, toolCallsLike: [{ name: 'calculator' }, { name: 'calculator' }] },
+  },
+  {
+    name: 'DeepSeek <｜tool▁call▁begin｜> markup',
+    message: {
+      content:
+        '<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>calculator\n```json\n{"expression": "11"}\n```<｜tool▁call▁end｜><｜tool▁calls▁end｜>',
+    },
+    expect: { toolCallsLike: [{ name: 'calculator', arguments: '{"expression":"11"}' }] },
+  },
+  {
+    name: 'an in-text tool call that cannot be read becomes a problem, never an answer',
+    message: { content: '<tool_call>\n{"name": "calculator", "arguments": {"expression": \n</tool_call>' },
+    expect: { toolCalls: [], problem: expect.stringContaining('could not be read') },
+  },
+  {
+    name: 'a JSON answer that names no offered tool stays an answer',
+    message: { content: '{"name": "Ada", "arguments": "none"}' },
+    expect: { content: '{"name": "Ada", "arguments": "none"}', toolCalls: [] },
+  },
+  {
+    name: 'finish_reason length (cut off by max_tokens)',
+    message: { content: 'The answer is' },
+    finishReason: 'length',
+    expect: { finishReason: 'length' },
+  },
+  {
+    name: 'finish_reason MAX_TOKENS (Gemini spelling)',
+    message: { content: 'The answer is' },
+    finishReason: 'MAX_TOKENS',
+    expect: { finishReason: 'length', rawFinishReason: 'MAX_TOKENS' },
+  },
+  {
+    name: 'finish_reason end_turn / eos / null',
+    message: { content: 'done' },
+    finishReason: null,
+    expect: { finishReason: 'stop' },
+  },
+  {
+    name: 'finish_reason content_filter',
+    message: { content: '' },
+    finishReason: 'content_filter',
+    expect: { finishReason: 'content_filter' },
+  },
+  {
+    name: 'usage missing entirely (llama-server builds, some proxies)',
+    message: { content: 'four' },
+    expect: { reportedUsage: {} },
+  },
+  {
+    name: 'usage null',
+    message: { content: 'four' },
+    usage: null,
+    expect: { reportedUsage: {} },
+  },
+  {
+    name: 'usage partial: total only with prompt',
+    message: { content: 'four' },
+    usage: { prompt_tokens: 10, total_tokens: 14 },
+    expect: { reportedUsage: { promptTokens: 10, completionTokens: 4 } },
+  },
+  {
+    name: 'usage under input_tokens/output_tokens',
+    message: { content: 'four' },
+    usage: { input_tokens: 10, output_tokens: 2 },
+    expect: { reportedUsage: { promptTokens: 10, completionTokens: 2 } },
+  },
+];
+
+function settingsFor(model: ScriptedModel, extra: Record<string, string> = {}): ModelConfig {
+  return loadConfig({ OPENAI_BASE_URL: model.baseURL, OPENAI_API_KEY: 'sk-test', TANDEM_MODEL: 'm', ...extra }).model;
+}
+
+const PROMPT: ChatMessage[] = [
+  { role: 'system', content: 'You are an executor.' },
+  { role: 'user', content: 'Compute 17 * 23 + 4.' },
+];
+
+function stepRequest(messages: ChatMessage[], seed: string): ModelRequest {
+  return { input: { purpose: 'step', subtaskId: 's1', tools: [...TOOLS] }, messages, idSeed: seed };
+}
+
+/** The transcript tandem keeps after a reply, and one tool answer per call, as the executor appends them. */
+function afterReply(messages: ChatMessage[], r: NormalizedReply): ChatMessage[] {
+  return [
+    ...messages,
+    { role: 'assistant', content: r.content, toolCalls: r.toolCalls },
+    ...r.toolCalls.map((call): ChatMessage => ({ role: 'tool', toolCallId: call.id, content: 'ok' })),
+    ...(r.toolCalls.length === 0 ? [{ role: 'user' as const, content: 'go on' }] : []),
+  ];
+}
+
+describe.each([
+  ['as JSON', 'json' as const],
+  ['streamed', 'sse' as const],
+])('the model boundary, replies %s', (_label, streaming) => {
+  let model: ScriptedModel;
+
+  beforeAll(async () => {
+    model = await startScriptedModel({ strict: true, streaming });
+  });
+  afterEach(() => {
+    model.reset();
+    forgetCapabilities();
+  });
+  afterAll(() => model.close());
+
+  it.each(SHAPES.map((shape) => [shape.name, shape] as const))('reads %s', async (_name, shape) => {
+    model.on(match.purpose('step'), [
+      reply.message(shape.message, {
+        finishReason: shape.finishReason === undefined ? 'stop' : shape.finishReason,
+        ...(shape.usage !== undefined ? { usage: shape.usage } : {}),
+      }),
+      reply.text('done'),
+    ]);
+    const settings = settingsFor(model);
+    const signal = new AbortController().signal;
+    const first = await requestModelReply(stepRequest(PROMPT, 'seed1'), { settings, signal });
+    const { toolCallsLike, ...expected } = shape.expect;
+    expect(first.reply).toMatchObject(expected);
+    if (toolCallsLike) expect(first.reply.toolCalls).toMatchObject(toolCallsLike);
+    for (const call of first.reply.toolCalls) {
+      expect(call.id).not.toBe('');
+      expect(() => JSON.parse(call.arguments)).not.toThrow();
+    }
+    expect(new Set(first.reply.toolCalls.map((call) => call.id)).size).toBe(first.reply.toolCalls.length);
+    if (shape.usage === undefined || shape.usage === null) expect(first.usage.estimated).toBe(true);
+    expect(first.usage.promptTokens).toBeGreaterThan(0);
+
+    // The next request, with the odd reply in its transcript, is one a strict server accepts.
+    const next = await requestModelReply(stepRequest(afterReply(PROMPT, first.reply), 'seed2'), { settings, signal });
+    expect(next.reply.content).toBe('done');
+    model.assertAllAnswered();
+    // tandem always asks for a stream; a server that ignores the flag answers with JSON, which is read the same.
+    expect(model.requests[1].stream).toBe(true);
+  });
+});
