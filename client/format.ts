@@ -13,7 +13,14 @@ import { describeOutcome } from '../common/checks';
 import { tokensOf, type TokenUsage } from '../common/usage';
 import type { GoalSummary } from './goal-list';
 import type { FailureSummary, GoalOutcome } from './goals';
-import { describeFailingCall, type ExecutorSnapshot, type GoalSnapshot, type RunEnd, type Snapshot } from './inspect';
+import {
+  describeFailingCall,
+  describeStreamingCall,
+  type ExecutorSnapshot,
+  type GoalSnapshot,
+  type RunEnd,
+  type Snapshot,
+} from './inspect';
 import type { ScheduleSummaryRow } from './schedules';
 
 function verdictOf(subtask: SubtaskProgress): string {
@@ -79,6 +86,7 @@ function formatGoalSnapshot(snap: GoalSnapshot): string {
   return [
     formatProgress(snap.id, snap.progress, headerStatus(snap)),
     ...snap.failingCalls.map((call) => `! ${describeFailingCall(call)}`),
+    ...snap.streamingCalls.map((call) => `~ ${describeStreamingCall(call)}`),
     ...endLine(snap, snap.end),
   ].join('\n');
 }
@@ -106,7 +114,11 @@ function formatExecutorSnapshot(snap: ExecutorSnapshot): string {
     for (const call of progress.lastToolCalls) lines.push(`  ${call.ok ? '✓' : '✗'} ${call.name} ${call.arguments}`);
   }
   for (const message of progress.pendingInterrupts) lines.push(`interrupt waiting for the next step: ${message}`);
-  lines.push(...snap.failingCalls.map((call) => `! ${describeFailingCall(call)}`), ...endLine(snap, snap.end));
+  lines.push(
+    ...snap.failingCalls.map((call) => `! ${describeFailingCall(call)}`),
+    ...snap.streamingCalls.map((call) => `~ ${describeStreamingCall(call)}`),
+    ...endLine(snap, snap.end),
+  );
   if (progress.transcript) {
     lines.push(`conversation: tandem transcript ${snap.goalId ? `${snap.goalId} ${progress.subtaskId}` : snap.id}`);
   }

@@ -16,6 +16,7 @@ import {
   PLANNER_WORKFLOW_TYPE,
   progressQuery,
 } from '../common/contract';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { ExecutorProgress, ExecutorResult, GoalProgress, GoalResult } from '../common/types';
 import { describeWorkflow, type FailureSummary, failureOf, GoalError, isDeadlineExceeded } from './goals';
 
@@ -58,6 +59,8 @@ interface Common {
   end: RunEnd | null;
   /** Calls being retried right now, oldest workflow first; empty when nothing is failing. */
   failingCalls: FailingCall[];
+  /** Model calls whose reply is streaming right now, with the tokens received so far (from their heartbeats). */
+  streamingCalls: StreamingCall[];
 }
 
 /** A goal: the planner's progress, which already holds the whole tree. */
@@ -79,6 +82,39 @@ export type Snapshot = GoalSnapshot | ExecutorSnapshot;
 function timeOf(ts: { seconds?: unknown; nanos?: number | null } | null | undefined): string | null {
   if (!ts || ts.seconds === undefined || ts.seconds === null) return null;
   return new Date(Number(ts.seconds) * 1000 + Math.round((ts.nanos ?? 0) / 1e6)).toISOString();
+}
+
+/**
+ * A model call in flight and how far its reply has streamed. Workflow code cannot see an activity in flight, so
+ * `callModel` heartbeats `{purpose, subtaskId, streamedTokens}` and the client reads it from the pending activity
+ * (`temporal workflow describe` shows the same heartbeat details).
+ */
+export interface StreamingCall {
+  workflowId: string;
+  subtaskId: string | null;
+  /** What the call is for: plan, judge, report or step. */
+  purpose: string;
+  streamedTokens: number;
+}
+
+/** The `callModel` activities of one workflow that have heartbeated streamed tokens. */
+function streamingCallsOf(description: WorkflowExecutionDescription, subtaskId: string | null): StreamingCall[] {
+  return (description.raw.pendingActivities ?? []).flatMap((activity) => {
+    const payload = activity.heartbeatDetails?.payloads?.[0];
+    if (activity.activityType?.name !== 'callModel' || !payload) return [];
+    const details = defaultPayloadConverter.fromPayload(payload) as
+      { purpose?: unknown; subtaskId?: unknown; streamedTokens?: unknown } | undefined;
+    if (typeof details?.streamedTokens !== 'number') return [];
+    const ofCall = typeof details.subtaskId === 'string' ? details.subtaskId : null;
+    return [
+      {
+        workflowId: description.workflowId,
+        subtaskId: subtaskId ?? ofCall,
+        purpose: String(details.purpose ?? ''),
+        streamedTokens: details.streamedTokens,
+      },
+    ];
+  });
 }
 
 /** The pending activities of one workflow that have failed at least once. */
@@ -107,25 +143,30 @@ function failingCallsOf(description: WorkflowExecutionDescription, subtaskId: st
   });
 }
 
-/** The failing calls of a workflow and of its running children (executors report theirs through their own describe). */
-async function failingCalls(
+/** The calls in flight of a workflow and of its running children, read from one describe of each. */
+async function callsInFlight(
   client: Client,
   description: WorkflowExecutionDescription,
   subtaskOfChild: (workflowId: string) => string | null,
   ownSubtask: string | null,
-): Promise<FailingCall[]> {
+): Promise<{ failingCalls: FailingCall[]; streamingCalls: StreamingCall[] }> {
   const children = await Promise.all(
     (description.raw.pendingChildren ?? []).map(async ({ workflowId }) => {
       if (!workflowId) return [];
       try {
-        const childDescription = await client.workflow.getHandle(workflowId).describe();
-        return failingCallsOf(childDescription, subtaskOfChild(workflowId));
+        return [
+          { description: await client.workflow.getHandle(workflowId).describe(), subtask: subtaskOfChild(workflowId) },
+        ];
       } catch {
-        return []; // The child closed in between: nothing of it is failing any more.
+        return []; // The child closed in between: nothing of it is in flight any more.
       }
     }),
   );
-  return [...failingCallsOf(description, ownSubtask), ...children.flat()];
+  const all = [{ description, subtask: ownSubtask }, ...children.flat()];
+  return {
+    failingCalls: all.flatMap((each) => failingCallsOf(each.description, each.subtask)),
+    streamingCalls: all.flatMap((each) => streamingCallsOf(each.description, each.subtask)),
+  };
 }
 
 /** How a closed run ended; the SDK fetches only the close event. */
@@ -146,7 +187,7 @@ async function endOf(handle: WorkflowHandle, description: WorkflowExecutionDescr
  */
 export async function whyNoAnswer(client: Client, id: string, what: string): Promise<string> {
   const { description } = await describeWorkflow(client, id);
-  const calls = await failingCalls(client, description, () => null, null);
+  const calls = (await callsInFlight(client, description, () => null, null)).failingCalls;
   if (calls.length > 0) {
     return (
       `${what} of "${id}" is waiting: ${describeFailingCall(calls[0])}; it goes on when that call succeeds ` +
@@ -164,6 +205,12 @@ export async function whyNoAnswer(client: Client, id: string, what: string): Pro
     `${what} of "${id}" was not answered in time; a worker polls "${description.taskQueue}", so the goal is busy ` +
     `(a slow model or tool call) or the worker is overloaded: follow it with tandem watch ${id}`
   );
+}
+
+/** One line for a model call streaming its reply: where, what for, and the tokens so far. */
+export function describeStreamingCall(call: StreamingCall): string {
+  const where = call.subtaskId ? `subtask ${call.subtaskId}: ` : '';
+  return `${where}${call.purpose || 'model'} reply streaming, ${call.streamedTokens} tokens so far`;
 }
 
 /** One line for a failing call: where, what, which attempt, and the last error. */
@@ -194,18 +241,18 @@ export async function snapshot(client: Client, id: string): Promise<Snapshot> {
       progress.subtasks.find((subtask) => subtask.workflowId === workflowId)?.id ?? null;
     const [end, calls] = await Promise.all([
       endOf(handle, description),
-      failingCalls(client, description, subtaskOf, null),
+      callsInFlight(client, description, subtaskOf, null),
     ]);
-    return { kind: 'goal', id, executionStatus, end, failingCalls: calls, progress };
+    return { kind: 'goal', id, executionStatus, end, ...calls, progress };
   }
   if (description.type === EXECUTOR_WORKFLOW_TYPE) {
     const progress = await query(client, handle, () => handle.query(executorProgressQuery));
     const [end, calls] = await Promise.all([
       endOf(handle, description),
-      failingCalls(client, description, () => null, progress.subtaskId),
+      callsInFlight(client, description, () => null, progress.subtaskId),
     ]);
     const goalId = description.parentExecution?.workflowId ?? null;
-    return { kind: 'executor', id, executionStatus, end, failingCalls: calls, goalId, progress };
+    return { kind: 'executor', id, executionStatus, end, ...calls, goalId, progress };
   }
   throw new GoalError(`"${id}" is a ${description.type}, not a goal or an executor of tandem`);
 }

@@ -94,20 +94,17 @@ describe('the tandem CLI (inspecting goals and executors)', () => {
   beforeEach(() => tandem.model.reset());
 
   it('says why a goal failed while planning; result, start --wait and watch exit 2', async () => {
-    tandem.model.on(match.purpose('plan'), reply.json({ subtasks: [{ id: 's1', title: 'No milestone' }] }), {
-      repeatLast: true,
-    });
+    // An invalid plan no longer fails a goal (the fallback plan runs); an endpoint that refuses the request does.
+    tandem.model.on(match.purpose('plan'), reply.error(401, 'Incorrect API key provided'), { repeatLast: true });
     const id = tandem.goalId('planfail');
     const started = await runCli(['start', 'Anything', '--id', id, '--wait'], env);
     expect(started.code).toBe(2);
-    expect(started.stdout).toMatch(
-      new RegExp(`^${id} {2}failed\\n\\nfailed: .*valid plan in 3 attempts.* \\[PlanInvalid\\]`),
-    );
+    expect(started.stdout).toMatch(new RegExp(`^${id} {2}failed\\n\\nfailed: .*HTTP 401.* \\[ModelRequestRejected\\]`));
 
     const status = await runCli(['status', id], env);
     expect(status.code).toBe(0);
     expect(status.stdout).toContain('plan: none, the goal failed while planning');
-    expect(status.stdout).toMatch(/^failed: .*valid plan in 3 attempts.*\[PlanInvalid\]$/m);
+    expect(status.stdout).toMatch(/^failed: .*HTTP 401.*\[ModelRequestRejected\]$/m);
     expect(status.stdout).not.toContain('(drafting)');
     const json = JSON.parse((await runCli(['status', id, '--json'], env)).stdout) as Record<string, unknown>;
     expect(json).toEqual(
@@ -117,7 +114,7 @@ describe('the tandem CLI (inspecting goals and executors)', () => {
         end: {
           ok: false,
           reason: null,
-          failure: { message: expect.stringMatching(/valid plan/), type: 'PlanInvalid' },
+          failure: { message: expect.stringMatching(/HTTP 401/), type: 'ModelRequestRejected' },
         },
       }),
     );

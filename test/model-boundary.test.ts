@@ -6,7 +6,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { type ExecutorInput, type ExecutorResult } from '../common/types';
 import { match, reply, startScriptedModel } from '../dev/scripted-model';
-import { streamingCalls } from '../node/streamed-tokens';
+import { snapshot } from '../client/inspect';
 import { startTandem, type Tandem } from './helpers/tandem';
 
 describe('the model boundary in whole runs', () => {
@@ -148,7 +148,7 @@ describe('the model boundary in whole runs', () => {
     let seen = 0;
     for (let i = 0; i < 60 && seen === 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      const calls = await streamingCalls(tandem.client, [run.handle.workflowId]);
+      const { streamingCalls: calls } = await snapshot(tandem.client, run.handle.workflowId);
       seen = calls[0]?.streamedTokens ?? 0;
       if (calls[0]) expect(calls[0]).toMatchObject({ purpose: 'step', subtaskId: 't1' });
     }
