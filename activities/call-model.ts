@@ -9,6 +9,7 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import type { CallModelInput, CallModelOutput, ChatMessage, ToolCall } from '../common/types';
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType } from '../common/failures';
+import { expandContentMarkers } from '../common/limits';
 import type { ActivityDeps } from './deps';
 import { trimObservation } from './observations';
 import { createChatCompletion } from './model-client';
@@ -38,9 +39,23 @@ function toOpenAI(message: ChatMessage): ChatCompletionMessageParam {
   }
 }
 
+/**
+ * The workflow's own prompts (system and user messages) may carry content markers for text too large for history (a
+ * goal passed by reference): they are replaced by the stored text here, so the transcript and the model have it all.
+ */
+function expandMarkers(store: ActivityDeps['store'], messages: ChatMessage[]): Promise<ChatMessage[]> {
+  return Promise.all(
+    messages.map(async (message) =>
+      message.role === 'system' || message.role === 'user'
+        ? { ...message, content: await expandContentMarkers(message.content, (ref) => store.get(ref)) }
+        : message,
+    ),
+  );
+}
+
 export async function callModel(deps: ActivityDeps, input: CallModelInput): Promise<CallModelOutput> {
   const { store } = deps;
-  const prompt = await appendToTranscript(store, input.transcript, input.append);
+  const prompt = await appendToTranscript(store, input.transcript, await expandMarkers(store, input.append));
   const messages = await loadTranscript(store, prompt);
   const completion = await createChatCompletion(
     deps.config.model,

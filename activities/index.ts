@@ -8,7 +8,8 @@ import { loadConfig, type TandemConfig } from '../node/config';
 import { callModel } from './call-model';
 import { contentStore, type ContentStore } from './content-store';
 import type { ActivityDeps } from './deps';
-import { runTool, type RunToolInput, type ToolObservation } from './run-tool';
+import { promises as fs } from 'node:fs';
+import { runTool, type RunToolInput, type ToolObservation, workspaceDir } from './run-tool';
 
 /**
  * Builds the activities. The names of the returned functions are the activity type names on the wire (`callModel`,
@@ -24,6 +25,12 @@ export function createActivities(
     callModel: (input: CallModelInput): Promise<CallModelOutput> => callModel(deps, input),
     /** Phase 4 of the executor: one tool call (activities/run-tool.ts). */
     runTool: (input: RunToolInput): Promise<ToolObservation> => runTool(deps, input),
+    /** The planner, once per goal: creates the goal's workspace and returns its absolute path (for `progress`). */
+    prepareWorkspace: async (workspace: string): Promise<string> => {
+      const dir = workspaceDir(deps.config.workspaceRoot, workspace);
+      await fs.mkdir(dir, { recursive: true });
+      return dir;
+    },
   };
 }
 

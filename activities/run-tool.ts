@@ -21,7 +21,10 @@ export interface RunToolInput {
   /** Name of the goal's workspace folder. */
   workspace: string;
   call: ToolCall & { name: RunnableToolName };
-  /** Unique per tool call across the whole goal (executor workflow id, step, call id): the idempotency key. */
+  /**
+   * The idempotency key, unique per tool call of one run: executor workflow id, the run chain's first run id (stable
+   * across the executor's continue-as-new, new for every start under a reused id), step and call id.
+   */
   callKey: string;
 }
 
@@ -33,9 +36,18 @@ export interface ToolObservation {
   outputRef?: string;
 }
 
-/** Maps a workspace name to its folder; anything outside [A-Za-z0-9._-] is replaced so a name cannot nest or escape. */
+/**
+ * Maps a workspace name (a goal id) to its folder: a readable part (characters outside [A-Za-z0-9._-] replaced, at most
+ * 64) and a hash of the exact name, so two names never share a folder whatever characters they contain ("a/b" and
+ * "a_b", names that differ only in case or past the 64th character), and no name can nest or escape.
+ */
 export function workspaceDir(workspaceRoot: string, workspace: string): string {
-  return path.join(workspaceRoot, workspace.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_'));
+  const readable = workspace
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .replace(/^\.+/, '_')
+    .slice(0, 64);
+  const hash = createHash('sha256').update(workspace).digest('hex').slice(0, 16);
+  return path.join(path.resolve(workspaceRoot), `${readable}-${hash}`);
 }
 
 /** Side-effecting tool results, recorded by call key, so a retried activity replays the record instead of acting. */

@@ -4,6 +4,7 @@
  * and exit code 1; a goal that ended without an ok result exits 2 where a verb waits for it.
  */
 import { Command, CommanderError } from 'commander';
+import { messageWithCauses } from '../node/errors';
 import { installLogger } from '../worker/worker';
 import { registerControlCommands } from './commands/control-commands';
 import { registerGoalCommands } from './commands/goal-commands';
@@ -21,7 +22,7 @@ registerRunCommands(program);
 
 function oneLine(err: unknown): string {
   if (err instanceof CommanderError) return err.message.replace(/^error: /, '');
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  return messageWithCauses(err);
 }
 
 async function main(): Promise<void> {

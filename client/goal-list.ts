@@ -11,8 +11,12 @@ import {
   tokensSearchAttribute,
 } from '../common/contract';
 
-/** The `--status` filter values. */
-export const LIST_STATUSES = ['running', 'completed', 'failed'] as const;
+/**
+ * The `--status` filter values. A cancelled goal *completes* with `reason: 'cancelled'` (TandemStatus `cancelled`), or
+ * was cancelled as a workflow (runs from before that, or a planner that did not get to report); a terminated or timed-out
+ * goal never reported, so its TandemStatus is whatever it was (often `running`): the bucket says what happened.
+ */
+export const LIST_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out'] as const;
 export type ListStatus = (typeof LIST_STATUSES)[number];
 
 /**
@@ -42,22 +46,41 @@ export const LIST_LIMIT = 100;
  */
 const STATUS_QUERIES: Record<ListStatus, string> = {
   running: `ExecutionStatus = 'Running'`,
-  completed: `ExecutionStatus = 'Completed' AND ${statusSearchAttribute.name} != 'failed'`,
-  failed:
-    `(ExecutionStatus IN ('Failed', 'Terminated', 'Canceled', 'TimedOut') OR ` +
-    `(ExecutionStatus = 'Completed' AND ${statusSearchAttribute.name} = 'failed'))`,
+  completed:
+    `ExecutionStatus = 'Completed' AND ${statusSearchAttribute.name} != 'failed' AND ` +
+    `${statusSearchAttribute.name} != 'cancelled'`,
+  failed: `(ExecutionStatus = 'Failed' OR (ExecutionStatus = 'Completed' AND ${statusSearchAttribute.name} = 'failed'))`,
+  cancelled:
+    `(ExecutionStatus = 'Canceled' OR ` +
+    `(ExecutionStatus = 'Completed' AND ${statusSearchAttribute.name} = 'cancelled'))`,
+  terminated: `ExecutionStatus = 'Terminated'`,
+  timed_out: `ExecutionStatus = 'TimedOut'`,
 };
 
-/** The visibility query for planner workflows, optionally of one status bucket. */
+/**
+ * The visibility query for planner workflows, optionally of one status bucket. Runs that continued as new are left out:
+ * the goal is its latest run.
+ */
 export function listQuery(status?: ListStatus): string {
-  const base = `WorkflowType = 'plannerWorkflow'`;
+  const base = `WorkflowType = 'plannerWorkflow' AND ExecutionStatus != 'ContinuedAsNew'`;
   return status ? `${base} AND ${STATUS_QUERIES[status]}` : base;
 }
 
 function bucketOf(executionStatus: string, tandemStatus: string | null): ListStatus {
-  if (executionStatus === 'RUNNING') return 'running';
-  if (executionStatus === 'COMPLETED' && tandemStatus !== 'failed') return 'completed';
-  return 'failed';
+  switch (executionStatus) {
+    case 'RUNNING':
+      return 'running';
+    case 'COMPLETED':
+      return tandemStatus === 'failed' ? 'failed' : tandemStatus === 'cancelled' ? 'cancelled' : 'completed';
+    case 'CANCELLED':
+      return 'cancelled';
+    case 'TERMINATED':
+      return 'terminated';
+    case 'TIMED_OUT':
+      return 'timed_out';
+    default:
+      return 'failed';
+  }
 }
 
 function summarize(info: WorkflowExecutionInfo): GoalSummary {

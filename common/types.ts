@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { toolNameSchema, type ToolName } from './tools';
+import { GOAL_INLINE_BYTES, utf8Bytes } from './limits';
 import type { TokenUsage } from './usage';
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -118,6 +119,13 @@ export interface ExecutorInput {
   tools?: ToolName[];
   /** Overrides `subtask.budget` field by field; `maxSteps` defaults to 20, the others to unlimited. */
   budget?: SubtaskBudget;
+  /** Interrupts sent for this subtask before it started: the model sees them at its first step. */
+  interrupts?: string[];
+  /**
+   * The goal's workflow id: progress reports (time-bounded) and the result go there by signal, so they reach the
+   * planner's latest run after a continue-as-new. Absent for an executor started alone.
+   */
+  reportTo?: string;
 }
 
 export type ExecutorStatus = 'running' | 'done' | 'failed' | 'cancelled';
@@ -151,7 +159,9 @@ export interface ExecutorResult {
   partial?: string;
   steps: number;
   usage: TokenUsage;
+  /** The latest tool calls (at most 100, arguments as previews); `toolCallCount` counts them all. */
   toolCalls: ToolCallRecord[];
+  toolCallCount?: number;
   /** What the planner needs to judge the milestone: the answer and the observations that back it. */
   evidence: string;
 }
@@ -193,7 +203,16 @@ export const goalInputSchema = z
     goal: z
       .string()
       .trim()
-      .min(1, 'the goal is empty: pass what you want done, e.g. tandem start "Compute 2+2 and save it to answer.txt"'),
+      .min(1, 'the goal is empty: pass what you want done, e.g. tandem start "Compute 2+2 and save it to answer.txt"')
+      .refine(
+        (goal) => utf8Bytes(goal) <= GOAL_INLINE_BYTES,
+        `a goal over ${GOAL_INLINE_BYTES} bytes travels by reference: start it with tandem start --goal-file`,
+      ),
+    /** The full goal in the content store when it is too large to travel inline; `goal` is then its preview. */
+    goalRef: z
+      .string()
+      .regex(/^sha256:[0-9a-f]{64}$/, 'goalRef is a content-store reference, sha256:<64 hex>')
+      .optional(),
     /** Step cap of a subtask that sets none itself. */
     maxStepsPerSubtask: z.number().int().positive().optional(),
     /** Child executors running at once. */
@@ -210,7 +229,7 @@ export const goalInputSchema = z
   .strict();
 export type GoalInput = z.infer<typeof goalInputSchema>;
 
-export type GoalStatus = 'planning' | 'running' | 'paused' | 'reporting' | 'completed' | 'failed';
+export type GoalStatus = 'planning' | 'running' | 'paused' | 'reporting' | 'completed' | 'failed' | 'cancelled';
 export type SubtaskStatus = 'pending' | 'running' | 'done' | 'failed' | 'cancelled' | 'skipped';
 
 /** Amounts of the goal budget; absent fields are unlimited (in `left`) or not tracked. */
@@ -252,10 +271,16 @@ export interface GoalProgress {
   replans: number;
   /** Every plan version so far, oldest first. */
   versions: PlanVersion[];
+  /** Whether a `pause` holds the goal (also while it is planning or reporting, when `status` says so). */
+  paused?: boolean;
+  /** The absolute path of the goal's workspace on the workers (absent for goals started before it was recorded). */
+  workspace?: string;
+  /** Interrupts waiting for a subtask that has not started yet (or for the next executor, when none runs). */
+  queuedInterrupts?: number;
 }
 
 /** Why a goal ended with `ok: false` (goal-level outcomes are results, not workflow failures). */
-export type GoalFailureReason = 'replans_exhausted' | 'budget_exhausted';
+export type GoalFailureReason = 'replans_exhausted' | 'budget_exhausted' | 'cancelled';
 
 export interface GoalResult {
   ok: boolean;
@@ -267,4 +292,6 @@ export interface GoalResult {
   usage: TokenUsage;
   /** Every plan version after the first, with the evidence that caused it: the history of what was tried. */
   replans: PlanVersion[];
+  /** The absolute path of the goal's workspace on the workers. */
+  workspace?: string;
 }

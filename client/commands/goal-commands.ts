@@ -5,7 +5,8 @@ import { formatGoalList, formatHistory, formatProgress, formatResult } from '../
 import { listGoals, LIST_STATUSES, type ListStatus } from '../goal-list';
 import { goalOutput } from '../goal-output';
 import { loadConfig } from '../../node/config';
-import { goalProgress, goalResult, startGoal } from '../goals';
+import { GoalError, goalProgress, goalResult, startGoal } from '../goals';
+import { promises as fs } from 'node:fs';
 import { watchGoal } from '../watch';
 import { positiveInt, printJson, withClient } from './shared';
 
@@ -13,6 +14,7 @@ import { positiveInt, printJson, withClient } from './shared';
 export const EXIT_GOAL_FAILED = 2;
 
 interface StartOptions {
+  goalFile?: string;
   id?: string;
   key?: string;
   maxSteps?: number;
@@ -22,7 +24,27 @@ interface StartOptions {
   json?: boolean;
 }
 
-async function start(goal: string, opts: StartOptions): Promise<void> {
+/** The goal's text: the argument, or the file of `--goal-file` (`-` for standard input), not both. */
+async function goalText(argument: string | undefined, file: string | undefined): Promise<string> {
+  if (argument !== undefined && file !== undefined) {
+    throw new GoalError('pass the goal either as an argument or with --goal-file, not both');
+  }
+  if (file === undefined) {
+    if (argument === undefined) throw new GoalError('say what you want done: tandem start "<goal>" or --goal-file F');
+    return argument;
+  }
+  if (file !== '-') {
+    return fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw new GoalError(`cannot read the goal file ${file} (${err.code ?? err.message}); check the path`);
+    });
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function start(argument: string | undefined, opts: StartOptions): Promise<void> {
+  const goal = await goalText(argument, opts.goalFile);
   const settings = temporalSettings();
   await withClient(async (client) => {
     const handle = await startGoal(client, {
@@ -58,7 +80,11 @@ export function registerGoalCommands(program: Command): void {
   program
     .command('start')
     .description('Start a goal: the planner drafts a plan and runs one executor per subtask')
-    .argument('<goal>', 'what you want done, in plain words')
+    .argument('[goal]', 'what you want done, in plain words')
+    .option(
+      '--goal-file <file>',
+      'read the goal from a file (- for standard input); a large one is stored by reference',
+    )
     .option('--id <id>', 'workflow id for the goal (default: goal-<random>)')
     .option('--key <key>', 'concurrency key: at most one running goal per key (id goal-key-<key>)')
     .option('--max-steps <n>', 'step budget of each subtask', positiveInt)
