@@ -66,7 +66,7 @@ export const revisePlanUpdate = defineUpdate<PlanVersion, [ReplanPayload]>('revi
 
 /**
  * Executor → the goal's planner: how far it is, so the planner's `progress` covers the whole tree in one query. Sent at
- * most once per {@link PROGRESS_REPORT_INTERVAL_MS} of workflow time (executors started before that rule sent one per
+ * most once per {@link PROGRESS_REPORT_INTERVAL_MS} of workflow time and {@link PROGRESS_REPORT_MIN_STEPS} steps (executors started before that rule sent one per
  * step, which grew the planner's history with every executor step).
  */
 export interface SubtaskStepReport {
@@ -75,8 +75,10 @@ export interface SubtaskStepReport {
   usage: TokenUsage;
 }
 export const subtaskProgressSignal = defineSignal<[SubtaskStepReport]>('subtaskProgress');
-/** The least time between two progress reports of one executor. */
+/** The least time between two progress reports of one executor (after its first step's report)... */
 export const PROGRESS_REPORT_INTERVAL_MS = 5_000;
+/** ...and the fewest steps: at most one report (a signal and a workflow task, ~4 planner events) per 10 steps. */
+export const PROGRESS_REPORT_MIN_STEPS = 10;
 
 /**
  * Planner → executor: every interrupt pending for it, in one signal (one history event however many there are). The

@@ -277,6 +277,8 @@ export interface GoalProgress {
   workspace?: string;
   /** Interrupts waiting for a subtask that has not started yet (or for the next executor, when none runs). */
   queuedInterrupts?: number;
+  /** Interrupts that arrived for a subtask after it had returned or was dropped from the plan: not delivered. */
+  undeliveredInterrupts?: number;
 }
 
 /** Why a goal ended with `ok: false` (goal-level outcomes are results, not workflow failures). */

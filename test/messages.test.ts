@@ -7,6 +7,7 @@ import type { GoalSummary } from '../client/goal-list';
 import { match, reply, type Matcher } from '../dev/scripted-model';
 import { runCli } from './helpers/cli';
 import { eventually } from './helpers/history';
+import { recordGoalHistories } from './helpers/history-fixtures';
 import { startTandem, type Tandem } from './helpers/tandem';
 
 function subtask(id: string, dependsOn: string[] = []): Subtask {
@@ -35,7 +36,7 @@ describe('messages and ends', () => {
 
   it('hands every one of 200 interrupts sent during a slow model call to the model (the example)', async () => {
     script([subtask('s1')]);
-    tandem.model.on(executorOf('s1'), [reply.slow(4_000, reply.text('draft')), reply.text('final')], {
+    tandem.model.on(executorOf('s1'), [reply.slow(12_000, reply.text('draft')), reply.text('final')], {
       repeatLast: true,
     });
     const handle = await tandem.startPlanner('many-interrupts', { goal: 'Take many interrupts' });
@@ -61,7 +62,7 @@ describe('messages and ends', () => {
   it('queues an interrupt for a subtask that has not started and delivers it when it starts (the example)', async () => {
     script([subtask('s1'), subtask('s2', ['s1'])]);
     tandem.model
-      .on(executorOf('s1'), reply.slow(2_000, reply.text('one')), { repeatLast: true })
+      .on(executorOf('s1'), reply.slow(15_000, reply.text('one')), { repeatLast: true })
       .on(executorOf('s2'), reply.text('two'), { repeatLast: true });
     const handle = await tandem.startPlanner('queued-interrupt', { goal: 'Queue an interrupt' });
     await tandem.model.waitForRequests(1, { match: executorOf('s1') });
@@ -78,11 +79,12 @@ describe('messages and ends', () => {
         .map((req) => req.text)
         .join(),
     ).not.toContain('metric');
+    await recordGoalHistories(tandem.client, 'queued-interrupt', handle.workflowId);
   });
 
   it('refuses an interrupt for a subtask id that is not in the plan, listing the ids', async () => {
     script([subtask('s1'), subtask('s2')]);
-    tandem.model.on(match.any, reply.slow(5_000, reply.text('done')), { repeatLast: true });
+    tandem.model.on(match.any, reply.slow(60_000, reply.text('done')), { repeatLast: true });
     const handle = await tandem.startPlanner('unknown-subtask', { goal: 'Refuse an unknown subtask' });
     await tandem.model.waitForRequests(1, { match: executorOf('s1') });
     const run = await runCli(['interrupt', handle.workflowId, 'Hello', '--subtask', 's9'], env);
@@ -94,21 +96,29 @@ describe('messages and ends', () => {
     await handle.cancel();
   });
 
-  it('says when pause or resume changes nothing, and holds the final report while paused', async () => {
+  it('says when pause or resume changes nothing, and holds the judge and the final report while paused', async () => {
     script([subtask('s1')]);
-    tandem.model.on(executorOf('s1'), reply.slow(3_000, reply.text('one')), { repeatLast: true });
+    // A slow first answer: the CLI calls below run while it is in flight.
+    tandem.model.on(executorOf('s1'), reply.slow(40_000, reply.text('one')), { repeatLast: true });
     const handle = await tandem.startPlanner('pause-report', { goal: 'Pause before the report' });
     const id = handle.workflowId;
     await tandem.model.waitForRequests(1, { match: executorOf('s1') });
-    expect((await runCli(['resume', id], env)).stdout).toBe(`goal ${id} is not paused; nothing changed\n`);
-    expect((await runCli(['pause', id], env)).stdout).toBe(
-      `pause sent to ${id}; continue it with: tandem resume ${id}\n`,
-    );
-    expect((await runCli(['pause', id], env)).stdout).toBe(`goal ${id} is already paused; nothing changed\n`);
-    await sleep(4_000);
+    const askedAt = Date.now();
+    const cli = async (args: string[]) => {
+      const run = await runCli(args, env);
+      expect(run).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
+      return run.stdout;
+    };
+    expect(await cli(['resume', id])).toBe(`goal ${id} is not paused; nothing changed\n`);
+    expect(await cli(['pause', id])).toBe(`pause sent to ${id}; continue it with: tandem resume ${id}\n`);
+    expect(await cli(['pause', id])).toBe(`goal ${id} is already paused; nothing changed\n`);
+    // s1 answers while paused; the judge and the report wait for resume.
+    await sleep(Math.max(0, askedAt + 45_000 - Date.now()));
+    const progress = await handle.query(progressQuery);
+    expect(progress).toEqual(expect.objectContaining({ status: 'paused', paused: true }));
     expect(tandem.model.requestsMatching(match.purpose('judge'))).toHaveLength(0);
     expect(tandem.model.requestsMatching(match.purpose('report'))).toHaveLength(0);
-    expect((await runCli(['resume', id], env)).stdout).toBe(`resume sent to ${id}\n`);
+    expect(await cli(['resume', id])).toBe(`resume sent to ${id}\n`);
     expect((await handle.result()).ok).toBe(true);
   });
 
@@ -144,6 +154,7 @@ describe('messages and ends', () => {
     expect(listed).toEqual(
       expect.objectContaining({ status: 'cancelled', executionStatus: 'COMPLETED', tandemStatus: 'cancelled' }),
     );
+    await recordGoalHistories(tandem.client, 'cancel', handle.workflowId);
   });
 
   it('lists a terminated goal as terminated', async () => {

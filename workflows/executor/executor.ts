@@ -43,6 +43,7 @@ import {
   interruptsSignal,
   pauseSignal,
   PROGRESS_REPORT_INTERVAL_MS,
+  PROGRESS_REPORT_MIN_STEPS,
   resumeSignal,
   subtaskProgressSignal,
   subtaskResultSignal,
@@ -90,8 +91,9 @@ interface LoopState {
   /** Tool calls made in all (absent in state carried over by runs started before it was counted). */
   toolCallCount?: number;
   lastToolCalls: ToolCallRecord[];
-  /** Workflow time of the last progress report to the planner. */
+  /** Workflow time and step of the last progress report to the planner. */
   reportedAt?: number;
+  reportedStep?: number;
   /** One line per observation, for the result's evidence. */
   evidence: string[];
   /** The model's latest non-empty text, the best partial answer there is when the loop ends early. */
@@ -231,9 +233,15 @@ async function reportStep(input: ExecutorInput, state: LoopState): Promise<void>
   const target = input.reportTo ?? workflowInfo().parent?.workflowId;
   if (target === undefined) return;
   if (input.reportTo !== undefined) {
+    // Both bounds: time keeps the planner's history from growing with fast steps, the step count with slow ones.
     const now = Date.now();
-    if (state.reportedAt !== undefined && now - state.reportedAt < PROGRESS_REPORT_INTERVAL_MS) return;
+    const due =
+      state.reportedAt === undefined ||
+      (now - state.reportedAt >= PROGRESS_REPORT_INTERVAL_MS &&
+        state.step - (state.reportedStep ?? 0) >= PROGRESS_REPORT_MIN_STEPS);
+    if (!due) return;
     state.reportedAt = now;
+    state.reportedStep = state.step;
   }
   try {
     // By workflow id only: the planner's latest run, even after a continue-as-new.

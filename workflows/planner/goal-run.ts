@@ -139,6 +139,7 @@ export interface GoalSnapshot {
   published: string;
   workspace?: string;
   startedMs: number;
+  undelivered: number;
 }
 
 /** What a goal run is started with, once its input is validated and defaults are applied. */
@@ -185,6 +186,8 @@ export class GoalRun {
   private spent = { usage: zeroUsage(), steps: 0 };
   /** Set once the goal is being cancelled: nothing waits on a pause any more. */
   private cancelling = false;
+  /** Interrupts that came for a subtask after it had returned (nothing left to hand them to); shown in `progress`. */
+  private undelivered = 0;
   /** The goal's workspace on the workers (absolute path), once known. */
   workspace?: string;
   private nextTicket = 1;
@@ -241,6 +244,7 @@ export class GoalRun {
       paused: this.paused,
       ...(this.workspace !== undefined ? { workspace: this.workspace } : {}),
       queuedInterrupts: Object.values(this.queuedInterrupts).reduce((sum, queue) => sum + queue.length, 0),
+      undeliveredInterrupts: this.undelivered,
       goal: this.settings.goal,
       planVersion: this.plans.length,
       planReason: plan?.reason ?? '',
@@ -473,9 +477,21 @@ export class GoalRun {
       if (subtaskId === undefined || entry?.status === 'pending') {
         const key = subtaskId ?? ANY_SUBTASK;
         (this.queuedInterrupts[key] ??= []).push(message);
-      } else log.warn('interrupt dropped: the subtask is not pending or running', { subtaskId, status: entry?.status });
+      } else {
+        this.undelivered += 1;
+        log.warn('interrupt not delivered: the subtask is not pending or running', {
+          subtaskId,
+          status: entry?.status,
+        });
+      }
     }
     for (const [run, messages] of now) {
+      if (run.result) {
+        // The executor returned before the planner's turn: there is no next model call of that run to hand them to.
+        this.undelivered += messages.length;
+        log.warn('interrupts not delivered: the subtask had already returned', { subtask: run.subtaskId });
+        continue;
+      }
       for (const batch of batches(messages))
         await this.forward(run, (handle) => handle.signal(interruptsSignal, { messages: batch }));
     }
@@ -777,6 +793,7 @@ export class GoalRun {
       published: this.published,
       ...(this.workspace !== undefined ? { workspace: this.workspace } : {}),
       startedMs: this.settings.startedMs,
+      undelivered: this.undelivered,
     };
   }
 
@@ -799,6 +816,7 @@ export class GoalRun {
     this.queuedInterrupts = snapshot.queuedInterrupts;
     this.published = snapshot.published;
     this.workspace = snapshot.workspace;
+    this.undelivered = snapshot.undelivered;
     this.status = 'running';
   }
 }
