@@ -21,13 +21,19 @@ const SUBTASKS = Number(process.env.TANDEM_LONG_SUBTASKS ?? 20);
 const STEPS = Number(process.env.TANDEM_LONG_STEPS ?? 500);
 
 /** Every run of a workflow id (a chain of continue-as-new), oldest first, with its event count. */
-async function runsOf(client: Client, workflowId: string): Promise<Array<{ runId: string; events: number }>> {
-  const runs: Array<{ runId: string; events: number; start: number }> = [];
+async function runsOf(
+  client: Client,
+  workflowId: string,
+): Promise<Array<{ runId: string; events: number; progressSignals: number }>> {
+  const runs: Array<{ runId: string; events: number; progressSignals: number; start: number }> = [];
   for await (const info of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
-    const history = await client.workflow.getHandle(workflowId, info.runId).fetchHistory();
-    runs.push({ runId: info.runId, events: history.events?.length ?? 0, start: info.startTime.getTime() });
+    const events = (await client.workflow.getHandle(workflowId, info.runId).fetchHistory()).events ?? [];
+    const progressSignals = events.filter(
+      (event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'subtaskProgress',
+    ).length;
+    runs.push({ runId: info.runId, events: events.length, progressSignals, start: info.startTime.getTime() });
   }
-  return runs.sort((a, b) => a.start - b.start).map(({ runId, events }) => ({ runId, events }));
+  return runs.sort((a, b) => a.start - b.start);
 }
 
 describe('a long goal', () => {
@@ -88,9 +94,11 @@ describe('a long goal', () => {
     const runs = await runsOf(tandem.client, handle.workflowId);
     const plannerEvents = runs.reduce((sum, run) => sum + run.events, 0);
     const perStep = plannerEvents / steps;
+    const reports = runs.reduce((sum, run) => sum + run.progressSignals, 0);
     console.log(
       `planner events per executor step: ${perStep.toFixed(3)} (${plannerEvents} events in ${runs.length} runs, ` +
-        `${steps} executor steps, ${SUBTASKS}×${STEPS}, ${seconds.toFixed(0)} s; progress mid-run: ${midway} steps)`,
+        `${steps} executor steps, ${SUBTASKS}×${STEPS}, ${seconds.toFixed(0)} s; ${reports} progress reports, ` +
+        `${(reports / steps).toFixed(3)} per step; progress mid-run: ${midway} steps)`,
     );
     expect(runs.length).toBeGreaterThan(1);
     expect(midway).toBeGreaterThan(0);

@@ -45,7 +45,7 @@ import type {
   Verdict,
 } from '../../common/types';
 import { addUsage, tokensOf, type TokenUsage, zeroUsage } from '../../common/usage';
-import { utf8Bytes } from '../../common/limits';
+import { PAYLOAD_BUDGET_BYTES, payloadBytes, utf8Bytes } from '../../common/limits';
 import { executorWorkflow } from '../executor/executor';
 import { replanRequest, reportRequest } from '../prompts';
 import { compactResult, evidenceOf, fitGoalResult, resultOfFailedRun, type RunSoFar } from './evidence';
@@ -760,8 +760,18 @@ export class GoalRun {
     return workflowInfo().continueAsNewSuggested && this.canHandOver(allHandlersFinished());
   }
 
-  /** The state a continuation starts from (see {@link GoalSnapshot}). */
+  /**
+   * The state a continuation starts from (see {@link GoalSnapshot}), under the payload budget: if the plan versions
+   * make it too large, the older versions travel without their subtask lists (their reasons stay).
+   */
   snapshot(): GoalSnapshot {
+    const full = this.fullSnapshot();
+    if (payloadBytes(full) <= PAYLOAD_BUDGET_BYTES) return full;
+    const last = full.plans.length - 1;
+    return { ...full, plans: full.plans.map((plan, index) => (index === last ? plan : { ...plan, subtasks: [] })) };
+  }
+
+  private fullSnapshot(): GoalSnapshot {
     const carried = this.runs.filter((run) => run.result === undefined);
     const spent = { usage: { ...this.spent.usage }, steps: this.spent.steps };
     for (const run of this.runs) {
