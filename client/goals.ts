@@ -211,7 +211,13 @@ export async function queryProgress(
 
 /** True for a call cut off by `client.withDeadline`: no worker picked up the query or update in time. */
 export function isDeadlineExceeded(err: unknown): boolean {
-  return (err as { code?: number }).code === 4 /* DEADLINE_EXCEEDED */ || /deadline/i.test((err as Error).message);
+  // The SDK may wrap the gRPC error ("Failed to query Workflow", cause: "4 DEADLINE_EXCEEDED ..."): look down the chain.
+  for (let at: unknown = err, depth = 0; at instanceof Object && depth < 5; depth++, at = (at as Error).cause) {
+    if ((at as { code?: number }).code === 4 /* DEADLINE_EXCEEDED */ || /deadline/i.test((at as Error).message ?? '')) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** Waits for the goal's result. A goal that failed as a workflow becomes a GoalError carrying the failure's message. */
