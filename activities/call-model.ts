@@ -11,6 +11,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { CallModelInput, CallModelOutput, ChatMessage } from '../common/types';
 import { FailureType } from '../common/failures';
 import { endpointFor, ROLE_OF_PURPOSE } from '../node/config';
+import { expandContentMarkers } from '../common/limits';
 import type { ActivityDeps } from './deps';
 import { whileHeartbeating } from './heartbeat';
 import {
@@ -41,6 +42,20 @@ export interface CallModelHeartbeat {
 const TOKEN_HEARTBEAT_MS = 1_000;
 
 /**
+ * The workflow's own prompts (system and user messages) may carry content markers for text too large for history (a
+ * goal passed by reference): they are replaced by the stored text here, so the transcript and the model have it all.
+ */
+function expandMarkers(store: ActivityDeps['store'], messages: ChatMessage[]): Promise<ChatMessage[]> {
+  return Promise.all(
+    messages.map(async (message) =>
+      message.role === 'system' || message.role === 'user'
+        ? { ...message, content: await expandContentMarkers(message.content, (ref) => store.get(ref)) }
+        : message,
+    ),
+  );
+}
+
+/**
  * Characters of a reply's text that travel into workflow history; a longer reply is stored whole in the content store
  * and referenced (`contentRef`). Temporal caps one payload at 2 MB and a history at 50 MB, so a reply near a model's
  * output limit must not be carried inline through every result that quotes it.
@@ -56,7 +71,7 @@ const MAX_OUTPUT_BYTES = 1_500_000;
 export async function callModel(deps: ActivityDeps, input: CallModelInput): Promise<CallModelOutput> {
   const { store } = deps;
   const context = Context.current();
-  const prompt = await appendToTranscript(store, input.transcript, input.append);
+  const prompt = await appendToTranscript(store, input.transcript, await expandMarkers(store, input.append));
   const messages = await loadTranscript(store, prompt);
   const progress: CallModelHeartbeat = {
     purpose: input.purpose,

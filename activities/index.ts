@@ -10,7 +10,8 @@ import { callModel } from './call-model';
 import { checkMilestone } from './check-milestone';
 import { contentStore, type ContentStore } from './content-store';
 import type { ActivityDeps } from './deps';
-import { runTool, type RunToolInput, type ToolObservation } from './run-tool';
+import { promises as fs } from 'node:fs';
+import { runTool, type RunToolInput, type ToolObservation, workspaceDir } from './run-tool';
 
 /**
  * Builds the activities. The names of the returned functions are the activity type names on the wire (`callModel`,
@@ -28,6 +29,12 @@ export function createActivities(
     runTool: (input: RunToolInput): Promise<ToolObservation> => runTool(deps, input),
     /** The planner's machine check of a milestone, before the judge (activities/check-milestone.ts). */
     checkMilestone: (input: CheckMilestoneInput): Promise<CheckOutcome[]> => checkMilestone(deps, input),
+    /** The planner, once per goal: creates the goal's workspace and returns its absolute path (for `progress`). */
+    prepareWorkspace: async (workspace: string): Promise<string> => {
+      const dir = workspaceDir(deps.config.workspaceRoot, workspace);
+      await fs.mkdir(dir, { recursive: true });
+      return dir;
+    },
   };
 }
 

@@ -22,7 +22,10 @@ export interface RunToolInput {
   /** Name of the goal's workspace folder. */
   workspace: string;
   call: ToolCall & { name: RunnableToolName };
-  /** Unique per tool call across the whole goal (executor workflow id, step, call id): the idempotency key. */
+  /**
+   * The idempotency key, unique per tool call of one run: executor workflow id, the run chain's first run id (stable
+   * across the executor's continue-as-new, new for every start under a reused id), step and call id.
+   */
   callKey: string;
 }
 

@@ -10,7 +10,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../node/errors';
+import { messageWithCauses, UserError } from '../node/errors';
 import { findProjectRoot } from '../node/project-root';
 import { registerControlCommands } from './commands/control-commands';
 import { registerGoalCommands } from './commands/goal-commands';
@@ -66,7 +66,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     // Already printed by outputError (or it is --help / --version, which exit 0).
     process.exitCode = err.exitCode;
   } else if (err instanceof UserError) {
-    console.error(`tandem: ${err.message.split('\n').join(' ')}`);
+    console.error(`tandem: ${messageWithCauses(err).split('\n').join(' ')}`);
     process.exitCode = 1;
   } else {
     console.error('tandem: unexpected error, most likely a bug in tandem (please report it with this output):');

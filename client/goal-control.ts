@@ -9,13 +9,39 @@ import {
   interruptPayloadSchema,
   interruptSignal,
   pauseSignal,
+  progressQuery,
   replanPayloadSchema,
   resumeSignal,
   revisePlanUpdate,
 } from '../common/contract';
-import { type PlanVersion } from '../common/types';
+import { type GoalProgress, type PlanVersion } from '../common/types';
 import { GoalError, isDeadlineExceeded, runningGoalHandle } from './goals';
 import { whyNoAnswer } from './inspect';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { plannerWorkflow } from '../workflows/planner/planner';
+
+/** How long a check before a signal (subtask ids, paused or not) waits for a worker; without one the signal goes anyway. */
+const CHECK_DEADLINE_MS = 5_000;
+
+/** The goal's progress for a check before a signal, or undefined when no worker answered in time. */
+async function progressForCheck(
+  client: Client,
+  handle: WorkflowHandle<typeof plannerWorkflow>,
+): Promise<GoalProgress | undefined> {
+  try {
+    return await client.withDeadline(Date.now() + CHECK_DEADLINE_MS, () => handle.query(progressQuery));
+  } catch {
+    // The check is advisory: with no worker to answer (a deadline, or a goal whose first workflow task has not run),
+    // the signal still goes, and the workflow applies it when a worker picks it up.
+    return undefined;
+  }
+}
+
+/** What a steering verb did: `changed: false` when the goal was already so; `unchecked` when no worker answered. */
+export interface SteeringOutcome {
+  changed: boolean;
+  unchecked?: boolean;
+}
 
 /** An update waits for a worker to run its handler; past this the CLI says that none is running. */
 const UPDATE_DEADLINE_MS = 30_000;
@@ -27,20 +53,52 @@ function parsePayload<T>(schema: ZodType<T>, value: unknown): T {
   return parsed.data;
 }
 
-/** Sends `interrupt`: a message for the model, to one subtask's executor or to all running ones. */
-export async function interruptGoal(client: Client, id: string, message: string, subtaskId?: string): Promise<void> {
+/**
+ * Sends `interrupt`: a message for the model, to one subtask's executor or to all running ones. A `subtaskId` is
+ * checked against the goal's plan first (every plan version's ids), and refused with the ids there are; a subtask that
+ * has not started yet gets the message when it starts.
+ */
+export async function interruptGoal(
+  client: Client,
+  id: string,
+  message: string,
+  subtaskId?: string,
+): Promise<SteeringOutcome> {
   const payload = parsePayload(interruptPayloadSchema, { message, ...(subtaskId ? { subtaskId } : {}) });
-  await (await runningGoalHandle(client, id, 'interrupt')).signal(interruptSignal, payload);
+  const handle = await runningGoalHandle(client, id, 'interrupt');
+  let unchecked = false;
+  if (subtaskId !== undefined) {
+    const progress = await progressForCheck(client, handle);
+    unchecked = progress === undefined;
+    const ids = progress ? [...new Set(progress.versions.flatMap((plan) => plan.subtasks.map((s) => s.id)))] : [];
+    if (progress && !ids.includes(subtaskId)) {
+      throw new GoalError(
+        `goal "${id}" has no subtask "${subtaskId}"; its subtasks: ${ids.length ? ids.join(', ') : '(no plan yet)'}`,
+      );
+    }
+  }
+  await handle.signal(interruptSignal, payload);
+  return { changed: true, ...(unchecked ? { unchecked } : {}) };
 }
 
-/** Sends `pause`: the whole tree stops before its next LLM call until `resume`. */
-export async function pauseGoal(client: Client, id: string): Promise<void> {
-  await (await runningGoalHandle(client, id, 'pause')).signal(pauseSignal);
+/** Sends `pause` or `resume` unless the goal is already so (then nothing is sent and `changed` is false). */
+async function setPaused(client: Client, id: string, paused: boolean): Promise<SteeringOutcome> {
+  const handle = await runningGoalHandle(client, id, paused ? 'pause' : 'resume');
+  const progress = await progressForCheck(client, handle);
+  const isPaused = progress && (progress.paused ?? progress.status === 'paused');
+  if (progress && isPaused === paused) return { changed: false };
+  await handle.signal(paused ? pauseSignal : resumeSignal);
+  return { changed: true, ...(progress ? {} : { unchecked: true }) };
+}
+
+/** Sends `pause`: the whole tree stops before its next LLM call (the planner's own calls too) until `resume`. */
+export function pauseGoal(client: Client, id: string): Promise<SteeringOutcome> {
+  return setPaused(client, id, true);
 }
 
 /** Sends `resume`. */
-export async function resumeGoal(client: Client, id: string): Promise<void> {
-  await (await runningGoalHandle(client, id, 'resume')).signal(resumeSignal);
+export function resumeGoal(client: Client, id: string): Promise<SteeringOutcome> {
+  return setPaused(client, id, false);
 }
 
 /** Requests cancellation of the goal: Temporal cancels the planner, which cancels its running executors. */

@@ -52,16 +52,24 @@ export interface ListOptions {
  */
 const STATUS_QUERIES: Record<ListStatus, string> = {
   running: `ExecutionStatus = 'Running'`,
-  completed: `ExecutionStatus = 'Completed' AND ${statusSearchAttribute.name} != 'failed'`,
-  failed:
-    `(ExecutionStatus IN ('Failed', 'Terminated', 'Canceled', 'TimedOut') OR ` +
-    `(ExecutionStatus = 'Completed' AND ${statusSearchAttribute.name} = 'failed'))`,
+  completed:
+    `ExecutionStatus = 'Completed' AND ${statusSearchAttribute.name} != 'failed' AND ` +
+    `${statusSearchAttribute.name} != 'cancelled'`,
+  failed: `(ExecutionStatus = 'Failed' OR (ExecutionStatus = 'Completed' AND ${statusSearchAttribute.name} = 'failed'))`,
+  cancelled:
+    `(ExecutionStatus = 'Canceled' OR ` +
+    `(ExecutionStatus = 'Completed' AND ${statusSearchAttribute.name} = 'cancelled'))`,
+  terminated: `ExecutionStatus = 'Terminated'`,
+  timed_out: `ExecutionStatus = 'TimedOut'`,
 };
 
-/** The visibility query for planner workflows, optionally of one status bucket and narrowed by the user's query. */
+/**
+ * The visibility query for planner workflows, optionally of one status bucket and narrowed by the user's query. Runs
+ * that continued as new are left out: the goal is its latest run.
+ */
 export function listQuery(status?: ListStatus, query?: string): string {
   return [
-    `WorkflowType = 'plannerWorkflow'`,
+    `WorkflowType = 'plannerWorkflow' AND ExecutionStatus != 'ContinuedAsNew'`,
     ...(status ? [STATUS_QUERIES[status]] : []),
     ...(query ? [`(${query})`] : []),
   ].join(' AND ');

@@ -28,7 +28,17 @@ import {
   progressQuery,
   statusSearchAttribute,
 } from '../common/contract';
-import { UserError } from '../node/errors';
+import { messageWithCauses, UserError } from '../node/errors';
+import {
+  cutToBytes,
+  GOAL_ATTRIBUTE_BYTES,
+  GOAL_INLINE_BYTES,
+  GOAL_PREVIEW_BYTES,
+  GOAL_SUMMARY_BYTES,
+  utf8Bytes,
+} from '../common/limits';
+import { contentStore } from '../activities/content-store';
+import { loadConfig } from '../node/config';
 import type { plannerWorkflow } from '../workflows/planner/planner';
 
 /** An error about a goal the user can act on (unknown id, finished goal, bad input): one line, exit code 1. */
@@ -36,8 +46,13 @@ export class GoalError extends UserError {
   override name = 'GoalError';
 }
 
-/** The server caps a workflow summary at 400 bytes; the goal is cut well before that. */
-export const SUMMARY_LIMIT = 200;
+/** The server caps a workflow summary at 400 bytes; the goal is cut (in UTF-8 bytes) well before that. */
+export const SUMMARY_LIMIT = GOAL_SUMMARY_BYTES;
+
+/** A goal's Web UI summary: its start, cut to {@link SUMMARY_LIMIT} bytes. */
+export function goalSummary(goal: string): string {
+  return cutToBytes(goal, SUMMARY_LIMIT);
+}
 
 export interface StartGoalOptions {
   goal: string;
@@ -80,7 +95,8 @@ export function goalInput(opts: Omit<StartGoalOptions, 'id' | 'key' | 'taskQueue
 /** Search attributes a goal starts with; the planner keeps status, plan version and tokens current from there. */
 export function goalSearchAttributes(goal: string, key?: string) {
   return [
-    { key: goalSearchAttribute, value: goal },
+    // Cut to fit the server's search attribute size limit (2 KB by default): a longer goal would refuse to start.
+    { key: goalSearchAttribute, value: cutToBytes(goal, GOAL_ATTRIBUTE_BYTES) },
     { key: statusSearchAttribute, value: 'planning' },
     ...(key === undefined ? [] : [{ key: keySearchAttribute, value: key }]),
   ];
@@ -91,8 +107,20 @@ export function goalSearchAttributes(goal: string, key?: string) {
  * goal of that key instead of starting a second one (no home-made lock); a start token in the memo tells which
  * happened, since the start call returns the same kind of handle either way.
  */
+/**
+ * {@link goalInput} for a goal of any size: one over {@link GOAL_INLINE_BYTES} is stored in the content store (which
+ * workers and CLI share, `TANDEM_STORE_DIR`) and travels as `goalRef`, with a preview as `goal`.
+ */
+export async function goalInputOfAnySize(opts: Omit<StartGoalOptions, 'id' | 'key' | 'taskQueue'>): Promise<GoalInput> {
+  const text = opts.goal.trim();
+  if (utf8Bytes(text) <= GOAL_INLINE_BYTES) return goalInput(opts);
+  const goalRef = await contentStore(loadConfig().storeDir).put(text);
+  const goal = cutToBytes(text, GOAL_PREVIEW_BYTES, ` … [${utf8Bytes(text)} bytes in all, stored as ${goalRef}]`);
+  return { ...goalInput({ ...opts, goal }), goalRef };
+}
+
 export async function startGoal(client: Client, opts: StartGoalOptions): Promise<StartedGoal> {
-  const input = goalInput(opts);
+  const input = await goalInputOfAnySize(opts);
   if (opts.key !== undefined && !KEY_PATTERN.test(opts.key)) {
     throw new GoalError(`invalid key "${opts.key}": use 1-100 characters of A-Z, a-z, 0-9, ".", "_" or "-"`);
   }
@@ -107,7 +135,7 @@ export async function startGoal(client: Client, opts: StartGoalOptions): Promise
       workflowId,
       taskQueue: opts.taskQueue,
       args: [input],
-      staticSummary: input.goal.slice(0, SUMMARY_LIMIT),
+      staticSummary: goalSummary(input.goal),
       typedSearchAttributes: goalSearchAttributes(input.goal, opts.key),
       ...(opts.key !== undefined ? { workflowIdConflictPolicy: 'USE_EXISTING', memo: { startToken } } : {}),
     });
@@ -115,7 +143,8 @@ export async function startGoal(client: Client, opts: StartGoalOptions): Promise
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
       throw new GoalError(`a goal with id "${workflowId}" is already running; choose another --id`);
     }
-    throw err;
+    // The SDK's message ("Failed to start Workflow") hides the server's reason in its causes.
+    throw new GoalError(`could not start goal "${workflowId}": ${messageWithCauses(err)}`);
   }
   const alreadyRunning = opts.key !== undefined && (await handle.describe()).memo?.startToken !== startToken;
   return Object.assign(handle, { alreadyRunning });
@@ -205,7 +234,13 @@ export async function queryProgress(
 
 /** True for a call cut off by `client.withDeadline`: no worker picked up the query or update in time. */
 export function isDeadlineExceeded(err: unknown): boolean {
-  return (err as { code?: number }).code === 4 /* DEADLINE_EXCEEDED */ || /deadline/i.test((err as Error).message);
+  // The SDK may wrap the gRPC error ("Failed to query Workflow", cause: "4 DEADLINE_EXCEEDED ..."): look down the chain.
+  for (let at: unknown = err, depth = 0; at instanceof Object && depth < 5; depth++, at = (at as Error).cause) {
+    if ((at as { code?: number }).code === 4 /* DEADLINE_EXCEEDED */ || /deadline/i.test((at as Error).message ?? '')) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** Why a workflow run ended without a result: the deepest cause's words and failure type. */

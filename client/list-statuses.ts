@@ -3,17 +3,28 @@
  * definitions can offer them as choices without loading the Temporal client (`--help` and `--version` stay instant).
  */
 
-/** The `--status` filter values. */
-export const LIST_STATUSES = ['running', 'completed', 'failed'] as const;
+/**
+ * The `--status` filter values. A cancelled goal *completes* with `reason: 'cancelled'` (TandemStatus `cancelled`), or
+ * was cancelled as a workflow (runs from before that, or a planner that did not get to report); a terminated or timed-out
+ * goal never reported, so its TandemStatus is whatever it was (often `running`): the bucket says what happened.
+ */
+export const LIST_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out'] as const;
 export type ListStatus = (typeof LIST_STATUSES)[number];
 
-/**
- * A goal's bucket: a goal whose workflow completed but whose result is not ok counts as failed (the planner records
- * that in TandemStatus, while Temporal only sees a completed workflow), as do failed, terminated, cancelled and
- * timed-out workflows.
- */
+/** A goal's bucket, from Temporal's execution status and, for a completed workflow, the result tandem recorded. */
 export function bucketOf(executionStatus: string, tandemStatus: string | null): ListStatus {
-  if (executionStatus === 'RUNNING') return 'running';
-  if (executionStatus === 'COMPLETED' && tandemStatus !== 'failed') return 'completed';
-  return 'failed';
+  switch (executionStatus) {
+    case 'RUNNING':
+      return 'running';
+    case 'COMPLETED':
+      return tandemStatus === 'failed' ? 'failed' : tandemStatus === 'cancelled' ? 'cancelled' : 'completed';
+    case 'CANCELLED':
+      return 'cancelled';
+    case 'TERMINATED':
+      return 'terminated';
+    case 'TIMED_OUT':
+      return 'timed_out';
+    default:
+      return 'failed';
+  }
 }

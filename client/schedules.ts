@@ -5,7 +5,7 @@
  */
 import { type Client, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import { goalInput, GoalError, goalSearchAttributes, keyWorkflowId, SUMMARY_LIMIT } from './goals';
+import { goalInput, GoalError, goalSearchAttributes, goalSummary, keyWorkflowId } from './goals';
 
 export interface CreateScheduleOptions {
   cron: string;
@@ -44,7 +44,7 @@ export async function createSchedule(client: Client, opts: CreateScheduleOptions
         args: [input],
         // The server appends the firing time to this id, so each firing is its own goal.
         workflowId: opts.key !== undefined ? keyWorkflowId(opts.key) : `goal-${scheduleId}`,
-        staticSummary: input.goal.slice(0, SUMMARY_LIMIT),
+        staticSummary: goalSummary(input.goal),
         typedSearchAttributes: goalSearchAttributes(input.goal, opts.key),
       },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },

@@ -8,7 +8,8 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
-import type { ExecutorProgress, GoalProgress, PlanVersion } from './types';
+import { INTERRUPT_MESSAGE_CHARS } from './limits';
+import type { ExecutorProgress, ExecutorResult, GoalProgress, PlanVersion } from './types';
 import type { TokenUsage } from './usage';
 
 /** Default task queue; `TANDEM_TASK_QUEUE` overrides it (node/config.ts). */
@@ -26,7 +27,14 @@ export const EXECUTOR_WORKFLOW_TYPE = 'executorWorkflow';
 
 export const interruptPayloadSchema = z
   .object({
-    message: z.string().trim().min(1, 'an interrupt needs a non-empty message'),
+    message: z
+      .string()
+      .trim()
+      .min(1, 'an interrupt needs a non-empty message')
+      .max(
+        INTERRUPT_MESSAGE_CHARS,
+        `an interrupt is at most ${INTERRUPT_MESSAGE_CHARS} characters; put more in a file`,
+      ),
     /** On the planner: forward only to this subtask's executor; all running executors when absent. */
     subtaskId: z.string().optional(),
   })
@@ -56,13 +64,38 @@ export const cancelSubtaskSignal = defineSignal<[CancelSubtaskPayload]>('cancelS
 /** Planner: replan now and return the new plan version; the validator refuses empty evidence or a finished goal. */
 export const revisePlanUpdate = defineUpdate<PlanVersion, [ReplanPayload]>('revisePlan');
 
-/** Executor → its parent planner after each step, so the planner's `progress` covers the whole tree in one query. */
+/**
+ * Executor → the goal's planner: how far it is, so the planner's `progress` covers the whole tree in one query. Sent at
+ * most once per {@link PROGRESS_REPORT_INTERVAL_MS} of workflow time and {@link PROGRESS_REPORT_MIN_STEPS} steps (executors started before that rule sent one per
+ * step, which grew the planner's history with every executor step).
+ */
 export interface SubtaskStepReport {
   subtaskId: string;
   step: number;
   usage: TokenUsage;
 }
 export const subtaskProgressSignal = defineSignal<[SubtaskStepReport]>('subtaskProgress');
+/** The least time between two progress reports of one executor (after its first step's report)... */
+export const PROGRESS_REPORT_INTERVAL_MS = 5_000;
+/** ...and the fewest steps: at most one report (a signal and a workflow task, ~4 planner events) per 10 steps. */
+export const PROGRESS_REPORT_MIN_STEPS = 10;
+
+/**
+ * Planner → executor: every interrupt pending for it, in one signal (one history event however many there are). The
+ * single-message `interrupt` signal stays for the CLI and for runs started before.
+ */
+export const interruptsSignal = defineSignal<[{ messages: string[] }]>('interrupts');
+
+/**
+ * Executor → the goal's workflow id: its result, just before it returns. Children outlive a planner run (they are
+ * started with `ParentClosePolicy.ABANDON`), so a planner that continued as new learns their results this way; the run
+ * that started a child also sees its completion, and whichever arrives first counts.
+ */
+export interface SubtaskResultReport {
+  workflowId: string;
+  result: ExecutorResult;
+}
+export const subtaskResultSignal = defineSignal<[SubtaskResultReport]>('subtaskResult');
 
 /** Planner and executor both answer `progress`; each returns its own shape. */
 export const progressQuery = defineQuery<GoalProgress>('progress');

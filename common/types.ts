@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { milestoneCheckSchema, type CheckOutcome } from './checks';
 import { toolNameSchema, type ToolName } from './tools';
+import { GOAL_INLINE_BYTES, utf8Bytes } from './limits';
 import type { TokenUsage } from './usage';
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -200,6 +201,13 @@ export interface ExecutorInput {
   tools?: ToolName[];
   /** Overrides `subtask.budget` field by field; `maxSteps` defaults to 20, the others to unlimited. */
   budget?: SubtaskBudget;
+  /** Interrupts sent for this subtask before it started: the model sees them at its first step. */
+  interrupts?: string[];
+  /**
+   * The goal's workflow id: progress reports (time-bounded) and the result go there by signal, so they reach the
+   * planner's latest run after a continue-as-new. Absent for an executor started alone.
+   */
+  reportTo?: string;
 }
 
 export type ExecutorStatus = 'running' | 'done' | 'failed' | 'cancelled';
@@ -233,7 +241,9 @@ export interface ExecutorResult {
   partial?: string;
   steps: number;
   usage: TokenUsage;
+  /** The latest tool calls (at most 100, arguments as previews); `toolCallCount` counts them all. */
   toolCalls: ToolCallRecord[];
+  toolCallCount?: number;
   /** What the planner needs to judge the milestone: the answer and the observations that back it. */
   evidence: string;
 }
@@ -277,7 +287,16 @@ export const goalInputSchema = z
     goal: z
       .string()
       .trim()
-      .min(1, 'the goal is empty: pass what you want done, e.g. tandem start "Compute 2+2 and save it to answer.txt"'),
+      .min(1, 'the goal is empty: pass what you want done, e.g. tandem start "Compute 2+2 and save it to answer.txt"')
+      .refine(
+        (goal) => utf8Bytes(goal) <= GOAL_INLINE_BYTES,
+        `a goal over ${GOAL_INLINE_BYTES} bytes travels by reference: start it with tandem start --goal-file`,
+      ),
+    /** The full goal in the content store when it is too large to travel inline; `goal` is then its preview. */
+    goalRef: z
+      .string()
+      .regex(/^sha256:[0-9a-f]{64}$/, 'goalRef is a content-store reference, sha256:<64 hex>')
+      .optional(),
     /** Step cap of a subtask that sets none itself. */
     maxStepsPerSubtask: z.number().int().positive().optional(),
     /** Child executors running at once. */
@@ -294,7 +313,7 @@ export const goalInputSchema = z
   .strict();
 export type GoalInput = z.infer<typeof goalInputSchema>;
 
-export type GoalStatus = 'planning' | 'running' | 'paused' | 'reporting' | 'completed' | 'failed';
+export type GoalStatus = 'planning' | 'running' | 'paused' | 'reporting' | 'completed' | 'failed' | 'cancelled';
 export type SubtaskStatus = 'pending' | 'running' | 'done' | 'failed' | 'cancelled' | 'skipped';
 
 /** Amounts of the goal budget; absent fields are unlimited (in `left`) or not tracked. */
@@ -338,13 +357,21 @@ export interface GoalProgress {
   versions: PlanVersion[];
   /** Every draft validation refused, oldest first (a fallback plan or a `plan_invalid` end says why). */
   rejectedDrafts: RejectedDraft[];
+  /** Whether a `pause` holds the goal (also while it is planning or reporting, when `status` says so). */
+  paused?: boolean;
+  /** The absolute path of the goal's workspace on the workers (absent for goals started before it was recorded). */
+  workspace?: string;
+  /** Interrupts waiting for a subtask that has not started yet (or for the next executor, when none runs). */
+  queuedInterrupts?: number;
+  /** Interrupts that arrived for a subtask after it had returned or was dropped from the plan: not delivered. */
+  undeliveredInterrupts?: number;
 }
 
 /**
  * Why a goal ended with `ok: false` (goal-level outcomes are results, not workflow failures). `plan_invalid`: a replan
  * could not produce a valid plan in its attempts (a first plan that cannot falls back to a one-subtask plan instead).
  */
-export type GoalFailureReason = 'replans_exhausted' | 'budget_exhausted' | 'plan_invalid';
+export type GoalFailureReason = 'replans_exhausted' | 'budget_exhausted' | 'plan_invalid' | 'cancelled';
 
 export interface GoalResult {
   ok: boolean;
@@ -358,4 +385,6 @@ export interface GoalResult {
   replans: PlanVersion[];
   /** With `reason: 'plan_invalid'`: the drafts of the replan that were refused, with their errors. */
   rejectedDrafts?: RejectedDraft[];
+  /** The absolute path of the goal's workspace on the workers. */
+  workspace?: string;
 }

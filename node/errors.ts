@@ -64,3 +64,21 @@ export function grpcStatusOf(err: unknown): { code: number; details: string } | 
   }
   return undefined;
 }
+
+/**
+ * `err`'s message followed by those of its causes that add something ("Failed to start Workflow: 3 INVALID_ARGUMENT:
+ * search attribute TandemGoal exceeds size limit"), on one line: the SDK's outer messages rarely say why.
+ */
+export function messageWithCauses(err: unknown): string {
+  const parts: string[] = [];
+  for (let at: unknown = err, depth = 0; at !== undefined && at !== null && depth < 8; depth++) {
+    const message = at instanceof Error ? at.message : String(at);
+    const details = (at as { details?: unknown }).details;
+    for (const text of [message, typeof details === 'string' ? details : '']) {
+      const line = text.split('\n')[0].trim();
+      if (line && !parts.some((part) => part.includes(line))) parts.push(line);
+    }
+    at = at instanceof Error ? at.cause : undefined;
+  }
+  return parts.join(': ');
+}

@@ -49,3 +49,9 @@ export const { checkMilestone } = proxyActivities<TandemActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
+
+/** Local file-system set-up (one `mkdir`): short, and retried until the worker's disk answers. */
+export const { prepareWorkspace } = proxyActivities<TandemActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});

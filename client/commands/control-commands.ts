@@ -30,8 +30,9 @@ export function registerControlCommands(program: Command): void {
     .option('--subtask <subtask>', 'deliver only to this subtask, e.g. s2')
     .action((id: string, message: string, opts: { subtask?: string }) =>
       withClient(async (client) => {
-        await (await control()).interruptGoal(client, id, message, opts.subtask);
+        const outcome = await (await control()).interruptGoal(client, id, message, opts.subtask);
         console.log(`interrupt sent to ${id}${opts.subtask ? ` (subtask ${opts.subtask})` : ''}`);
+        if (outcome.unchecked) console.error(`tandem: no worker answered, so the subtask id was not checked`);
       }),
     );
 
@@ -41,8 +42,9 @@ export function registerControlCommands(program: Command): void {
     .argument('<id>', 'the goal id')
     .action((id: string) =>
       withClient(async (client) => {
-        await (await control()).pauseGoal(client, id);
-        console.log(`pause sent to ${id}; continue it with: tandem resume ${id}`);
+        const outcome = await (await control()).pauseGoal(client, id);
+        if (!outcome.changed) console.log(`goal ${id} is already paused; nothing changed`);
+        else console.log(`pause sent to ${id}; continue it with: tandem resume ${id}`);
       }),
     );
 
@@ -52,8 +54,9 @@ export function registerControlCommands(program: Command): void {
     .argument('<id>', 'the goal id')
     .action((id: string) =>
       withClient(async (client) => {
-        await (await control()).resumeGoal(client, id);
-        console.log(`resume sent to ${id}`);
+        const outcome = await (await control()).resumeGoal(client, id);
+        if (!outcome.changed) console.log(`goal ${id} is not paused; nothing changed`);
+        else console.log(`resume sent to ${id}`);
       }),
     );
 

@@ -3,11 +3,14 @@
  * loads the client modules it needs when it runs, so `tandem --version` and `--help` load none of them.
  */
 import { type Command, Option } from 'commander';
+import { promises as fs } from 'node:fs';
+import { UserError } from '../../node/errors';
 import type { GoalOutcome } from '../goals';
 import { LIST_STATUSES, type ListStatus } from '../list-statuses';
 import { EXIT_GOAL_NOT_OK, positiveInt, printJson, withClient } from './shared';
 
 interface StartOptions {
+  goalFile?: string;
   id?: string;
   key?: string;
   maxSteps?: number;
@@ -30,7 +33,27 @@ async function printOutcome(id: string, json: boolean | undefined, outcome: Goal
   if (!outcome.ok) process.exitCode = EXIT_GOAL_NOT_OK;
 }
 
-async function start(goal: string, opts: StartOptions): Promise<void> {
+/** The goal's text: the argument, or the file of `--goal-file` (`-` for standard input), not both. */
+async function goalText(argument: string | undefined, file: string | undefined): Promise<string> {
+  if (argument !== undefined && file !== undefined) {
+    throw new UserError('pass the goal either as an argument or with --goal-file, not both');
+  }
+  if (file === undefined) {
+    if (argument === undefined) throw new UserError('say what you want done: tandem start "<goal>" or --goal-file F');
+    return argument;
+  }
+  if (file !== '-') {
+    return fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw new UserError(`cannot read the goal file ${file} (${err.code ?? err.message}); check the path`);
+    });
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function start(argument: string | undefined, opts: StartOptions): Promise<void> {
+  const goal = await goalText(argument, opts.goalFile);
   const [{ startGoal, goalOutcome }, { loadConfig }] = await Promise.all([
     import('../goals'),
     import('../../node/config'),
@@ -66,7 +89,11 @@ export function registerGoalCommands(program: Command): void {
   program
     .command('start')
     .description('Start a goal: the planner drafts a plan and runs one executor per subtask')
-    .argument('<goal>', 'what you want done, in plain words')
+    .argument('[goal]', 'what you want done, in plain words')
+    .option(
+      '--goal-file <file>',
+      'read the goal from a file (- for standard input); a large one is stored by reference',
+    )
     .option('--id <id>', 'workflow id for the goal (default: goal-<random>)')
     .option('--key <key>', 'concurrency key: at most one running goal per key (id goal-key-<key>)')
     .option('--max-steps <n>', 'step budget of each subtask', positiveInt)

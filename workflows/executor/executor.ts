@@ -42,10 +42,21 @@ import {
   executorProgressQuery,
   interruptPayloadSchema,
   interruptSignal,
+  interruptsSignal,
   pauseSignal,
+  PROGRESS_REPORT_INTERVAL_MS,
+  PROGRESS_REPORT_MIN_STEPS,
   resumeSignal,
   subtaskProgressSignal,
+  subtaskResultSignal,
 } from '../../common/contract';
+import {
+  ARGUMENTS_PREVIEW_CHARS,
+  EVIDENCE_LINE_CHARS,
+  INTERRUPT_MESSAGE_CHARS,
+  preview,
+  TOOL_CALL_RECORDS,
+} from '../../common/limits';
 import { TOOL_NAMES, type ToolName } from '../../common/tools';
 import { addUsage, type TokenUsage, zeroUsage } from '../../common/usage';
 import {
@@ -77,8 +88,14 @@ interface LoopState {
   /** Observations of the last step, for the next input assembly. */
   observations: ChatMessage[];
   usage: TokenUsage;
+  /** The latest {@link TOOL_CALL_RECORDS} tool calls, arguments as previews (the transcript keeps them whole). */
   toolCalls: ToolCallRecord[];
+  /** Tool calls made in all (absent in state carried over by runs started before it was counted). */
+  toolCallCount?: number;
   lastToolCalls: ToolCallRecord[];
+  /** Workflow time and step of the last progress report to the planner. */
+  reportedAt?: number;
+  reportedStep?: number;
   /** One line per observation, for the result's evidence. */
   evidence: string[];
   /** The model's latest non-empty text, the best partial answer there is when the loop ends early. */
@@ -157,13 +174,16 @@ const LOCAL_TOOLS_PATCH = 'local-calculator';
 /** Phase 4, execution: one activity per runnable call, all concurrent; outcomes come back in the model's order. */
 async function execute(input: ExecutorInput, state: LoopState, checked: ExecutableCall[]): Promise<ToolObservation[]> {
   state.phase = 'execution';
-  const { workflowId } = workflowInfo();
+  // The run chain's first run id makes the key one run's own: a later start under the same workflow id (a reused --id,
+  // a --key whose goal finished) never gets an earlier run's journal entry, and a continue-as-new keeps the key.
+  const { workflowId, firstExecutionRunId } = workflowInfo();
   return Promise.all(
     checked.map(async (call): Promise<ToolObservation> => {
       if (call.kind === 'refused') return { ok: false, output: call.observation };
+      const callKey = `${workflowId}/${firstExecutionRunId}/${state.step}/${call.call.id}`;
       const stub = LOCAL_TOOLS.has(call.call.name) && patched(LOCAL_TOOLS_PATCH) ? runToolLocally : runTool;
       return stub.executeWithOptions({ summary: toolCallSummary(call.call.name, call.args) }, [
-        { workspace: input.workspace, call: call.call, callKey: `${workflowId}/${state.step}/${call.call.id}` },
+        { workspace: input.workspace, call: call.call, callKey },
       ]);
     }),
   );
@@ -176,9 +196,14 @@ function observe(state: LoopState, calls: ToolCall[], outcomes: ToolObservation[
     const { ok, output, outputRef } = outcomes[index];
     state.observations.push({ role: 'tool', toolCallId: call.id, content: output });
     addEvidence(state, `${call.name}(${call.arguments}) → ${output}`);
-    return { step: state.step, name: call.name, arguments: call.arguments, ok, ...(outputRef ? { outputRef } : {}) };
+    // Records keep a preview of the arguments: a 700 kB file body in every record would carry into the result and
+    // the continue-as-new state, past the 2 MB payload limit. The transcript (by reference) keeps them whole.
+    const args = preview(call.arguments, ARGUMENTS_PREVIEW_CHARS);
+    return { step: state.step, name: call.name, arguments: args, ok, ...(outputRef ? { outputRef } : {}) };
   });
+  state.toolCallCount = (state.toolCallCount ?? state.toolCalls.length) + state.lastToolCalls.length;
   state.toolCalls.push(...state.lastToolCalls);
+  if (state.toolCalls.length > TOOL_CALL_RECORDS) state.toolCalls.splice(0, state.toolCalls.length - TOOL_CALL_RECORDS);
 }
 
 /** Phase 5 for a reply without tool calls that could not be used: tell the model what was wrong. */
@@ -195,7 +220,7 @@ function observeProblem(state: LoopState, problem: string): void {
 const EVIDENCE_LINES = 40;
 
 function addEvidence(state: LoopState, line: string): void {
-  state.evidence.push(line);
+  state.evidence.push(preview(line, EVIDENCE_LINE_CHARS));
   if (state.evidence.length > EVIDENCE_LINES) state.evidence.splice(0, state.evidence.length - EVIDENCE_LINES);
 }
 
@@ -210,13 +235,28 @@ async function waitWhilePaused(state: LoopState): Promise<void> {
   await condition(() => !state.paused);
 }
 
-/** Tells the parent planner, if any, that a step is done, so its own `progress` covers the whole tree. */
+/**
+ * Tells the goal's planner how far this subtask is, so its own `progress` covers the whole tree: at most once per
+ * {@link PROGRESS_REPORT_INTERVAL_MS} of workflow time, so the planner's history does not grow with executor steps.
+ * Executors started by planners before `reportTo` existed (recorded histories) report every step to their parent.
+ */
 async function reportStep(input: ExecutorInput, state: LoopState): Promise<void> {
-  const parent = workflowInfo().parent;
-  if (!parent) return;
+  const target = input.reportTo ?? workflowInfo().parent?.workflowId;
+  if (target === undefined) return;
+  if (input.reportTo !== undefined) {
+    // Both bounds: time keeps the planner's history from growing with fast steps, the step count with slow ones.
+    const now = Date.now();
+    const due =
+      state.reportedAt === undefined ||
+      (now - state.reportedAt >= PROGRESS_REPORT_INTERVAL_MS &&
+        state.step - (state.reportedStep ?? 0) >= PROGRESS_REPORT_MIN_STEPS);
+    if (!due) return;
+    state.reportedAt = now;
+    state.reportedStep = state.step;
+  }
   try {
     // By workflow id only: the planner's latest run, even after a continue-as-new.
-    await getExternalWorkflowHandle(parent.workflowId).signal(subtaskProgressSignal, {
+    await getExternalWorkflowHandle(target).signal(subtaskProgressSignal, {
       subtaskId: input.subtask.id,
       step: state.step,
       usage: { ...state.usage },
@@ -236,7 +276,14 @@ function partialOf(state: LoopState, why: string): string {
 function finished(state: LoopState, answer: string): ExecutorResult {
   state.status = 'done';
   const evidence = [...state.evidence, `final answer: ${answer}`].join('\n');
-  return { ok: true, answer, steps: state.step, usage: state.usage, toolCalls: state.toolCalls, evidence };
+  return { ok: true, answer, steps: state.step, usage: state.usage, ...toolCallsOf(state), evidence };
+}
+
+function toolCallsOf(state: LoopState): Pick<ExecutorResult, 'toolCalls' | 'toolCallCount'> {
+  return {
+    toolCalls: state.toolCalls,
+    ...(state.toolCallCount !== undefined ? { toolCallCount: state.toolCallCount } : {}),
+  };
 }
 
 function ended(state: LoopState, reason: ExecutorEndReason, why: string, budget?: BudgetKind): ExecutorResult {
@@ -249,7 +296,7 @@ function ended(state: LoopState, reason: ExecutorEndReason, why: string, budget?
     partial: partialOf(state, why),
     steps: state.step,
     usage: state.usage,
-    toolCalls: state.toolCalls,
+    ...toolCallsOf(state),
     evidence: [...state.evidence, `stopped: ${why}`].join('\n'),
   };
 }
@@ -315,7 +362,7 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
     phase: 'input_assembly',
     status: 'running',
     paused: false,
-    interrupts: [],
+    interrupts: [...(input.interrupts ?? [])],
     observations: [],
     usage: zeroUsage(),
     toolCalls: [],
@@ -328,6 +375,13 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
     const parsed = interruptPayloadSchema.safeParse(payload);
     if (parsed.success) state.interrupts.push(parsed.data.message);
     else log.warn('dropped a malformed interrupt signal', { error: parsed.error.message });
+  });
+  setHandler(interruptsSignal, ({ messages }) => {
+    const usable = (Array.isArray(messages) ? messages : []).filter(
+      (message): message is string =>
+        typeof message === 'string' && message.trim() !== '' && message.length <= INTERRUPT_MESSAGE_CHARS,
+    );
+    state.interrupts.push(...usable);
   });
   setHandler(pauseSignal, () => {
     state.paused = true;
@@ -363,6 +417,22 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
   }
   state.phase = 'finished';
   // Non-cancellable: after a cancel the root scope is cancelled, and the result must still be returned.
-  await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+  await CancellationScope.nonCancellable(async () => {
+    await reportResult(input, result);
+    await condition(allHandlersFinished);
+  });
   return result;
+}
+
+/** Sends the result to the goal's workflow id (see `subtaskResultSignal`); a planner that is gone is not a failure. */
+async function reportResult(input: ExecutorInput, result: ExecutorResult): Promise<void> {
+  if (input.reportTo === undefined) return;
+  try {
+    await getExternalWorkflowHandle(input.reportTo).signal(subtaskResultSignal, {
+      workflowId: workflowInfo().workflowId,
+      result,
+    });
+  } catch (err) {
+    log.warn('could not report the result to the planner', { planner: input.reportTo, error: String(err) });
+  }
 }

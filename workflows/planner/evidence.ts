@@ -2,7 +2,14 @@
  * What the planner learns from a finished child: its result when it could not return one, and the evidence a
  * shortfall gives the replanner. Pure string building over results.
  */
-import type { ExecutorResult, Subtask, Verdict } from '../../common/types';
+import {
+  GOAL_RESULT_TOOL_CALLS,
+  PAYLOAD_BUDGET_BYTES,
+  payloadBytes,
+  preview,
+  RESULT_TEXT_CHARS,
+} from '../../common/limits';
+import type { ExecutorResult, GoalResult, Subtask, Verdict } from '../../common/types';
 import type { TokenUsage } from '../../common/usage';
 
 /** What the planner knows of a run while it is in flight (from the executor's step reports). */
@@ -35,4 +42,56 @@ export function evidenceOf(subtask: Subtask, result: ExecutorResult, verdict: Ve
   const why = result.reason === 'budget' ? `budget: ${result.budget}` : (result.reason ?? 'failed');
   const partial = result.partial ?? result.answer ?? result.evidence;
   return `subtask ${subtask.id} did not finish (${why})${partial ? `; partial result: ${partial}` : ''}`;
+}
+
+/**
+ * A result as the goal's result, `progress` and continue-as-new state quote it: texts as bounded previews, the latest
+ * {@link GOAL_RESULT_TOOL_CALLS} tool calls. The child's own result (in its history) keeps the rest.
+ */
+export function compactResult(result: ExecutorResult): ExecutorResult {
+  const cut = (text: string | null | undefined) => (typeof text === 'string' ? preview(text, RESULT_TEXT_CHARS) : text);
+  const evidence =
+    result.evidence.length > RESULT_TEXT_CHARS ? `…${result.evidence.slice(-RESULT_TEXT_CHARS)}` : result.evidence;
+  return {
+    ...result,
+    answer: cut(result.answer) ?? null,
+    ...(result.partial !== undefined ? { partial: cut(result.partial)! } : {}),
+    toolCalls: result.toolCalls.slice(-GOAL_RESULT_TOOL_CALLS),
+    toolCallCount: result.toolCallCount ?? result.toolCalls.length,
+    evidence,
+  };
+}
+
+/**
+ * The goal's result, made to fit the payload budget whatever the plan's size: already compacted per subtask, then, if
+ * still too large, without the replans' subtask lists and finally without per-subtask tool calls and evidence.
+ */
+export function fitGoalResult(result: GoalResult): GoalResult {
+  if (payloadBytes(result) <= PAYLOAD_BUDGET_BYTES) return result;
+  const lighter: GoalResult = { ...result, replans: result.replans.map((plan) => ({ ...plan, subtasks: [] })) };
+  if (payloadBytes(lighter) <= PAYLOAD_BUDGET_BYTES) return lighter;
+  const lightest: GoalResult = {
+    ...lighter,
+    subtasks: lighter.subtasks.map((subtask) =>
+      subtask.result
+        ? {
+            ...subtask,
+            result: { ...subtask.result, toolCalls: [], evidence: preview(subtask.result.evidence, 500) },
+          }
+        : subtask,
+    ),
+  };
+  if (payloadBytes(lightest) <= PAYLOAD_BUDGET_BYTES) return lightest;
+  return {
+    ...lightest,
+    report: preview(lightest.report, 200_000),
+    subtasks: lightest.subtasks.map(({ result: r, ...rest }) => ({
+      ...rest,
+      ...(r
+        ? {
+            result: { ...r, answer: r.answer && preview(r.answer, 500), partial: r.partial && preview(r.partial, 500) },
+          }
+        : {}),
+    })),
+  };
 }

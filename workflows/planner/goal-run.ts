@@ -9,17 +9,24 @@
  */
 import {
   ApplicationFailure,
+  allHandlersFinished,
   CancellationScope,
+  ChildWorkflowCancellationType,
   condition,
+  getExternalWorkflowHandle,
   log,
   patched,
+  ParentClosePolicy,
   setCurrentDetails,
   startChild,
   upsertSearchAttributes,
+  workflowInfo,
   type ChildWorkflowHandle,
+  type ExternalWorkflowHandle,
 } from '@temporalio/workflow';
 import {
   interruptSignal,
+  interruptsSignal,
   pauseSignal,
   planVersionSearchAttribute,
   resumeSignal,
@@ -42,11 +49,13 @@ import type {
 } from '../../common/types';
 import { FailureType } from '../../common/failures';
 import { addUsage, tokensOf, type TokenUsage, zeroUsage } from '../../common/usage';
+import { PAYLOAD_BUDGET_BYTES, payloadBytes, utf8Bytes } from '../../common/limits';
 import { Patch } from '../patches';
 import { executorWorkflow } from '../executor/executor';
 import { replanRequest, reportFromResults, reportRequest } from '../prompts';
-import { evidenceOf, resultOfFailedRun, type RunSoFar } from './evidence';
+import { compactResult, evidenceOf, fitGoalResult, resultOfFailedRun, type RunSoFar } from './evidence';
 import { budgetProgress, capSubtaskBudget, exhaustedCap, type GoalLimits } from './goal-budget';
+import { prepareWorkspace } from '../activity-stubs';
 import { checkAndJudge, draftPlan, MAX_PLAN_ATTEMPTS, writeReport, type DraftOutcome } from './model-calls';
 import { fallbackPlan, readySubtasks } from './plan';
 import { progressMarkdown } from './progress-details';
@@ -63,8 +72,13 @@ interface ChildRun extends RunSoFar {
   workflowId: string;
   scope: CancellationScope;
   handle?: ChildWorkflowHandle<typeof executorWorkflow>;
+  /** Detached runs: the child has started (a cancel can be sent); always true for a run carried over a continue-as-new. */
+  started?: boolean;
   result?: ExecutorResult;
 }
+
+/** What the planner signals a child through: its child handle, or (detached runs) an external handle by id. */
+type SignalTarget = Pick<ExternalWorkflowHandle, 'signal'>;
 
 /** A subtask of the current plan and where it stands. */
 interface Entry {
@@ -85,7 +99,53 @@ interface ReplanRequest {
 }
 
 /** Statuses after which no replan, interrupt or decision is taken any more. */
-export const FINISHED: readonly GoalStatus[] = ['reporting', 'completed', 'failed'];
+export const FINISHED: readonly GoalStatus[] = ['reporting', 'completed', 'failed', 'cancelled'];
+
+/** How long a cancelled goal waits for its children's partial results before it reports without them. */
+const CANCEL_WAIT_MS = 60_000;
+/** At most this much interrupt text per signal or child input (well under the 2 MB payload limit). */
+const INTERRUPT_BATCH_BYTES = 256_000;
+/** Key of the queue of interrupts for whichever executors start next (sent to all subtasks while none ran). */
+const ANY_SUBTASK = '*';
+
+/** Splits `messages` into batches of at most {@link INTERRUPT_BATCH_BYTES}, in order. */
+function batches(messages: string[]): string[][] {
+  const out: string[][] = [];
+  let size = Infinity;
+  for (const message of messages) {
+    const bytes = utf8Bytes(message) + 16;
+    if (size + bytes > INTERRUPT_BATCH_BYTES) {
+      out.push([]);
+      size = 0;
+    }
+    out[out.length - 1].push(message);
+    size += bytes;
+  }
+  return out;
+}
+
+/**
+ * What a planner run hands to its continuation (continue-as-new): the plans, where each subtask stands, the children
+ * still running (by workflow id: they outlive the run and report to the goal's id), and what was spent. Finished
+ * results travel compacted (see `compactResult`), so the state stays far under the 2 MB payload limit.
+ */
+export interface GoalSnapshot {
+  plans: PlanVersion[];
+  entries: Array<Omit<Entry, 'run'> & { runWorkflowId?: string }>;
+  running: Array<{ subtaskId: string; workflowId: string; steps: number; usage: TokenUsage; cancelReason?: string }>;
+  /** Usage and steps of every run that is not carried (finished, or superseded). */
+  spent: { usage: TokenUsage; steps: number };
+  ownUsage: TokenUsage;
+  automaticReplans: number;
+  paused: boolean;
+  pausedForwarded: boolean;
+  cancelledWork: string[];
+  queuedInterrupts: Record<string, string[]>;
+  published: string;
+  workspace?: string;
+  startedMs: number;
+  undelivered: number;
+}
 
 /** How runs started before the fallback plan and `plan_invalid` ended when no valid plan came: a workflow failure. */
 function planInvalidFailure(errors: string[]): ApplicationFailure {
@@ -104,6 +164,14 @@ export interface GoalSettings {
   maxReplans: number;
   limits: GoalLimits;
   startedMs: number;
+  /**
+   * The behaviour of runs started since issue 13 (a `patched()` marker; recorded histories replay without it):
+   * children outlive the run and report by signal, are cancelled by request, get interrupts in batches (queued until
+   * they start), and a pause holds the planner's own model calls.
+   */
+  detached: boolean;
+  /** The goal as prompts quote it: the text, or a content marker the model-call activity expands (`goalRef`). */
+  promptGoal: string;
 }
 
 export class GoalRun {
@@ -124,7 +192,19 @@ export class GoalRun {
   /** Partial results of runs a new plan cancelled: evidence for the next replan, not a reason for one. */
   private readonly cancelledWork: string[] = [];
   private readonly interruptInbox: InterruptPayload[] = [];
+  /** Detached runs: interrupts for subtasks not started yet, by subtask id ({@link ANY_SUBTASK}: the next to start). */
+  private queuedInterrupts: Record<string, string[]> = {};
   private readonly cancelInbox: CancelSubtaskPayload[] = [];
+  /** Detached runs: children to send a cancel request to (the loop sends them; handlers and decisions only record). */
+  private readonly cancelOutbox: ChildRun[] = [];
+  /** Usage and steps of runs a continue-as-new did not carry. */
+  private spent = { usage: zeroUsage(), steps: 0 };
+  /** Set once the goal is being cancelled: nothing waits on a pause any more. */
+  private cancelling = false;
+  /** Interrupts that came for a subtask after it had returned (nothing left to hand them to); shown in `progress`. */
+  private undelivered = 0;
+  /** The goal's workspace on the workers (absolute path), once known. */
+  workspace?: string;
   private nextTicket = 1;
   private readonly versionOfTicket = new Map<number, number>();
   /** The search attributes last upserted, so an unchanged state writes no event. */
@@ -152,12 +232,17 @@ export class GoalRun {
 
   usage(): TokenUsage {
     const total = { ...this.ownUsage };
+    addUsage(total, this.spent.usage);
     for (const run of this.runs) addUsage(total, run.usage);
     return total;
   }
 
+  get detached(): boolean {
+    return this.settings.detached;
+  }
+
   private budget() {
-    const steps = this.runs.reduce((sum, run) => sum + run.steps, 0);
+    const steps = this.runs.reduce((sum, run) => sum + run.steps, this.spent.steps);
     return budgetProgress(
       this.settings.limits,
       { tokens: tokensOf(this.usage()), steps },
@@ -171,6 +256,10 @@ export class GoalRun {
     const plan = this.currentPlan();
     return {
       status: this.paused && this.status === 'running' ? 'paused' : this.status,
+      paused: this.paused,
+      ...(this.workspace !== undefined ? { workspace: this.workspace } : {}),
+      queuedInterrupts: Object.values(this.queuedInterrupts).reduce((sum, queue) => sum + queue.length, 0),
+      undeliveredInterrupts: this.undelivered,
       goal: this.settings.goal,
       planVersion: this.plans.length,
       planReason: plan?.reason ?? '',
@@ -233,6 +322,26 @@ export class GoalRun {
     }
   }
 
+  /** A child's result, by signal or by its completion, whichever comes first; later copies are ignored. */
+  recordResult(
+    workflowId: string,
+    result: ExecutorResult,
+    run = this.runs.find((r) => r.workflowId === workflowId),
+  ): void {
+    if (!run || run.result) return;
+    run.result = result;
+    run.steps = result.steps;
+    run.usage = result.usage;
+    this.finishedRuns.push(run);
+  }
+
+  /** Waits while a pause holds the goal: the planner's own model calls (plan, judge, replan, report) wait too. */
+  private async holdWhilePaused(): Promise<void> {
+    if (!this.detached || !this.paused || this.cancelling) return;
+    this.publish();
+    await condition(() => !this.paused || this.cancelling);
+  }
+
   // ---- the loop's actions ----
 
   /** What the Web UI and list filters show: search attributes on change, current details every turn. */
@@ -254,7 +363,8 @@ export class GoalRun {
   }
 
   /** Drafts a plan version with the model (`request` is the plan or replan prompt); refused drafts are kept. */
-  draft(request: string): Promise<DraftOutcome> {
+  async draft(request: string): Promise<DraftOutcome> {
+    await this.holdWhilePaused();
     return draftPlan(request, this.plans.length + 1, this.ownUsage, this.rejectedDrafts);
   }
 
@@ -275,6 +385,11 @@ export class GoalRun {
       fallbackPlan(this.settings.goal),
       `fallback plan: the model did not produce a valid plan in ${MAX_PLAN_ATTEMPTS} attempts (${why})`,
     );
+  }
+
+  /** Detached runs: creates the goal's workspace on a worker and learns its absolute path, for `progress`/results. */
+  async prepareWorkspace(): Promise<void> {
+    if (this.detached && this.workspace === undefined) this.workspace = await prepareWorkspace(this.settings.goalId);
   }
 
   /** Makes `subtasks` the current plan and reconciles the work in flight with it; returns its version. */
@@ -304,7 +419,22 @@ export class GoalRun {
   private cancelRun(run: ChildRun, reason: string): void {
     if (run.result || run.cancelReason !== undefined) return;
     run.cancelReason = reason;
-    run.scope.cancel();
+    // Detached children are cancelled by request (the loop sends it): the child ends its loop and returns its partial.
+    if (this.detached) {
+      if (run.started) this.cancelOutbox.push(run);
+    } else run.scope.cancel();
+  }
+
+  /** Detached runs: sends the cancel requests decided since the last turn. */
+  async sendCancels(): Promise<void> {
+    for (const run of this.cancelOutbox.splice(0)) {
+      if (run.result) continue;
+      try {
+        await getExternalWorkflowHandle(run.workflowId).cancel();
+      } catch (err) {
+        log.warn('could not cancel a child executor', { workflowId: run.workflowId, error: String(err) });
+      }
+    }
   }
 
   private canDispatch(): boolean {
@@ -326,8 +456,10 @@ export class GoalRun {
       this.paused !== this.pausedForwarded ||
       this.interruptInbox.length > 0 ||
       this.cancelInbox.length > 0 ||
+      this.cancelOutbox.length > 0 ||
       this.finishedRuns.length > 0 ||
       this.replanInbox.length > 0 ||
+      this.handOverDue() ||
       exhaustedCap(this.budget()) !== null ||
       this.allDone() ||
       this.canDispatch();
@@ -338,10 +470,11 @@ export class GoalRun {
   }
 
   /** Whether the loop has a pause or resume to forward, interrupts to deliver, finished runs to judge, replans to make. */
-  pending(): { pause: boolean; interrupts: boolean; finishedRuns: boolean; replans: boolean } {
+  pending(): { pause: boolean; interrupts: boolean; cancels: boolean; finishedRuns: boolean; replans: boolean } {
     return {
       pause: this.paused !== this.pausedForwarded,
       interrupts: this.interruptInbox.length > 0,
+      cancels: this.cancelOutbox.length > 0,
       finishedRuns: this.finishedRuns.length > 0,
       replans: this.replanInbox.length > 0,
     };
@@ -357,6 +490,7 @@ export class GoalRun {
 
   /** Hands each queued interrupt to its running executor(s). */
   async deliverInterrupts(): Promise<void> {
+    if (this.detached) return this.deliverInterruptBatches();
     for (const interrupt of this.interruptInbox.splice(0)) {
       const targets = this.running().filter(
         (entry) => !interrupt.subtaskId || entry.subtask.id === interrupt.subtaskId,
@@ -365,6 +499,42 @@ export class GoalRun {
       for (const entry of targets) {
         await this.forward(entry.run!, (handle) => handle.signal(interruptSignal, { message: interrupt.message }));
       }
+    }
+  }
+
+  /**
+   * Detached runs: every interrupt that arrived since the last turn, in one `interrupts` signal per running executor
+   * (in batches under the payload limit); one for a subtask that has not started waits in its queue and goes into its
+   * input when it starts; one for all subtasks while none runs waits for the next to start. An interrupt for a subtask
+   * of no plan, or one that already finished, is logged and dropped (the CLI refuses unknown ids before sending).
+   */
+  private async deliverInterruptBatches(): Promise<void> {
+    const now = new Map<ChildRun, string[]>();
+    for (const { message, subtaskId } of this.interruptInbox.splice(0)) {
+      const targets = this.running().filter((entry) => !subtaskId || entry.subtask.id === subtaskId);
+      for (const entry of targets) now.set(entry.run!, [...(now.get(entry.run!) ?? []), message]);
+      if (targets.length > 0) continue;
+      const entry = subtaskId === undefined ? undefined : this.entryOf(subtaskId);
+      if (subtaskId === undefined || entry?.status === 'pending') {
+        const key = subtaskId ?? ANY_SUBTASK;
+        (this.queuedInterrupts[key] ??= []).push(message);
+      } else {
+        this.undelivered += 1;
+        log.warn('interrupt not delivered: the subtask is not pending or running', {
+          subtaskId,
+          status: entry?.status,
+        });
+      }
+    }
+    for (const [run, messages] of now) {
+      if (run.result) {
+        // The executor returned before the planner's turn: there is no next model call of that run to hand them to.
+        this.undelivered += messages.length;
+        log.warn('interrupts not delivered: the subtask had already returned', { subtask: run.subtaskId });
+        continue;
+      }
+      for (const batch of batches(messages))
+        await this.forward(run, (handle) => handle.signal(interruptsSignal, { messages: batch }));
     }
   }
 
@@ -402,6 +572,7 @@ export class GoalRun {
       return null;
     }
     entry.result = result;
+    if (result.ok) await this.holdWhilePaused();
     if (result.ok) entry.verdict = await checkAndJudge(entry.subtask, result, this.settings.goalId, this.ownUsage);
     entry.status = result.ok && entry.verdict?.met ? 'done' : result.reason === 'cancelled' ? 'cancelled' : 'failed';
     const evidence = evidenceOf(entry.subtask, result, entry.verdict);
@@ -434,7 +605,7 @@ export class GoalRun {
     const completed = this.entries
       .filter((entry) => entry.status === 'done')
       .map((entry) => ({ subtask: entry.subtask, answer: entry.result?.answer ?? '' }));
-    const draft = await this.draft(replanRequest(this.settings.goal, evidence, this.currentPlan(), completed));
+    const draft = await this.draft(replanRequest(this.settings.promptGoal, evidence, this.currentPlan(), completed));
     if (!draft.ok) return this.endPlanInvalid(draft, evidence);
     const version = this.adoptPlan(
       draft.subtasks,
@@ -468,10 +639,24 @@ export class GoalRun {
   /** Starts the ready subtasks, up to `maxParallel` running at once and while the budget lasts. */
   dispatchReady(): void {
     if (this.paused) return;
+    let started = false;
     for (const subtask of readySubtasks(this.currentPlan().subtasks, (id) => this.entryOf(id)?.status)) {
       if (this.running().length >= this.settings.maxParallel || exhaustedCap(this.budget()) !== null) break;
       this.dispatch(this.entryOf(subtask.id)!);
+      started = true;
     }
+    if (started) delete this.queuedInterrupts[ANY_SUBTASK];
+  }
+
+  /** Detached runs: the interrupts queued for `subtaskId` that fit its input; the rest follow by signal once it runs. */
+  private takeQueuedInterrupts(subtaskId: string): string[] | undefined {
+    const queued = [...(this.queuedInterrupts[ANY_SUBTASK] ?? []), ...(this.queuedInterrupts[subtaskId] ?? [])];
+    delete this.queuedInterrupts[subtaskId];
+    if (queued.length === 0) return undefined;
+    const [first, ...rest] = batches(queued);
+    const later = rest.flat();
+    if (later.length > 0) this.interruptInbox.push(...later.map((message) => ({ message, subtaskId })));
+    return first;
   }
 
   private dispatch(entry: Entry): void {
@@ -496,6 +681,10 @@ export class GoalRun {
       tools: entry.subtask.tools,
       budget,
     };
+    if (this.detached) {
+      this.dispatchDetached(run, entry, { ...input, interrupts: this.takeQueuedInterrupts(entry.subtask.id) });
+      return;
+    }
     void run.scope
       .run(async () => {
         run.handle = await startChild(executorWorkflow, {
@@ -517,13 +706,40 @@ export class GoalRun {
       });
   }
 
-  private async forward(
-    run: ChildRun,
-    send: (handle: ChildWorkflowHandle<typeof executorWorkflow>) => Promise<void>,
-  ): Promise<void> {
-    if (!run.handle || run.result) return;
+  /**
+   * Starts a child that outlives this run (`ParentClosePolicy.ABANDON`), so a continue-as-new does not end it, and
+   * that reports its progress and result to the goal's workflow id. Its completion is awaited too while this run
+   * lasts (it catches a child that failed instead of returning), in a scope the goal's cancellation does not reach:
+   * the goal cancels its children by request (`sendCancels`) and waits for their partial results.
+   */
+  private dispatchDetached(run: ChildRun, entry: Entry, input: Parameters<typeof executorWorkflow>[0]): void {
+    void CancellationScope.nonCancellable(async () => {
+      run.handle = await startChild(executorWorkflow, {
+        workflowId: run.workflowId,
+        staticSummary: `${entry.subtask.id} · ${entry.subtask.title}`,
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        cancellationType: ChildWorkflowCancellationType.ABANDON,
+        args: [{ ...input, reportTo: this.settings.goalId }],
+      });
+      run.started = true;
+      // A cancel decided before the child started is sent now.
+      if (run.cancelReason !== undefined) this.cancelOutbox.push(run);
+      return run.handle.result();
+    }).then(
+      (result) => this.recordResult(run.workflowId, result, run),
+      (err: unknown) => this.recordResult(run.workflowId, resultOfFailedRun(run, err), run),
+    );
+  }
+
+  /**
+   * The one place the planner sends a message to a child executor. Detached children are reached by workflow id,
+   * which works from any run of the planner (after a continue-as-new too).
+   */
+  private async forward(run: ChildRun, send: (target: SignalTarget) => Promise<void>): Promise<void> {
+    if (run.result) return;
+    if (this.detached ? !run.started : !run.handle) return;
     try {
-      await send(run.handle);
+      await send(this.detached ? getExternalWorkflowHandle(run.workflowId) : run.handle!);
     } catch (err) {
       // The child may have just finished: a message it can no longer act on is not the planner's failure.
       log.warn('could not signal a child executor', { workflowId: run.workflowId, error: String(err) });
@@ -533,7 +749,14 @@ export class GoalRun {
   /** Ends the goal: cancels what still runs, waits for it, writes the report and returns the result. */
   async finish(ok: boolean, reason?: GoalFailureReason, detail?: string): Promise<GoalResult> {
     for (const entry of this.running()) this.cancelRun(entry.run!, `the goal is ending (${reason ?? 'done'})`);
-    await condition(() => this.runs.every((run) => run.result !== undefined));
+    if (this.detached) await this.sendCancels();
+    const allReturned = () => this.runs.every((run) => run.result !== undefined);
+    // A cancelled goal waits a bounded time: a child that never answers must not hold the goal's end forever.
+    if (reason === 'cancelled') await condition(allReturned, CANCEL_WAIT_MS);
+    else await condition(allReturned);
+    for (const run of this.runs) {
+      if (!run.result) this.recordResult(run.workflowId, resultOfFailedRun(run, 'no result in time'), run);
+    }
     for (const entry of this.entries) {
       if (entry.status === 'running') {
         entry.result = entry.run!.result!;
@@ -542,16 +765,17 @@ export class GoalRun {
     }
     this.status = 'reporting';
     this.publish();
+    await this.holdWhilePaused();
     const sections = this.entries.map(({ subtask, status, result }) => ({ subtask, status, result }));
     const replans = this.plans.slice(1);
     const report = await writeReport(
-      reportRequest(this.settings.goal, sections, reason ? { reason, replans, detail } : undefined),
+      reportRequest(this.settings.promptGoal, sections, reason ? { reason, replans, detail } : undefined),
       this.ownUsage,
       reportFromResults(sections),
     );
-    this.status = ok ? 'completed' : 'failed';
+    this.status = ok ? 'completed' : reason === 'cancelled' ? 'cancelled' : 'failed';
     this.publish();
-    return {
+    return fitGoalResult({
       ok,
       report,
       ...(reason ? { reason } : {}),
@@ -561,10 +785,116 @@ export class GoalRun {
         title: subtask.title,
         status,
         ...(verdict ? { verdict } : {}),
-        ...(result ? { result } : {}),
+        ...(result ? { result: compactResult(result) } : {}),
       })),
       usage: this.usage(),
       replans,
+      ...(this.workspace !== undefined ? { workspace: this.workspace } : {}),
+    });
+  }
+
+  /**
+   * The goal was cancelled (detached runs): its children are cancelled by request and each returns its partial result
+   * (they are not terminated); the goal waits for them (bounded), reports, and returns `reason: 'cancelled'`. The
+   * workflow then *completes* with that result: `TandemStatus` and `progress` say `cancelled`.
+   */
+  finishCancelled(): Promise<GoalResult> {
+    this.cancelling = true;
+    return this.finish(false, 'cancelled');
+  }
+
+  // ---- continue-as-new ----
+
+  /**
+   * Whether this run may hand over now: nothing half-done (results to judge, replans, messages, cancels to send, a
+   * child still starting, an update in flight), so the snapshot is the whole state.
+   */
+  canHandOver(handlersIdle: boolean): boolean {
+    return (
+      this.detached &&
+      handlersIdle &&
+      this.finishedRuns.length === 0 &&
+      this.replanInbox.length === 0 &&
+      this.interruptInbox.length === 0 &&
+      this.cancelInbox.length === 0 &&
+      this.cancelOutbox.length === 0 &&
+      this.paused === this.pausedForwarded &&
+      this.runs.every((run) => run.result !== undefined || run.started === true)
+    );
+  }
+
+  /** Whether the server suggests a continue-as-new and this run can hand over now. */
+  handOverDue(): boolean {
+    return workflowInfo().continueAsNewSuggested && this.canHandOver(allHandlersFinished());
+  }
+
+  /**
+   * The state a continuation starts from (see {@link GoalSnapshot}), under the payload budget: if the plan versions
+   * make it too large, the older versions travel without their subtask lists (their reasons stay).
+   */
+  snapshot(): GoalSnapshot {
+    const full = this.fullSnapshot();
+    if (payloadBytes(full) <= PAYLOAD_BUDGET_BYTES) return full;
+    const last = full.plans.length - 1;
+    return { ...full, plans: full.plans.map((plan, index) => (index === last ? plan : { ...plan, subtasks: [] })) };
+  }
+
+  private fullSnapshot(): GoalSnapshot {
+    const carried = this.runs.filter((run) => run.result === undefined);
+    const spent = { usage: { ...this.spent.usage }, steps: this.spent.steps };
+    for (const run of this.runs) {
+      if (run.result === undefined) continue;
+      addUsage(spent.usage, run.usage);
+      spent.steps += run.steps;
+    }
+    return {
+      plans: this.plans,
+      entries: this.entries.map(({ run, result, ...entry }) => ({
+        ...entry,
+        ...(result ? { result: compactResult(result) } : {}),
+        ...(run && run.result === undefined ? { runWorkflowId: run.workflowId } : {}),
+      })),
+      running: carried.map((run) => ({
+        subtaskId: run.subtaskId,
+        workflowId: run.workflowId,
+        steps: run.steps,
+        usage: run.usage,
+        ...(run.cancelReason !== undefined ? { cancelReason: run.cancelReason } : {}),
+      })),
+      spent,
+      ownUsage: { ...this.ownUsage },
+      automaticReplans: this.automaticReplans,
+      paused: this.paused,
+      pausedForwarded: this.pausedForwarded,
+      cancelledWork: [...this.cancelledWork],
+      queuedInterrupts: this.queuedInterrupts,
+      published: this.published,
+      ...(this.workspace !== undefined ? { workspace: this.workspace } : {}),
+      startedMs: this.settings.startedMs,
+      undelivered: this.undelivered,
     };
+  }
+
+  /** Takes over a previous run's state; its running children are reached by workflow id from now on. */
+  restore(snapshot: GoalSnapshot): void {
+    this.plans.push(...snapshot.plans);
+    for (const carried of snapshot.running) {
+      this.runs.push({ ...carried, scope: new CancellationScope(), started: true });
+    }
+    this.entries = snapshot.entries.map(({ runWorkflowId, ...entry }) => ({
+      ...entry,
+      ...(runWorkflowId !== undefined ? { run: this.runs.find((run) => run.workflowId === runWorkflowId) } : {}),
+    }));
+    this.spent = snapshot.spent;
+    Object.assign(this.ownUsage, snapshot.ownUsage);
+    this.automaticReplans = snapshot.automaticReplans;
+    this.paused = snapshot.paused;
+    this.pausedForwarded = snapshot.pausedForwarded;
+    this.cancelledWork.push(...snapshot.cancelledWork);
+    this.queuedInterrupts = snapshot.queuedInterrupts;
+    this.published = snapshot.published;
+    this.workspace = snapshot.workspace;
+    this.undelivered = snapshot.undelivered;
+    this.status = 'running';
   }
 }

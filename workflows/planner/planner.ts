@@ -16,9 +16,12 @@
 import {
   allHandlersFinished,
   ApplicationFailure,
+  CancellationScope,
   condition,
+  continueAsNew,
   isCancellation,
   log,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -34,7 +37,9 @@ import {
   resumeSignal,
   revisePlanUpdate,
   subtaskProgressSignal,
+  subtaskResultSignal,
 } from '../../common/contract';
+import { contentMarker } from '../../common/limits';
 import { FailureType } from '../../common/failures';
 import {
   DEFAULT_MAX_PARALLEL,
@@ -44,7 +49,16 @@ import {
   type GoalResult,
 } from '../../common/types';
 import { planRequest } from '../prompts';
-import { GoalRun } from './goal-run';
+import { GoalRun, type GoalSnapshot } from './goal-run';
+
+/**
+ * The `patched()` id of the planner's behaviour since issue 13 (see `GoalSettings.detached`). Recorded histories of
+ * runs started before it replay on the old path; every new run takes the new one.
+ */
+export const DETACHED_CHILDREN_PATCH = 'tandem-detached-children';
+
+/** What a planner run is started with: the goal, and after a continue-as-new the previous run's state. */
+export type PlannerInput = GoalInput & { continued?: GoalSnapshot };
 
 /** Wires the messages to the goal's state: handlers validate and record, nothing else. */
 function wireHandlers(goal: GoalRun): void {
@@ -89,13 +103,22 @@ function wireHandlers(goal: GoalRun): void {
   setHandler(pauseSignal, () => goal.recordPaused(true));
   setHandler(resumeSignal, () => goal.recordPaused(false));
   setHandler(subtaskProgressSignal, ({ subtaskId, step, usage }) => goal.recordStep(subtaskId, step, usage));
+  setHandler(subtaskResultSignal, ({ workflowId, result }) => goal.recordResult(workflowId, result));
 }
 
 /** The loop: plan, then one turn per batch of events until the goal ends. */
-async function runGoal(goal: GoalRun, goalText: string): Promise<GoalResult> {
-  goal.publish();
-  goal.adoptFirstPlan(await goal.draft(planRequest(goalText)));
+async function runGoal(goal: GoalRun, input: PlannerInput, promptGoal: string): Promise<GoalResult> {
+  if (!input.continued) {
+    goal.publish();
+    await goal.prepareWorkspace();
+    goal.adoptFirstPlan(await goal.draft(planRequest(promptGoal)));
+  }
   for (;;) {
+    // Continue-as-new when the server suggests it, at a turn boundary with nothing half-done; running children are
+    // carried by workflow id (they outlive this run and report to the goal's id).
+    if (goal.handOverDue()) {
+      await continueAsNew<typeof plannerWorkflow>({ ...input, continued: goal.snapshot() });
+    }
     goal.publish();
     await goal.waitForWork();
     // Each step awaits only when it has work: an idle await would let cancellations propagate earlier than recorded
@@ -103,6 +126,7 @@ async function runGoal(goal: GoalRun, goalText: string): Promise<GoalResult> {
     if (goal.pending().pause) await goal.forwardPause();
     if (goal.pending().interrupts) await goal.deliverInterrupts();
     goal.applyCancels();
+    if (goal.pending().cancels) await goal.sendCancels();
     if (goal.pending().finishedRuns) await goal.settleFinished();
     const ending = goal.endingReason();
     if (ending === 'budget_exhausted' || ending === 'replans_exhausted') return goal.finish(false, ending);
@@ -117,15 +141,19 @@ async function runGoal(goal: GoalRun, goalText: string): Promise<GoalResult> {
 }
 
 /** Runs a goal: plan, concurrent child executors judged against their milestones, replans, final report. */
-export async function plannerWorkflow(input: GoalInput): Promise<GoalResult> {
-  const parsed = goalInputSchema.safeParse(input);
+export async function plannerWorkflow(input: PlannerInput): Promise<GoalResult> {
+  const { continued, ...goalFields } = input;
+  const parsed = goalInputSchema.safeParse(goalFields);
   if (!parsed.success) {
     throw ApplicationFailure.nonRetryable(
       parsed.error.issues.map((issue) => issue.message).join('; '),
       FailureType.InvalidGoal,
     );
   }
-  const { goal: goalText, maxStepsPerSubtask, maxTokens, maxSteps, deadline } = parsed.data;
+  const { goal: goalText, goalRef, maxStepsPerSubtask, maxTokens, maxSteps, deadline } = parsed.data;
+  const detached = patched(DETACHED_CHILDREN_PATCH);
+  // A goal passed by reference reaches the model whole: the model-call activity expands the marker.
+  const promptGoal = goalRef === undefined ? goalText : contentMarker(goalRef);
   const goal = new GoalRun({
     goalId: workflowInfo().workflowId,
     goal: goalText,
@@ -133,14 +161,25 @@ export async function plannerWorkflow(input: GoalInput): Promise<GoalResult> {
     maxParallel: parsed.data.maxParallel ?? DEFAULT_MAX_PARALLEL,
     maxReplans: parsed.data.maxReplans ?? DEFAULT_MAX_REPLANS,
     limits: { maxTokens, maxSteps, deadlineMs: deadline === undefined ? undefined : Date.parse(deadline) },
-    startedMs: Date.now(),
+    startedMs: continued?.startedMs ?? Date.now(),
+    detached,
+    promptGoal,
   });
+  if (continued) goal.restore(continued);
   wireHandlers(goal);
   try {
-    const result = await runGoal(goal, goalText);
+    const result = await runGoal(goal, input, promptGoal);
     await condition(allHandlersFinished);
     return result;
   } catch (err) {
+    if (isCancellation(err) && detached) {
+      // Cancelling a goal is an end it reports: children cancelled by request, their partials, a report.
+      return CancellationScope.nonCancellable(async () => {
+        const result = await goal.finishCancelled();
+        await condition(allHandlersFinished);
+        return result;
+      });
+    }
     if (isCancellation(err)) throw err;
     // The failure handler: whatever ends the goal as a workflow failure (a plan the model cannot make valid, a failed
     // report call), the Web UI details, the search attributes and the progress query still say why, next to every

@@ -1,0 +1,232 @@
+/**
+ * Temporal's limits by construction, side effects once per run, and a workspace of its own (issue 13, points 1-3), on
+ * a real dev server. Each `it` names the kind it checks; the examples from the issue are marked "the example".
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { goalSearchAttribute, progressQuery } from '../common/contract';
+import {
+  ARGUMENTS_PREVIEW_CHARS,
+  GOAL_ATTRIBUTE_BYTES,
+  PAYLOAD_BUDGET_BYTES,
+  payloadBytes,
+  utf8Bytes,
+} from '../common/limits';
+import type { ExecutorInput, ExecutorResult, GoalResult, Subtask } from '../common/types';
+import { match, reply } from '../dev/scripted-model';
+import { workspaceDir } from '../activities/run-tool';
+import { fitGoalResult } from '../workflows/planner/evidence';
+import { runCli } from './helpers/cli';
+import { startTandem, type Tandem } from './helpers/tandem';
+
+const BIN = path.resolve(__dirname, '../bin/tandem.cjs');
+
+/** The CLI with `input` on its standard input. */
+function runCliWithStdin(args: string[], input: string, env: Record<string, string>) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, ...env } },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    );
+    child.stdin!.end(input);
+  });
+}
+
+/** `promise`, or a failure naming what got stuck after `ms`: a stuck workflow task loops forever otherwise. */
+function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)),
+  ]);
+}
+
+const task: Subtask = {
+  id: 't1',
+  title: 'Test subtask',
+  instructions: 'Do it.',
+  milestone: 'It is done.',
+  dependsOn: [],
+};
+
+describe('limits, side effects and workspaces', () => {
+  let tandem: Tandem;
+  beforeAll(async () => {
+    tandem = await startTandem();
+  });
+  afterAll(async () => {
+    await tandem.stop();
+  });
+  beforeEach(() => tandem.model.reset());
+
+  function startExecutor(workflowId: string, input: Partial<ExecutorInput> = {}): Promise<WorkflowHandle> {
+    return tandem.client.workflow.start('executorWorkflow', {
+      taskQueue: tandem.taskQueue,
+      workflowId,
+      args: [{ subtask: task, workspace: workflowId, ...input } satisfies ExecutorInput],
+    });
+  }
+
+  it('finishes an executor whose steps write five 700 kB files: records keep previews (the example)', async () => {
+    const body = (n: number) => `${n}`.repeat(700_000);
+    tandem.model.on(match.any, [
+      ...[1, 2, 3, 4, 5].map((n) => reply.toolCall('write_file', { path: `big${n}.txt`, content: body(n) })),
+      reply.text('five files written'),
+    ]);
+    const id = tandem.goalId('big-writes');
+    const handle = await startExecutor(id);
+    const result = (await within(90_000, 'the executor', handle.result())) as ExecutorResult;
+
+    expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'five files written', steps: 6 }));
+    expect(payloadBytes(result)).toBeLessThan(PAYLOAD_BUDGET_BYTES);
+    for (const call of result.toolCalls) expect(call.arguments.length).toBeLessThan(ARGUMENTS_PREVIEW_CHARS + 100);
+    expect((await fs.stat(path.join(tandem.workspaceDir(id), 'big5.txt'))).size).toBe(700_000);
+  });
+
+  it('runs a side effect again in a second run under a reused id, and tells that run its own byte count (the example)', async () => {
+    const id = tandem.goalId('reused');
+    const writeCall = (content: string) =>
+      reply.toolCalls([{ name: 'write_file', arguments: { path: 'a.txt', content }, id: 'call_same' }]);
+    tandem.model.on(match.any, [writeCall('first'), reply.text('one'), writeCall('second run'), reply.text('two')]);
+    await (await startExecutor(id)).result();
+    await (await startExecutor(id)).result();
+
+    expect(await fs.readFile(path.join(tandem.workspaceDir(id), 'a.txt'), 'utf8')).toBe('second run');
+    const observations = tandem.model.requests.flatMap((req) => req.messages.filter((m) => m.role === 'tool'));
+    expect(observations.map((m) => m.content)).toEqual(['wrote 5 bytes to a.txt', 'wrote 10 bytes to a.txt']);
+  });
+
+  it('refuses a write through a dangling link, a linked parent or a link at the leaf (the example and its kind)', async () => {
+    const outside = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-outside-'));
+    const id = tandem.goalId('dangling');
+    const ws = tandem.workspaceDir(id);
+    await fs.mkdir(path.join(ws, 'inner'), { recursive: true });
+    await fs.symlink(path.join(outside, 'escaped.txt'), path.join(ws, 'notes.txt'));
+    await fs.symlink(outside, path.join(ws, 'out'));
+    await fs.symlink(path.join(outside, 'deeper', 'x'), path.join(ws, 'inner', 'gone'));
+    await fs.writeFile(path.join(outside, 'secret.txt'), 'top secret');
+    await fs.symlink(path.join(outside, 'secret.txt'), path.join(ws, 'secret-link.txt'));
+    tandem.model.on(match.any, [
+      reply.toolCalls([
+        { name: 'write_file', arguments: { path: 'notes.txt', content: 'escaped' } },
+        { name: 'write_file', arguments: { path: 'out/planted.txt', content: 'x' } },
+        { name: 'write_file', arguments: { path: 'inner/gone/y.txt', content: 'x' } },
+        { name: 'read_file', arguments: { path: 'secret-link.txt' } },
+        { name: 'write_file', arguments: { path: 'inner/ok.txt', content: 'inside' } },
+      ]),
+      reply.text('done'),
+    ]);
+    const result = (await (await startExecutor(id)).result()) as ExecutorResult;
+
+    expect(result.toolCalls.map((call) => call.ok)).toEqual([false, false, false, false, true]);
+    expect(await fs.readdir(outside)).toEqual(['secret.txt']);
+    expect(result.evidence).not.toContain('top secret');
+    expect(await fs.readFile(path.join(ws, 'inner', 'ok.txt'), 'utf8')).toBe('inside');
+  });
+
+  it('gives goal ids that differ in any character their own workspace folders', () => {
+    const ids = ['a/b', 'a_b', 'A_b', 'a:b', '..', '.', 'x'.repeat(300), `${'x'.repeat(300)}y`, 'ä', 'a%2Fb'];
+    const dirs = ids.map((id) => workspaceDir('/root', id));
+    expect(new Set(dirs).size).toBe(ids.length);
+    for (const dir of dirs) expect(path.dirname(dir)).toBe('/root');
+  });
+
+  it('keeps the goal result under the payload budget however many subtasks and replans it has', () => {
+    const big = 'x'.repeat(64_000);
+    const result = {
+      ok: false,
+      report: big,
+      planVersion: 40,
+      subtasks: Array.from({ length: 300 }, (_, i) => ({
+        id: `s${i}`,
+        title: big.slice(0, 120),
+        status: 'failed' as const,
+        result: {
+          ok: false,
+          answer: big.slice(0, 8_000),
+          partial: big.slice(0, 8_000),
+          steps: 1,
+          usage: { promptTokens: 0, completionTokens: 0 },
+          toolCalls: Array.from({ length: 20 }, () => ({
+            step: 1,
+            name: 'write_file',
+            arguments: big.slice(0, 2_000),
+            ok: true,
+          })),
+          evidence: big.slice(0, 8_000),
+        },
+      })),
+      usage: { promptTokens: 0, completionTokens: 0 },
+      replans: Array.from({ length: 40 }, (_, i) => ({
+        version: i + 2,
+        reason: 'r',
+        createdAt: '',
+        subtasks: [{ ...task, instructions: big }],
+      })),
+    } satisfies GoalResult;
+    expect(payloadBytes(result)).toBeGreaterThan(2 * 1024 * 1024);
+    expect(payloadBytes(fitGoalResult(result))).toBeLessThanOrEqual(PAYLOAD_BUDGET_BYTES);
+  });
+
+  it('starts a 3 KB goal with TandemGoal cut to fit, and a 3 MB one from --goal-file by reference (the example)', async () => {
+    tandem.model
+      .on(match.responseFormat('plan'), reply.json({ subtasks: [task] }), { repeatLast: true })
+      .on(match.responseFormat('verdict'), reply.json({ met: true, reason: 'ok' }), { repeatLast: true })
+      .on(match.purpose('report'), reply.text('Report.'), { repeatLast: true })
+      .on(match.any, reply.text('done'), { repeatLast: true });
+    const env = { TANDEM_TASK_QUEUE: tandem.taskQueue };
+
+    const mid = tandem.goalId('goal-3kb');
+    const midGoal = `${'Compute the answer carefully. '.repeat(100)}END-OF-MID-GOAL`;
+    const started = await runCli(['start', midGoal, '--id', mid, '--wait', '--json'], env);
+    expect(started.stderr).toBe('');
+    expect(started.code).toBe(0);
+    const description = await tandem.client.workflow.getHandle(mid).describe();
+    const attribute = description.typedSearchAttributes.get(goalSearchAttribute)!;
+    expect(utf8Bytes(attribute)).toBeLessThanOrEqual(GOAL_ATTRIBUTE_BYTES);
+    expect(midGoal.startsWith(attribute.slice(0, -1))).toBe(true);
+
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-goal-'));
+    const hugeGoal = `${'Read every line of this brief. '.repeat(100_000)}END-OF-HUGE-GOAL`;
+    await fs.writeFile(path.join(dir, 'goal.txt'), hugeGoal);
+    const huge = tandem.goalId('goal-3mb');
+    const fromFile = await runCli(
+      ['start', '--goal-file', path.join(dir, 'goal.txt'), '--id', huge, '--wait', '--json'],
+      env,
+    );
+    expect(fromFile.stderr).toBe('');
+    expect((JSON.parse(fromFile.stdout) as GoalResult & { id: string }).ok).toBe(true);
+    const planRequest = tandem.model.requestsMatching(
+      match.and(match.responseFormat('plan'), match.textContains('END-OF-HUGE-GOAL')),
+    );
+    expect(planRequest).toHaveLength(1);
+    expect(planRequest[0].text.length).toBeGreaterThan(hugeGoal.length);
+    const progress = await tandem.client.workflow.getHandle(huge).query(progressQuery);
+    expect(utf8Bytes(progress.goal)).toBeLessThan(2_200);
+    expect(progress.workspace).toBe(tandem.workspaceDir(huge));
+
+    const piped = tandem.goalId('goal-stdin');
+    const fromStdin = await runCliWithStdin(
+      ['start', '--goal-file', '-', '--id', piped, '--wait', '--json'],
+      'Goal from stdin END-OF-PIPED',
+      env,
+    );
+    expect(fromStdin.stderr).toBe('');
+    const pipedResult = JSON.parse(fromStdin.stdout) as GoalResult;
+    expect(pipedResult.workspace).toBe(tandem.workspaceDir(piped));
+    expect(tandem.model.requestsMatching(match.textContains('END-OF-PIPED')).length).toBeGreaterThan(0);
+  });
+
+  it("prints the server's reason when it refuses to start a goal", async () => {
+    const run = await runCli(['start', 'A goal', '--id', `g${'x'.repeat(1_100)}`], {
+      TANDEM_TASK_QUEUE: tandem.taskQueue,
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^tandem: could not start goal "gx+": Failed to start Workflow: .+/);
+  });
+});

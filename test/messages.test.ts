@@ -1,0 +1,176 @@
+/**
+ * Every message delivered or refused aloud, and every end recorded (issue 13, points 4 and 5), on a real dev server.
+ */
+import { interruptSignal, progressQuery } from '../common/contract';
+import type { Subtask } from '../common/types';
+import type { GoalSummary } from '../client/goal-list';
+import { match, reply, type Matcher } from '../dev/scripted-model';
+import { runCli } from './helpers/cli';
+import { eventually } from './helpers/history';
+import { recordGoalHistories } from './helpers/history-fixtures';
+import { startTandem, type Tandem } from './helpers/tandem';
+
+function subtask(id: string, dependsOn: string[] = []): Subtask {
+  return { id, title: `Do ${id}`, instructions: `Instructions of ${id}.`, milestone: `${id} is answered`, dependsOn };
+}
+const executorOf = (id: string): Matcher => match.systemContains(`Subtask ${id}:`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('messages and ends', () => {
+  let tandem: Tandem;
+  let env: Record<string, string>;
+  beforeEach(async () => {
+    tandem = await startTandem();
+    env = { TANDEM_TASK_QUEUE: tandem.taskQueue };
+  });
+  afterEach(async () => {
+    await tandem.stop();
+  });
+
+  function script(subtasks: Subtask[]) {
+    tandem.model
+      .on(match.responseFormat('plan'), reply.json({ subtasks }), { name: 'planner', repeatLast: true })
+      .on(match.responseFormat('verdict'), reply.json({ met: true, reason: 'ok' }), { name: 'judge', repeatLast: true })
+      .on(match.purpose('report'), reply.text('Report.'), { name: 'report', repeatLast: true });
+  }
+
+  it('hands every one of 200 interrupts sent during a slow model call to the model (the example)', async () => {
+    script([subtask('s1')]);
+    tandem.model.on(executorOf('s1'), [reply.slow(12_000, reply.text('draft')), reply.text('final')], {
+      repeatLast: true,
+    });
+    const handle = await tandem.startPlanner('many-interrupts', { goal: 'Take many interrupts' });
+    await tandem.model.waitForRequests(1, { match: executorOf('s1') });
+    const messages = Array.from({ length: 200 }, (_, i) => `note number ${i} of 200`);
+    await Promise.all(messages.map((message) => handle.signal(interruptSignal, { message })));
+    const result = await handle.result();
+
+    expect(result.ok).toBe(true);
+    const seen = tandem.model
+      .requestsMatching(executorOf('s1'))
+      .map((req) => req.text)
+      .join('\n');
+    expect(messages.filter((message) => !seen.includes(message))).toEqual([]);
+    // One batch signal per turn, not one per message: the executor's history stays small.
+    const child = tandem.client.workflow.getHandle(`${handle.workflowId}.v1.s1`);
+    const signals = ((await child.fetchHistory()).events ?? []).filter(
+      (e) => e.workflowExecutionSignaledEventAttributes,
+    );
+    expect(signals.length).toBeLessThan(20);
+  });
+
+  it('queues an interrupt for a subtask that has not started and delivers it when it starts (the example)', async () => {
+    script([subtask('s1'), subtask('s2', ['s1'])]);
+    tandem.model
+      .on(executorOf('s1'), reply.slow(15_000, reply.text('one')), { repeatLast: true })
+      .on(executorOf('s2'), reply.text('two'), { repeatLast: true });
+    const handle = await tandem.startPlanner('queued-interrupt', { goal: 'Queue an interrupt' });
+    await tandem.model.waitForRequests(1, { match: executorOf('s1') });
+    // The planner's own signal (the CLI's path, with its id check, is the next test's).
+    await handle.signal(interruptSignal, { message: 'Use metric units', subtaskId: 's2' });
+    await sleep(1_000);
+    expect((await handle.query(progressQuery)).queuedInterrupts).toBe(1);
+
+    expect((await handle.result()).ok).toBe(true);
+    const s2 = tandem.model.requestsMatching(executorOf('s2'));
+    expect(s2[0].text).toContain('Use metric units');
+    expect(
+      tandem.model
+        .requestsMatching(executorOf('s1'))
+        .map((req) => req.text)
+        .join(),
+    ).not.toContain('metric');
+    await recordGoalHistories(tandem.client, 'queued-interrupt', handle.workflowId);
+  });
+
+  it('refuses an interrupt for a subtask id that is not in the plan, listing the ids', async () => {
+    script([subtask('s1'), subtask('s2')]);
+    tandem.model.on(match.any, reply.slow(60_000, reply.text('done')), { repeatLast: true });
+    const handle = await tandem.startPlanner('unknown-subtask', { goal: 'Refuse an unknown subtask' });
+    await tandem.model.waitForRequests(1, { match: executorOf('s1') });
+    const run = await runCli(['interrupt', handle.workflowId, 'Hello', '--subtask', 's9'], env);
+    expect(run).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `tandem: goal "${handle.workflowId}" has no subtask "s9"; its subtasks: s1, s2\n`,
+    });
+    await handle.cancel();
+  });
+
+  it('says when pause or resume changes nothing, and holds the judge and the final report while paused', async () => {
+    script([subtask('s1')]);
+    // A slow first answer: the CLI calls below run while it is in flight.
+    tandem.model.on(executorOf('s1'), reply.slow(40_000, reply.text('one')), { repeatLast: true });
+    const handle = await tandem.startPlanner('pause-report', { goal: 'Pause before the report' });
+    const id = handle.workflowId;
+    await tandem.model.waitForRequests(1, { match: executorOf('s1') });
+    const askedAt = Date.now();
+    const cli = async (args: string[]) => {
+      const run = await runCli(args, env);
+      expect(run).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
+      return run.stdout;
+    };
+    expect(await cli(['resume', id])).toBe(`goal ${id} is not paused; nothing changed\n`);
+    expect(await cli(['pause', id])).toBe(`pause sent to ${id}; continue it with: tandem resume ${id}\n`);
+    expect(await cli(['pause', id])).toBe(`goal ${id} is already paused; nothing changed\n`);
+    // s1 answers while paused; the judge and the report wait for resume.
+    await sleep(Math.max(0, askedAt + 45_000 - Date.now()));
+    const progress = await handle.query(progressQuery);
+    expect(progress).toEqual(expect.objectContaining({ status: 'paused', paused: true }));
+    expect(tandem.model.requestsMatching(match.purpose('judge'))).toHaveLength(0);
+    expect(tandem.model.requestsMatching(match.purpose('report'))).toHaveLength(0);
+    expect(await cli(['resume', id])).toBe(`resume sent to ${id}\n`);
+    expect((await handle.result()).ok).toBe(true);
+  });
+
+  it('cancels a goal: children cancelled, not terminated, each with its partial; the goal reports it (the example)', async () => {
+    script([subtask('s1'), subtask('s2')]);
+    tandem.model
+      .on(match.and(executorOf('s1'), match.lastRole('user')), reply.toolCall('calculator', { expression: '6*7' }))
+      .on(executorOf('s1'), reply.slow(90_000, reply.text('never')), { repeatLast: true })
+      .on(executorOf('s2'), reply.slow(90_000, reply.text('never')), { repeatLast: true });
+    const handle = await tandem.startPlanner('cancel', { goal: 'Cancel me', maxParallel: 2 });
+    await tandem.model.waitForRequests(2, { match: executorOf('s1') });
+    await tandem.model.waitForRequests(1, { match: executorOf('s2') });
+    // Temporal's cancellation, as `tandem cancel` requests it (test/cli-ops.test.ts checks the CLI sends it).
+    await handle.cancel();
+    const result = await handle.result();
+
+    expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'cancelled', report: 'Report.' }));
+    expect(result.subtasks.map((s) => [s.id, s.status, s.result?.reason])).toEqual([
+      ['s1', 'cancelled', 'cancelled'],
+      ['s2', 'cancelled', 'cancelled'],
+    ]);
+    expect(result.subtasks[0].result?.partial).toContain('calculator');
+    for (const s of ['s1', 's2']) {
+      const child = await tandem.client.workflow.getHandle(`${handle.workflowId}.v1.${s}`).describe();
+      expect(child.status.name).toBe('COMPLETED');
+    }
+    expect((await handle.query(progressQuery)).status).toBe('cancelled');
+    const listed = await eventually(async () => {
+      const run = await runCli(['list', '--status', 'cancelled', '--json'], env);
+      const goal = (JSON.parse(run.stdout) as GoalSummary[]).find((g) => g.id === handle.workflowId);
+      return goal;
+    }, 'the cancelled goal to be listed');
+    expect(listed).toEqual(
+      expect.objectContaining({ status: 'cancelled', executionStatus: 'COMPLETED', tandemStatus: 'cancelled' }),
+    );
+    await recordGoalHistories(tandem.client, 'cancel', handle.workflowId);
+  });
+
+  it('lists a terminated goal as terminated', async () => {
+    script([subtask('s1')]);
+    tandem.model.on(executorOf('s1'), reply.slow(30_000, reply.text('never')), { repeatLast: true });
+    const handle = await tandem.startPlanner('terminated', { goal: 'Terminate me' });
+    await tandem.model.waitForRequests(1, { match: executorOf('s1') });
+    await handle.terminate('for the test');
+    const listed = await eventually(async () => {
+      const run = await runCli(['list', '--status', 'terminated', '--json'], env);
+      const goal = (JSON.parse(run.stdout) as GoalSummary[]).find((g) => g.id === handle.workflowId);
+      return goal;
+    }, 'the terminated goal to be listed');
+    expect(listed?.status).toBe('terminated');
+    // The abandoned child is still running: cancel it so it does not hold the scripted model.
+    await tandem.client.workflow.getHandle(`${handle.workflowId}.v1.s1`).cancel();
+  });
+});
