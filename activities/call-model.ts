@@ -14,6 +14,7 @@ import { trimObservation } from './observations';
 import { createChatCompletion } from './model-client';
 import { toolSpecs } from '../common/tools';
 import { appendToTranscript, loadTranscript } from './transcripts';
+import { mcpToolSpecs } from './mcp/discovery';
 
 function toOpenAI(message: ChatMessage): ChatCompletionMessageParam {
   switch (message.role) {
@@ -42,11 +43,12 @@ export async function callModel(deps: ActivityDeps, input: CallModelInput): Prom
   const { store } = deps;
   const prompt = await appendToTranscript(store, input.transcript, input.append);
   const messages = await loadTranscript(store, prompt);
+  const tools = [...toolSpecs(input.tools), ...(await mcpToolSpecs(store, input.mcpTools))];
   const completion = await createChatCompletion(
     deps.config.model,
     {
       messages: messages.map(toOpenAI),
-      ...(input.tools.length ? { tools: toolSpecs(input.tools) } : {}),
+      ...(tools.length ? { tools } : {}),
       ...(input.responseFormat
         ? {
             response_format: {

@@ -8,7 +8,16 @@ import { loadConfig, type TandemConfig } from '../node/config';
 import { callModel } from './call-model';
 import { contentStore, type ContentStore } from './content-store';
 import type { ActivityDeps } from './deps';
-import { runTool, type RunToolInput, type ToolObservation } from './run-tool';
+import { discoverMcpTools } from './mcp/discovery';
+import { whileHeartbeating } from './heartbeat';
+import { McpPool } from './mcp/pool';
+import { runTool, type RunToolInput, type ToolObservation, workspaceDir } from './run-tool';
+import type { ToolDiscovery } from '../common/mcp';
+
+/** What `discoverTools` is asked: the workspace whose per-workspace servers (`${workspace}`) answer. */
+export interface DiscoverToolsInput {
+  workspace: string;
+}
 
 /**
  * Builds the activities. The names of the returned functions are the activity type names on the wire (`callModel`,
@@ -17,13 +26,17 @@ import { runTool, type RunToolInput, type ToolObservation } from './run-tool';
 export function createActivities(
   config: TandemConfig = loadConfig(),
   store: ContentStore = contentStore(config.storeDir),
+  mcp: McpPool = new McpPool(() => config.mcp),
 ) {
-  const deps: ActivityDeps = { config, store };
+  const deps: ActivityDeps = { config, store, mcp };
   return {
     /** Phase 2 of both loops: one model call (activities/call-model.ts). */
     callModel: (input: CallModelInput): Promise<CallModelOutput> => callModel(deps, input),
     /** Phase 4 of the executor: one tool call (activities/run-tool.ts). */
     runTool: (input: RunToolInput): Promise<ToolObservation> => runTool(deps, input),
+    /** Start of an executor run: the MCP tools the worker's servers offer (activities/mcp/discovery.ts). */
+    discoverTools: ({ workspace }: DiscoverToolsInput): Promise<ToolDiscovery> =>
+      whileHeartbeating(() => discoverMcpTools(mcp, config.mcp, workspaceDir(config.workspaceRoot, workspace), store)),
   };
 }
 

@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import { toolNameSchema, type ToolName } from './tools';
+import { mcpToolNameSchema, type McpToolName, type McpToolOffer } from './mcp';
+import type { ApprovalPolicy, PendingApproval } from './approvals';
 import type { TokenUsage } from './usage';
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -35,6 +37,8 @@ export interface CallModelInput {
   transcript: string | null;
   append: ChatMessage[];
   tools: ToolName[];
+  /** MCP tools offered besides the built-ins (by reference to the executor's recorded discovery). */
+  mcpTools?: McpToolOffer;
   /** Structured output: the reply must be JSON matching this JSON schema. */
   responseFormat?: { name: string; schema: Record<string, unknown> };
 }
@@ -75,7 +79,8 @@ export const subtaskSchema = z
     instructions: z.string().min(1),
     milestone: z.string().min(1).describe('Acceptance criteria a reviewer can check against the result'),
     dependsOn: z.array(z.string()).default([]),
-    tools: z.array(toolNameSchema).optional(),
+    /** Built-in tool names, or MCP tools as `<server>__<tool>` (`tandem tools` lists both). */
+    tools: z.array(z.union([toolNameSchema, mcpToolNameSchema])).optional(),
     budget: subtaskBudgetSchema.optional(),
   })
   .strict();
@@ -114,17 +119,26 @@ export interface ExecutorInput {
   workspace: string;
   /** Answers of the subtasks this one depends on, keyed by subtask id. */
   context?: Record<string, string>;
-  /** Tools offered to the model; all built-in tools when absent. */
-  tools?: ToolName[];
+  /** Tools offered to the model: built-in names and MCP `<server>__<tool>` names; every tool there is when absent. */
+  tools?: Array<ToolName | McpToolName>;
   /** Overrides `subtask.budget` field by field; `maxSteps` defaults to 20, the others to unlimited. */
   budget?: SubtaskBudget;
+  /** Tool calls that wait for a person's decision (`decideApproval`) before they run. */
+  approval?: ApprovalPolicy;
 }
 
 export type ExecutorStatus = 'running' | 'done' | 'failed' | 'cancelled';
 
 /** Where the loop is: one of the seed's five phases, waiting on `pause`, or finished. */
 export type ExecutorPhase =
-  'input_assembly' | 'reasoning' | 'action_selection' | 'execution' | 'observation' | 'paused' | 'finished';
+  | 'input_assembly'
+  | 'reasoning'
+  | 'action_selection'
+  | 'execution'
+  | 'awaiting_approval'
+  | 'observation'
+  | 'paused'
+  | 'finished';
 
 /** Why a subtask ended without an answer. */
 export type ExecutorEndReason = 'budget' | 'escalated' | 'cancelled' | 'model_error';
@@ -178,6 +192,10 @@ export interface ExecutorProgress {
   budget: BudgetLeft;
   /** Interrupt messages received and not yet shown to the model. */
   pendingInterrupts: string[];
+  /** Tool calls waiting for a decision (`decideApproval`). */
+  pendingApprovals: PendingApproval[];
+  /** MCP tools this run offers, as discovery recorded them (name and server; absent before discovery). */
+  mcpTools?: Array<{ name: string; server: string; tool: string; sideEffects: boolean }>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -206,6 +224,10 @@ export const goalInputSchema = z
     maxSteps: z.number().int().positive().optional(),
     /** Goal budget: ISO date-time after which no work starts and running children are cancelled. */
     deadline: z.iso.datetime({ offset: true }).optional(),
+    /** Tools whose calls wait for a person (`decideApproval`): names, or `side-effects`. */
+    approveTools: z.array(z.string().trim().min(1)).optional(),
+    /** Milliseconds an undecided call waits before it is denied; no limit when absent. */
+    approvalTimeoutMs: z.number().int().positive().optional(),
   })
   .strict();
 export type GoalInput = z.infer<typeof goalInputSchema>;
@@ -252,6 +274,8 @@ export interface GoalProgress {
   replans: number;
   /** Every plan version so far, oldest first. */
   versions: PlanVersion[];
+  /** Tool calls of running executors that wait for a decision (`tandem approve` / `tandem deny`). */
+  pendingApprovals?: PendingApproval[];
 }
 
 /** Why a goal ended with `ok: false` (goal-level outcomes are results, not workflow failures). */

@@ -16,6 +16,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -37,6 +38,9 @@ import {
   type ToolCallRecord,
 } from '../../common/types';
 import {
+  approvalDecisionSignal,
+  approvalsChangedSignal,
+  decideApprovalUpdate,
   executorProgressQuery,
   interruptPayloadSchema,
   interruptSignal,
@@ -44,15 +48,19 @@ import {
   resumeSignal,
   subtaskProgressSignal,
 } from '../../common/contract';
-import { TOOL_NAMES, type ToolName } from '../../common/tools';
+import { approvalDecisionSchema, needsApproval, type PendingApproval } from '../../common/approvals';
 import { addUsage, type TokenUsage, zeroUsage } from '../../common/usage';
 import {
   CUT_OFF_OBSERVATION,
+  deniedObservation,
   EMPTY_REPLY_OBSERVATION,
   executorSystemPrompt,
   executorTaskMessage,
   interruptMessage,
+  toolUnavailableObservation,
 } from '../prompts';
+import { approvalCallId, approvalsMarkdown, approvalWait, ApprovalGate } from './approvals';
+import { hasSideEffects, mcpOffer, mcpTarget, offeredNames, resolveToolSet, type ToolSet } from './tool-set';
 import { checkToolCall, type ExecutableCall } from './tool-calls';
 import { toolCallSummary } from '../../common/tools';
 
@@ -82,6 +90,8 @@ interface LoopState {
   /** The model's latest non-empty text, the best partial answer there is when the loop ends early. */
   lastText: string | null;
   startedAt: number;
+  /** The tools this run offers, MCP discovery included; set once per run and carried across continue-as-new. */
+  tools?: ToolSet;
 }
 
 /** Phase 1, input assembly: the messages the model has not seen yet, and any interrupts that arrived meanwhile. */
@@ -107,13 +117,21 @@ async function reason(
   input: ExecutorInput,
   state: LoopState,
   append: ChatMessage[],
-  tools: ToolName[],
+  tools: ToolSet,
   deadlineMs: number | undefined,
 ) {
   state.phase = 'reasoning';
+  const mcpTools = mcpOffer(tools);
   const reply = await beforeDeadline(deadlineMs, () =>
     callModel.executeWithOptions({ summary: `LLM step ${state.step}` }, [
-      { purpose: 'step', subtaskId: input.subtask.id, transcript: state.transcript, append, tools },
+      {
+        purpose: 'step',
+        subtaskId: input.subtask.id,
+        transcript: state.transcript,
+        append,
+        tools: tools.builtIns,
+        ...(mcpTools ? { mcpTools } : {}),
+      },
     ]),
   );
   if (reply === DEADLINE_PASSED) return reply;
@@ -124,7 +142,7 @@ async function reason(
 }
 
 /** Phase 3, action selection: a final answer, an escalation, tool calls to run, or a reply the model must redo. */
-function selectAction(reply: CallModelOutput, tools: ToolName[]): Action {
+function selectAction(reply: CallModelOutput, tools: readonly string[]): Action {
   if (reply.finishReason === 'length') {
     if (reply.toolCalls.length === 0) return { kind: 'retry', problem: CUT_OFF_OBSERVATION };
     const refused: ExecutableCall = { kind: 'refused', observation: CUT_OFF_OBSERVATION };
@@ -144,16 +162,51 @@ function selectAction(reply: CallModelOutput, tools: ToolName[]): Action {
   };
 }
 
-/** Phase 4, execution: one activity per runnable call, all concurrent; outcomes come back in the model's order. */
-async function execute(input: ExecutorInput, state: LoopState, checked: ExecutableCall[]): Promise<ToolObservation[]> {
+/**
+ * Phase 4, execution: one activity per runnable call, all concurrent; outcomes come back in the model's order. A call
+ * the approval policy names first waits at the gate; a denied one is never run. An MCP call whose server stayed out of
+ * reach through the activity's retries becomes an observation, like any other tool failure.
+ */
+async function execute(
+  input: ExecutorInput,
+  state: LoopState,
+  checked: ExecutableCall[],
+  gate: ApprovalGate,
+  budget: Budget,
+): Promise<ToolObservation[]> {
   state.phase = 'execution';
-  const { workflowId } = workflowInfo();
+  const { workflowId, parent } = workflowInfo();
+  const tools = state.tools!;
   return Promise.all(
     checked.map(async (call): Promise<ToolObservation> => {
       if (call.kind === 'refused') return { ok: false, output: call.observation };
-      return runTool.executeWithOptions({ summary: toolCallSummary(call.call.name, call.args) }, [
-        { workspace: input.workspace, call: call.call, callKey: `${workflowId}/${state.step}/${call.call.id}` },
-      ]);
+      const { name } = call.call;
+      if (needsApproval(input.approval, name, hasSideEffects(tools, name))) {
+        const wait = approvalWait(input.approval?.timeoutMs, msLeft(budget, spent(state)));
+        const approval: PendingApproval = {
+          callId: approvalCallId(workflowId, parent?.workflowId, state.step, call.call.id),
+          subtaskId: input.subtask.id,
+          tool: name,
+          arguments: call.call.arguments,
+          requestedAt: new Date(Date.now()).toISOString(),
+        };
+        const verdict = await gate.hold(approval, wait.timeoutMs, wait.reason);
+        if (!verdict.approve) return { ok: false, output: deniedObservation(name, verdict.reason) };
+      }
+      const mcp = mcpTarget(tools, name);
+      try {
+        return await runTool.executeWithOptions({ summary: toolCallSummary(name, call.args) }, [
+          {
+            workspace: input.workspace,
+            call: call.call,
+            callKey: `${workflowId}/${state.step}/${call.call.id}`,
+            ...(mcp ? { mcp } : {}),
+          },
+        ]);
+      } catch (err) {
+        if (!mcp || isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+        return { ok: false, output: toolUnavailableObservation(name, err.cause?.message ?? err.message) };
+      }
     }),
   );
 }
@@ -217,6 +270,21 @@ async function reportStep(input: ExecutorInput, state: LoopState): Promise<void>
   }
 }
 
+/** Tells the parent planner which calls wait for approval now, so the goal's `progress` lists them. */
+async function reportApprovals(input: ExecutorInput, pending: PendingApproval[]): Promise<void> {
+  const parent = workflowInfo().parent;
+  if (!parent) return;
+  try {
+    await getExternalWorkflowHandle(parent.workflowId).signal(approvalsChangedSignal, {
+      subtaskId: input.subtask.id,
+      pending,
+    });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.warn('could not report held calls to the parent planner', { error: String(err) });
+  }
+}
+
 function partialOf(state: LoopState, why: string): string {
   const last = state.lastText ?? state.evidence.at(-1);
   return last === undefined ? why : `${why}\nlast progress: ${last}`;
@@ -270,8 +338,10 @@ async function runLoop(
   input: ExecutorInput,
   state: LoopState,
   budget: Budget,
-  tools: ToolName[],
+  gate: ApprovalGate,
 ): Promise<ExecutorResult> {
+  state.tools ??= await resolveToolSet(input);
+  const tools = state.tools;
   for (;;) {
     if (workflowInfo().continueAsNewSuggested) await handOver(input, state);
     await waitWhilePaused(state);
@@ -281,20 +351,20 @@ async function runLoop(
     const reply = await reason(input, state, assembleInput(input, state), tools, msLeft(budget, spent(state)));
     if (reply === DEADLINE_PASSED) return budgetEnd(state, budget, 'time');
     state.phase = 'action_selection';
-    const action = selectAction(reply, tools);
+    const action = selectAction(reply, offeredNames(tools));
     // A final answer wins unless an interrupt arrived meanwhile: then the model sees its answer and the message.
     if (action.kind === 'final' && state.interrupts.length === 0) return finished(state, action.answer);
     if (action.kind === 'escalate') return ended(state, 'escalated', `escalated by the model: ${action.reason}`);
     if (action.kind === 'retry') observeProblem(state, action.problem);
-    else if (action.kind === 'tools') observe(state, action.calls, await execute(input, state, action.checked));
+    else if (action.kind === 'tools') {
+      observe(state, action.calls, await execute(input, state, action.checked, gate, budget));
+    }
     await reportStep(input, state);
   }
 }
 
 /** Runs one subtask to a final answer, or until a budget, an escalation, a model error or a cancel ends it. */
 export async function executorWorkflow(input: ExecutorRunInput): Promise<ExecutorResult> {
-  // `escalate` is always offered: however few tools a subtask gets, the model must be able to say it cannot be done.
-  const tools: ToolName[] = input.tools ? [...new Set<ToolName>([...input.tools, 'escalate'])] : [...TOOL_NAMES];
   const budget = resolveBudget(input);
   const state: LoopState = input.continued ?? {
     transcript: null,
@@ -322,6 +392,33 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
   setHandler(resumeSignal, () => {
     state.paused = false;
   });
+  const gate = new ApprovalGate(async (pending) => {
+    state.phase = pending.length ? 'awaiting_approval' : 'execution';
+    setCurrentDetails(approvalsMarkdown(pending));
+    await reportApprovals(input, pending);
+  });
+  // A person deciding directly on this executor (one run alone); under a planner, decisions come as the signal below.
+  setHandler(
+    decideApprovalUpdate,
+    (decision) => {
+      gate.decide(decision);
+      return { callId: decision.callId, subtaskId: input.subtask.id, approve: decision.approve };
+    },
+    {
+      validator: (decision) => {
+        const parsed = approvalDecisionSchema.safeParse(decision);
+        if (!parsed.success) throw new Error(parsed.error.issues.map((issue) => issue.message).join('; '));
+        const refusal = gate.refusal(parsed.data);
+        if (refusal) throw new Error(refusal);
+      },
+    },
+  );
+  setHandler(approvalDecisionSignal, (decision) => {
+    const parsed = approvalDecisionSchema.safeParse(decision);
+    const refusal = parsed.success ? gate.refusal(parsed.data) : parsed.error.message;
+    if (refusal === undefined && parsed.success) gate.decide(parsed.data);
+    else log.warn('dropped an approval decision', { refusal });
+  });
   setHandler(executorProgressQuery, (): ExecutorProgress => ({
     subtaskId: input.subtask.id,
     status: state.status,
@@ -332,11 +429,17 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
     usage: { ...state.usage },
     budget: budgetLeft(budget, spent(state)),
     pendingInterrupts: [...state.interrupts],
+    pendingApprovals: gate.pending(),
+    ...(state.tools
+      ? {
+          mcpTools: state.tools.mcp.map(({ name, server, tool, sideEffects }) => ({ name, server, tool, sideEffects })),
+        }
+      : {}),
   }));
 
   let result: ExecutorResult;
   try {
-    result = await runLoop(input, state, budget, tools);
+    result = await runLoop(input, state, budget, gate);
   } catch (err) {
     if (isCancellation(err)) {
       result = ended(state, 'cancelled', 'the subtask was cancelled');
