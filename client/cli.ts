@@ -24,8 +24,13 @@ function oneLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0];
 }
 
-installLogger();
-program.parseAsync(process.argv).catch((err: unknown) => {
+async function main(): Promise<void> {
+  // Inside the promise chain: a bad setting read here (TANDEM_LOG_LEVEL, ...) is a one-line error like any other.
+  installLogger();
+  await program.parseAsync(process.argv);
+}
+
+main().catch((err: unknown) => {
   if (err instanceof CommanderError && (err.exitCode === 0 || err.code === 'commander.help')) return;
   if (!(err instanceof CommanderError)) console.error(`tandem: ${oneLine(err)}`);
   process.exitCode = 1;

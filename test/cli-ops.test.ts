@@ -339,7 +339,8 @@ describe('the tandem CLI (operate and observe)', () => {
       expect(run).toEqual({
         code: 1,
         stdout: '',
-        stderr: 'tandem: TANDEM_MAX_PARALLEL=lots is not a positive integer; fix it or unset it\n',
+        stderr:
+          'tandem: TANDEM_MAX_PARALLEL="lots" is not a positive integer; fix it, or unset it to use the default\n',
       });
     });
 
