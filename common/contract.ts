@@ -81,6 +81,8 @@ export const approvalDecisionSignal = defineSignal<[ApprovalDecision]>('approval
 /** Executor → its parent planner whenever its held calls change, so the goal's `progress` lists them all. */
 export interface ApprovalsReport {
   subtaskId: string;
+  /** The reporting executor's workflow id: a subtask re-run after a replan is another executor. */
+  workflowId: string;
   pending: PendingApproval[];
 }
 export const approvalsChangedSignal = defineSignal<[ApprovalsReport]>('approvalsChanged');

@@ -277,6 +277,7 @@ async function reportApprovals(input: ExecutorInput, pending: PendingApproval[])
   try {
     await getExternalWorkflowHandle(parent.workflowId).signal(approvalsChangedSignal, {
       subtaskId: input.subtask.id,
+      workflowId: workflowInfo().workflowId,
       pending,
     });
   } catch (err) {

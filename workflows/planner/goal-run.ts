@@ -17,6 +17,7 @@ import {
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import {
+  approvalDecisionSignal,
   interruptSignal,
   pauseSignal,
   planVersionSearchAttribute,
@@ -38,6 +39,8 @@ import type {
   Verdict,
 } from '../../common/types';
 import { addUsage, tokensOf, type TokenUsage, zeroUsage } from '../../common/usage';
+import type { ApprovalPolicy } from '../../common/approvals';
+import { GoalApprovals } from './approvals';
 import { executorWorkflow } from '../executor/executor';
 import { replanRequest, reportRequest } from '../prompts';
 import { evidenceOf, resultOfFailedRun, type RunSoFar } from './evidence';
@@ -91,6 +94,8 @@ export interface GoalSettings {
   maxReplans: number;
   limits: GoalLimits;
   startedMs: number;
+  /** Tool calls that wait for a person, passed to every executor; none when absent. */
+  approval?: ApprovalPolicy;
 }
 
 export class GoalRun {
@@ -114,6 +119,10 @@ export class GoalRun {
   private readonly versionOfTicket = new Map<number, number>();
   /** The search attributes last upserted, so an unchanged state writes no event. */
   private published = '';
+  /** Held tool calls of the running executors, and decisions on their way to them. */
+  readonly approvals = new GoalApprovals();
+  /** `approvals.version` as last published. */
+  private publishedApprovals = 0;
 
   constructor(private readonly settings: GoalSettings) {}
 
@@ -177,6 +186,7 @@ export class GoalRun {
       budget: this.budget(),
       replans: this.plans.length - 1,
       versions: this.plans,
+      pendingApprovals: this.approvals.all(),
     };
   }
 
@@ -233,6 +243,7 @@ export class GoalRun {
         { key: tokensSearchAttribute, value: tokens },
       ]);
     }
+    this.publishedApprovals = this.approvals.version;
     const details = progressMarkdown(progress);
     setCurrentDetails(failure === undefined ? details : `${details}\n\n**Failed:** ${failure}`);
   }
@@ -287,6 +298,8 @@ export class GoalRun {
       this.cancelInbox.length > 0 ||
       this.finishedRuns.length > 0 ||
       this.replanInbox.length > 0 ||
+      this.approvals.hasInbox() ||
+      this.approvals.version !== this.publishedApprovals ||
       exhaustedCap(this.budget()) !== null ||
       this.allDone() ||
       this.canDispatch();
@@ -297,10 +310,11 @@ export class GoalRun {
   }
 
   /** Whether the loop has a pause or resume to forward, interrupts to deliver, finished runs to judge, replans to make. */
-  pending(): { pause: boolean; interrupts: boolean; finishedRuns: boolean; replans: boolean } {
+  pending(): { pause: boolean; interrupts: boolean; decisions: boolean; finishedRuns: boolean; replans: boolean } {
     return {
       pause: this.paused !== this.pausedForwarded,
       interrupts: this.interruptInbox.length > 0,
+      decisions: this.approvals.hasInbox(),
       finishedRuns: this.finishedRuns.length > 0,
       replans: this.replanInbox.length > 0,
     };
@@ -325,6 +339,14 @@ export class GoalRun {
         await this.forward(entry.run!, (handle) => handle.signal(interruptSignal, { message: interrupt.message }));
       }
     }
+  }
+
+  /** Hands each accepted approval decision to the executor that holds the call. */
+  async forwardDecisions(): Promise<void> {
+    await this.approvals.forward(async (workflowId, decision) => {
+      const run = this.runs.find((candidate) => candidate.workflowId === workflowId);
+      if (run) await this.forward(run, (handle) => handle.signal(approvalDecisionSignal, decision));
+    });
   }
 
   /** Cancels the subtasks someone asked to cancel: a running one's child, a pending one before it starts. */
@@ -428,6 +450,7 @@ export class GoalRun {
       context,
       tools: entry.subtask.tools,
       budget,
+      ...(this.settings.approval ? { approval: this.settings.approval } : {}),
     };
     void run.scope
       .run(async () => {
@@ -446,6 +469,7 @@ export class GoalRun {
         run.result = result;
         run.steps = result.steps;
         run.usage = result.usage;
+        this.approvals.runEnded(run.workflowId);
         this.finishedRuns.push(run);
       });
   }

@@ -22,6 +22,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import {
+  approvalsChangedSignal,
+  decideApprovalUpdate,
   cancelSubtaskPayloadSchema,
   cancelSubtaskSignal,
   interruptPayloadSchema,
@@ -42,6 +44,7 @@ import {
   goalInputSchema,
   type GoalResult,
 } from '../../common/types';
+import { approvalDecisionSchema } from '../../common/approvals';
 import { planRequest } from '../prompts';
 import { GoalRun } from './goal-run';
 
@@ -88,6 +91,16 @@ function wireHandlers(goal: GoalRun): void {
   setHandler(pauseSignal, () => goal.recordPaused(true));
   setHandler(resumeSignal, () => goal.recordPaused(false));
   setHandler(subtaskProgressSignal, ({ subtaskId, step, usage }) => goal.recordStep(subtaskId, step, usage));
+  setHandler(approvalsChangedSignal, (report) => goal.approvals.record(report));
+  setHandler(decideApprovalUpdate, (decision) => goal.approvals.accept(decision), {
+    // An unknown or already decided callId is refused here, so a stale or repeated decision never reaches history.
+    validator: (payload) => {
+      const checked = approvalDecisionSchema.safeParse(payload);
+      if (!checked.success) throw new Error(checked.error.issues.map((issue) => issue.message).join('; '));
+      const refusal = goal.approvals.refusal(checked.data);
+      if (refusal) throw new Error(refusal);
+    },
+  });
 }
 
 /** The loop: plan, then one turn per batch of events until the goal ends. */
@@ -101,6 +114,7 @@ async function runGoal(goal: GoalRun, goalText: string): Promise<GoalResult> {
     // histories have them, and the order of commands is part of what replay checks.
     if (goal.pending().pause) await goal.forwardPause();
     if (goal.pending().interrupts) await goal.deliverInterrupts();
+    if (goal.pending().decisions) await goal.forwardDecisions();
     goal.applyCancels();
     if (goal.pending().finishedRuns) await goal.settleFinished();
     const ending = goal.endingReason();
@@ -132,6 +146,9 @@ export async function plannerWorkflow(input: GoalInput): Promise<GoalResult> {
     maxReplans: parsed.data.maxReplans ?? DEFAULT_MAX_REPLANS,
     limits: { maxTokens, maxSteps, deadlineMs: deadline === undefined ? undefined : Date.parse(deadline) },
     startedMs: Date.now(),
+    ...(parsed.data.approveTools?.length
+      ? { approval: { tools: parsed.data.approveTools, timeoutMs: parsed.data.approvalTimeoutMs } }
+      : {}),
   });
   wireHandlers(goal);
   try {

@@ -8,6 +8,24 @@ function amount(used: number, left: number | undefined): string {
   return left === undefined ? `${Math.round(used)}` : `${Math.round(used)} (left ${Math.round(left)})`;
 }
 
+/** The calls waiting for a person, with the commands that decide them. */
+function approvalLines(progress: GoalProgress): string[] {
+  const pending = progress.pendingApprovals ?? [];
+  if (pending.length === 0) return [];
+  return [
+    '',
+    `**Waiting for approval** (${pending.length}): \`tandem approve <goal> <call>\` or \`tandem deny <goal> <call>\``,
+    '',
+    '| call | subtask | tool | arguments | since |',
+    '| --- | --- | --- | --- | --- |',
+    ...pending.map(
+      (approval) =>
+        `| ${approval.callId} | ${approval.subtaskId} | ${approval.tool} | ` +
+        `${approval.arguments.slice(0, 200).replace(/\|/g, '\\|')} | ${approval.requestedAt} |`,
+    ),
+  ];
+}
+
 /** Renders `progress` as markdown for `setCurrentDetails`. */
 export function progressMarkdown(progress: GoalProgress): string {
   const { used, left } = progress.budget;
@@ -25,6 +43,7 @@ export function progressMarkdown(progress: GoalProgress): string {
         `${subtask.verdict ? `${subtask.verdict.met ? 'met' : 'missed'}: ${subtask.verdict.reason}` : ''} | ` +
         `${subtask.workflowId} |`,
     ),
+    ...approvalLines(progress),
   ];
   const text = lines.join('\n');
   return text.length > DETAILS_LIMIT ? `${text.slice(0, DETAILS_LIMIT)}\n\n(cut)` : text;
