@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { installLogger } from '../worker/worker';
+import { registerApprovalCommands } from './commands/approval-commands';
 import { registerControlCommands } from './commands/control-commands';
 import { registerGoalCommands } from './commands/goal-commands';
 import { registerRunCommands } from './commands/run-commands';
@@ -16,6 +17,7 @@ const program = new Command('tandem')
   .exitOverride();
 registerGoalCommands(program);
 registerControlCommands(program);
+registerApprovalCommands(program);
 registerScheduleCommands(program);
 registerRunCommands(program);
 

@@ -21,13 +21,14 @@ async function startEmbedded(log: (line: string) => void, config: TandemConfig):
   process.env.TEMPORAL_ADDRESS ??= server.address;
   log(`Temporal dev server ${server.reused ? 'already running' : 'started'} at ${server.address}`);
   if (server.uiUrl) log(`Web UI: ${server.uiUrl}`);
-  const { worker, connection } = await createTandemWorker({ config });
+  const { worker, connection, mcp } = await createTandemWorker({ config });
   const running = worker.run();
   return {
     server,
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
+      await mcp.close();
       await connection.close();
       await server.stop();
     },

@@ -28,12 +28,11 @@ function descriptor(server: string, tool: Tool): McpToolDescriptor {
 }
 
 /** Every tool of every configured server, as seen from `workspaceDir`; servers that fail are named in `problems`. */
-export async function discoverMcpTools(
+export async function listMcpTools(
   pool: McpPool,
   config: McpConfig,
   workspaceDir: string,
-  store: ContentStore,
-): Promise<ToolDiscovery> {
+): Promise<Omit<ToolDiscovery, 'toolsRef'>> {
   const found = await Promise.all(
     config.servers.map(async (server): Promise<Omit<ToolDiscovery, 'toolsRef'>> => {
       try {
@@ -59,11 +58,18 @@ export async function discoverMcpTools(
   const tools = found
     .flatMap((discovery) => discovery.tools)
     .filter((tool) => !seen.has(tool.name) && Boolean(seen.add(tool.name)));
-  return {
-    tools,
-    toolsRef: tools.length ? await store.put(JSON.stringify(tools)) : null,
-    problems: found.flatMap((discovery) => discovery.problems),
-  };
+  return { tools, problems: found.flatMap((discovery) => discovery.problems) };
+}
+
+/** The `discoverTools` activity: {@link listMcpTools}, with the list stored for model calls to name by reference. */
+export async function discoverMcpTools(
+  pool: McpPool,
+  config: McpConfig,
+  workspaceDir: string,
+  store: ContentStore,
+): Promise<ToolDiscovery> {
+  const { tools, problems } = await listMcpTools(pool, config, workspaceDir);
+  return { tools, toolsRef: tools.length ? await store.put(JSON.stringify(tools)) : null, problems };
 }
 
 /** The chat-completions `tools` entries of the offered MCP tools: each server's description and schema, unchanged. */

@@ -7,6 +7,7 @@ import { goalOutput } from '../goal-output';
 import { loadConfig } from '../../node/config';
 import { goalProgress, goalResult, startGoal } from '../goals';
 import { watchGoal } from '../watch';
+import { approvalTimeout, approveList } from './approval-options';
 import { positiveInt, printJson, withClient } from './shared';
 
 /** Exit code of `start --wait`, `result` and `watch` when the goal ended without an ok result. */
@@ -18,6 +19,8 @@ interface StartOptions {
   maxSteps?: number;
   maxTokens?: number;
   maxParallel?: number;
+  approve?: string[];
+  approvalTimeout?: number;
   wait?: boolean;
   json?: boolean;
 }
@@ -33,6 +36,8 @@ async function start(goal: string, opts: StartOptions): Promise<void> {
       maxStepsPerSubtask: opts.maxSteps,
       maxTokens: opts.maxTokens,
       maxParallel: opts.maxParallel ?? loadConfig().maxParallel,
+      approveTools: opts.approve ?? loadConfig().approveTools,
+      approvalTimeoutMs: opts.approvalTimeout,
     });
     const id = handle.workflowId;
     if (handle.alreadyRunning) {
@@ -64,6 +69,16 @@ export function registerGoalCommands(program: Command): void {
     .option('--max-steps <n>', 'step budget of each subtask', positiveInt)
     .option('--max-tokens <n>', 'token budget of the whole goal', positiveInt)
     .option('--max-parallel <n>', 'executors running at once (default: $TANDEM_MAX_PARALLEL)', positiveInt)
+    .option(
+      '--approve <tools>',
+      'calls of these tools wait for `tandem approve`: comma-separated names, or side-effects (default: $TANDEM_APPROVE_TOOLS)',
+      approveList,
+    )
+    .option(
+      '--approval-timeout <duration>',
+      'deny calls nobody decided within this long, e.g. 90s, 15m, 2h',
+      approvalTimeout,
+    )
     .option('--wait', 'wait for the goal to finish and print its result')
     .option('--json', 'print JSON instead of text')
     .action(start);
