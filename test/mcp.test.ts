@@ -159,7 +159,7 @@ describe('MCP tools (real servers from npm, on a real dev server)', () => {
     ]);
     const workspace = tandem.workspaceDir(run.workflowId);
     expect(await fs.readFile(path.join(workspace, 'mcp.txt'), 'utf8')).toBe('written over MCP');
-    expect(toolMessages(tandem.model.requests[2])[0]).toContain(await fs.realpath(workspace));
+    expect(toolMessages(tandem.model.requests[2])[1]).toContain(await fs.realpath(workspace));
   });
 
   it('replays an executor that used MCP tools after the server changed its tool list', async () => {
