@@ -78,7 +78,15 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/workflows/**', '**/client/**', '**/worker/**', '**/dev/**', '**/test/**'],
+              // The MCP SDK's own `client/` folder is a package path, not tandem's CLI.
+              group: [
+                '**/workflows/**',
+                '**/client/**',
+                '!@modelcontextprotocol/sdk/client/**',
+                '**/worker/**',
+                '**/dev/**',
+                '**/test/**',
+              ],
               message: 'activities import only common/, node/ and activities/',
             },
           ],

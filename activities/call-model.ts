@@ -26,6 +26,7 @@ import { requestModelReply, type ModelResponse } from './model/request';
 import { endpointURL } from './model/transport';
 import { trimObservation } from './observations';
 import { appendToTranscript, loadTranscript } from './transcripts';
+import { mcpToolSpecs } from './mcp/discovery';
 
 /**
  * What a running `callModel` heartbeats: how far its reply has streamed. The CLI reads it from the pending activity
@@ -83,7 +84,7 @@ export async function callModel(deps: ActivityDeps, input: CallModelInput): Prom
     async () => {
       try {
         return await requestModelReply(
-          { input, messages, idSeed: prompt.slice(-12) },
+          { input, messages, idSeed: prompt.slice(-12), extraTools: await mcpToolSpecs(store, input.mcpTools) },
           {
             settings: deps.config.model,
             signal: context.cancellationSignal,

@@ -11,7 +11,16 @@ import { checkMilestone } from './check-milestone';
 import { contentStore, type ContentStore } from './content-store';
 import type { ActivityDeps } from './deps';
 import { promises as fs } from 'node:fs';
+import { discoverMcpTools } from './mcp/discovery';
+import { whileHeartbeating } from './heartbeat';
+import { McpPool } from './mcp/pool';
 import { runTool, type RunToolInput, type ToolObservation, workspaceDir } from './run-tool';
+import type { ToolDiscovery } from '../common/mcp';
+
+/** What `discoverTools` is asked: the workspace whose per-workspace servers (`${workspace}`) answer. */
+export interface DiscoverToolsInput {
+  workspace: string;
+}
 
 /**
  * Builds the activities. The names of the returned functions are the activity type names on the wire (`callModel`,
@@ -20,8 +29,9 @@ import { runTool, type RunToolInput, type ToolObservation, workspaceDir } from '
 export function createActivities(
   config: TandemConfig = loadConfig(),
   store: ContentStore = contentStore(config.storeDir),
+  mcp: McpPool = new McpPool(() => config.mcp),
 ) {
-  const deps: ActivityDeps = { config, store };
+  const deps: ActivityDeps = { config, store, mcp };
   return {
     /** Phase 2 of both loops: one model call (activities/call-model.ts). */
     callModel: (input: CallModelInput): Promise<CallModelOutput> => callModel(deps, input),
@@ -35,6 +45,9 @@ export function createActivities(
       await fs.mkdir(dir, { recursive: true });
       return dir;
     },
+    /** Start of an executor run: the MCP tools the worker's servers offer (activities/mcp/discovery.ts). */
+    discoverTools: ({ workspace }: DiscoverToolsInput): Promise<ToolDiscovery> =>
+      whileHeartbeating(() => discoverMcpTools(mcp, config.mcp, workspaceDir(config.workspaceRoot, workspace), store)),
   };
 }
 

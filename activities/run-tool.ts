@@ -10,7 +10,9 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import type { RunnableToolName } from '../common/tools';
+import type { McpCallTarget, McpToolName } from '../common/mcp';
 import type { ToolCall } from '../common/types';
+import { callMcpTool } from './mcp/call';
 import type { ActivityDeps } from './deps';
 import { workspaceDir } from '../node/workspace';
 import { trimObservation } from './observations';
@@ -21,12 +23,14 @@ import { ToolInputError } from './tools/tool';
 export interface RunToolInput {
   /** Name of the goal's workspace folder. */
   workspace: string;
-  call: ToolCall & { name: RunnableToolName };
+  call: ToolCall & { name: RunnableToolName | McpToolName };
   /**
    * The idempotency key, unique per tool call of one run: executor workflow id, the run chain's first run id (stable
    * across the executor's continue-as-new, new for every start under a reused id), step and call id.
    */
   callKey: string;
+  /** Set for an MCP tool: the server and tool the model's name maps to, from the executor's recorded discovery. */
+  mcp?: McpCallTarget;
 }
 
 export interface ToolObservation {
@@ -65,7 +69,8 @@ function describeSchemaError(error: z.ZodError): string {
 }
 
 async function execute(deps: ActivityDeps, input: RunToolInput): Promise<{ ok: boolean; output: string }> {
-  const { definition: tool, execute: run } = toolHandlers[input.call.name];
+  if (input.mcp) return executeMcp(deps, input, input.mcp);
+  const { definition: tool, execute: run } = toolHandlers[input.call.name as RunnableToolName];
   let args: unknown;
   try {
     args = JSON.parse(input.call.arguments || '{}');
@@ -92,6 +97,30 @@ async function execute(deps: ActivityDeps, input: RunToolInput): Promise<{ ok: b
   }
 }
 
+/** An MCP call: the arguments must be a JSON object; the server checks them against its own schema. */
+async function executeMcp(
+  deps: ActivityDeps,
+  input: RunToolInput,
+  target: McpCallTarget,
+): Promise<{ ok: boolean; output: string }> {
+  let args: unknown;
+  try {
+    args = JSON.parse(input.call.arguments || '{}');
+  } catch (err) {
+    return { ok: false, output: `arguments are not valid JSON (${(err as Error).message}); send a JSON object` };
+  }
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) {
+    return { ok: false, output: 'arguments are not a JSON object; send a JSON object' };
+  }
+  return callMcpTool(deps.mcp, deps.config.mcp, {
+    name: input.call.name,
+    target,
+    arguments: args as Record<string, unknown>,
+    workspaceDir: workspaceDir(deps.config.workspaceRoot, input.workspace),
+    signal: Context.current().cancellationSignal,
+  });
+}
+
 async function observe(deps: ActivityDeps, input: RunToolInput): Promise<ToolObservation> {
   const { ok, output } = await execute(deps, input);
   return { ok, ...(await trimObservation(output, deps.config.observationLimit, deps.store)) };
@@ -99,8 +128,10 @@ async function observe(deps: ActivityDeps, input: RunToolInput): Promise<ToolObs
 
 /** Runs one tool call; side-effecting tools run at most once per call key. */
 export async function runTool(deps: ActivityDeps, input: RunToolInput): Promise<ToolObservation> {
-  const tool = toolHandlers[input.call.name].definition;
-  if (!tool.sideEffects) return whileHeartbeating(() => observe(deps, input));
+  const sideEffects = input.mcp
+    ? input.mcp.sideEffects
+    : toolHandlers[input.call.name as RunnableToolName].definition.sideEffects;
+  if (!sideEffects) return whileHeartbeating(() => observe(deps, input));
   const recorded = await readJournal(deps.config.storeDir, input.callKey);
   if (recorded) return recorded;
   const observation = await whileHeartbeating(() => observe(deps, input));

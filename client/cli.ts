@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { messageWithCauses, UserError } from '../node/errors';
 import { findProjectRoot } from '../node/project-root';
+import { registerApprovalCommands } from './commands/approval-commands';
 import { registerControlCommands } from './commands/control-commands';
 import { registerGoalCommands } from './commands/goal-commands';
 import { registerRunCommands } from './commands/run-commands';
@@ -57,6 +58,7 @@ const program = new Command('tandem')
   });
 registerGoalCommands(program);
 registerControlCommands(program);
+registerApprovalCommands(program);
 registerScheduleCommands(program);
 registerRunCommands(program);
 oneLineParseErrors(program, 'tandem');

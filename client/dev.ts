@@ -68,7 +68,7 @@ async function startEmbedded(
     taskQueue: config.taskQueue,
   };
   installLogger(config.logLevel);
-  const { worker, connection } = await createTandemWorker({ settings, config });
+  const { worker, connection, mcp } = await createTandemWorker({ settings, config });
   const running = worker.run();
   return {
     server,
@@ -76,6 +76,7 @@ async function startEmbedded(
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
+      await mcp.close();
       await connection.close();
       await server.stop();
     },

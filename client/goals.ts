@@ -63,6 +63,10 @@ export interface StartGoalOptions {
   maxStepsPerSubtask?: number;
   maxTokens?: number;
   maxParallel?: number;
+  /** Tools whose calls wait for a person (`--approve`; `side-effects` for every tool that changes the world). */
+  approveTools?: string[];
+  /** `--approval-timeout`: undecided calls are denied after this many milliseconds. */
+  approvalTimeoutMs?: number;
 }
 
 /** A started goal's handle; `alreadyRunning` is true when `--key` found a running goal and no new one started. */
@@ -86,6 +90,8 @@ export function goalInput(opts: Omit<StartGoalOptions, 'id' | 'key' | 'taskQueue
     maxStepsPerSubtask: opts.maxStepsPerSubtask,
     maxTokens: opts.maxTokens,
     maxParallel: opts.maxParallel,
+    approveTools: opts.approveTools?.length ? opts.approveTools : undefined,
+    approvalTimeoutMs: opts.approvalTimeoutMs,
   });
   if (!input.success) throw new GoalError(input.error.issues.map((issue) => issue.message).join('; '));
   // Absent budgets stay absent rather than `undefined` keys, so the recorded input shows only what was asked for.

@@ -10,6 +10,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { INTERRUPT_MESSAGE_CHARS } from './limits';
 import type { ExecutorProgress, ExecutorResult, GoalProgress, PlanVersion } from './types';
+import type { ApprovalDecision, ApprovalReceipt, PendingApproval } from './approvals';
 import type { TokenUsage } from './usage';
 
 /** Default task queue; `TANDEM_TASK_QUEUE` overrides it (node/config.ts). */
@@ -96,6 +97,28 @@ export interface SubtaskResultReport {
   result: ExecutorResult;
 }
 export const subtaskResultSignal = defineSignal<[SubtaskResultReport]>('subtaskResult');
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The approval gate. A decision is an update, not a signal, so that the caller learns at once whether it took: the
+// validator refuses an unknown or already decided callId before anything reaches history.
+
+/** Planner and executor: approve or deny a held tool call; answers with the decision as recorded. */
+export const decideApprovalUpdate = defineUpdate<ApprovalReceipt, [ApprovalDecision]>('decideApproval');
+
+/**
+ * Planner → executor: a decision the planner's `decideApproval` accepted. A signal, because a workflow cannot call an
+ * update on another; the executor drops one whose call is no longer held (decided, timed out).
+ */
+export const approvalDecisionSignal = defineSignal<[ApprovalDecision]>('approvalDecision');
+
+/** Executor → its parent planner whenever its held calls change, so the goal's `progress` lists them all. */
+export interface ApprovalsReport {
+  subtaskId: string;
+  /** The reporting executor's workflow id: a subtask re-run after a replan is another executor. */
+  workflowId: string;
+  pending: PendingApproval[];
+}
+export const approvalsChangedSignal = defineSignal<[ApprovalsReport]>('approvalsChanged');
 
 /** Planner and executor both answer `progress`; each returns its own shape. */
 export const progressQuery = defineQuery<GoalProgress>('progress');

@@ -25,5 +25,10 @@ export const FailureType = {
   ModelStalled: 'ModelStalled',
   /** A reply still over the history payload limit once trimmed (huge tool-call arguments). */
   ModelReplyTooLarge: 'ModelReplyTooLarge',
+  /**
+   * An MCP server that could not be started or reached, or lost the connection during a read-only call: retried by
+   * the `runTool` policy; when the retries run out the executor tells the model the tool is unavailable.
+   */
+  McpServerUnavailable: 'McpServerUnavailable',
 } as const;
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];

@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { milestoneCheckSchema, type CheckOutcome } from './checks';
 import { toolNameSchema, type ToolName } from './tools';
 import { GOAL_INLINE_BYTES, utf8Bytes } from './limits';
+import { mcpToolNameSchema, type McpToolName, type McpToolOffer } from './mcp';
+import type { ApprovalPolicy, PendingApproval } from './approvals';
 import type { TokenUsage } from './usage';
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -56,6 +58,8 @@ export interface CallModelInput {
   transcript: string | null;
   append: ChatMessage[];
   tools: ToolName[];
+  /** MCP tools offered besides the built-ins (by reference to the executor's recorded discovery). */
+  mcpTools?: McpToolOffer;
   /** Structured output: the reply must be JSON matching this JSON schema. */
   responseFormat?: { name: string; schema: Record<string, unknown> };
 }
@@ -134,9 +138,12 @@ export const subtaskSchema = z
     milestone: z.string().min(1).describe('Acceptance criteria a reviewer can check against the result'),
     dependsOn: z.array(z.string()).default([]).describe('Ids of the subtasks whose results this one needs'),
     tools: z
-      .array(toolNameSchema)
+      .array(z.union([toolNameSchema, mcpToolNameSchema]))
       .optional()
-      .describe('Tools the executor may call; absent or [] means all tools (escalate is always offered)'),
+      .describe(
+        'Tools the executor may call: built-in names, or MCP tools as <server>__<tool>; absent or [] means all tools ' +
+          '(escalate is always offered)',
+      ),
     budget: subtaskBudgetSchema.optional(),
     checks: z
       .array(milestoneCheckSchema)
@@ -198,7 +205,7 @@ export interface ExecutorInput {
   /** Answers of the subtasks this one depends on, keyed by subtask id. */
   context?: Record<string, string>;
   /** Tools offered to the model; all built-in tools when absent or empty (`escalate` is always offered). */
-  tools?: ToolName[];
+  tools?: Array<ToolName | McpToolName>;
   /** Overrides `subtask.budget` field by field; `maxSteps` defaults to 20, the others to unlimited. */
   budget?: SubtaskBudget;
   /** Interrupts sent for this subtask before it started: the model sees them at its first step. */
@@ -208,13 +215,22 @@ export interface ExecutorInput {
    * planner's latest run after a continue-as-new. Absent for an executor started alone.
    */
   reportTo?: string;
+  /** Tool calls that wait for a person's decision (`decideApproval`) before they run. */
+  approval?: ApprovalPolicy;
 }
 
 export type ExecutorStatus = 'running' | 'done' | 'failed' | 'cancelled';
 
 /** Where the loop is: one of the seed's five phases, waiting on `pause`, or finished. */
 export type ExecutorPhase =
-  'input_assembly' | 'reasoning' | 'action_selection' | 'execution' | 'observation' | 'paused' | 'finished';
+  | 'input_assembly'
+  | 'reasoning'
+  | 'action_selection'
+  | 'execution'
+  | 'awaiting_approval'
+  | 'observation'
+  | 'paused'
+  | 'finished';
 
 /** Why a subtask ended without an answer. */
 export type ExecutorEndReason = 'budget' | 'escalated' | 'cancelled' | 'model_error';
@@ -272,6 +288,10 @@ export interface ExecutorProgress {
   pendingInterrupts: string[];
   /** Content-store reference of the conversation so far (`tandem transcript` reads it); null before the first call. */
   transcript: string | null;
+  /** Tool calls waiting for a decision (`decideApproval`). */
+  pendingApprovals: PendingApproval[];
+  /** MCP tools this run offers, as discovery recorded them (name and server; absent before discovery). */
+  mcpTools?: Array<{ name: string; server: string; tool: string; sideEffects: boolean }>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -309,6 +329,10 @@ export const goalInputSchema = z
     maxSteps: z.number().int().positive().optional(),
     /** Goal budget: ISO date-time after which no work starts and running children are cancelled. */
     deadline: z.iso.datetime({ offset: true }).optional(),
+    /** Tools whose calls wait for a person (`decideApproval`): names, or `side-effects`. */
+    approveTools: z.array(z.string().trim().min(1)).optional(),
+    /** Milliseconds an undecided call waits before it is denied; no limit when absent. */
+    approvalTimeoutMs: z.number().int().positive().optional(),
   })
   .strict();
 export type GoalInput = z.infer<typeof goalInputSchema>;
@@ -365,6 +389,8 @@ export interface GoalProgress {
   queuedInterrupts?: number;
   /** Interrupts that arrived for a subtask after it had returned or was dropped from the plan: not delivered. */
   undeliveredInterrupts?: number;
+  /** Tool calls of running executors that wait for a decision (`tandem approve` / `tandem deny`). */
+  pendingApprovals?: PendingApproval[];
 }
 
 /**

@@ -11,6 +11,7 @@ import { DEFAULT_TASK_QUEUE } from '../common/contract';
 import type { ModelCallPurpose } from '../common/types';
 import { ConfigError } from './errors';
 import { findProjectRoot } from './project-root';
+import { type McpConfig, readMcpConfigFile } from './mcp-config';
 
 /** The project root: state folders default to `<root>/.tandem` so a fresh clone keeps everything in one ignored place. */
 export const PROJECT_ROOT = findProjectRoot();
@@ -110,6 +111,13 @@ export interface TandemConfig {
   observationLimit: number;
   model: ModelConfig;
   http: HttpToolConfig;
+  /** `TANDEM_MCP_CONFIG` and `TANDEM_MCP_TIMEOUT_MS`: the MCP servers whose tools the worker offers. */
+  mcp: McpConfig;
+  /**
+   * `TANDEM_APPROVE_TOOLS`: default of `tandem start --approve` (comma-separated tool names, or `side-effects`); calls
+   * to these tools wait for a person. Read by the CLI when it starts a goal: workflows cannot read the environment.
+   */
+  approveTools: string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -212,6 +220,7 @@ function modelConfig(env: Env): ModelConfig {
  */
 export function loadConfig(env: Env = process.env): TandemConfig {
   const stateDir = path.resolve(text(env, 'TANDEM_STATE_DIR') ?? path.join(PROJECT_ROOT, '.tandem'));
+  const mcpFile = text(env, 'TANDEM_MCP_CONFIG');
   return {
     stateDir,
     workspaceRoot: path.resolve(text(env, 'TANDEM_WORKSPACE_ROOT') ?? path.join(stateDir, 'workspaces')),
@@ -231,5 +240,19 @@ export function loadConfig(env: Env = process.env): TandemConfig {
       maxBytes: positive(env, 'TANDEM_HTTP_MAX_BYTES', 1_000_000),
       timeoutMs: positive(env, 'TANDEM_HTTP_TIMEOUT_MS', 10_000),
     },
+    mcp: {
+      file: mcpFile,
+      servers: mcpFile === undefined ? [] : readMcpConfigFile(mcpFile),
+      timeoutMs: positive(env, 'TANDEM_MCP_TIMEOUT_MS', 60_000),
+    },
+    approveTools: commaList(env.TANDEM_APPROVE_TOOLS),
   };
+}
+
+/** A comma-separated list, trimmed, without empty entries. */
+export function commaList(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
 }

@@ -3,20 +3,26 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkMilestone } from '../activities/check-milestone';
 import { contentStore } from '../activities/content-store';
+import { McpPool } from '../activities/mcp/pool';
 import { loadConfig } from '../node/config';
+import { workspaceDir } from '../node/workspace';
 import type { MilestoneCheck } from '../common/checks';
 
 describe('checkMilestone (file checks in the goal workspace)', () => {
   let root: string;
   const run = (checks: MilestoneCheck[]) => {
     const config = { ...loadConfig(), workspaceRoot: root };
-    return checkMilestone({ config, store: contentStore(path.join(root, 'store')) }, { workspace: 'goal-1', checks });
+    const mcp = new McpPool(() => config.mcp);
+    return checkMilestone(
+      { config, store: contentStore(path.join(root, 'store')), mcp },
+      { workspace: 'goal-1', checks },
+    );
   };
 
   beforeAll(async () => {
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-checks-'));
-    await fs.mkdir(path.join(root, 'goal-1', 'notes'), { recursive: true });
-    await fs.writeFile(path.join(root, 'goal-1', 'answer.txt'), '395\n');
+    await fs.mkdir(path.join(workspaceDir(root, 'goal-1'), 'notes'), { recursive: true });
+    await fs.writeFile(path.join(workspaceDir(root, 'goal-1'), 'answer.txt'), '395\n');
     await fs.writeFile(path.join(root, 'outside.txt'), 'secret');
   });
   afterAll(() => fs.rm(root, { recursive: true, force: true }));

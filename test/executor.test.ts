@@ -422,6 +422,8 @@ describe('executor (the inner loop, on a real dev server)', () => {
       return summary ? [JSON.parse(Buffer.from(summary).toString('utf8')) as string] : [];
     });
     expect(summaries).toEqual([
+      // Every executor run starts with MCP discovery (an empty list when no server is configured).
+      'discover MCP tools',
       'LLM step 1',
       'read_file ../../secret.txt',
       'read_file link/secret.txt',

@@ -88,7 +88,7 @@ describe('plans and verdicts you can trust', () => {
     const progress = await handle.query(progressQuery);
     expect(formatProgress(handle.workflowId, progress)).toContain('✓ file notes.txt contains "hello": 11 bytes');
     expect(formatResult(handle.workflowId, result)).toContain('✓ file notes.txt contains "hello"');
-    expect(await webUiDetails(tandem, handle.workflowId)).toContain('<br>✓ file notes.txt contains "hello"');
+    expect(await webUiDetails(tandem, handle.workflowId)).toContain('- s1 check: ✓ file notes.txt contains "hello"');
     const history = await handle.fetchHistory();
     const checkActivities = history.events!.filter(
       (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'checkMilestone',

@@ -11,6 +11,8 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { contentStore } from '../activities/content-store';
+import { McpPool } from '../activities/mcp/pool';
 import { loadConfig, type TandemConfig } from '../node/config';
 import { temporalSettings, type TemporalSettings } from '../node/connection';
 import { TemporalUnreachableError } from '../node/errors';
@@ -40,6 +42,8 @@ export interface TandemWorker {
   worker: Worker;
   connection: NativeConnection;
   settings: TemporalSettings;
+  /** The worker's MCP connections; close it after the worker stops, so no stdio server outlives it. */
+  mcp: McpPool;
 }
 
 export async function createTandemWorker(opts: TandemWorkerOptions = {}): Promise<TandemWorker> {
@@ -50,15 +54,17 @@ export async function createTandemWorker(opts: TandemWorkerOptions = {}): Promis
   } catch (err) {
     throw new TemporalUnreachableError(settings.connectionOptions.address, err);
   }
+  const config = opts.config ?? loadConfig();
+  const mcp = new McpPool(() => config.mcp);
   const worker = await Worker.create({
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
-    activities: createActivities(opts.config ?? loadConfig()),
+    activities: createActivities(config, contentStore(config.storeDir), mcp),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     ...opts.options,
   });
-  return { worker, connection, settings };
+  return { worker, connection, settings, mcp };
 }
 
 /**
@@ -69,7 +75,10 @@ export async function runWorker(
   log: (line: string) => void = console.log,
   settings: TemporalSettings = temporalSettings(),
 ): Promise<void> {
-  const { worker, connection } = await createTandemWorker({ settings, options: { shutdownGraceTime: '10 seconds' } });
+  const { worker, connection, mcp } = await createTandemWorker({
+    settings,
+    options: { shutdownGraceTime: '10 seconds' },
+  });
   log(
     `tandem worker: task queue "${settings.taskQueue}" on ${settings.connectionOptions.address} ` +
       `(namespace ${settings.namespace}); Ctrl-C to stop`,
@@ -77,6 +86,7 @@ export async function runWorker(
   try {
     await worker.run();
   } finally {
+    await mcp.close();
     await connection.close();
   }
 }

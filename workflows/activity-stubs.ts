@@ -55,3 +55,14 @@ export const { prepareWorkspace } = proxyActivities<TandemActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
+
+/**
+ * MCP discovery, once at the start of an executor run: starting a stdio server (an `npx` download, a cold `node`) can
+ * take a while, hence the minute. A server that fails is reported in the result, not thrown, so retries are for the
+ * worker itself being lost.
+ */
+export const { discoverTools } = proxyActivities<TandemActivities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3 },
+});

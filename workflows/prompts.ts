@@ -163,3 +163,13 @@ export function reportRequest(
     : [];
   return [`Goal: ${goal}`, ...early, ...sections].join('\n\n');
 }
+
+/** What the model sees for a call a person denied (or nobody approved in time): it was not run, and why. */
+export function deniedObservation(tool: string, reason: string): string {
+  return `the call to ${tool} was not run: it needed approval and was denied (${reason}); do not repeat it unchanged`;
+}
+
+/** What the model sees when an MCP tool's server stayed out of reach after retries. */
+export function toolUnavailableObservation(tool: string, why: string): string {
+  return `${tool} is unavailable right now (${why}); use another tool or say what is missing`;
+}

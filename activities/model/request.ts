@@ -5,7 +5,7 @@
  * activity: content store, heartbeats, failures.
  */
 import type { CallModelInput, ChatMessage } from '../../common/types';
-import { toolSpecs } from '../../common/tools';
+import { type FunctionToolSpec, toolSpecs } from '../../common/tools';
 import type { TokenUsage } from '../../common/usage';
 import { endpointFor, type ModelConfig, type ModelEndpoint, ROLE_OF_PURPOSE } from '../../node/config';
 import { errorText, isDeterministicServerError, ModelHttpError } from './failures';
@@ -56,6 +56,8 @@ export interface ModelRequest {
   messages: ChatMessage[];
   /** Makes generated tool-call ids unique and stable (the prompt's transcript reference). */
   idSeed: string;
+  /** Tools offered besides the built-in ones named in `input.tools`: the MCP tools, as their servers describe them. */
+  extraTools?: FunctionToolSpec[];
 }
 
 export interface ModelCallDeps {
@@ -85,7 +87,8 @@ function buildBody(
   const messages = toRequestMessages(request.messages);
   const body: Record<string, unknown> = { model: endpoint.model, messages, [caps.maxTokensField]: cap };
   if (caps.stream) Object.assign(body, { stream: true, stream_options: { include_usage: true } });
-  if (input.tools.length) body.tools = toolSpecs(input.tools);
+  const tools = [...toolSpecs(input.tools), ...(request.extraTools ?? [])];
+  if (tools.length) body.tools = tools;
   if (!input.responseFormat) return { body };
   const { name, schema } = input.responseFormat;
   let mode = caps.structured ?? 'json_schema';
@@ -203,7 +206,11 @@ export async function requestModelReply(request: ModelRequest, deps: ModelCallDe
         headers,
         onTokens: deps.onTokens,
       });
-      const offered = [...request.input.tools, ...(built.mode === 'tool' ? [request.input.responseFormat!.name] : [])];
+      const offered = [
+        ...request.input.tools,
+        ...(request.extraTools ?? []).map((tool) => tool.function.name),
+        ...(built.mode === 'tool' ? [request.input.responseFormat!.name] : []),
+      ];
       let reply = normalizeCompletion(result.body, {
         offeredTools: offered,
         takenIds: toolCallIds(request.messages),

@@ -8,6 +8,7 @@ import { UserError } from '../../node/errors';
 import type { GoalOutcome } from '../goals';
 import { LIST_STATUSES, type ListStatus } from '../list-statuses';
 import { EXIT_GOAL_NOT_OK, positiveInt, printJson, withClient } from './shared';
+import { approvalTimeout, approveList } from './approval-options';
 
 interface StartOptions {
   goalFile?: string;
@@ -16,6 +17,8 @@ interface StartOptions {
   maxSteps?: number;
   maxTokens?: number;
   maxParallel?: number;
+  approve?: string[];
+  approvalTimeout?: number;
   wait?: boolean;
   json?: boolean;
 }
@@ -67,6 +70,8 @@ async function start(argument: string | undefined, opts: StartOptions): Promise<
       maxStepsPerSubtask: opts.maxSteps,
       maxTokens: opts.maxTokens,
       maxParallel: opts.maxParallel ?? loadConfig().maxParallel,
+      approveTools: opts.approve ?? loadConfig().approveTools,
+      approvalTimeoutMs: opts.approvalTimeout,
     });
     const id = handle.workflowId;
     if (handle.alreadyRunning) {
@@ -99,6 +104,16 @@ export function registerGoalCommands(program: Command): void {
     .option('--max-steps <n>', 'step budget of each subtask', positiveInt)
     .option('--max-tokens <n>', 'token budget of the whole goal', positiveInt)
     .option('--max-parallel <n>', 'executors running at once (default: $TANDEM_MAX_PARALLEL)', positiveInt)
+    .option(
+      '--approve <tools>',
+      'calls of these tools wait for `tandem approve`: comma-separated names, or side-effects (default: $TANDEM_APPROVE_TOOLS)',
+      approveList,
+    )
+    .option(
+      '--approval-timeout <duration>',
+      'deny calls nobody decided within this long, e.g. 90s, 15m, 2h',
+      approvalTimeout,
+    )
     .option('--wait', 'wait for the goal to finish and print its result (exit code 2 unless it is ok)')
     .option('--json', 'print JSON instead of text')
     .action(start);

@@ -27,12 +27,44 @@ export async function cancelRequested(client: Client, workflowId: string): Promi
 }
 
 /** Polls `check` every 250 ms until it returns something truthy or 15 s have passed (visibility lags a little). */
-export async function eventually<T>(check: () => Promise<T>, what: string): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T>,
+  what: string,
+): Promise<Exclude<T, undefined | null | false>> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const value = await check();
-    if (value) return value;
+    if (value) return value as Exclude<T, undefined | null | false>;
     if (Date.now() > deadline) throw new Error(`timed out after 15 s waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/**
+ * Everything a workflow's history holds, as text: every payload (inputs, results, signals, summaries) decoded from its
+ * bytes, for asserting that a secret never reached it.
+ */
+export async function historyText(client: Client, workflowId: string): Promise<string> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const parts: string[] = [];
+  const walk = (value: unknown): void => {
+    if (value instanceof Uint8Array) parts.push(Buffer.from(value).toString('utf8'));
+    else if (Array.isArray(value)) value.forEach(walk);
+    else if (value && typeof value === 'object') Object.values(value).forEach(walk);
+    else if (typeof value === 'string') parts.push(value);
+  };
+  walk(history);
+  return parts.join('\n');
+}
+
+/** The Web UI summaries of the activities a workflow scheduled, in order, with each activity's type. */
+export async function activitySummaries(client: Client, workflowId: string): Promise<Array<[string, string]>> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).flatMap((event): Array<[string, string]> => {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (!scheduled) return [];
+    const data = event.userMetadata?.summary?.data;
+    const summary = data ? (JSON.parse(Buffer.from(data).toString('utf8')) as string) : '';
+    return [[scheduled.activityType?.name ?? '', summary]];
+  });
 }

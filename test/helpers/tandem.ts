@@ -3,6 +3,7 @@
  * activities talk to a scripted model server through the real openai client, and a client to drive it.
  */
 import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type { WorkerOptions } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { temporalSettings } from '../../node/connection';
 import type { GoalInput } from '../../common/types';
@@ -36,8 +37,14 @@ export interface Tandem {
 // Workers log every state change at INFO; tests keep only errors so a failure's output stays readable.
 installLogger('ERROR');
 
-/** `model`: options of the scripted model (strict transcript checks, streaming behaviour). */
-export async function startTandem(opts: { model?: ScriptedModelOptions } = {}): Promise<Tandem> {
+/** Options of {@link startTandem}: the scripted model's (strict transcript checks, streaming behaviour) and extra
+ * worker options, e.g. `maxCachedWorkflows: 0` to replay every task. */
+export interface TandemOptions {
+  model?: ScriptedModelOptions;
+  workerOptions?: Partial<WorkerOptions>;
+}
+
+export async function startTandem(opts: TandemOptions = {}): Promise<Tandem> {
   const bundlePath = process.env.TANDEM_TEST_BUNDLE;
   if (!bundlePath)
     throw new Error('TANDEM_TEST_BUNDLE is not set: run the tests through jest (test/helpers/global-setup.ts)');
@@ -51,10 +58,15 @@ export async function startTandem(opts: { model?: ScriptedModelOptions } = {}): 
   const store = contentStore(config.storeDir);
   const taskQueue = `test-${randomUUID().slice(0, 8)}`;
   const settings = { ...temporalSettings(), taskQueue };
-  const { worker, connection: workerConnection } = await createTandemWorker({
+  const {
+    worker,
+    connection: workerConnection,
+    mcp,
+  } = await createTandemWorker({
     settings,
     config,
     workflowBundle: { codePath: bundlePath },
+    ...(opts.workerOptions ? { options: opts.workerOptions } : {}),
   });
   const running = worker.run();
   const connection = await Connection.connect({ address: settings.connectionOptions.address });
@@ -77,6 +89,7 @@ export async function startTandem(opts: { model?: ScriptedModelOptions } = {}): 
     async stop() {
       worker.shutdown();
       await running;
+      await mcp.close();
       await workerConnection.close();
       await connection.close();
       await model.close();

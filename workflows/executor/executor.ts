@@ -17,10 +17,10 @@ import {
   isCancellation,
   log,
   patched,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { Patch } from '../patches';
 import type { ToolObservation } from '../../activities/run-tool';
 import { callModel, runTool, runToolLocally } from '../activity-stubs';
 import { type Budget, budgetLeft, exhaustedBudget, msLeft, resolveBudget, type Spent } from './budget';
@@ -39,6 +39,9 @@ import {
   type ToolCallRecord,
 } from '../../common/types';
 import {
+  approvalDecisionSignal,
+  approvalsChangedSignal,
+  decideApprovalUpdate,
   executorProgressQuery,
   interruptPayloadSchema,
   interruptSignal,
@@ -57,15 +60,21 @@ import {
   preview,
   TOOL_CALL_RECORDS,
 } from '../../common/limits';
-import { TOOL_NAMES, type ToolName } from '../../common/tools';
+import type { ToolName } from '../../common/tools';
+
+import { approvalDecisionSchema, needsApproval, type PendingApproval } from '../../common/approvals';
 import { addUsage, type TokenUsage, zeroUsage } from '../../common/usage';
 import {
   CUT_OFF_OBSERVATION,
+  deniedObservation,
   EMPTY_REPLY_OBSERVATION,
   executorSystemPrompt,
   executorTaskMessage,
   interruptMessage,
+  toolUnavailableObservation,
 } from '../prompts';
+import { approvalCallId, approvalsMarkdown, approvalWait, ApprovalGate } from './approvals';
+import { hasSideEffects, mcpOffer, mcpTarget, offeredNames, resolveToolSet, type ToolSet } from './tool-set';
 import { checkToolCall, type ExecutableCall } from './tool-calls';
 import { toolCallSummary } from '../../common/tools';
 
@@ -101,6 +110,8 @@ interface LoopState {
   /** The model's latest non-empty text, the best partial answer there is when the loop ends early. */
   lastText: string | null;
   startedAt: number;
+  /** The tools this run offers, MCP discovery included; set once per run and carried across continue-as-new. */
+  tools?: ToolSet;
 }
 
 /** Phase 1, input assembly: the messages the model has not seen yet, and any interrupts that arrived meanwhile. */
@@ -126,13 +137,21 @@ async function reason(
   input: ExecutorInput,
   state: LoopState,
   append: ChatMessage[],
-  tools: ToolName[],
+  tools: ToolSet,
   deadlineMs: number | undefined,
 ) {
   state.phase = 'reasoning';
+  const mcpTools = mcpOffer(tools);
   const reply = await beforeDeadline(deadlineMs, () =>
     callModel.executeWithOptions({ summary: `LLM step ${state.step}` }, [
-      { purpose: 'step', subtaskId: input.subtask.id, transcript: state.transcript, append, tools },
+      {
+        purpose: 'step',
+        subtaskId: input.subtask.id,
+        transcript: state.transcript,
+        append,
+        tools: tools.builtIns,
+        ...(mcpTools ? { mcpTools } : {}),
+      },
     ]),
   );
   if (reply === DEADLINE_PASSED) return reply;
@@ -143,7 +162,7 @@ async function reason(
 }
 
 /** Phase 3, action selection: a final answer, an escalation, tool calls to run, or a reply the model must redo. */
-function selectAction(reply: CallModelOutput, tools: ToolName[]): Action {
+function selectAction(reply: CallModelOutput, tools: readonly string[]): Action {
   if (reply.finishReason === 'length') {
     if (reply.toolCalls.length === 0) return { kind: 'retry', problem: CUT_OFF_OBSERVATION };
     const refused: ExecutableCall = { kind: 'refused', observation: CUT_OFF_OBSERVATION };
@@ -171,20 +190,51 @@ const LOCAL_TOOLS: ReadonlySet<ToolName> = new Set(['calculator']);
 /** Marks runs that take the local path, so histories recorded before it still replay with a regular activity. */
 const LOCAL_TOOLS_PATCH = 'local-calculator';
 
-/** Phase 4, execution: one activity per runnable call, all concurrent; outcomes come back in the model's order. */
-async function execute(input: ExecutorInput, state: LoopState, checked: ExecutableCall[]): Promise<ToolObservation[]> {
+/**
+ * Phase 4, execution: one activity per runnable call, all concurrent; outcomes come back in the model's order. A call
+ * the approval policy names first waits at the gate; a denied one is never run. An MCP call whose server stayed out of
+ * reach through the activity's retries becomes an observation, like any other tool failure.
+ */
+async function execute(
+  input: ExecutorInput,
+  state: LoopState,
+  checked: ExecutableCall[],
+  gate: ApprovalGate,
+  budget: Budget,
+): Promise<ToolObservation[]> {
   state.phase = 'execution';
   // The run chain's first run id makes the key one run's own: a later start under the same workflow id (a reused --id,
   // a --key whose goal finished) never gets an earlier run's journal entry, and a continue-as-new keeps the key.
-  const { workflowId, firstExecutionRunId } = workflowInfo();
+  const { workflowId, firstExecutionRunId, parent } = workflowInfo();
+  const tools = state.tools!;
   return Promise.all(
     checked.map(async (call): Promise<ToolObservation> => {
       if (call.kind === 'refused') return { ok: false, output: call.observation };
+      const { name } = call.call;
+      if (needsApproval(input.approval, name, hasSideEffects(tools, name))) {
+        const wait = approvalWait(input.approval?.timeoutMs, msLeft(budget, spent(state)));
+        const approval: PendingApproval = {
+          callId: approvalCallId(workflowId, parent?.workflowId, state.step, call.call.id),
+          subtaskId: input.subtask.id,
+          tool: name,
+          arguments: call.call.arguments,
+          requestedAt: new Date(Date.now()).toISOString(),
+        };
+        const verdict = await gate.hold(approval, wait.timeoutMs, wait.reason);
+        if (!verdict.approve) return { ok: false, output: deniedObservation(name, verdict.reason) };
+      }
+      const mcp = mcpTarget(tools, name);
       const callKey = `${workflowId}/${firstExecutionRunId}/${state.step}/${call.call.id}`;
-      const stub = LOCAL_TOOLS.has(call.call.name) && patched(LOCAL_TOOLS_PATCH) ? runToolLocally : runTool;
-      return stub.executeWithOptions({ summary: toolCallSummary(call.call.name, call.args) }, [
-        { workspace: input.workspace, call: call.call, callKey },
-      ]);
+      const local = !mcp && LOCAL_TOOLS.has(name as ToolName) && patched(LOCAL_TOOLS_PATCH);
+      try {
+        return await (local ? runToolLocally : runTool).executeWithOptions(
+          { summary: toolCallSummary(name, call.args) },
+          [{ workspace: input.workspace, call: call.call, callKey, ...(mcp ? { mcp } : {}) }],
+        );
+      } catch (err) {
+        if (!mcp || isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+        return { ok: false, output: toolUnavailableObservation(name, err.cause?.message ?? err.message) };
+      }
     }),
   );
 }
@@ -268,6 +318,22 @@ async function reportStep(input: ExecutorInput, state: LoopState): Promise<void>
   }
 }
 
+/** Tells the parent planner which calls wait for approval now, so the goal's `progress` lists them. */
+async function reportApprovals(input: ExecutorInput, pending: PendingApproval[]): Promise<void> {
+  const parent = workflowInfo().parent;
+  if (!parent) return;
+  try {
+    await getExternalWorkflowHandle(parent.workflowId).signal(approvalsChangedSignal, {
+      subtaskId: input.subtask.id,
+      workflowId: workflowInfo().workflowId,
+      pending,
+    });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.warn('could not report held calls to the parent planner', { error: String(err) });
+  }
+}
+
 function partialOf(state: LoopState, why: string): string {
   const last = state.lastText ?? state.evidence.at(-1);
   return last === undefined ? why : `${why}\nlast progress: ${last}`;
@@ -328,8 +394,10 @@ async function runLoop(
   input: ExecutorInput,
   state: LoopState,
   budget: Budget,
-  tools: ToolName[],
+  gate: ApprovalGate,
 ): Promise<ExecutorResult> {
+  state.tools ??= await resolveToolSet(input);
+  const tools = state.tools;
   for (;;) {
     if (workflowInfo().continueAsNewSuggested) await handOver(input, state);
     await waitWhilePaused(state);
@@ -339,22 +407,20 @@ async function runLoop(
     const reply = await reason(input, state, assembleInput(input, state), tools, msLeft(budget, spent(state)));
     if (reply === DEADLINE_PASSED) return budgetEnd(state, budget, 'time');
     state.phase = 'action_selection';
-    const action = selectAction(reply, tools);
+    const action = selectAction(reply, offeredNames(tools));
     // A final answer wins unless an interrupt arrived meanwhile: then the model sees its answer and the message.
     if (action.kind === 'final' && state.interrupts.length === 0) return finished(state, action.answer);
     if (action.kind === 'escalate') return ended(state, 'escalated', `escalated by the model: ${action.reason}`);
     if (action.kind === 'retry') observeProblem(state, action.problem);
-    else if (action.kind === 'tools') observe(state, action.calls, await execute(input, state, action.checked));
+    else if (action.kind === 'tools') {
+      observe(state, action.calls, await execute(input, state, action.checked, gate, budget));
+    }
     await reportStep(input, state);
   }
 }
 
 /** Runs one subtask to a final answer, or until a budget, an escalation, a model error or a cancel ends it. */
 export async function executorWorkflow(input: ExecutorRunInput): Promise<ExecutorResult> {
-  // `escalate` is always offered: however few tools a subtask gets, the model must be able to say it cannot be done.
-  // An empty list means all tools, as the plan schema says: offering only `escalate` would make every subtask fail.
-  const allTools = input.tools === undefined || (input.tools.length === 0 && patched(Patch.EmptyToolsMeanAll));
-  const tools: ToolName[] = allTools ? [...TOOL_NAMES] : [...new Set<ToolName>([...input.tools!, 'escalate'])];
   const budget = resolveBudget(input);
   const state: LoopState = input.continued ?? {
     transcript: null,
@@ -389,6 +455,33 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
   setHandler(resumeSignal, () => {
     state.paused = false;
   });
+  const gate = new ApprovalGate(async (pending) => {
+    state.phase = pending.length ? 'awaiting_approval' : 'execution';
+    setCurrentDetails(approvalsMarkdown(pending));
+    await reportApprovals(input, pending);
+  });
+  // A person deciding directly on this executor (one run alone); under a planner, decisions come as the signal below.
+  setHandler(
+    decideApprovalUpdate,
+    (decision) => {
+      gate.decide(decision);
+      return { callId: decision.callId, subtaskId: input.subtask.id, approve: decision.approve };
+    },
+    {
+      validator: (decision) => {
+        const parsed = approvalDecisionSchema.safeParse(decision);
+        if (!parsed.success) throw new Error(parsed.error.issues.map((issue) => issue.message).join('; '));
+        const refusal = gate.refusal(parsed.data);
+        if (refusal) throw new Error(refusal);
+      },
+    },
+  );
+  setHandler(approvalDecisionSignal, (decision) => {
+    const parsed = approvalDecisionSchema.safeParse(decision);
+    const refusal = parsed.success ? gate.refusal(parsed.data) : parsed.error.message;
+    if (refusal === undefined && parsed.success) gate.decide(parsed.data);
+    else log.warn('dropped an approval decision', { refusal });
+  });
   setHandler(executorProgressQuery, (): ExecutorProgress => ({
     subtaskId: input.subtask.id,
     status: state.status,
@@ -400,11 +493,17 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
     budget: budgetLeft(budget, spent(state)),
     pendingInterrupts: [...state.interrupts],
     transcript: state.transcript,
+    pendingApprovals: gate.pending(),
+    ...(state.tools
+      ? {
+          mcpTools: state.tools.mcp.map(({ name, server, tool, sideEffects }) => ({ name, server, tool, sideEffects })),
+        }
+      : {}),
   }));
 
   let result: ExecutorResult;
   try {
-    result = await runLoop(input, state, budget, tools);
+    result = await runLoop(input, state, budget, gate);
   } catch (err) {
     if (isCancellation(err)) {
       result = ended(state, 'cancelled', 'the subtask was cancelled');

@@ -3,13 +3,14 @@
  * JSON object, is it `escalate`? Pure, so it is unit-tested without a server. The arguments' schema is checked by the
  * tool itself in the `runTool` activity, where the zod schemas of the tools live.
  */
-import { escalateTool, type RunnableToolName, type ToolName } from '../../common/tools';
+import { escalateTool, type RunnableToolName } from '../../common/tools';
+import type { McpToolName } from '../../common/mcp';
 import type { ToolCall } from '../../common/types';
 import { badArgumentsObservation, unknownToolObservation } from '../prompts';
 
 /** A tool call as the executor will handle it. */
 export type CheckedCall =
-  | { kind: 'run'; call: ToolCall & { name: RunnableToolName }; args: Record<string, unknown> }
+  | { kind: 'run'; call: ToolCall & { name: RunnableToolName | McpToolName }; args: Record<string, unknown> }
   | { kind: 'escalate'; reason: string }
   | { kind: 'refused'; observation: string };
 
@@ -17,8 +18,8 @@ export type CheckedCall =
 export type ExecutableCall = Exclude<CheckedCall, { kind: 'escalate' }>;
 
 /** Sorts one tool call into run, escalate or refused (with the observation that tells the model why). */
-export function checkToolCall(call: ToolCall, offered: readonly ToolName[]): CheckedCall {
-  if (!(offered as readonly string[]).includes(call.name)) {
+export function checkToolCall(call: ToolCall, offered: readonly string[]): CheckedCall {
+  if (!offered.includes(call.name)) {
     return { kind: 'refused', observation: unknownToolObservation(call.name, offered) };
   }
   // The model boundary kept the request valid (`arguments` is `{}`) and recorded what the model actually sent.
@@ -43,5 +44,6 @@ export function checkToolCall(call: ToolCall, offered: readonly ToolName[]): Che
     }
     return { kind: 'escalate', reason: parsed.data.reason };
   }
-  return { kind: 'run', call: { ...call, name: call.name as RunnableToolName }, args: args as Record<string, unknown> };
+  const name = call.name as RunnableToolName | McpToolName;
+  return { kind: 'run', call: { ...call, name }, args: args as Record<string, unknown> };
 }

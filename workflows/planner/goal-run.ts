@@ -25,6 +25,7 @@ import {
   type ExternalWorkflowHandle,
 } from '@temporalio/workflow';
 import {
+  approvalDecisionSignal,
   interruptSignal,
   interruptsSignal,
   pauseSignal,
@@ -51,6 +52,8 @@ import { FailureType } from '../../common/failures';
 import { addUsage, tokensOf, type TokenUsage, zeroUsage } from '../../common/usage';
 import { PAYLOAD_BUDGET_BYTES, payloadBytes, utf8Bytes } from '../../common/limits';
 import { Patch } from '../patches';
+import type { ApprovalPolicy } from '../../common/approvals';
+import { GoalApprovals } from './approvals';
 import { executorWorkflow } from '../executor/executor';
 import { replanRequest, reportFromResults, reportRequest } from '../prompts';
 import { compactResult, evidenceOf, fitGoalResult, resultOfFailedRun, type RunSoFar } from './evidence';
@@ -172,6 +175,8 @@ export interface GoalSettings {
   detached: boolean;
   /** The goal as prompts quote it: the text, or a content marker the model-call activity expands (`goalRef`). */
   promptGoal: string;
+  /** Tool calls that wait for a person, passed to every executor; none when absent. */
+  approval?: ApprovalPolicy;
 }
 
 export class GoalRun {
@@ -209,6 +214,10 @@ export class GoalRun {
   private readonly versionOfTicket = new Map<number, number>();
   /** The search attributes last upserted, so an unchanged state writes no event. */
   private published = '';
+  /** Held tool calls of the running executors, and decisions on their way to them. */
+  readonly approvals = new GoalApprovals();
+  /** `approvals.version` as last published. */
+  private publishedApprovals = 0;
 
   constructor(private readonly settings: GoalSettings) {}
 
@@ -282,6 +291,7 @@ export class GoalRun {
       replans: this.plans.length - 1,
       versions: this.plans,
       rejectedDrafts: this.rejectedDrafts,
+      pendingApprovals: this.approvals.all(),
     };
   }
 
@@ -358,6 +368,7 @@ export class GoalRun {
         { key: tokensSearchAttribute, value: tokens },
       ]);
     }
+    this.publishedApprovals = this.approvals.version;
     const details = progressMarkdown(progress);
     setCurrentDetails(failure === undefined ? details : `${details}\n\n**Failed:** ${failure}`);
   }
@@ -460,6 +471,8 @@ export class GoalRun {
       this.finishedRuns.length > 0 ||
       this.replanInbox.length > 0 ||
       this.handOverDue() ||
+      this.approvals.hasInbox() ||
+      this.approvals.version !== this.publishedApprovals ||
       exhaustedCap(this.budget()) !== null ||
       this.allDone() ||
       this.canDispatch();
@@ -470,11 +483,19 @@ export class GoalRun {
   }
 
   /** Whether the loop has a pause or resume to forward, interrupts to deliver, finished runs to judge, replans to make. */
-  pending(): { pause: boolean; interrupts: boolean; cancels: boolean; finishedRuns: boolean; replans: boolean } {
+  pending(): {
+    pause: boolean;
+    interrupts: boolean;
+    cancels: boolean;
+    decisions: boolean;
+    finishedRuns: boolean;
+    replans: boolean;
+  } {
     return {
       pause: this.paused !== this.pausedForwarded,
       interrupts: this.interruptInbox.length > 0,
       cancels: this.cancelOutbox.length > 0,
+      decisions: this.approvals.hasInbox(),
       finishedRuns: this.finishedRuns.length > 0,
       replans: this.replanInbox.length > 0,
     };
@@ -536,6 +557,15 @@ export class GoalRun {
       for (const batch of batches(messages))
         await this.forward(run, (handle) => handle.signal(interruptsSignal, { messages: batch }));
     }
+  }
+
+  /** Hands each accepted approval decision to the executor that holds the call. */
+  /** Hands each accepted approval decision to the executor that holds the call. */
+  async forwardDecisions(): Promise<void> {
+    await this.approvals.forward(async (workflowId, decision) => {
+      const run = this.runs.find((candidate) => candidate.workflowId === workflowId);
+      if (run) await this.forward(run, (handle) => handle.signal(approvalDecisionSignal, decision));
+    });
   }
 
   /** Cancels the subtasks someone asked to cancel: a running one's child, a pending one before it starts. */
@@ -680,6 +710,7 @@ export class GoalRun {
       context,
       tools: entry.subtask.tools,
       budget,
+      ...(this.settings.approval ? { approval: this.settings.approval } : {}),
     };
     if (this.detached) {
       this.dispatchDetached(run, entry, { ...input, interrupts: this.takeQueuedInterrupts(entry.subtask.id) });
@@ -702,6 +733,7 @@ export class GoalRun {
         run.result = result;
         run.steps = result.steps;
         run.usage = result.usage;
+        this.approvals.runEnded(run.workflowId);
         this.finishedRuns.push(run);
       });
   }

@@ -26,6 +26,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import {
+  approvalsChangedSignal,
+  decideApprovalUpdate,
   cancelSubtaskPayloadSchema,
   cancelSubtaskSignal,
   interruptPayloadSchema,
@@ -48,6 +50,7 @@ import {
   goalInputSchema,
   type GoalResult,
 } from '../../common/types';
+import { approvalDecisionSchema } from '../../common/approvals';
 import { planRequest } from '../prompts';
 import { GoalRun, type GoalSnapshot } from './goal-run';
 
@@ -104,6 +107,16 @@ function wireHandlers(goal: GoalRun): void {
   setHandler(resumeSignal, () => goal.recordPaused(false));
   setHandler(subtaskProgressSignal, ({ subtaskId, step, usage }) => goal.recordStep(subtaskId, step, usage));
   setHandler(subtaskResultSignal, ({ workflowId, result }) => goal.recordResult(workflowId, result));
+  setHandler(approvalsChangedSignal, (report) => goal.approvals.record(report));
+  setHandler(decideApprovalUpdate, (decision) => goal.approvals.accept(decision), {
+    // An unknown or already decided callId is refused here, so a stale or repeated decision never reaches history.
+    validator: (payload) => {
+      const checked = approvalDecisionSchema.safeParse(payload);
+      if (!checked.success) throw new Error(checked.error.issues.map((issue) => issue.message).join('; '));
+      const refusal = goal.approvals.refusal(checked.data);
+      if (refusal) throw new Error(refusal);
+    },
+  });
 }
 
 /** The loop: plan, then one turn per batch of events until the goal ends. */
@@ -125,6 +138,7 @@ async function runGoal(goal: GoalRun, input: PlannerInput, promptGoal: string): 
     // histories have them, and the order of commands is part of what replay checks.
     if (goal.pending().pause) await goal.forwardPause();
     if (goal.pending().interrupts) await goal.deliverInterrupts();
+    if (goal.pending().decisions) await goal.forwardDecisions();
     goal.applyCancels();
     if (goal.pending().cancels) await goal.sendCancels();
     if (goal.pending().finishedRuns) await goal.settleFinished();
@@ -164,6 +178,9 @@ export async function plannerWorkflow(input: PlannerInput): Promise<GoalResult> 
     startedMs: continued?.startedMs ?? Date.now(),
     detached,
     promptGoal,
+    ...(parsed.data.approveTools?.length
+      ? { approval: { tools: parsed.data.approveTools, timeoutMs: parsed.data.approvalTimeoutMs } }
+      : {}),
   });
   if (continued) goal.restore(continued);
   wireHandlers(goal);

@@ -28,7 +28,28 @@ function milestone(subtask: SubtaskProgress): string {
   return subtask.verdict.met ? 'met' : 'missed';
 }
 
-/** Renders `progress` as markdown for `setCurrentDetails`: a summary line, the budget, a table, missed milestones. */
+/** The calls waiting for a person, with the commands that decide them. */
+function approvalLines(progress: GoalProgress): string[] {
+  const pending = progress.pendingApprovals ?? [];
+  if (pending.length === 0) return [];
+  return [
+    '',
+    `**Waiting for approval** (${pending.length}): \`tandem approve <goal> <call>\` or \`tandem deny <goal> <call>\``,
+    '',
+    '| call | subtask | tool | arguments | since |',
+    '| --- | --- | --- | --- | --- |',
+    ...pending.map(
+      (approval) =>
+        `| ${approval.callId} | ${approval.subtaskId} | ${approval.tool} | ` +
+        `${approval.arguments.slice(0, 200).replace(/\|/g, '\\|')} | ${approval.requestedAt} |`,
+    ),
+  ];
+}
+
+/**
+ * Renders `progress` as markdown for `setCurrentDetails`: a summary line, the budget, a table, missed milestones,
+ * check outcomes and the calls waiting for approval.
+ */
 export function progressMarkdown(progress: GoalProgress): string {
   const { used, left } = progress.budget;
   const lines = [
@@ -56,6 +77,7 @@ export function progressMarkdown(progress: GoalProgress): string {
     if (checks.length > 0) lines.push('', ...checks);
     lines.push('', `Each subtask runs as the child workflow \`<goal id>.v<plan version>.<subtask>\` (Relationships).`);
   }
+  lines.push(...approvalLines(progress));
   const text = lines.join('\n');
   return text.length > DETAILS_LIMIT ? `${text.slice(0, DETAILS_LIMIT)}\n\n(cut)` : text;
 }

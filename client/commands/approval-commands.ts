@@ -1,0 +1,63 @@
+/** The verbs of MCP tools and the approval gate: tools, approvals, approve, deny. */
+import type { Command } from 'commander';
+import { loadConfig } from '../../node/config';
+import { decideApproval, formatApprovals, pendingApprovals } from '../approvals';
+import { formatToolList, listTools } from '../tool-list';
+import { printJson, withClient } from './shared';
+
+/** Registers the tool and approval verbs on `program`. */
+export function registerApprovalCommands(program: Command): void {
+  program
+    .command('tools')
+    .description(
+      'List every tool a worker would offer: the built-ins and those of the MCP servers in TANDEM_MCP_CONFIG',
+    )
+    .option('--json', 'print {tools: [{name, source, tool, sideEffects, description, inputSchema}], problems} as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const list = await listTools(loadConfig());
+      if (opts.json) printJson(list);
+      else console.log(formatToolList(list));
+    });
+
+  program
+    .command('approvals')
+    .description("List a goal's tool calls that wait for approval")
+    .argument('<id>', 'the goal id')
+    .option('--json', 'print [{callId, subtaskId, tool, arguments, requestedAt}] as JSON')
+    .action((id: string, opts: { json?: boolean }) =>
+      withClient(async (client) => {
+        const pending = await pendingApprovals(client, id);
+        if (opts.json) printJson(pending);
+        else console.log(formatApprovals(id, pending));
+      }),
+    );
+
+  program
+    .command('approve')
+    .description('Approve a held tool call: it runs')
+    .argument('<id>', 'the goal id')
+    .argument('<callId>', 'the call, as `tandem approvals ID` lists it')
+    .action((id: string, callId: string) =>
+      withClient(async (client) => {
+        const receipt = await decideApproval(client, id, { callId, approve: true });
+        console.log(`approved ${receipt.callId} (subtask ${receipt.subtaskId})`);
+      }),
+    );
+
+  program
+    .command('deny')
+    .description('Deny a held tool call: it never runs, and the model is told why')
+    .argument('<id>', 'the goal id')
+    .argument('<callId>', 'the call, as `tandem approvals ID` lists it')
+    .option('--reason <reason>', 'why, for the model')
+    .action((id: string, callId: string, opts: { reason?: string }) =>
+      withClient(async (client) => {
+        const receipt = await decideApproval(client, id, {
+          callId,
+          approve: false,
+          ...(opts.reason ? { reason: opts.reason } : {}),
+        });
+        console.log(`denied ${receipt.callId} (subtask ${receipt.subtaskId})`);
+      }),
+    );
+}

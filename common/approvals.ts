@@ -1,0 +1,63 @@
+/**
+ * The approval gate's wire shapes: a tool call waiting for a person, and the decision that releases it. Sandbox-safe:
+ * the executor and the planner validate decisions with the same schema the CLI checks them with.
+ */
+import { z } from 'zod';
+
+/** `--approve side-effects`: every tool whose definition (or MCP annotations) says it changes the world. */
+export const APPROVE_SIDE_EFFECTS = 'side-effects';
+
+/** Which calls wait for a person, and for how long: part of the goal's and each executor's input. */
+export interface ApprovalPolicy {
+  /** Tool names (built-in or `<server>__<tool>`), and/or {@link APPROVE_SIDE_EFFECTS}. */
+  tools: string[];
+  /** Undecided calls are denied after this long; they wait indefinitely (until cancel or the time budget) without. */
+  timeoutMs?: number;
+}
+
+/** True when a call of `tool` (whose definition says whether it has `sideEffects`) must wait for a decision. */
+export function needsApproval(policy: ApprovalPolicy | undefined, tool: string, sideEffects: boolean): boolean {
+  if (!policy) return false;
+  return policy.tools.includes(tool) || (sideEffects && policy.tools.includes(APPROVE_SIDE_EFFECTS));
+}
+
+/** A tool call the executor holds until someone approves or denies it (or the approval timeout denies it). */
+export interface PendingApproval {
+  /** Unique within the goal: `<executor>:<step>:<model's call id>`, e.g. `v1.s1:2:call_abc`. */
+  callId: string;
+  subtaskId: string;
+  tool: string;
+  /** The arguments as the model sent them (JSON text). */
+  arguments: string;
+  /** ISO time from the workflow clock. */
+  requestedAt: string;
+}
+
+export const approvalDecisionSchema = z
+  .object({
+    callId: z.string().trim().min(1, 'name the call to decide: its callId, as `tandem approvals ID` lists it'),
+    approve: z.boolean(),
+    reason: z.string().trim().min(1).max(2_000).optional(),
+  })
+  .strict();
+/** The `decideApproval` update's payload (and the `approvalDecision` signal a planner forwards to its executor). */
+export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;
+
+/** How a held call ended. */
+export type ApprovalOutcome = 'approved' | 'denied' | 'timed_out' | 'cancelled';
+
+/** What `decideApproval` answers: the decision as the goal recorded it. */
+export interface ApprovalReceipt {
+  callId: string;
+  subtaskId: string;
+  approve: boolean;
+}
+
+/** Milliseconds for an approval timeout such as `90s`, `15m`, `2h` or `1d` (a bare number is seconds); else undefined. */
+export function parseDuration(text: string): number | undefined {
+  const found = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
+  if (!found) return undefined;
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[found[2] ?? 's']!;
+  const ms = Number(found[1]) * unit;
+  return ms > 0 ? Math.round(ms) : undefined;
+}

@@ -1,0 +1,128 @@
+/**
+ * `TANDEM_MCP_CONFIG`: the MCP servers a worker offers tools from, in the JSON format Claude Desktop, Cursor and
+ * VS Code use (`{"mcpServers": {"<name>": {...}}}`). Read once at process start by {@link loadConfig}; the values of
+ * `env` and `headers` stay in the worker's memory and are never logged, recorded in history or shown.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { ConfigError, UserError } from './errors';
+
+const stringMap = z.record(z.string(), z.string());
+
+const stdioServerSchema = z
+  .object({
+    type: z.literal('stdio').optional(),
+    command: z.string().min(1),
+    args: z.array(z.string()).default([]),
+    env: stringMap.default({}),
+    cwd: z.string().min(1).optional(),
+  })
+  .strict();
+
+const httpServerSchema = z
+  .object({
+    type: z.enum(['http', 'streamable-http', 'streamableHttp']).optional(),
+    url: z.url({ protocol: /^https?$/ }),
+    headers: stringMap.default({}),
+  })
+  .strict();
+
+const configFileSchema = z.object({
+  mcpServers: z.record(
+    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'server names are letters, digits, "_", "." or "-"'),
+    z.union([stdioServerSchema, httpServerSchema]),
+  ),
+});
+
+/** A stdio server: tandem starts `command args` and speaks MCP on its stdin/stdout. */
+export interface McpStdioServer {
+  name: string;
+  transport: 'stdio';
+  command: string;
+  /** May contain `${workspace}`, replaced by the goal's workspace folder when the server starts. */
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string;
+}
+
+/** A streamable HTTP server at `url`; `headers` go with every request (e.g. `Authorization`). */
+export interface McpHttpServer {
+  name: string;
+  transport: 'http';
+  url: string;
+  headers: Record<string, string>;
+}
+
+export type McpServerConfig = McpStdioServer | McpHttpServer;
+
+export interface McpConfig {
+  /** `TANDEM_MCP_CONFIG`: the file the servers came from, if any. */
+  file: string | undefined;
+  servers: McpServerConfig[];
+  /** `TANDEM_MCP_TIMEOUT_MS`: one MCP request (start-up, tool list, tool call). */
+  timeoutMs: number;
+}
+
+/** The placeholder a stdio server's `args`, `env` or `cwd` may use for the goal's workspace folder. */
+export const WORKSPACE_PLACEHOLDER = '${workspace}';
+
+/** True when the server must run once per workspace (its start-up mentions `${workspace}`). */
+export function isPerWorkspace(server: McpServerConfig): boolean {
+  if (server.transport !== 'stdio') return false;
+  return [...server.args, ...Object.values(server.env), server.cwd ?? ''].some((value) =>
+    value.includes(WORKSPACE_PLACEHOLDER),
+  );
+}
+
+/** The server's start-up with `${workspace}` replaced by `workspaceDir`. */
+export function forWorkspace(server: McpStdioServer, workspaceDir: string): McpStdioServer {
+  const fill = (value: string) => value.split(WORKSPACE_PLACEHOLDER).join(workspaceDir);
+  return {
+    ...server,
+    args: server.args.map(fill),
+    env: Object.fromEntries(Object.entries(server.env).map(([key, value]) => [key, fill(value)])),
+    ...(server.cwd === undefined ? {} : { cwd: fill(server.cwd) }),
+  };
+}
+
+/** Every configured secret-bearing value (env and header values), for redacting them from anything shown. */
+export function secretValues(config: McpConfig): string[] {
+  return config.servers.flatMap((server) =>
+    Object.values(server.transport === 'stdio' ? server.env : server.headers).filter((value) => value.length >= 4),
+  );
+}
+
+/** Parses the file `TANDEM_MCP_CONFIG` names; its errors name the file and the field, never a value. */
+export function readMcpConfigFile(file: string): McpServerConfig[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError('TANDEM_MCP_CONFIG', file, `a readable JSON file (${(err as Error).message})`);
+  }
+  const parsed = configFileSchema.safeParse(json);
+  if (!parsed.success) {
+    // Issues name paths and expectations, not the offending values, so a bad header cannot leak through the message.
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(file)'}: ${issue.message}`);
+    throw new UserError(
+      `TANDEM_MCP_CONFIG=${JSON.stringify(file)} is not a valid MCP config (${problems.join('; ')}); expected ` +
+        '{"mcpServers": {"<name>": {"command": "...", "args": [...], "env": {...}}}} or {"url": "http://...", "headers": {...}}',
+    );
+  }
+  const baseDir = path.dirname(path.resolve(file));
+  return Object.entries(parsed.data.mcpServers).map(([name, server]): McpServerConfig => {
+    if ('url' in server) return { name, transport: 'http', url: server.url, headers: server.headers };
+    return {
+      name,
+      transport: 'stdio',
+      command: server.command,
+      args: server.args,
+      env: server.env,
+      // A relative cwd is relative to the config file, as a path in a config file is expected to be.
+      ...(server.cwd === undefined
+        ? {}
+        : { cwd: server.cwd.includes(WORKSPACE_PLACEHOLDER) ? server.cwd : path.resolve(baseDir, server.cwd) }),
+    };
+  });
+}

@@ -1,0 +1,213 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { PendingApproval } from '../common/approvals';
+import { decideApprovalUpdate, executorProgressQuery } from '../common/contract';
+import type { ExecutorInput, ExecutorResult } from '../common/types';
+import { cancelGoal, interruptGoal, pauseGoal } from '../client/goal-control';
+import { goalProgress, startGoal } from '../client/goals';
+import { decideApproval } from '../client/approvals';
+import { match, type RecordedRequest, reply, type ScriptedModel } from '../dev/scripted-model';
+import { runCli } from './helpers/cli';
+import { eventually } from './helpers/history';
+import { everythingStdio, mcpConfig } from './helpers/mcp-servers';
+import { startTandem, type Tandem } from './helpers/tandem';
+
+function lastToolOutput(req: RecordedRequest): string {
+  const tool = [...req.messages].reverse().find((message) => message.role === 'tool');
+  return typeof tool?.content === 'string' ? tool.content : '';
+}
+
+/** One subtask that writes ok.txt (a side-effecting tool), then answers with what the write observed. */
+function scriptSave(
+  model: ScriptedModel,
+  afterObservation = (req: RecordedRequest) => reply.text(lastToolOutput(req)),
+) {
+  model
+    .on(match.purpose('judge'), reply.json({ met: true, reason: 'ok' }), { repeatLast: true })
+    .on(match.purpose('report'), reply.text('Done.'), { repeatLast: true })
+    .on(
+      match.purpose('plan'),
+      reply.json({
+        subtasks: [
+          {
+            id: 's1',
+            title: 'Save',
+            instructions: 'Write ok.txt.',
+            milestone: 'ok.txt is written.',
+            dependsOn: [],
+            tools: ['write_file'],
+          },
+        ],
+      }),
+      { repeatLast: true },
+    )
+    .on(match.and(match.purpose('step', 's1'), match.lastRole('tool')), afterObservation, { repeatLast: true })
+    .on(match.purpose('step', 's1'), reply.toolCall('write_file', { path: 'ok.txt', content: 'approved' }), {
+      repeatLast: true,
+    });
+}
+
+describe('the approval gate (a durable wait in the executor)', () => {
+  let tandem: Tandem;
+  beforeEach(async () => {
+    tandem = await startTandem();
+  });
+  afterEach(async () => {
+    await tandem.stop();
+  });
+
+  async function startSaving(label: string, extra: { approvalTimeoutMs?: number } = {}) {
+    const id = tandem.goalId(label);
+    const handle = await startGoal(tandem.client, {
+      goal: 'Save ok.txt',
+      id,
+      taskQueue: tandem.taskQueue,
+      approveTools: ['side-effects'],
+      ...extra,
+    });
+    const held = await eventually(async () => {
+      const pending = (await goalProgress(tandem.client, id)).pendingApprovals ?? [];
+      return pending.length ? pending : undefined;
+    }, 'a held call');
+    return { id, handle, held, child: tandem.client.workflow.getHandle(`${id}.v1.s1`) };
+  }
+
+  it('holds a side-effecting call without an activity until it is approved, then runs it', async () => {
+    scriptSave(tandem.model);
+    const { id, handle, held, child } = await startSaving('approve');
+
+    expect(held).toEqual([
+      {
+        callId: expect.stringMatching(/^v1\.s1:1:/),
+        subtaskId: 's1',
+        tool: 'write_file',
+        arguments: JSON.stringify({ path: 'ok.txt', content: 'approved' }),
+        requestedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      } satisfies PendingApproval,
+    ]);
+    const executor = await child.query(executorProgressQuery);
+    expect(executor.phase).toBe('awaiting_approval');
+    expect(executor.pendingApprovals).toEqual(held);
+    // The wait is workflow code: no activity is running or scheduled meanwhile.
+    expect((await child.describe()).raw.pendingActivities ?? []).toEqual([]);
+    // The Web UI details of the goal show the held call.
+    const metadata = await eventually(async () => {
+      const answer = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      return answer.currentDetails?.includes(held[0].callId) ? answer : undefined;
+    }, 'the details to list the call');
+    expect(metadata.currentDetails).toContain('Waiting for approval');
+    await expect(fs.access(path.join(tandem.workspaceDir(id), 'ok.txt'))).rejects.toThrow();
+
+    const listed = await runCli(['approvals', id, '--json']);
+    expect(JSON.parse(listed.stdout)).toEqual(held);
+    const unknown = await runCli(['approve', id, 'no-such-call']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no tool call "no-such-call" is waiting for approval');
+    const approved = await runCli(['approve', id, held[0].callId]);
+    expect(approved).toEqual(expect.objectContaining({ code: 0, stdout: `approved ${held[0].callId} (subtask s1)\n` }));
+
+    const result = await handle.result();
+    expect(result.ok).toBe(true);
+    expect(await fs.readFile(path.join(tandem.workspaceDir(id), 'ok.txt'), 'utf8')).toBe('approved');
+    expect(result.subtasks[0].result?.toolCalls).toEqual([expect.objectContaining({ name: 'write_file', ok: true })]);
+  });
+
+  it('never runs a denied call; the model is told it was denied and why; a second decision is refused', async () => {
+    scriptSave(tandem.model);
+    const { id, handle, held } = await startSaving('deny');
+
+    const denied = await runCli(['deny', id, held[0].callId, '--reason', 'not in this folder']);
+    expect(denied.code).toBe(0);
+    const again = await runCli(['approve', id, held[0].callId]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already decided|has already finished/);
+
+    const result = await handle.result();
+    const observation = lastToolOutput(tandem.model.requestsMatching(match.purpose('step', 's1'))[1]);
+    expect(observation).toContain('was not run: it needed approval and was denied (not in this folder)');
+    expect(result.subtasks[0].result?.toolCalls).toEqual([expect.objectContaining({ name: 'write_file', ok: false })]);
+    await expect(fs.access(path.join(tandem.workspaceDir(id), 'ok.txt'))).rejects.toThrow();
+  });
+
+  it('denies a call nobody decided within --approval-timeout, and refuses a decision that comes later', async () => {
+    // The step after the timeout is slow, so the late decision reaches a goal that is still running.
+    scriptSave(tandem.model, (req) => reply.slow(4_000, reply.text(lastToolOutput(req))) as never);
+    const { id, handle, held } = await startSaving('timeout', { approvalTimeoutMs: 1_500 });
+
+    await eventually(
+      async () => ((await goalProgress(tandem.client, id)).pendingApprovals?.length ?? 1) === 0,
+      'the timeout',
+    );
+    await expect(decideApproval(tandem.client, id, { callId: held[0].callId, approve: true })).rejects.toThrow(
+      `goal "${id}" refused to approve ${held[0].callId}: no tool call "${held[0].callId}" is waiting for approval`,
+    );
+
+    const result = await handle.result();
+    const observation = lastToolOutput(tandem.model.requestsMatching(match.purpose('step', 's1'))[1]);
+    expect(observation).toContain('denied (nobody decided within 1500ms (the approval timeout))');
+    expect(result.subtasks[0].result?.toolCalls).toEqual([expect.objectContaining({ ok: false })]);
+    await expect(fs.access(path.join(tandem.workspaceDir(id), 'ok.txt'))).rejects.toThrow();
+  });
+
+  it('keeps answering queries, pause and interrupts while it waits, and ends cleanly when cancelled', async () => {
+    scriptSave(tandem.model);
+    const { id, handle, child } = await startSaving('cancel');
+
+    await pauseGoal(tandem.client, id);
+    await interruptGoal(tandem.client, id, 'hold on');
+    const executor = await eventually(async () => {
+      const progress = await child.query(executorProgressQuery);
+      return progress.paused && progress.pendingInterrupts.includes('hold on') ? progress : undefined;
+    }, 'the pause and the interrupt to reach the executor');
+    expect(executor.pendingApprovals).toHaveLength(1);
+
+    await cancelGoal(tandem.client, id);
+    await expect(handle.result()).rejects.toThrow();
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    // The held call ends with the executor (the planner's cancel ends its children); it never ran.
+    await eventually(async () => (await child.describe()).status.name !== 'RUNNING', 'the executor to end');
+    expect(['COMPLETED', 'CANCELLED', 'TERMINATED']).toContain((await child.describe()).status.name);
+    expect(tandem.model.requestsMatching(match.purpose('step', 's1'))).toHaveLength(1);
+    await expect(fs.access(path.join(tandem.workspaceDir(id), 'ok.txt'))).rejects.toThrow();
+  });
+
+  it('gates an MCP tool named in the policy; an executor alone takes the decideApproval update itself', async () => {
+    tandem.config.mcp = mcpConfig(everythingStdio());
+    tandem.model.on(match.any, [
+      reply.toolCalls([
+        { name: 'everything__echo', arguments: { message: 'gated' } },
+        { name: 'calculator', arguments: { expression: '1+1' } },
+      ]),
+      reply.text('done'),
+    ]);
+    const workflowId = tandem.goalId('gate-mcp');
+    const handle = await tandem.client.workflow.start('executorWorkflow', {
+      taskQueue: tandem.taskQueue,
+      workflowId,
+      args: [
+        {
+          subtask: { id: 't1', title: 'Echo', instructions: 'Echo.', milestone: 'Echoed.', dependsOn: [] },
+          workspace: workflowId,
+          approval: { tools: ['everything__echo'] },
+        } satisfies ExecutorInput,
+      ],
+    });
+    const [held] = await eventually(async () => {
+      const pending = (await handle.query(executorProgressQuery)).pendingApprovals;
+      return pending.length ? pending : undefined;
+    }, 'the held echo');
+    expect(held).toEqual(expect.objectContaining({ callId: `${workflowId}:1:call_1_0`, tool: 'everything__echo' }));
+    await expect(
+      handle.executeUpdate(decideApprovalUpdate, { args: [{ callId: 'nope', approve: true }] }),
+    ).rejects.toMatchObject({ cause: { message: expect.stringContaining('no tool call "nope" is waiting') } });
+    expect(
+      await handle.executeUpdate(decideApprovalUpdate, { args: [{ callId: held.callId, approve: true }] }),
+    ).toEqual({ callId: held.callId, subtaskId: 't1', approve: true });
+
+    const result = (await handle.result()) as ExecutorResult;
+    // Only the named tool waited; the calculator ran at once, and both outcomes came back in the model's order.
+    const outputs = tandem.model.requests[1].messages.filter((message) => message.role === 'tool');
+    expect(outputs.map((message) => message.content)).toEqual(['Echo: gated', '2']);
+    expect(result.ok).toBe(true);
+  });
+});

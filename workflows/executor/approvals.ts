@@ -1,0 +1,120 @@
+/**
+ * The approval gate of the executor: a tool call that needs a person waits here, as a durable `condition` in workflow
+ * code, so the wait holds no activity and no worker slot, and queries, interrupts, pause and cancel keep working.
+ * A decision arrives as the `decideApproval` update (an executor run alone) or as the `approvalDecision` signal (from
+ * the planner, which validated it against its own view); only a call still held accepts one.
+ */
+import { condition } from '@temporalio/workflow';
+import type { ApprovalDecision, PendingApproval } from '../../common/approvals';
+
+/** How a held call ended, and the reason the model is told when it was not approved. */
+export type Verdict = { approve: true } | { approve: false; reason: string };
+
+interface Held {
+  approval: PendingApproval;
+  decision?: ApprovalDecision;
+}
+
+export class ApprovalGate {
+  private readonly held = new Map<string, Held>();
+
+  /** `onChange` runs after a call starts or stops waiting, to tell the parent and refresh the Web UI details. */
+  constructor(private readonly onChange: (pending: PendingApproval[]) => Promise<void>) {}
+
+  /** The calls waiting now, oldest first. */
+  pending(): PendingApproval[] {
+    return [...this.held.values()].map((entry) => entry.approval);
+  }
+
+  /** Why `decision` cannot be taken, or undefined when it can: for the update's validator and the signal handler. */
+  refusal(decision: ApprovalDecision): string | undefined {
+    const entry = this.held.get(decision.callId);
+    if (!entry) {
+      return (
+        `no tool call "${decision.callId}" is waiting for approval (it was decided, timed out, or never existed); ` +
+        'list the waiting ones with: tandem approvals <goal id>'
+      );
+    }
+    if (entry.decision)
+      return `tool call "${decision.callId}" was already ${entry.decision.approve ? 'approved' : 'denied'}`;
+    return undefined;
+  }
+
+  /** Records a decision; the waiting call picks it up. Call only after {@link refusal} said yes. */
+  decide(decision: ApprovalDecision): void {
+    const entry = this.held.get(decision.callId);
+    if (entry && !entry.decision) entry.decision = decision;
+  }
+
+  /**
+   * Holds the call until a decision, or until `timeoutMs` passes (then it is denied with `timeoutReason`). A cancel of
+   * the workflow ends the wait by throwing, as any `condition` does; the call is then simply never run.
+   */
+  async hold(approval: PendingApproval, timeoutMs: number | undefined, timeoutReason: string): Promise<Verdict> {
+    const entry: Held = { approval };
+    this.held.set(approval.callId, entry);
+    let cancelled = false;
+    try {
+      await this.onChange(this.pending());
+      const decided = () => entry.decision !== undefined;
+      const inTime = timeoutMs === undefined ? (await condition(decided), true) : await condition(decided, timeoutMs);
+      if (!inTime || !entry.decision) return { approve: false, reason: timeoutReason };
+      if (entry.decision.approve) return { approve: true };
+      return { approve: false, reason: entry.decision.reason ?? 'no reason given' };
+    } catch (err) {
+      cancelled = true;
+      throw err;
+    } finally {
+      this.held.delete(approval.callId);
+      // After a cancel the parent learns from the child's result; a signal from a cancelled scope would only fail.
+      if (!cancelled) await this.onChange(this.pending());
+    }
+  }
+}
+
+function duration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return ms % 1_000 === 0 ? `${ms / 1_000}s` : `${ms}ms`;
+}
+
+/**
+ * How long a held call may wait, and what the model is told when that runs out: the approval timeout, or the
+ * subtask's time budget when that ends first (a wait must not outlive the budget that bounds the whole subtask).
+ */
+export function approvalWait(
+  policyMs: number | undefined,
+  budgetMs: number | undefined,
+): { timeoutMs: number | undefined; reason: string } {
+  if (budgetMs !== undefined && (policyMs === undefined || budgetMs < policyMs)) {
+    return {
+      timeoutMs: Math.max(1, budgetMs),
+      reason: "the subtask's time budget ran out while it waited for approval",
+    };
+  }
+  if (policyMs === undefined) return { timeoutMs: undefined, reason: '' };
+  return { timeoutMs: policyMs, reason: `nobody decided within ${duration(policyMs)} (the approval timeout)` };
+}
+
+/** The id a held call is known by, unique in the goal: the executor's part of its workflow id, the step, the call. */
+export function approvalCallId(workflowId: string, parentId: string | undefined, step: number, callId: string): string {
+  const executor =
+    parentId && workflowId.startsWith(`${parentId}.`) ? workflowId.slice(parentId.length + 1) : workflowId;
+  return `${executor}:${step}:${callId}`;
+}
+
+/** The Web UI details of an executor with held calls (the planner shows the goal's in its own details). */
+export function approvalsMarkdown(pending: PendingApproval[]): string {
+  if (pending.length === 0) return '';
+  return [
+    `**Waiting for approval** (${pending.length})`,
+    '',
+    '| call | tool | arguments | since |',
+    '| --- | --- | --- | --- |',
+    ...pending.map(
+      (approval) =>
+        `| ${approval.callId} | ${approval.tool} | ${approval.arguments.slice(0, 200).replace(/\|/g, '\\|')} | ` +
+        `${approval.requestedAt} |`,
+    ),
+  ].join('\n');
+}
