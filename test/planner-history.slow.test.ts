@@ -1,11 +1,11 @@
 /**
- * A planner whose history does not grow with executor steps (issue 13, point 6): a goal of 20 subtasks × 500 steps
- * runs to its end on a dev server that suggests continue-as-new at 200 events, so the planner (and every executor)
+ * A planner whose history does not grow with executor steps (issue 13, point 6): a goal of 20 subtasks runs to its end on a dev server that suggests continue-as-new at 200 events, so the planner (and every executor)
  * hands over several times with its children running. Prints the planner's events per executor step, the figure
  * `npm run bench` reports (before issue 13: 4, one `subtaskProgress` signal and its workflow task per step).
  *
- * Sizes: TANDEM_LONG_SUBTASKS (default 20) and TANDEM_LONG_STEPS (default 500), e.g. 4 × 50 for a quick look:
- *   TANDEM_LONG_SUBTASKS=4 TANDEM_LONG_STEPS=50 npx jest test/planner-history.slow.test.ts
+ * Sizes: TANDEM_LONG_SUBTASKS (default 20) and TANDEM_LONG_STEPS (default 60, so `npm test` stays within CI's time on
+ * a 2-core machine; the issue's 20 × 500 is 10,000 executor steps, about an hour there):
+ *   TANDEM_LONG_SUBTASKS=20 TANDEM_LONG_STEPS=500 npx jest test/planner-history.slow.test.ts
  */
 import type { Client } from '@temporalio/client';
 import * as path from 'node:path';
@@ -18,7 +18,7 @@ import { startTandem, type Tandem } from './helpers/tandem';
 jest.setTimeout(3_600_000);
 
 const SUBTASKS = Number(process.env.TANDEM_LONG_SUBTASKS ?? 20);
-const STEPS = Number(process.env.TANDEM_LONG_STEPS ?? 500);
+const STEPS = Number(process.env.TANDEM_LONG_STEPS ?? 60);
 
 /** Every run of a workflow id (a chain of continue-as-new), oldest first, with its event count. */
 async function runsOf(

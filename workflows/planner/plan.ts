@@ -3,8 +3,11 @@ import { planSchema, type Subtask, type SubtaskStatus } from '../../common/types
 import { jsonSchemaOf } from '../../common/json-schema';
 import { readJson, repairShape, repairSubtasks } from './plan-repair';
 
-/** A plan with more subtasks than this is refused: it is almost always the model looping, not a real plan. */
-export const MAX_SUBTASKS = 12;
+/**
+ * A plan with more subtasks than this is refused: it is almost always the model looping, not a real plan. 24 leaves
+ * room for wide plans (a goal of 20 parallel subtasks is tested) while a runaway list is still caught.
+ */
+export const MAX_SUBTASKS = 24;
 
 /**
  * A checked draft: the plan and what was repaired in it, or the errors that must go back to the model (deduplicated;
