@@ -10,7 +10,7 @@ import {
   type PendingApproval,
 } from '../common/approvals';
 import { decideApprovalUpdate } from '../common/contract';
-import { goalProgress, GoalError, isDeadlineExceeded, runningGoalHandle } from './goals';
+import { goalProgress, GoalError, isDeadlineExceeded, sendToRunningGoal } from './goals';
 
 /** An update waits for a worker to run its handler; past this the CLI says that none is running. */
 const UPDATE_DEADLINE_MS = 30_000;
@@ -25,20 +25,23 @@ export async function decideApproval(client: Client, id: string, decision: Appro
   const parsed = approvalDecisionSchema.safeParse(decision);
   if (!parsed.success) throw new GoalError(parsed.error.issues.map((issue) => issue.message).join('; '));
   const action = decision.approve ? 'approve' : 'deny';
-  const handle = await runningGoalHandle(client, id, action);
-  try {
-    return await client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
-      handle.executeUpdate(decideApprovalUpdate, { args: [parsed.data] }),
-    );
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      throw new GoalError(`goal "${id}" refused to ${action} ${decision.callId}: ${err.cause?.message ?? err.message}`);
+  return sendToRunningGoal(client, id, action, async (handle) => {
+    try {
+      return await client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+        handle.executeUpdate(decideApprovalUpdate, { args: [parsed.data] }),
+      );
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) {
+        throw new GoalError(
+          `goal "${id}" refused to ${action} ${decision.callId}: ${err.cause?.message ?? err.message}`,
+        );
+      }
+      if (isDeadlineExceeded(err)) {
+        throw new GoalError(`no worker answered the decision on "${id}" in time; start one with "tandem worker"`);
+      }
+      throw err;
     }
-    if (isDeadlineExceeded(err)) {
-      throw new GoalError(`no worker answered the decision on "${id}" in time; start one with "tandem worker"`);
-    }
-    throw err;
-  }
+  });
 }
 
 /** The held calls as lines: call id, subtask, tool, arguments and since when. */

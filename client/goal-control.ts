@@ -15,7 +15,7 @@ import {
   revisePlanUpdate,
 } from '../common/contract';
 import { type GoalProgress, type PlanVersion } from '../common/types';
-import { GoalError, isDeadlineExceeded, runningGoalHandle } from './goals';
+import { GoalError, isDeadlineExceeded, sendToRunningGoal } from './goals';
 import { whyNoAnswer } from './inspect';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { plannerWorkflow } from '../workflows/planner/planner';
@@ -65,30 +65,32 @@ export async function interruptGoal(
   subtaskId?: string,
 ): Promise<SteeringOutcome> {
   const payload = parsePayload(interruptPayloadSchema, { message, ...(subtaskId ? { subtaskId } : {}) });
-  const handle = await runningGoalHandle(client, id, 'interrupt');
-  let unchecked = false;
-  if (subtaskId !== undefined) {
-    const progress = await progressForCheck(client, handle);
-    unchecked = progress === undefined;
-    const ids = progress ? [...new Set(progress.versions.flatMap((plan) => plan.subtasks.map((s) => s.id)))] : [];
-    if (progress && !ids.includes(subtaskId)) {
-      throw new GoalError(
-        `goal "${id}" has no subtask "${subtaskId}"; its subtasks: ${ids.length ? ids.join(', ') : '(no plan yet)'}`,
-      );
+  return sendToRunningGoal(client, id, 'interrupt', async (handle) => {
+    let unchecked = false;
+    if (subtaskId !== undefined) {
+      const progress = await progressForCheck(client, handle);
+      unchecked = progress === undefined;
+      const ids = progress ? [...new Set(progress.versions.flatMap((plan) => plan.subtasks.map((s) => s.id)))] : [];
+      if (progress && !ids.includes(subtaskId)) {
+        throw new GoalError(
+          `goal "${id}" has no subtask "${subtaskId}"; its subtasks: ${ids.length ? ids.join(', ') : '(no plan yet)'}`,
+        );
+      }
     }
-  }
-  await handle.signal(interruptSignal, payload);
-  return { changed: true, ...(unchecked ? { unchecked } : {}) };
+    await handle.signal(interruptSignal, payload);
+    return { changed: true, ...(unchecked ? { unchecked } : {}) };
+  });
 }
 
 /** Sends `pause` or `resume` unless the goal is already so (then nothing is sent and `changed` is false). */
 async function setPaused(client: Client, id: string, paused: boolean): Promise<SteeringOutcome> {
-  const handle = await runningGoalHandle(client, id, paused ? 'pause' : 'resume');
-  const progress = await progressForCheck(client, handle);
-  const isPaused = progress && (progress.paused ?? progress.status === 'paused');
-  if (progress && isPaused === paused) return { changed: false };
-  await handle.signal(paused ? pauseSignal : resumeSignal);
-  return { changed: true, ...(progress ? {} : { unchecked: true }) };
+  return sendToRunningGoal(client, id, paused ? 'pause' : 'resume', async (handle) => {
+    const progress = await progressForCheck(client, handle);
+    const isPaused = progress && (progress.paused ?? progress.status === 'paused');
+    if (progress && isPaused === paused) return { changed: false };
+    await handle.signal(paused ? pauseSignal : resumeSignal);
+    return { changed: true, ...(progress ? {} : { unchecked: true }) };
+  });
 }
 
 /** Sends `pause`: the whole tree stops before its next LLM call (the planner's own calls too) until `resume`. */
@@ -103,7 +105,7 @@ export function resumeGoal(client: Client, id: string): Promise<SteeringOutcome>
 
 /** Requests cancellation of the goal: Temporal cancels the planner, which cancels its running executors. */
 export async function cancelGoal(client: Client, id: string): Promise<void> {
-  await (await runningGoalHandle(client, id, 'cancel')).cancel();
+  await sendToRunningGoal(client, id, 'cancel', (handle) => handle.cancel());
 }
 
 /**
@@ -112,16 +114,17 @@ export async function cancelGoal(client: Client, id: string): Promise<void> {
  */
 export async function revisePlan(client: Client, id: string, evidence: string): Promise<PlanVersion> {
   const payload = parsePayload(replanPayloadSchema, { evidence });
-  const handle = await runningGoalHandle(client, id, 'replan');
-  try {
-    return await client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
-      handle.executeUpdate(revisePlanUpdate, { args: [payload] }),
-    );
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      throw new GoalError(`goal "${id}" refused the replan: ${err.cause?.message ?? err.message}`);
+  return sendToRunningGoal(client, id, 'replan', async (handle) => {
+    try {
+      return await client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+        handle.executeUpdate(revisePlanUpdate, { args: [payload] }),
+      );
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) {
+        throw new GoalError(`goal "${id}" refused the replan: ${err.cause?.message ?? err.message}`);
+      }
+      if (isDeadlineExceeded(err)) throw new GoalError(await whyNoAnswer(client, id, 'the replan'));
+      throw err;
     }
-    if (isDeadlineExceeded(err)) throw new GoalError(await whyNoAnswer(client, id, 'the replan'));
-    throw err;
-  }
+  });
 }

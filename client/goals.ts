@@ -194,23 +194,34 @@ export async function goalHandle(client: Client, id: string): Promise<WorkflowHa
   return (await describeGoal(client, id)).handle;
 }
 
+function alreadyFinished(id: string, status: string, action: string): GoalError {
+  return new GoalError(
+    `goal "${id}" has already finished (${status.toLowerCase()}): ${action} only applies to a running goal; ` +
+      `read its result with: tandem result ${id}`,
+  );
+}
+
 /**
- * The handle of a goal that is still running; `action` names what the user tried, for the message. Signals and
- * updates sent to a finished goal would fail with a server error that does not say what to do instead.
+ * Runs `send` (a signal, update or cancel) on a goal that is still running; `action` names what the user tried, for
+ * the message. A finished goal is refused before anything is sent, and a goal that finishes between that check and
+ * the send (the server then answers "workflow execution already completed") gets the same message, not a server
+ * error that does not say what to do instead.
  */
-export async function runningGoalHandle(
+export async function sendToRunningGoal<T>(
   client: Client,
   id: string,
   action: string,
-): Promise<WorkflowHandle<typeof plannerWorkflow>> {
+  send: (handle: WorkflowHandle<typeof plannerWorkflow>) => Promise<T>,
+): Promise<T> {
   const { handle, description } = await describeGoal(client, id);
-  if (description.status.name !== 'RUNNING') {
-    throw new GoalError(
-      `goal "${id}" has already finished (${description.status.name.toLowerCase()}): ${action} only applies to a ` +
-        `running goal; read its result with: tandem result ${id}`,
-    );
+  if (description.status.name !== 'RUNNING') throw alreadyFinished(id, description.status.name, action);
+  try {
+    return await send(handle);
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    const { description: now } = await describeGoal(client, id);
+    throw alreadyFinished(id, now.status.name, action);
   }
-  return handle;
 }
 
 /** How long a query may wait for a worker before the CLI says that none is running. */

@@ -5,6 +5,8 @@ import { scriptDemo } from '../dev/demo-model';
 import type { GoalSummary } from '../client/goal-list';
 import type { ScheduleSummaryRow } from '../client/schedules';
 import { watchGoal } from '../client/watch';
+import { sendToRunningGoal } from '../client/goals';
+import { interruptSignal } from '../common/contract';
 import type { GoalProgress, GoalResult, PlanVersion } from '../common/types';
 import { runCli } from './helpers/cli';
 import { cancelRequested, eventually, signalsOf } from './helpers/history';
@@ -361,6 +363,18 @@ describe('the tandem CLI (operate and observe)', () => {
         );
       },
     );
+
+    it('gives the same message when the goal finishes between the check and the send', async () => {
+      const id = await startIdleGoal('finishes-meanwhile');
+      const sent = sendToRunningGoal(tandem.client, id, 'interrupt', async (handle) => {
+        await handle.terminate('finished meanwhile');
+        await handle.signal(interruptSignal, { message: 'too late' });
+      });
+      await expect(sent).rejects.toThrow(
+        `goal "${id}" has already finished (terminated): interrupt only applies to a running goal; ` +
+          `read its result with: tandem result ${id}`,
+      );
+    });
 
     it('refuses an output reference that is not in the store', async () => {
       const run = await runCli(['output', finished, `sha256:${'0'.repeat(64)}`], env);
