@@ -13,6 +13,7 @@ import { type Subtask } from '../common/types';
 import { match, reply, type Matcher, type ScriptedReply } from '../dev/scripted-model';
 import { startTandem, type Tandem } from './helpers/tandem';
 import { recordGoalHistories } from './helpers/history-fixtures';
+import { eventually } from './helpers/history';
 
 /** A subtask of a scripted plan; its executor is recognised by "Subtask <id>" in the system prompt. */
 function subtask(id: string, dependsOn: string[] = [], extra: Partial<Subtask> = {}): Subtask {
@@ -290,6 +291,29 @@ describe('planner', () => {
     const description = await handle.describe();
     expect(description.searchAttributes.TandemStatus).toEqual(['completed']);
     expect(description.searchAttributes.TandemPlanVersion).toEqual([1]);
+  });
+
+  it("refreshes the Web UI details at an executor's progress report, between the planner's turns", async () => {
+    script({ plans: [plan(subtask('s1', [], { tools: ['calculator'] }))] });
+    tandem.model.on(
+      executorOf('s1'),
+      [reply.toolCall('calculator', { expression: '6*7' }), reply.slow(3_000, reply.text('42'))],
+      {
+        name: 's1',
+      },
+    );
+    const handle = await tandem.startPlanner('details', { goal: 'Show the step', maxTokens: 100_000 });
+    await tandem.model.waitForRequests(2, { match: executorOf('s1') });
+
+    // The second LLM call is in flight: the planner has not turned since it started s1; its first step's report did.
+    const details = await eventually(async () => {
+      const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      return /\|\s*s1 · Do s1\s*\|\s*running\s*\|\s*1\s*\|/.test(metadata.currentDetails ?? '')
+        ? metadata.currentDetails
+        : undefined;
+    }, "the details to show s1's first step");
+    expect(details).toMatch(/\|\s*s1 · Do s1\s*\|\s*running\s*\|\s*1\s*\|\s*[1-9]\d*\s*\|/);
+    expect((await handle.result()).ok).toBe(true);
   });
 
   it('cancels one subtask on cancelSubtask and replans with its partial result, without using up maxReplans', async () => {

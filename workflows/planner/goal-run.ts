@@ -323,12 +323,16 @@ export class GoalRun {
     this.paused = paused;
   }
 
-  /** An executor's step report: progress of a run still in flight. */
+  /**
+   * An executor's step report: progress of a run still in flight. The Web UI details follow at once (they are not a
+   * history event); the search attributes wait for the loop's next turn, as each upsert is one.
+   */
   recordStep(subtaskId: string, step: number, usage: TokenUsage): void {
     const run = this.entryOf(subtaskId)?.run;
     if (run && !run.result) {
       run.steps = step;
       run.usage = { ...usage };
+      this.publishDetails();
     }
   }
 
@@ -369,6 +373,11 @@ export class GoalRun {
       ]);
     }
     this.publishedApprovals = this.approvals.version;
+    this.publishDetails(progress, failure);
+  }
+
+  /** The Web UI's current details: `progress` as markdown, and why the goal failed when it did. */
+  private publishDetails(progress = this.progress(), failure?: string): void {
     const details = progressMarkdown(progress);
     setCurrentDetails(failure === undefined ? details : `${details}\n\n**Failed:** ${failure}`);
   }
