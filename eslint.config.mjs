@@ -26,7 +26,7 @@ const notCommon = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tandem/**', 'coverage/**', 'dist/**'] },
+  { ignores: ['node_modules/**', '.tandem/**', 'coverage/**', 'dist/**', 'dist.*/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

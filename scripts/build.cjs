@@ -30,8 +30,8 @@ function sourcesUnder(dir) {
  * path, which from dist/ points one level too deep; a one-line re-export in dist/scripts/ keeps that path working
  * while the helper keeps its real location, and with it its own idea of where the project root is.
  */
-function writeScriptShims() {
-  const shimDir = path.join(OUT_DIR, 'scripts');
+function writeScriptShims(outDir) {
+  const shimDir = path.join(outDir, 'scripts');
   fs.mkdirSync(shimDir, { recursive: true });
   for (const name of fs.readdirSync(path.join(ROOT, 'scripts'))) {
     if (!name.endsWith('.cjs') || name === 'build.cjs') continue;
@@ -39,16 +39,25 @@ function writeScriptShims() {
   }
 }
 
-/** Builds dist/ from scratch (a deleted source must not linger as a compiled module) and returns the file count. */
+/**
+ * Builds dist/ from scratch (a deleted source must not linger as a compiled module) and returns the file count.
+ * The new tree is compiled beside dist/ and swapped in by two renames, so a CLI started meanwhile (a second `jest`
+ * run rebuilds in its global setup while the first one's tests run `tandem`) never finds dist/ half written.
+ */
 function build() {
   const esbuild = require('esbuild');
   const entryPoints = SOURCE_DIRS.flatMap((dir) => sourcesUnder(path.join(ROOT, dir)));
-  fs.rmSync(OUT_DIR, { recursive: true, force: true });
   // The Docker build installs dependencies before it copies the sources in: nothing to compile yet, not an error.
-  if (entryPoints.length === 0) return 0;
+  if (entryPoints.length === 0) {
+    fs.rmSync(OUT_DIR, { recursive: true, force: true });
+    return 0;
+  }
+  const staging = `${OUT_DIR}.build-${process.pid}`;
+  const retired = `${OUT_DIR}.old-${process.pid}`;
+  fs.rmSync(staging, { recursive: true, force: true });
   esbuild.buildSync({
     entryPoints,
-    outdir: OUT_DIR,
+    outdir: staging,
     outbase: ROOT,
     bundle: false,
     format: 'cjs',
@@ -59,7 +68,10 @@ function build() {
     sourcemap: 'linked',
     logLevel: 'warning',
   });
-  writeScriptShims();
+  writeScriptShims(staging);
+  if (fs.existsSync(OUT_DIR)) fs.renameSync(OUT_DIR, retired);
+  fs.renameSync(staging, OUT_DIR);
+  fs.rmSync(retired, { recursive: true, force: true });
   return entryPoints.length;
 }
 
