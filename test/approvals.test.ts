@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { PendingApproval } from '../common/approvals';
 import { decideApprovalUpdate, executorProgressQuery } from '../common/contract';
-import type { ExecutorInput, ExecutorResult } from '../common/types';
+import type { ExecutorResult } from '../common/types';
 import { cancelGoal, interruptGoal, pauseGoal } from '../client/goal-control';
 import { goalProgress, startGoal } from '../client/goals';
 import { decideApproval } from '../client/approvals';
@@ -182,16 +182,9 @@ describe('the approval gate (a durable wait in the executor)', () => {
       reply.text('done'),
     ]);
     const workflowId = tandem.goalId('gate-mcp');
-    const handle = await tandem.client.workflow.start('executorWorkflow', {
-      taskQueue: tandem.taskQueue,
-      workflowId,
-      args: [
-        {
-          subtask: { id: 't1', title: 'Echo', instructions: 'Echo.', milestone: 'Echoed.', dependsOn: [] },
-          workspace: workflowId,
-          approval: { tools: ['everything__echo'] },
-        } satisfies ExecutorInput,
-      ],
+    const { handle } = await tandem.startExecutor(workflowId, {
+      subtask: { id: 't1', title: 'Echo', instructions: 'Echo.', milestone: 'Echoed.', dependsOn: [] },
+      approval: { tools: ['everything__echo'] },
     });
     const [held] = await eventually(async () => {
       const pending = (await handle.query(executorProgressQuery)).pendingApprovals;

@@ -5,7 +5,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type ExecutorInput, type ExecutorResult } from '../common/types';
 import { executorProgressQuery, interruptSignal, pauseSignal, resumeSignal } from '../common/contract';
 import { match, type RecordedRequest, reply } from '../dev/scripted-model';
 import { startTandem, type Tandem } from './helpers/tandem';
@@ -62,26 +61,6 @@ describe('executor (the inner loop, on a real dev server)', () => {
     await tandem.stop();
   });
 
-  /** Starts an executor directly (no planner); its workspace is named after its workflow id. */
-  async function startExecutor(workflowId: string, input: Partial<ExecutorInput> = {}) {
-    const handle: WorkflowHandle = await tandem.client.workflow.start('executorWorkflow', {
-      taskQueue: tandem.taskQueue,
-      workflowId,
-      args: [
-        {
-          subtask: { id: 't1', title: 'Test subtask', instructions: 'Do it.', milestone: 'It is done.', dependsOn: [] },
-          workspace: workflowId,
-          ...input,
-        } satisfies ExecutorInput,
-      ],
-    });
-    return {
-      handle,
-      workspace: tandem.workspaceDir(workflowId),
-      result: () => handle.result() as Promise<ExecutorResult>,
-    };
-  }
-
   it('runs parallel tool calls as concurrent activities and observes them in the model order', async () => {
     // /a answers after /b, so a loop that appended outcomes as they finished would put b first.
     const web = await startSlowServer((p) => (p === '/a' ? 2_500 : 1_000));
@@ -94,7 +73,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
           { name: 'http_get', arguments: { url: web.url('/b') }, id: 'call_b' },
         ]),
       );
-      const run = await startExecutor(tandem.goalId('parallel'));
+      const run = await tandem.startExecutor(tandem.goalId('parallel'));
       const result = await run.result();
 
       expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'both fetched', steps: 2 }));
@@ -131,7 +110,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
     ['a reply cut off by the length limit', reply.truncated('The answer is'), 'cut off by the length limit'],
   ])('turns %s into an observation the model can correct, and counts it as a step', async (_case, bad, says) => {
     tandem.model.on(match.any, [bad, reply.text('corrected answer')]);
-    const result = await (await startExecutor(tandem.goalId('bad-output'))).result();
+    const result = await (await tandem.startExecutor(tandem.goalId('bad-output'))).result();
 
     expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'corrected answer', steps: 2 }));
     expect(tandem.model.requests).toHaveLength(2);
@@ -146,7 +125,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
     const workflowId = tandem.goalId('trim');
     await fs.mkdir(tandem.workspaceDir(workflowId), { recursive: true });
     await fs.writeFile(path.join(tandem.workspaceDir(workflowId), 'big.txt'), big);
-    const { handle, result: finished } = await startExecutor(workflowId);
+    const { handle, result: finished } = await tandem.startExecutor(workflowId);
     const result = await finished();
 
     const seen = lastMessageText(tandem.model.requests[1]);
@@ -165,7 +144,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
     const workflowId = tandem.goalId('five-mb');
     await fs.mkdir(tandem.workspaceDir(workflowId), { recursive: true });
     await fs.writeFile(path.join(tandem.workspaceDir(workflowId), 'huge.txt'), huge);
-    const { handle, result: finished } = await startExecutor(workflowId);
+    const { handle, result: finished } = await tandem.startExecutor(workflowId);
     const result = await finished();
 
     expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'read it' }));
@@ -177,7 +156,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
 
   it('retries a 429 after its Retry-After, then succeeds', async () => {
     tandem.model.on(match.any, [reply.rateLimited(1), reply.text('after the wait')]);
-    const result = await (await startExecutor(tandem.goalId('rate-limited'))).result();
+    const result = await (await tandem.startExecutor(tandem.goalId('rate-limited'))).result();
 
     expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'after the wait', steps: 1 }));
     expect(tandem.model.requests).toHaveLength(2);
@@ -186,7 +165,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
 
   it('retries a burst of 500 and 503 with backoff, then succeeds', async () => {
     tandem.model.on(match.any, [reply.error(500, 'boom'), reply.error(503, 'overloaded'), reply.text('recovered')]);
-    const result = await (await startExecutor(tandem.goalId('server-errors'))).result();
+    const result = await (await tandem.startExecutor(tandem.goalId('server-errors'))).result();
 
     expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'recovered', steps: 1 }));
     expect(tandem.model.requests).toHaveLength(3);
@@ -194,7 +173,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
 
   it('retries a reply that is not JSON, then succeeds', async () => {
     tandem.model.on(match.any, [reply.garbage(), reply.text('parsed')]);
-    const result = await (await startExecutor(tandem.goalId('garbage'))).result();
+    const result = await (await tandem.startExecutor(tandem.goalId('garbage'))).result();
 
     expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'parsed' }));
     expect(tandem.model.requests).toHaveLength(2);
@@ -203,7 +182,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
   it('times out a hung connection (TANDEM_MODEL_TIMEOUT_MS) and retries it', async () => {
     tandem.config.model.timeoutMs = 1000;
     tandem.model.on(match.any, [reply.hang(), reply.text('answered')]);
-    const result = await (await startExecutor(tandem.goalId('hung'))).result();
+    const result = await (await tandem.startExecutor(tandem.goalId('hung'))).result();
 
     expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'answered' }));
     expect(tandem.model.requests).toHaveLength(2);
@@ -212,7 +191,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
 
   it('ends the subtask on a 401 without retrying, with reason model_error', async () => {
     tandem.model.on(match.any, reply.error(401, 'Incorrect API key provided'), { repeatLast: true });
-    const result = await (await startExecutor(tandem.goalId('unauthorized'))).result();
+    const result = await (await tandem.startExecutor(tandem.goalId('unauthorized'))).result();
 
     expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'model_error', answer: null }));
     expect(result.partial).toMatch(/model call failed: .*HTTP 401/);
@@ -226,7 +205,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
     tandem.model
       .on(match.textContains('Long'), reply.text(longAnswer))
       .on(match.textContains('Huge'), reply.toolCall('write_file', hugeArguments));
-    const long = await startExecutor(tandem.goalId('long-reply'), {
+    const long = await tandem.startExecutor(tandem.goalId('long-reply'), {
       subtask: { id: 't1', title: 'Long', instructions: 'Long', milestone: 'm', dependsOn: [] },
     });
     const result = await long.result();
@@ -240,7 +219,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
     expect(JSON.stringify(await long.handle.fetchHistory())).not.toContain(longAnswer);
 
     const huge = await (
-      await startExecutor(tandem.goalId('huge-reply'), {
+      await tandem.startExecutor(tandem.goalId('huge-reply'), {
         subtask: { id: 't1', title: 'Huge', instructions: 'Huge', milestone: 'm', dependsOn: [] },
       })
     ).result();
@@ -258,7 +237,9 @@ describe('executor (the inner loop, on a real dev server)', () => {
         ...{ id: 't1', title: 'Loop', instructions: 'Loop', milestone: 'never', dependsOn: [] },
         budget: { maxSteps: 5 },
       };
-      const result = await (await startExecutor(tandem.goalId('steps'), { subtask, budget: { maxSteps: 2 } })).result();
+      const result = await (
+        await tandem.startExecutor(tandem.goalId('steps'), { subtask, budget: { maxSteps: 2 } })
+      ).result();
 
       expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'budget', budget: 'steps', steps: 2 }));
       expect(result.partial).toMatch(/the steps budget \(2 steps\) ran out/);
@@ -275,7 +256,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
         ...{ id: 't1', title: 'Loop', instructions: 'Loop', milestone: 'never', dependsOn: [] },
         budget: { maxTokens: 100 },
       };
-      const result = await (await startExecutor(tandem.goalId('tokens'), { subtask })).result();
+      const result = await (await tandem.startExecutor(tandem.goalId('tokens'), { subtask })).result();
 
       expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'budget', budget: 'tokens', steps: 2 }));
       expect(result.usage).toEqual({ promptTokens: 120, completionTokens: 20 });
@@ -285,7 +266,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
     it('ends at the time budget, cancelling a slow LLM call instead of waiting it out', async () => {
       tandem.model.on(match.any, reply.hang());
       const started = Date.now();
-      const run = await startExecutor(tandem.goalId('time'), { budget: { maxSeconds: 2 } });
+      const run = await tandem.startExecutor(tandem.goalId('time'), { budget: { maxSeconds: 2 } });
       const result = await run.result();
 
       expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'budget', budget: 'time', steps: 1 }));
@@ -300,7 +281,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
       reply.slow(3_000, reply.toolCall('calculator', { expression: '6*7' })),
       reply.text('42, with units'),
     ]);
-    const run = await startExecutor(tandem.goalId('interrupt'));
+    const run = await tandem.startExecutor(tandem.goalId('interrupt'));
     await tandem.model.waitForRequests(1);
     await run.handle.signal(interruptSignal, { message: 'Please state the units too.' });
     const progress = await run.handle.query(executorProgressQuery);
@@ -317,7 +298,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
 
   it('gives the model one more step when an interrupt arrives during what would have been its final answer', async () => {
     tandem.model.on(match.any, [reply.slow(3_000, reply.text('first answer')), reply.text('revised answer')]);
-    const run = await startExecutor(tandem.goalId('late-interrupt'));
+    const run = await tandem.startExecutor(tandem.goalId('late-interrupt'));
     await tandem.model.waitForRequests(1);
     await run.handle.signal(interruptSignal, { message: 'Round to whole numbers.' });
 
@@ -333,7 +314,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
       reply.slow(1_500, reply.toolCall('calculator', { expression: '2+2' })),
       reply.text('4'),
     ]);
-    const run = await startExecutor(tandem.goalId('pause'), { budget: { maxSteps: 7, maxTokens: 10_000 } });
+    const run = await tandem.startExecutor(tandem.goalId('pause'), { budget: { maxSteps: 7, maxTokens: 10_000 } });
     await tandem.model.waitForRequests(1);
     await run.handle.signal(pauseSignal);
 
@@ -360,7 +341,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
 
   it('returns its partial result when cancelled mid-LLM-call, and aborts the call', async () => {
     tandem.model.on(match.any, [reply.toolCall('calculator', { expression: '6*7' }), reply.hang()]);
-    const run = await startExecutor(tandem.goalId('cancel'));
+    const run = await tandem.startExecutor(tandem.goalId('cancel'));
     await tandem.model.waitForRequests(2);
     await run.handle.cancel();
 
@@ -381,7 +362,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
         { name: 'escalate', arguments: { reason: 'the source data does not exist' } },
       ]),
     );
-    const run = await startExecutor(tandem.goalId('escalate'));
+    const run = await tandem.startExecutor(tandem.goalId('escalate'));
     const result = await run.result();
 
     expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'escalated', steps: 1, toolCalls: [] }));
@@ -406,7 +387,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
       ]),
       reply.text('done'),
     ]);
-    const { handle, result: finished } = await startExecutor(workflowId);
+    const { handle, result: finished } = await tandem.startExecutor(workflowId);
     const result = await finished();
 
     expect(result.toolCalls.map((call) => call.ok)).toEqual([false, false, false, false, true]);
@@ -440,7 +421,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
     try {
       tandem.config.http.allow = [];
       tandem.model.on(match.any, [reply.toolCall('http_get', { url: web.url('/private') }), reply.text('refused')]);
-      const result = await (await startExecutor(tandem.goalId('http-refused'))).result();
+      const result = await (await tandem.startExecutor(tandem.goalId('http-refused'))).result();
 
       expect(result.toolCalls).toEqual([expect.objectContaining({ name: 'http_get', ok: false })]);
       expect(lastMessageText(tandem.model.requests[1])).toMatch(/host "127\.0\.0\.1:\d+" is not allowed.*\(none\)/);

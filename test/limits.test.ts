@@ -2,7 +2,6 @@
  * Temporal's limits by construction, side effects once per run, and a workspace of its own (issue 13, points 1-3), on
  * a real dev server. Each `it` names the kind it checks; the examples from the issue are marked "the example".
  */
-import type { WorkflowHandle } from '@temporalio/client';
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -64,13 +63,8 @@ describe('limits, side effects and workspaces', () => {
   });
   beforeEach(() => tandem.model.reset());
 
-  function startExecutor(workflowId: string, input: Partial<ExecutorInput> = {}): Promise<WorkflowHandle> {
-    return tandem.client.workflow.start('executorWorkflow', {
-      taskQueue: tandem.taskQueue,
-      workflowId,
-      args: [{ subtask: task, workspace: workflowId, ...input } satisfies ExecutorInput],
-    });
-  }
+  const startExecutor = async (workflowId: string, input: Partial<ExecutorInput> = {}) =>
+    (await tandem.startExecutor(workflowId, { subtask: task, ...input })).handle;
 
   it('finishes an executor whose steps write five 700 kB files: records keep previews (the example)', async () => {
     const body = (n: number) => `${n}`.repeat(700_000);

@@ -1,10 +1,8 @@
-import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { executorProgressQuery } from '../common/contract';
-import type { ExecutorInput, ExecutorResult } from '../common/types';
 import { match, type RecordedRequest, reply } from '../dev/scripted-model';
 import { runCli } from './helpers/cli';
 import { activitySummaries, historyText } from './helpers/history';
@@ -21,23 +19,6 @@ describe('MCP tools (real servers from npm, on a real dev server)', () => {
     await tandem.stop();
   });
 
-  /** Starts an executor alone (no planner); its workspace is named after its workflow id. */
-  async function startExecutor(label: string, input: Partial<ExecutorInput> = {}) {
-    const workflowId = tandem.goalId(label);
-    const handle: WorkflowHandle = await tandem.client.workflow.start('executorWorkflow', {
-      taskQueue: tandem.taskQueue,
-      workflowId,
-      args: [
-        {
-          subtask: { id: 't1', title: 'Use MCP', instructions: 'Do it.', milestone: 'It is done.', dependsOn: [] },
-          workspace: workflowId,
-          ...input,
-        } satisfies ExecutorInput,
-      ],
-    });
-    return { handle, workflowId, result: () => handle.result() as Promise<ExecutorResult> };
-  }
-
   it("offers each MCP tool as <server>__<tool> with the server's description and schema, one runTool per call", async () => {
     tandem = await startTandem();
     tandem.config.mcp = mcpConfig(everythingStdio());
@@ -46,7 +27,7 @@ describe('MCP tools (real servers from npm, on a real dev server)', () => {
       reply.toolCall('everything__get-sum', { a: 'two', b: 3 }),
       reply.text('echoed'),
     ]);
-    const run = await startExecutor('mcp-echo');
+    const run = await tandem.startExecutor(tandem.goalId('mcp-echo'));
     const result = await run.result();
 
     expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'echoed', steps: 3 }));
@@ -87,7 +68,7 @@ describe('MCP tools (real servers from npm, on a real dev server)', () => {
     tandem.config.observationLimit = 200_000;
     tandem.config.mcp = mcpConfig(everythingStdio('everything', { env: { SECRET_TOKEN: 'mcp-env-secret-4711' } }));
     tandem.model.on(match.any, [reply.toolCall('everything__get-env', {}), reply.text('done')]);
-    const run = await startExecutor('mcp-env');
+    const run = await tandem.startExecutor(tandem.goalId('mcp-env'));
     await run.result();
 
     const observation = toolMessages(tandem.model.requests[1])[0];
@@ -110,7 +91,7 @@ describe('MCP tools (real servers from npm, on a real dev server)', () => {
       },
       reply.text('both echoed'),
     ]);
-    const result = await (await startExecutor('mcp-restart')).result();
+    const result = await (await tandem.startExecutor(tandem.goalId('mcp-restart'))).result();
 
     expect(result.toolCalls.map((call) => call.ok)).toEqual([true, true]);
     expect(toolMessages(tandem.model.requests[2])).toEqual(['Echo: first', 'Echo: second']);
@@ -129,7 +110,7 @@ describe('MCP tools (real servers from npm, on a real dev server)', () => {
         headers: { Authorization: 'Bearer mcp-header-secret-0815' },
       });
       tandem.model.on(match.any, [reply.toolCall('remote__echo', { message: 'over http' }), reply.text('done')]);
-      const run = await startExecutor('mcp-http', { tools: ['remote__echo'] });
+      const run = await tandem.startExecutor(tandem.goalId('mcp-http'), { tools: ['remote__echo'] });
       const result = await run.result();
 
       expect(result.ok).toBe(true);
@@ -150,7 +131,7 @@ describe('MCP tools (real servers from npm, on a real dev server)', () => {
       reply.toolCall('files__list_allowed_directories', {}),
       reply.text('saved'),
     ]);
-    const run = await startExecutor('mcp-files');
+    const run = await tandem.startExecutor(tandem.goalId('mcp-files'));
     const result = await run.result();
 
     expect(result.toolCalls.map((call) => [call.name, call.ok])).toEqual([
@@ -175,7 +156,7 @@ describe('MCP tools (real servers from npm, on a real dev server)', () => {
       },
       reply.text('done'),
     ]);
-    const run = await startExecutor('mcp-replay');
+    const run = await tandem.startExecutor(tandem.goalId('mcp-replay'));
     const result = await run.result();
 
     // Every step offered the tools the run discovered, although the server lists other tools by then.

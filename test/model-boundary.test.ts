@@ -3,8 +3,7 @@
  * as tandem's own type, the next request stays one a strict server accepts (the scripted model here is strict), budgets
  * hold without reported usage, and streaming progress is readable while a call runs.
  */
-import type { WorkflowHandle } from '@temporalio/client';
-import { type ExecutorInput, type ExecutorResult } from '../common/types';
+import type { ExecutorInput } from '../common/types';
 import { match, reply, startScriptedModel } from '../dev/scripted-model';
 import { snapshot } from '../client/inspect';
 import { startTandem, type Tandem } from './helpers/tandem';
@@ -18,27 +17,12 @@ describe('the model boundary in whole runs', () => {
     await tandem.stop();
   });
 
-  async function runExecutor(label: string, input: Partial<ExecutorInput> = {}) {
-    const workflowId = tandem.goalId(label);
-    const handle: WorkflowHandle = await tandem.client.workflow.start('executorWorkflow', {
-      taskQueue: tandem.taskQueue,
-      workflowId,
-      args: [
-        {
-          subtask: {
-            id: 't1',
-            title: 'Compute',
-            instructions: 'Compute 17 * 23 + 4.',
-            milestone: '395',
-            dependsOn: [],
-          },
-          workspace: workflowId,
-          ...input,
-        } satisfies ExecutorInput,
-      ],
+  /** An executor alone on the classic example: the instructions some in-text tool calls answer. */
+  const runExecutor = (label: string, input: Partial<ExecutorInput> = {}) =>
+    tandem.startExecutor(tandem.goalId(label), {
+      subtask: { id: 't1', title: 'Compute', instructions: 'Compute 17 * 23 + 4.', milestone: '395', dependsOn: [] },
+      ...input,
     });
-    return { handle, result: () => handle.result() as Promise<ExecutorResult> };
-  }
 
   it('answers from content sent as parts with thinking (Mistral) instead of failing the workflow task', async () => {
     tandem.model.on(match.any, [

@@ -6,8 +6,9 @@ import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '
 import type { WorkerOptions } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { temporalSettings } from '../../node/connection';
-import type { GoalInput } from '../../common/types';
+import type { ExecutorInput, ExecutorResult, GoalInput } from '../../common/types';
 import type { plannerWorkflow } from '../../workflows/planner/planner';
+import type { executorWorkflow } from '../../workflows/executor/executor';
 import { createTandemWorker, installLogger } from '../../worker/worker';
 import { startScriptedModel, type ScriptedModel, type ScriptedModelOptions } from '../../dev/scripted-model';
 import { contentStore, type ContentStore } from '../../activities/content-store';
@@ -31,8 +32,31 @@ export interface Tandem {
   goalId(label: string): string;
   /** Starts a planner with any goal input (budgets, parallelism...) under a fresh id made from `label`. */
   startPlanner(label: string, input: GoalInput): Promise<WorkflowHandleWithFirstExecutionRunId<typeof plannerWorkflow>>;
+  /**
+   * Starts an executor alone (no planner) under `workflowId`, its workspace named after it; `input` overrides the
+   * defaults (a subtask t1 with plain instructions, every built-in tool).
+   */
+  startExecutor(workflowId: string, input?: Partial<ExecutorInput>): Promise<StartedExecutor>;
   stop(): Promise<void>;
 }
+
+/** An executor started by {@link Tandem.startExecutor}. */
+export interface StartedExecutor {
+  handle: WorkflowHandleWithFirstExecutionRunId<typeof executorWorkflow>;
+  workflowId: string;
+  /** Its workspace folder. */
+  workspace: string;
+  result(): Promise<ExecutorResult>;
+}
+
+/** The subtask an executor started alone works on unless a test gives its own. */
+const DEFAULT_SUBTASK = {
+  id: 't1',
+  title: 'Test subtask',
+  instructions: 'Do it.',
+  milestone: 'It is done.',
+  dependsOn: [],
+};
 
 // Workers log every state change at INFO; tests keep only errors so a failure's output stays readable.
 installLogger('ERROR');
@@ -86,6 +110,19 @@ export async function startTandem(opts: TandemOptions = {}): Promise<Tandem> {
         taskQueue,
         args: [input],
       }),
+    async startExecutor(workflowId, input = {}) {
+      const handle = await client.workflow.start<typeof executorWorkflow>('executorWorkflow', {
+        workflowId,
+        taskQueue,
+        args: [{ subtask: DEFAULT_SUBTASK, workspace: workflowId, ...input }],
+      });
+      return {
+        handle,
+        workflowId,
+        workspace: workspaceDir(config.workspaceRoot, workflowId),
+        result: () => handle.result(),
+      };
+    },
     async stop() {
       worker.shutdown();
       await running;
