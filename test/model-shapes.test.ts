@@ -127,6 +127,48 @@ const SHAPES: Shape[] = [
     finishReason: 'tool_calls',
     expect: { toolCallsLike: [{ arguments: '{}', invalidArguments: expect.objectContaining({ raw: '[1,2]' }) }] },
   },
+  ...(
+    [
+      ['an extra closing brace (langchain-qwq#30)', '{"expression":"4"}}'],
+      ['a leaked end tag after them', '{"expression":"4"}</tool_call><|im_end|>'],
+      ['the same object twice (whole arguments in two stream deltas)', '{"expression":"4"}{"expression":"4"}'],
+      ['{} before them', '{}{"expression":"4"}'],
+      ['prose around a ```json fence', 'Arguments:\n```json\n{"expression":"4"}\n```'],
+      ['trailing commas and single quotes', "{'expression': '4',}"],
+    ] as const
+  ).map(([what, args]): Shape => ({
+    name: `arguments with ${what}`,
+    message: { tool_calls: [{ id: 'r1', type: 'function', function: { name: 'calculator', arguments: args } }] },
+    finishReason: 'tool_calls',
+    expect: { toolCallsLike: [{ id: 'r1', arguments: '{"expression":"4"}' }] },
+  })),
+  {
+    name: 'arguments "null" for a call without arguments',
+    message: { tool_calls: [{ id: 'n1', type: 'function', function: { name: 'calculator', arguments: 'null' } }] },
+    finishReason: 'tool_calls',
+    expect: { toolCallsLike: [{ id: 'n1', arguments: '{}' }] },
+  },
+  {
+    name: 'arguments holding two different objects stay invalid: which one is meant cannot be told',
+    message: {
+      tool_calls: [
+        {
+          id: 'm1',
+          type: 'function',
+          function: { name: 'calculator', arguments: '{"expression":"1"}{"expression":"2"}' },
+        },
+      ],
+    },
+    finishReason: 'tool_calls',
+    expect: {
+      toolCallsLike: [
+        {
+          arguments: '{}',
+          invalidArguments: expect.objectContaining({ problem: expect.stringContaining('2 different') }),
+        },
+      ],
+    },
+  },
   {
     name: 'name padded and in another case, functions.-prefixed',
     message: {

@@ -18,6 +18,7 @@
  */
 import { z } from 'zod';
 import type { ToolCall } from '../../common/types';
+import { normalizeArguments } from './arguments';
 import { parseInTextToolCalls, type TextToolCall } from './in-text-tool-calls';
 
 export const FINISH_REASONS = ['stop', 'length', 'tool_calls', 'content_filter', 'other'] as const;
@@ -192,50 +193,6 @@ function matchName(raw: string, offered: readonly string[]): string {
   if (offered.includes(trimmed)) return trimmed;
   const key = (name: string) => name.toLowerCase().replace(/[\s-]+/g, '_');
   return offered.find((name) => key(name) === key(trimmed)) ?? trimmed;
-}
-
-interface Arguments {
-  json: string;
-  invalid?: { raw: string; problem: string };
-  repair?: string;
-}
-
-/** Arguments as a string of a JSON object, whatever the model sent. */
-export function normalizeArguments(raw: unknown): Arguments {
-  if (raw === undefined || raw === null) return { json: '{}', repair: 'missing arguments sent as {}' };
-  if (isObject(raw)) return { json: JSON.stringify(raw), repair: 'object arguments encoded as a JSON string' };
-  if (typeof raw !== 'string') {
-    return {
-      json: '{}',
-      invalid: {
-        raw: snippet(raw, 2000),
-        problem: `they are ${Array.isArray(raw) ? 'an array' : typeof raw}, not a JSON object`,
-      },
-    };
-  }
-  const text = raw.trim().replace(/^```(?:json)?\s*([\s\S]*?)\s*```$/, '$1');
-  if (text === '')
-    return { json: '{}', repair: raw === '' ? 'empty arguments sent as {}' : 'blank arguments sent as {}' };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    return { json: '{}', invalid: { raw, problem: `they are not valid JSON (${(err as Error).message})` } };
-  }
-  if (typeof parsed === 'string') {
-    // Double-encoded: "{\"a\": 1}".
-    try {
-      const inner: unknown = JSON.parse(parsed);
-      if (isObject(inner)) return { json: JSON.stringify(inner), repair: 'double-encoded arguments decoded' };
-    } catch {
-      // not JSON inside: reported below
-    }
-  }
-  if (!isObject(parsed)) {
-    const kind = Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`;
-    return { json: '{}', invalid: { raw, problem: `they are ${kind}, not a JSON object` } };
-  }
-  return text === raw ? { json: raw } : { json: text, repair: 'fenced or padded arguments trimmed' };
 }
 
 interface RawCall {

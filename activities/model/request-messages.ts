@@ -11,7 +11,7 @@
  */
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { ChatMessage, ToolCall } from '../../common/types';
-import { normalizeArguments } from './normalize';
+import { normalizeArguments } from './arguments';
 
 export const UNANSWERED_CALL = 'no result was recorded for this tool call';
 

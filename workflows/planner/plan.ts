@@ -1,7 +1,8 @@
 /** Plan validation: pure, so the planner workflow can run it and replay it. */
 import { planSchema, type Subtask, type SubtaskStatus } from '../../common/types';
 import { jsonSchemaOf } from '../../common/json-schema';
-import { readJson, repairShape, repairSubtasks } from './plan-repair';
+import { readJson } from '../../common/lenient-json';
+import { repairShape, repairSubtasks } from './plan-repair';
 
 /**
  * A plan with more subtasks than this is refused: it is almost always the model looping, not a real plan. 24 leaves
@@ -61,7 +62,7 @@ export function checkPlan(content: string | null, finishReason = 'stop', repair 
       errors: [`${cutOffError(content, 'plan')}: fewer subtasks, shorter instructions`],
     };
   }
-  const read = readJson(content);
+  const read = readJson(content, 'plan');
   if (!read.ok) return { ok: false, cutOff: false, errors: [read.error] };
   const shape = repairShape(read.json);
   const parsed = planSchema.safeParse(shape.value);
