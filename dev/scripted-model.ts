@@ -188,7 +188,17 @@ export interface CompletionReply extends Delayable {
   completion: unknown;
 }
 
-/** Server-sent events sent verbatim: each chunk (an object is JSON-encoded) as one `data:` event, then `[DONE]`. */
+/** A named server-sent event (`event: error` and its data), as some servers send errors mid-stream. */
+export interface SseEvent {
+  sseEvent: string;
+  /** Sent as is when a string, JSON-encoded otherwise. */
+  data: unknown;
+}
+
+/**
+ * Server-sent events sent verbatim: each chunk (an object is JSON-encoded) as one `data:` event, an {@link SseEvent}
+ * as a named event, then `[DONE]`.
+ */
 export interface ChunksReply extends Delayable {
   chunks: unknown[];
   /** Leave out the final `data: [DONE]`. */
@@ -378,12 +388,18 @@ export const reply = {
   completion: (completion: unknown): CompletionReply => ({ completion }),
   /** Server-sent events, sent as given. */
   chunks: (chunks: unknown[], opts: { noDone?: boolean } = {}): ChunksReply => ({ chunks, ...opts }),
+  /** A named event for `chunks(...)`, e.g. `reply.sseEvent('error', { message: 'overloaded' })`. */
+  sseEvent: (name: string, data: unknown): SseEvent => ({ sseEvent: name, data }),
   /** Forwards the request to a real server (see {@link ForwardReply}). */
   forward: (baseURL: string): ForwardReply => ({ forward: baseURL }),
   /** Streams a reply with a pause between chunks, or stalls after some chunks. */
   streamed: (r: Reply, opts: { chunkDelayMs?: number; stallAfterChunks?: number }): Reply =>
     'hang' in r ? r : { ...r, ...opts },
 };
+
+function isSseEvent(chunk: unknown): chunk is SseEvent {
+  return typeof chunk === 'object' && chunk !== null && typeof (chunk as SseEvent).sseEvent === 'string';
+}
 
 function withDelay(ms: number, r: Reply): Reply {
   return 'hang' in r || 'forward' in r ? r : { ...r, delayMs: ms };
@@ -755,7 +771,10 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
   function stream(res: http.ServerResponse, chunks: unknown[], r: Delayable, done = true) {
     if (res.writableEnded || res.destroyed) return;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    const events = chunks.map((c) => `data: ${typeof c === 'string' ? c : JSON.stringify(c)}\n\n`);
+    const encode = (data: unknown) => (typeof data === 'string' ? data : JSON.stringify(data));
+    const events = chunks.map((c) =>
+      isSseEvent(c) ? `event: ${c.sseEvent}\ndata: ${encode(c.data)}\n\n` : `data: ${encode(c)}\n\n`,
+    );
     if (done) events.push('data: [DONE]\n\n');
     if (!r.chunkDelayMs && r.stallAfterChunks === undefined) {
       res.end(events.join(''));

@@ -185,6 +185,64 @@ describe('the model boundary on the wire', () => {
       const err = await failureOf(requestModelReply(step(), { settings, signal }));
       expect(err).toMatchObject({ name: 'ModelReplyError', serverError: 'upstream provider overloaded' });
     });
+
+    it('fails the call on a chunk that is the error itself (older vLLM), not taking the text so far as the answer', async () => {
+      model.on(match.any, [
+        reply.chunks([
+          chunk({ content: 'The answer is' }),
+          { object: 'error', message: 'CUDA out of memory', type: 'InternalServerError', param: null, code: 500 },
+        ]),
+      ]);
+      const err = await failureOf(requestModelReply(step(), { settings, signal }));
+      expect(err).toMatchObject({ name: 'ModelReplyError', serverError: 'CUDA out of memory' });
+    });
+
+    it('fails the call on an `event: error` whatever its data holds', async () => {
+      model.on(match.any, [
+        reply.chunks([chunk({ content: 'The answer is' }), reply.sseEvent('error', { message: 'model overloaded' })]),
+        reply.chunks([chunk({ content: 'The answer is' }), reply.sseEvent('error', 'stream aborted upstream')]),
+      ]);
+      expect(await failureOf(requestModelReply(step(), { settings, signal }))).toMatchObject({
+        serverError: 'model overloaded',
+      });
+      expect(await failureOf(requestModelReply(step(), { settings, signal }))).toMatchObject({
+        serverError: 'stream aborted upstream',
+      });
+    });
+
+    it('keeps streamed reasoning parts out of the answer, whatever the part type is called', async () => {
+      model.on(match.any, [
+        reply.chunks([
+          chunk({ content: [{ type: 'reasoning', text: 'secret ' }] }),
+          chunk({ content: [{ type: 'thinking', thinking: 'thoughts' }] }),
+          chunk({ content: [{ type: 'text', text: '395' }] }),
+          chunk({}, 'stop'),
+        ]),
+      ]);
+      const { reply: r } = await requestModelReply(step(), { settings, signal });
+      expect(r).toMatchObject({ content: '395', reasoning: 'secret thoughts' });
+    });
+
+    it('keeps object arguments when empty argument pieces follow them', async () => {
+      model.on(match.any, [
+        reply.chunks([
+          chunk({
+            tool_calls: [
+              {
+                index: 0,
+                id: 'o2',
+                type: 'function',
+                function: { name: 'calculator', arguments: { expression: '3' } },
+              },
+            ],
+          }),
+          chunk({ tool_calls: [{ index: 0, function: { arguments: '' } }] }),
+          chunk({}, 'tool_calls'),
+        ]),
+      ]);
+      const { reply: r } = await requestModelReply(step(), { settings, signal });
+      expect(r.toolCalls[0]).toMatchObject({ id: 'o2', arguments: '{"expression":"3"}' });
+    });
   });
 
   describe('adapts to what a server refuses, once per worker', () => {

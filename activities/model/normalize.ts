@@ -103,22 +103,35 @@ function partText(value: unknown): string {
   return '';
 }
 
+/** What one content part is: answer text, reasoning, a refusal, or a kind tandem does not read (images, audio). */
+export type PartKind = { kind: 'text' | 'reasoning' | 'refusal'; text: string } | { kind: 'ignored'; type: string };
+
+/** Classifies one content part; the stream assembler (./stream.ts) uses it too, so a streamed reply reads the same. */
+export function classifyPart(part: unknown): PartKind | undefined {
+  if (typeof part === 'string') return { kind: 'text', text: part };
+  if (!isObject(part)) return undefined;
+  if (part.type === 'thinking' || part.type === 'reasoning' || part.type === 'redacted_thinking') {
+    return { kind: 'reasoning', text: partText(part.thinking ?? part.text ?? part.summary ?? part.content) };
+  }
+  if (part.type === 'refusal') return { kind: 'refusal', text: str(part.refusal) ?? partText(part) };
+  if (part.type === undefined || part.type === 'text' || part.type === 'output_text') {
+    const text = str(part.text);
+    return text === undefined ? undefined : { kind: 'text', text };
+  }
+  return { kind: 'ignored', type: String(part.type) };
+}
+
 function readContent(content: unknown): ContentParts {
   const out: ContentParts = { text: null, reasoning: [], refusal: [], ignored: [] };
   if (content === null || content === undefined) return out;
   if (typeof content === 'string') return { ...out, text: content };
   const parts = Array.isArray(content) ? content : [content];
   const texts: string[] = [];
-  for (const part of parts) {
-    if (typeof part === 'string') texts.push(part);
-    else if (!isObject(part)) continue;
-    else if (part.type === 'thinking' || part.type === 'reasoning' || part.type === 'redacted_thinking') {
-      out.reasoning.push(partText(part.thinking ?? part.text ?? part.summary ?? part.content));
-    } else if (part.type === 'refusal') out.refusal.push(str(part.refusal) ?? partText(part));
-    else if (part.type === undefined || part.type === 'text' || part.type === 'output_text') {
-      const text = str(part.text);
-      if (text !== undefined) texts.push(text);
-    } else out.ignored.push(String(part.type));
+  for (const part of parts.map(classifyPart)) {
+    if (part?.kind === 'text') texts.push(part.text);
+    else if (part?.kind === 'reasoning') out.reasoning.push(part.text);
+    else if (part?.kind === 'refusal') out.refusal.push(part.text);
+    else if (part?.kind === 'ignored') out.ignored.push(part.type);
   }
   if (!Array.isArray(content) && !isObject(content)) texts.push(String(content));
   return { ...out, text: texts.length ? texts.join('') : null };
