@@ -371,6 +371,18 @@ describe('the model boundary on the wire', () => {
         false,
         FailureType.ModelRequestRejected,
       ],
+      [
+        500,
+        '{"error":{"message":"the request exceeds the available context size, try increasing it"}}',
+        false,
+        FailureType.ModelRequestRejected,
+      ],
+      [
+        500,
+        '{"error":"prompt is too long: 9000 tokens > 8192 maximum context length"}',
+        false,
+        FailureType.ModelRequestRejected,
+      ],
       [500, '{"error":{"message":"CUDA out of memory"}}', true, FailureType.ModelUnavailable],
       [503, 'Service Unavailable', true, FailureType.ModelUnavailable],
       [400, '{"error":{"message":"bad"}}', false, FailureType.ModelRequestRejected],
@@ -381,6 +393,18 @@ describe('the model boundary on the wire', () => {
       expect(failure.type).toBe(type);
       expect(failure.nonRetryable).toBe(!retryable);
     });
+  });
+
+  it('reads a finished choice with no message (Gemini safety stop) as an empty reply, not a malformed body', async () => {
+    model.on(match.any, [
+      reply.completion({
+        object: 'chat.completion',
+        choices: [{ index: 0, finish_reason: 'content_filter' }],
+        usage: { prompt_tokens: 12, completion_tokens: 0, total_tokens: 12 },
+      }),
+    ]);
+    const { reply: r } = await requestModelReply(step(), { settings, signal });
+    expect(r).toMatchObject({ content: null, toolCalls: [], finishReason: 'content_filter' });
   });
 
   it('calls each role on its own endpoint, model and key', async () => {

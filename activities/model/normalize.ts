@@ -137,10 +137,16 @@ function readContent(content: unknown): ContentParts {
   return { ...out, text: texts.length ? texts.join('') : null };
 }
 
-/** `<think>...</think>` at the start of the text, or a text whose opening tag was in the prompt (`...</think>answer`). */
+/**
+ * `<think>...</think>` (or `<thinking>`, `<reasoning>`) at the start of the text, one never closed, or a text whose
+ * opening tag was in the prompt (`...</think>answer`).
+ */
 function splitThink(text: string): { text: string; reasoning?: string } {
-  const open = /^\s*<think>([\s\S]*?)<\/think>\s*/.exec(text);
-  if (open) return { text: text.slice(open[0].length), reasoning: open[1].trim() };
+  const open = /^\s*<(think|thinking|reasoning)>([\s\S]*?)<\/\1>\s*/.exec(text);
+  if (open) return { text: text.slice(open[0].length), reasoning: open[2].trim() };
+  // Opened and never closed: the model stopped (or was cut off) while still thinking, so there is no answer yet.
+  const unclosed = /^\s*<(think|thinking|reasoning)>([\s\S]*)$/.exec(text);
+  if (unclosed) return { text: '', reasoning: unclosed[2].trim() };
   const close = text.indexOf('</think>');
   if (close >= 0 && !text.slice(0, close).includes('<think>')) {
     return { text: text.slice(close + '</think>'.length).trimStart(), reasoning: text.slice(0, close).trim() };
@@ -175,7 +181,9 @@ export function normalizeFinishReason(raw: unknown, hasToolCalls: boolean): Fini
         : ['stop', 'end_turn', 'eos', 'eos_token', 'stop_sequence', ''].includes(value)
           ? 'stop'
           : 'other';
-  // A reply that calls tools was not "stopped": Gemini (streaming) and Ollama say `stop` there.
+  // A reply that calls tools was not "stopped": Gemini (streaming) and Ollama say `stop` there. One that says
+  // `tool_calls` but carries none (its calls lost to a server's parser) stopped: what it holds is all there is.
+  if (!hasToolCalls && reason === 'tool_calls') return 'stop';
   return hasToolCalls && (reason === 'stop' || reason === 'other') ? 'tool_calls' : reason;
 }
 
@@ -200,12 +208,35 @@ export function readUsage(raw: Json): NormalizedReply['reportedUsage'] {
   };
 }
 
-/** The offered tool a model's name means: exact, then trimmed, `functions.`-less, case- and separator-insensitive. */
+/**
+ * Usage without the zeros some servers report when they did not count (vLLM and proxies streaming without usage):
+ * no request has a prompt of 0 tokens, and no reply with text or calls has 0 completion tokens. A count dropped here
+ * is counted by tandem and marked estimated, so budgets still hold.
+ */
+function plausibleUsage(usage: NormalizedReply['reportedUsage'], produced: boolean): NormalizedReply['reportedUsage'] {
+  const { promptTokens, completionTokens } = usage;
+  return {
+    ...(promptTokens ? { promptTokens } : {}),
+    ...(completionTokens || (completionTokens === 0 && !produced) ? { completionTokens } : {}),
+  };
+}
+
+/**
+ * The offered tool a model's name means: exact, then trimmed, `functions.`-less, without the special tokens gpt-oss
+ * leaks into it (`calculator<|channel|>commentary`) or a `json` glued on (`calculatorjson`, llama.cpp#15158), case-
+ * and separator-insensitive.
+ */
 function matchName(raw: string, offered: readonly string[]): string {
-  const trimmed = raw.trim().replace(/^functions?[.:]/i, '');
+  const trimmed = raw
+    .replace(/<\|[^|]*\|>[\s\S]*$/, '')
+    .trim()
+    .replace(/^functions?[.:]/i, '');
   if (offered.includes(trimmed)) return trimmed;
   const key = (name: string) => name.toLowerCase().replace(/[\s-]+/g, '_');
-  return offered.find((name) => key(name) === key(trimmed)) ?? trimmed;
+  const unglued = trimmed.replace(/json$/i, '');
+  return (
+    offered.find((name) => key(name) === key(trimmed)) ?? offered.find((name) => key(name) === key(unglued)) ?? trimmed
+  );
 }
 
 interface RawCall {
@@ -282,6 +313,9 @@ function readChoice(raw: Json): { message: Json; finishReason: unknown } {
     if (message) return { message, finishReason: choice.finish_reason };
     if (typeof choice.text === 'string')
       return { message: { content: choice.text }, finishReason: choice.finish_reason };
+    // A finished choice with no message (Gemini's endpoint when its safety filter ends the reply): an empty reply,
+    // which the caller asks again for, not a malformed body retried as an outage.
+    if (typeof choice.finish_reason === 'string') return { message: {}, finishReason: choice.finish_reason };
   }
   if (isObject(raw.message)) return { message: raw.message, finishReason: raw.done_reason ?? raw.finish_reason };
   throw new ModelReplyError(`the server sent a reply without choices: ${snippet(raw)}`);
@@ -321,6 +355,15 @@ export function normalizeCompletion(raw: unknown, ctx: NormalizeContext): Normal
       repairs.push(`${found.calls.length} tool call(s) read from the text (${found.form})`);
     }
   }
+  // No answer, but a call with a marker in the reasoning: a server's reasoning parser took the call in with the
+  // thinking (Qwen3 and gpt-oss on vLLM and llama.cpp). Unmarked JSON there is only thought, never a call.
+  if (rawCalls.length === 0 && !problem && !text?.trim() && reasoning.length) {
+    const found = parseInTextToolCalls(reasoning.join('\n'), ctx.offeredTools, true);
+    if (found) {
+      rawCalls = found.calls.map((call: TextToolCall) => ({ id: call.id, name: call.name, arguments: call.arguments }));
+      repairs.push(`${found.calls.length} tool call(s) read from the reasoning (${found.form})`);
+    }
+  }
   const toolCalls = toToolCalls(rawCalls, ctx, repairs);
   const normalizedFinish = normalizeFinishReason(finishReason, toolCalls.length > 0);
   const reply: NormalizedReply = {
@@ -330,7 +373,7 @@ export function normalizeCompletion(raw: unknown, ctx: NormalizeContext): Normal
     toolCalls,
     finishReason: normalizedFinish,
     ...(typeof finishReason === 'string' && finishReason !== normalizedFinish ? { rawFinishReason: finishReason } : {}),
-    reportedUsage: readUsage(raw),
+    reportedUsage: plausibleUsage(readUsage(raw), Boolean(text?.trim() || reasoning.length || toolCalls.length)),
     ...(problem ? { problem } : {}),
     repairs,
   };
