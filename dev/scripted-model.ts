@@ -455,9 +455,9 @@ function invalidBodyReason(body: unknown): string | undefined {
 
 /**
  * Why a strict server (OpenAI's request validation) would refuse this transcript, or undefined. What it checks is
- * what tandem promises to send: every assistant tool call has a non-empty id unique in the request, `type:
- * 'function'` and `arguments` that are a string of valid JSON; every `tool` message answers one call of the assistant
- * message before it, exactly once, and every call is answered before the next non-tool message.
+ * what tandem promises to send: every assistant tool call has a non-empty id of at most 40 characters, unique in the
+ * request, `type: 'function'` and `arguments` that are a string of valid JSON; every `tool` message answers one call
+ * of the assistant message before it, exactly once, and every call is answered before the next non-tool message.
  */
 export function strictProblem(messages: RequestMessage[]): string | undefined {
   const seen = new Set<string>();
@@ -502,6 +502,9 @@ export function strictProblem(messages: RequestMessage[]): string | undefined {
       const at = `messages[${i}].tool_calls[${k}]`;
       const c = call as { id?: unknown; type?: unknown; function?: { name?: unknown; arguments?: unknown } };
       if (typeof c.id !== 'string' || c.id === '') return `${at}.id: expected a non-empty string`;
+      if (c.id.length > 40) {
+        return `Invalid '${at}.id': string too long. Expected a string with maximum length 40, but got a string with length ${c.id.length} instead.`;
+      }
       if (seen.has(c.id)) return `Duplicate value for 'tool_call_id' of ${c.id} in ${at}`;
       seen.add(c.id);
       open.set(c.id, false);

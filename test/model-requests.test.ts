@@ -451,6 +451,24 @@ describe('transcripts a strict server accepts', () => {
     expect(out.filter((m) => m.role === 'tool').map((m) => m.content)).toEqual(['a', 'b', 'c']);
   });
 
+  it("replaces ids longer than OpenAI's 40 characters (other providers' ids), and the tool answers follow them", () => {
+    const long = `ws_${'9'.repeat(48)}`;
+    const out = toRequestMessages([
+      ...PROMPT,
+      { role: 'assistant', content: null, toolCalls: [call(long), call('short')] },
+      { role: 'tool', toolCallId: long, content: 'a' },
+      { role: 'tool', toolCallId: 'short', content: 'b' },
+    ]);
+    expect(strictProblem(out as never)).toBeUndefined();
+    const ids = (out[2] as { tool_calls: Array<{ id: string }> }).tool_calls.map((c) => c.id);
+    expect(ids[0].length).toBeLessThanOrEqual(40);
+    expect(ids[1]).toBe('short');
+    expect(out.slice(3).map((m) => [(m as { tool_call_id: string }).tool_call_id, m.content])).toEqual([
+      [ids[0], 'a'],
+      ['short', 'b'],
+    ]);
+  });
+
   it('re-encodes arguments an old transcript kept malformed', () => {
     const out = toRequestMessages([...PROMPT, { role: 'assistant', content: null, toolCalls: [call('a', '17*23+4')] }]);
     expect(strictProblem(out as never)).toBeUndefined();

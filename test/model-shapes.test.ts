@@ -98,6 +98,20 @@ const SHAPES: Shape[] = [
     expect: { toolCallsLike: [{ id: 'call_0' }, { name: 'calculator' }] },
   },
   {
+    name: 'an id longer than the 40 characters OpenAI accepts (ids made by other providers and proxies)',
+    message: {
+      tool_calls: [
+        {
+          id: `call_${'x'.repeat(60)}`,
+          type: 'function',
+          function: { name: 'calculator', arguments: '{"expression":"1"}' },
+        },
+      ],
+    },
+    finishReason: 'tool_calls',
+    expect: { toolCallsLike: [{ name: 'calculator' }] },
+  },
+  {
     name: 'arguments that are not JSON ("17*23+4")',
     message: { tool_calls: [{ id: 'b1', type: 'function', function: { name: 'calculator', arguments: '17*23+4' } }] },
     finishReason: 'tool_calls',
