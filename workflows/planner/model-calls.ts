@@ -55,7 +55,12 @@ export async function draftPlan(
       { purpose: 'plan', transcript, append, tools: [], responseFormat: { name: 'plan', schema: planJsonSchema() } },
     ]);
     addUsage(usage, reply.usage);
-    const check = checkPlan(reply.content, reply.finishReason, patched(Patch.PlanRepairs));
+    const check = checkPlan(
+      reply.content,
+      reply.finishReason,
+      patched(Patch.PlanRepairs),
+      patched(Patch.PlanFieldRepairs),
+    );
     if (check.ok) return check;
     last = check;
     rejected.push({

@@ -11,6 +11,7 @@
  * common/lenient-json.ts, which the judge's verdict and tool-call arguments share.
  */
 import { MIN_SUBTASK_SECONDS, MIN_SUBTASK_STEPS, MIN_SUBTASK_TOKENS, type Subtask } from '../../common/types';
+import { repairBudgetValue, repairChecks, repairIds, repairTexts, repairTools, unwrapPlan } from './plan-repair-fields';
 
 const SUBTASK_FIELDS = ['id', 'title', 'instructions', 'milestone', 'dependsOn', 'tools', 'budget', 'checks'];
 const BUDGET_FLOORS: Record<string, number> = {
@@ -69,7 +70,7 @@ function listOf(value: unknown, field: string, where: string, repairs: string[])
   return once;
 }
 
-function repairBudget(budget: unknown, where: string, repairs: string[]): unknown {
+function repairBudget(budget: unknown, where: string, repairs: string[], more: boolean): unknown {
   if (budget === null) {
     repairs.push(`budget of ${where} was null; read as absent`);
     return undefined;
@@ -77,8 +78,9 @@ function repairBudget(budget: unknown, where: string, repairs: string[]): unknow
   if (!isRecord(budget)) return budget;
   const out = knownFields(budget, Object.keys(BUDGET_FLOORS), `the budget of ${where}`, repairs);
   for (const [field, floor] of Object.entries(BUDGET_FLOORS)) {
-    const value = numberOf(out[field]);
-    if (value === null) {
+    let value = numberOf(out[field]);
+    if (more && value !== undefined && value !== null) value = repairBudgetValue(field, value, where, repairs);
+    if (value === null || (more && value === undefined)) {
       delete out[field];
       continue;
     }
@@ -90,10 +92,11 @@ function repairBudget(budget: unknown, where: string, repairs: string[]): unknow
   return out;
 }
 
-function repairSubtask(raw: unknown, index: number, repairs: string[]): unknown {
+function repairSubtask(raw: unknown, index: number, repairs: string[], more: boolean): unknown {
   if (!isRecord(raw)) return raw;
   const where = `subtask ${typeof raw.id === 'string' || typeof raw.id === 'number' ? `"${raw.id}"` : index + 1}`;
   const subtask = knownFields(raw, SUBTASK_FIELDS, where, repairs);
+  if (more) repairTexts(subtask, where, repairs);
   if (typeof subtask.id === 'number') {
     repairs.push(`id ${subtask.id} of ${where} read as the string "${subtask.id}"`);
     subtask.id = String(subtask.id);
@@ -104,13 +107,18 @@ function repairSubtask(raw: unknown, index: number, repairs: string[]): unknown 
     else subtask.dependsOn = dependsOn;
   }
   if ('tools' in subtask) {
-    const tools = listOf(subtask.tools, 'tools', where, repairs);
+    let tools = listOf(subtask.tools, 'tools', where, repairs);
     if (Array.isArray(tools) && tools.length === 0) repairs.push(`tools of ${where} was []: all tools are offered`);
+    else if (more && Array.isArray(tools)) {
+      const kept = repairTools(tools, where, repairs);
+      if (kept.length === 0) repairs.push(`tools of ${where} named no tool: all tools are offered`);
+      tools = kept;
+    }
     if (tools === undefined || (Array.isArray(tools) && tools.length === 0)) delete subtask.tools;
     else subtask.tools = tools;
   }
   if ('budget' in subtask) {
-    const budget = repairBudget(subtask.budget, where, repairs);
+    const budget = repairBudget(subtask.budget, where, repairs, more);
     if (budget === undefined) delete subtask.budget;
     else subtask.budget = budget;
   }
@@ -122,12 +130,19 @@ function repairSubtask(raw: unknown, index: number, repairs: string[]): unknown 
       repairs.push(`checks of ${where} was one check, not a list; read as a list of it`);
       subtask.checks = [subtask.checks];
     }
+    if (more && Array.isArray(subtask.checks)) {
+      subtask.checks = repairChecks(subtask.checks, where, repairs);
+      if ((subtask.checks as unknown[]).length === 0) delete subtask.checks;
+    }
   }
   return subtask;
 }
 
-/** Repairs the shape of a parsed draft (before the schema check); returns the repaired value and what was repaired. */
-export function repairShape(json: unknown): { value: unknown; repairs: string[] } {
+/**
+ * Repairs the shape of a parsed draft (before the schema check); returns the repaired value and what was repaired.
+ * `more` adds the repairs of ./plan-repair-fields.ts (runs started before them replay without).
+ */
+export function repairShape(json: unknown, more = true): { value: unknown; repairs: string[] } {
   const repairs: string[] = [];
   let plan = json;
   if (Array.isArray(plan)) {
@@ -135,9 +150,10 @@ export function repairShape(json: unknown): { value: unknown; repairs: string[] 
     plan = { subtasks: plan };
   }
   if (!isRecord(plan)) return { value: plan, repairs };
-  const known = knownFields(plan, ['subtasks'], 'the plan', repairs);
+  const known = knownFields(more ? unwrapPlan(plan, repairs) : plan, ['subtasks'], 'the plan', repairs);
   if (Array.isArray(known.subtasks)) {
-    known.subtasks = known.subtasks.map((subtask, index) => repairSubtask(subtask, index, repairs));
+    const subtasks = known.subtasks.map((subtask, index) => repairSubtask(subtask, index, repairs, more));
+    known.subtasks = more ? repairIds(subtasks, repairs) : subtasks;
   }
   return { value: known, repairs };
 }
