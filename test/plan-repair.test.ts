@@ -1,6 +1,7 @@
 import { MIN_SUBTASK_STEPS, MIN_SUBTASK_TOKENS, type Subtask } from '../common/types';
 import { checkPlan, fallbackPlan, planJsonSchema } from '../workflows/planner/plan';
 import { BUDGET_CEILINGS } from '../workflows/planner/plan-repair-fields';
+import { readVerdict } from '../workflows/planner/verdict';
 
 /** A valid subtask as a model would write it (no defaults filled in). */
 const draft = (id: string, extra: Record<string, unknown> = {}) => ({
@@ -301,5 +302,27 @@ describe('plan validation repairs what it can without guessing', () => {
         dependsOn: [],
       },
     ]);
+  });
+});
+
+describe("the judge's verdict is read as leniently as a plan", () => {
+  it.each([
+    ['as JSON', '{"met": true, "reason": "395 is in answer.txt"}', true],
+    ['in a fence with prose', 'Verdict:\n```json\n{"met": true, "reason": "ok"}\n```\nDone.', true],
+    ['with "met" as a string', '{"met": "false", "reason": "it says 394"}', false],
+    ['with "met" as yes', "{'met': 'yes', 'reason': 'ok',}", true],
+    ['with extra fields', '{"met": true, "reason": "ok", "confidence": 0.9}', true],
+    ['without a reason', '{"met": true}', true],
+  ])('reads a verdict %s', (_label, content, met) => {
+    expect(readVerdict(content)).toEqual({ met, reason: expect.any(String) });
+  });
+
+  it.each([
+    ['prose only', 'The milestone is met.'],
+    ['no "met"', '{"reason": "looks fine"}'],
+    ['"met" that means neither', '{"met": "probably", "reason": "?"}'],
+    ['empty', ''],
+  ])('finds no verdict in %s', (_label, content) => {
+    expect(readVerdict(content)).toBeUndefined();
   });
 });

@@ -162,6 +162,41 @@ describe('plans and verdicts you can trust', () => {
     expect(formatHistory(handle.workflowId, versions)).toContain('  repaired: duplicate subtask id "s1"');
   });
 
+  it("runs a weak model's plan with odd ids, tool names and checks, and trusts its judge's fenced verdict", async () => {
+    script({
+      plans: [
+        plan(
+          draft('Step 1', { tools: ['Calculator', 'browser'], checks: [{ file: '../answer.txt' }] }),
+          draft('Step 2', { dependsOn: ['Step 1'], budget: { maxSeconds: 1e20 } }),
+        ),
+      ],
+      judge: reply.text('My verdict:\n```json\n{"met": "true", "reason": "it is answered", "confidence": 0.8}\n```'),
+    });
+    tandem.model.on(match.purpose('step'), reply.text('done'), { repeatLast: true });
+    const handle = await tandem.startPlanner('weak-plan', { goal: 'Answer in two steps' });
+    const result = await handle.result();
+
+    expect(result).toEqual(expect.objectContaining({ ok: true, planVersion: 1 }));
+    expect(result.replans).toHaveLength(0);
+    expect(planRequests(tandem)).toHaveLength(1);
+    expect(result.subtasks.map((subtask) => [subtask.id, subtask.status])).toEqual([
+      ['step-1', 'done'],
+      ['step-2', 'done'],
+    ]);
+    expect(tandem.model.requestsMatching(match.purpose('step', 'step-1'))[0].toolNames).toEqual([
+      'calculator',
+      'escalate',
+    ]);
+    const { versions } = await handle.query(progressQuery);
+    expect(versions[0].repairs).toEqual(
+      expect.arrayContaining([
+        'id "Step 1" read as "step-1"',
+        'tool "browser" of subtask "Step 1" is no tool; dropped',
+        'check of subtask "Step 1" on "../answer.txt" leaves the workspace, so it could never hold; dropped',
+      ]),
+    );
+  });
+
   it('sends only what cannot be repaired back to the model, each error once', async () => {
     const dangling = draft('s2', { dependsOn: ['compute17 * 23 + 4', 'compute17 * 23 + 4'] });
     script({

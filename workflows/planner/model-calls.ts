@@ -12,6 +12,7 @@ import { addUsage, type TokenUsage } from '../../common/usage';
 import { verdictSchema } from '../../common/types';
 import { jsonSchemaOf } from '../../common/json-schema';
 import { checkPlan, cutOffError, planJsonSchema } from './plan';
+import { readVerdict } from './verdict';
 import {
   failedChecksReason,
   JUDGE_SYSTEM_PROMPT,
@@ -77,8 +78,8 @@ export async function draftPlan(
 }
 
 /**
- * Checks a child's result against its milestone. A reply that is not a verdict counts as "not met" with the reason
- * saying so: the replan it causes is cheaper than trusting an unchecked result.
+ * Checks a child's result against its milestone. The verdict is read leniently (./verdict.ts); a reply that holds
+ * none counts as "not met" with the reason saying so: the replan it causes is cheaper than trusting an unchecked result.
  */
 export async function judge(
   subtask: Subtask,
@@ -104,13 +105,15 @@ export async function judge(
   if (reply.finishReason === 'length') {
     return withChecks({ met: false, reason: cutOffError(reply.content, "judge's verdict") });
   }
+  const notVerdict: Verdict = {
+    met: false,
+    reason: `the judge's reply is not a verdict: ${JSON.stringify(reply.content?.slice(0, 200))}`,
+  };
+  if (patched(Patch.LenientVerdict)) return withChecks(readVerdict(reply.content) ?? notVerdict);
   try {
     return withChecks(verdictSchema.parse(JSON.parse(reply.content ?? '')));
   } catch {
-    return withChecks({
-      met: false,
-      reason: `the judge's reply is not a verdict: ${JSON.stringify(reply.content?.slice(0, 200))}`,
-    });
+    return withChecks(notVerdict);
   }
 }
 
