@@ -6,7 +6,7 @@ import { contentStore } from '../activities/content-store';
 import { McpPool } from '../activities/mcp/pool';
 import { loadConfig } from '../node/config';
 import { workspaceDir } from '../node/workspace';
-import type { MilestoneCheck } from '../common/checks';
+import { impliedChecks, type MilestoneCheck } from '../common/checks';
 
 describe('checkMilestone (file checks in the goal workspace)', () => {
   let root: string;
@@ -56,5 +56,18 @@ describe('checkMilestone (file checks in the goal workspace)', () => {
         detail: expect.stringMatching(/^path "\.\.\/outside\.txt" leaves the workspace/),
       },
     ]);
+  });
+});
+
+describe('the checks a milestone implies when the plan gave none', () => {
+  it.each([
+    ['answer.txt holds 395', ['answer.txt']],
+    ['notes/summary.md and data.csv are written (see data.csv)', ['notes/summary.md', 'data.csv']],
+    ['the result (out.json) exists', ['out.json']],
+    ['395 is computed', []],
+    ['the page example.com is fetched and user@mail.com is told', []],
+    ['https://x.org/a.json is read', []],
+  ])('%s → %j', (milestone, files) => {
+    expect(impliedChecks(milestone)).toEqual(files.map((file) => ({ kind: 'file', file })));
   });
 });

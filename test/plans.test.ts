@@ -96,6 +96,34 @@ describe('plans and verdicts you can trust', () => {
     expect(checkActivities).toHaveLength(2);
   });
 
+  it('replans when the executor claims a file its milestone names, though the plan gave no checks and the judge believes it', async () => {
+    script({
+      plans: [
+        plan(draft('s1', { milestone: 'answer.txt holds 395' })),
+        plan(draft('s1', { milestone: 'answer.txt holds 395', instructions: 'Call write_file this time.' })),
+      ],
+      judge: met,
+    });
+    tandem.model
+      .on(match.and(match.purpose('step', 's1'), match.userContains('this time')), [
+        reply.toolCall('write_file', { path: 'answer.txt', content: '395' }),
+        reply.text('I wrote answer.txt.'),
+      ])
+      .on(match.purpose('step', 's1'), reply.text('I saved 395 to answer.txt.'));
+    const handle = await tandem.startPlanner('implied', { goal: 'Save 395 to answer.txt' });
+    const result = await handle.result();
+
+    expect(result).toEqual(expect.objectContaining({ ok: true, planVersion: 2 }));
+    expect(result.replans[0].reason).toBe(
+      'subtask s1 missed its milestone "answer.txt holds 395": check failed: file answer.txt exists: ' +
+        'no such file in the workspace',
+    );
+    expect(judgeRequests(tandem)).toHaveLength(1);
+    expect(result.subtasks[0].verdict?.checks).toEqual([
+      { kind: 'file', file: 'answer.txt', ok: true, detail: 'exists (3 bytes)' },
+    ]);
+  });
+
   it('gives the judge the tool-call record and tells it a claim without a tool call is not evidence', async () => {
     script({
       plans: [plan(draft('s1')), plan(draft('s1', { instructions: 'Save it with write_file.' }))],

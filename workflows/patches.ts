@@ -10,6 +10,8 @@ export const Patch = {
   PlanFieldRepairs: 'plan-field-repairs',
   /** The judge's verdict is read leniently (fenced, in prose): a once "not met" verdict may now be met. */
   LenientVerdict: 'lenient-verdict',
+  /** A subtask without checks whose milestone names files is checked for them (`impliedChecks`). */
+  ImpliedChecks: 'implied-checks',
   /** A first plan the model cannot make valid runs the fallback plan instead of failing the workflow (`PlanInvalid`). */
   FallbackPlan: 'fallback-plan',
   /** A replan the model cannot make valid ends the goal with `plan_invalid` and a report instead of failing it. */

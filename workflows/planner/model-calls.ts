@@ -6,7 +6,7 @@
 import { patched } from '@temporalio/workflow';
 import { callModel, checkMilestone } from '../activity-stubs';
 import { Patch } from '../patches';
-import type { CheckOutcome } from '../../common/checks';
+import { impliedChecks, type CheckOutcome } from '../../common/checks';
 import type { ChatMessage, ExecutorResult, RejectedDraft, Subtask, Verdict } from '../../common/types';
 import { addUsage, type TokenUsage } from '../../common/usage';
 import { verdictSchema } from '../../common/types';
@@ -119,8 +119,10 @@ export async function judge(
 
 /**
  * The verdict on a finished subtask: its machine checks first (the `checkMilestone` activity, only when it has
- * checks, so runs recorded before checks existed replay unchanged), then the judge. A failed check decides the
- * verdict, whatever a judge would say, so the judge is not asked: its reason names every failed check.
+ * checks, so runs recorded before checks existed replay unchanged), then the judge. A subtask without checks whose
+ * milestone names files gets a check that each exists ({@link impliedChecks}): an executor that claims a file it never
+ * wrote does not get past a judge that believes it. A failed check decides the verdict, whatever a judge would say, so
+ * the judge is not asked: its reason names every failed check.
  */
 export async function checkAndJudge(
   subtask: Subtask,
@@ -128,9 +130,11 @@ export async function checkAndJudge(
   workspace: string,
   usage: TokenUsage,
 ): Promise<Verdict> {
-  if (!subtask.checks?.length) return judge(subtask, result, usage);
+  const planned = subtask.checks ?? [];
+  const wanted = planned.length || !patched(Patch.ImpliedChecks) ? planned : impliedChecks(subtask.milestone);
+  if (!wanted.length) return judge(subtask, result, usage);
   const checks = await checkMilestone.executeWithOptions({ summary: `check ${subtask.id}` }, [
-    { workspace, checks: subtask.checks },
+    { workspace, checks: wanted },
   ]);
   if (checks.some((check) => !check.ok)) return { met: false, reason: failedChecksReason(checks), checks };
   return judge(subtask, result, usage, checks);
