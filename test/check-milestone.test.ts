@@ -27,6 +27,52 @@ describe('checkMilestone (file checks in the goal workspace)', () => {
   });
   afterAll(() => fs.rm(root, { recursive: true, force: true }));
 
+  it('searches a file larger than a string can hold (600 MB) without reading it whole', async () => {
+    const big = path.join(workspaceDir(root, 'goal-1'), 'big.log');
+    const size = 600 * 1024 * 1024;
+    // Sparse: megabytes of zeros cost no disk, and the text sits across the search's 1 MB chunk boundaries.
+    await fs.writeFile(big, '');
+    await fs.truncate(big, size);
+    const handle = await fs.open(big, 'r+');
+    await handle.write('the answer is 395', size - 9);
+    await handle.write('head', 0);
+    await handle.close();
+    try {
+      expect(await run([{ kind: 'file', file: 'big.log', contains: 'answer is 395' }])).toEqual([
+        expect.objectContaining({ ok: true, detail: expect.stringContaining('contains "answer is 395"') }),
+      ]);
+      expect(await run([{ kind: 'file', file: 'big.log', contains: '42' }])).toEqual([
+        expect.objectContaining({ ok: false, detail: expect.stringMatching(/does not contain "42": "head/) }),
+      ]);
+    } finally {
+      await fs.rm(big);
+    }
+  });
+
+  it('finds text split across two chunks of the search', async () => {
+    const file = path.join(workspaceDir(root, 'goal-1'), 'edge.txt');
+    await fs.writeFile(file, `${'x'.repeat((1 << 20) - 2)}395\n`);
+    expect(await run([{ kind: 'file', file: 'edge.txt', contains: '395' }])).toEqual([
+      expect.objectContaining({ ok: true }),
+    ]);
+    await fs.rm(file);
+  });
+
+  it('follows a link inside the workspace, and refuses one that leads out of it', async () => {
+    const dir = workspaceDir(root, 'goal-1');
+    await fs.symlink('answer.txt', path.join(dir, 'inside-link.txt'));
+    await fs.symlink(path.join(root, 'outside.txt'), path.join(dir, 'outside-link.txt'));
+    expect(
+      await run([
+        { kind: 'file', file: 'inside-link.txt', contains: '395' },
+        { kind: 'file', file: 'outside-link.txt' },
+      ]),
+    ).toEqual([
+      expect.objectContaining({ ok: true }),
+      expect.objectContaining({ ok: false, detail: expect.stringMatching(/leaves the workspace/) }),
+    ]);
+  });
+
   it('says for each check whether it holds, and what was found', async () => {
     expect(
       await run([
