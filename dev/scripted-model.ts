@@ -456,7 +456,7 @@ function invalidBodyReason(body: unknown): string | undefined {
 /**
  * Why a strict server (OpenAI's request validation) would refuse this transcript, or undefined. What it checks is
  * what tandem promises to send: every assistant tool call has a non-empty id of at most 40 characters, unique in the
- * request, `type: 'function'` and `arguments` that are a string of valid JSON; every `tool` message answers one call
+ * request, `type: 'function'`, a name of `[a-zA-Z0-9_-]{1,64}` and `arguments` that are a string of valid JSON; every `tool` message answers one call
  * of the assistant message before it, exactly once, and every call is answered before the next non-tool message.
  */
 export function strictProblem(messages: RequestMessage[]): string | undefined {
@@ -511,6 +511,9 @@ export function strictProblem(messages: RequestMessage[]): string | undefined {
       if (c.type !== 'function') return `${at}.type: expected 'function', got ${JSON.stringify(c.type)}`;
       if (typeof c.function?.name !== 'string' || c.function.name === '')
         return `${at}.function.name: expected a non-empty string`;
+      if (!/^[a-zA-Z0-9_-]{1,64}$/.test(c.function.name)) {
+        return `Invalid '${at}.function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`;
+      }
       if (typeof c.function.arguments !== 'string') {
         return `Invalid type for '${at}.function.arguments': expected a string, but got ${Array.isArray(c.function.arguments) ? 'an array' : typeof c.function.arguments} instead.`;
       }

@@ -112,6 +112,18 @@ const SHAPES: Shape[] = [
     expect: { toolCallsLike: [{ name: 'calculator' }] },
   },
   {
+    name: 'a made-up tool name OpenAI refuses in a transcript (web.search, spaces, 70 characters)',
+    message: {
+      tool_calls: [
+        { id: 'w1', type: 'function', function: { name: 'web.search', arguments: '{"q":"x"}' } },
+        { id: 'w2', type: 'function', function: { name: 'Search Files!', arguments: '{}' } },
+        { id: 'w3', type: 'function', function: { name: 'a'.repeat(70), arguments: '{}' } },
+      ],
+    },
+    finishReason: 'tool_calls',
+    expect: { toolCallsLike: [{ name: 'web.search' }, { name: 'Search Files!' }, { name: 'a'.repeat(70) }] },
+  },
+  {
     name: 'arguments that are not JSON ("17*23+4")',
     message: { tool_calls: [{ id: 'b1', type: 'function', function: { name: 'calculator', arguments: '17*23+4' } }] },
     finishReason: 'tool_calls',
