@@ -407,6 +407,22 @@ describe('the model boundary on the wire', () => {
     expect(r).toMatchObject({ content: null, toolCalls: [], finishReason: 'content_filter' });
   });
 
+  it("fails the call on a 200 whose body is vLLM's error object, saying the server's words", async () => {
+    model.on(match.any, [
+      reply.completion({
+        object: 'error',
+        message: "This model's maximum context length is 4096 tokens",
+        type: 'BadRequestError',
+        code: 400,
+      }),
+    ]);
+    const err = await failureOf(requestModelReply(step(), { settings, signal }));
+    expect(err).toMatchObject({
+      name: 'ModelReplyError',
+      serverError: "This model's maximum context length is 4096 tokens",
+    });
+  });
+
   it('calls each role on its own endpoint, model and key', async () => {
     const judgeModel = await startScriptedModel({ strict: true });
     try {

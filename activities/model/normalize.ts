@@ -303,7 +303,8 @@ function readToolCalls(message: Json): RawCall[] {
 function readChoice(raw: Json): { message: Json; finishReason: unknown } {
   const choices = Array.isArray(raw.choices) ? raw.choices : isObject(raw.choices) ? [raw.choices] : undefined;
   const choice = choices?.find(isObject);
-  const error = choice?.error ?? raw.error;
+  // `{"object": "error", "message": ...}` is the error itself (vLLM's error body), as in a stream (./stream.ts).
+  const error = choice?.error ?? (raw.object === 'error' ? raw : raw.error);
   if (error !== undefined && error !== null && (!choice || choice.finish_reason === 'error')) {
     const text = isObject(error) ? (str(error.message) ?? JSON.stringify(error)) : String(error);
     throw new ModelReplyError(`the server sent an error instead of a reply: ${snippet(text)}`, text);
