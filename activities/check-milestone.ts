@@ -12,6 +12,33 @@ import { resolveInWorkspace } from './tools/workspace';
 /** Longest excerpt of a file quoted in a failed `contains` check's detail. */
 const EXCERPT_LIMIT = 120;
 
+/**
+ * Bytes read at a time when a check searches a file: an executor may write a file of any size, and reading it whole
+ * would fail (a string over ~512 MB cannot exist) or exhaust the worker, every attempt.
+ */
+const CHUNK_BYTES = 1 << 20;
+
+/** Whether the file holds `text`, read a chunk at a time (a match across two chunks is found), and its start. */
+async function searchFile(file: string, text: string): Promise<{ found: boolean; head: string }> {
+  const needle = Buffer.from(text, 'utf8');
+  const buffer = Buffer.alloc(CHUNK_BYTES);
+  const handle = await fs.open(file, 'r');
+  try {
+    let head: string | undefined;
+    let carry = Buffer.alloc(0);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, null);
+      if (bytesRead === 0) return { found: false, head: head ?? '' };
+      const window = Buffer.concat([carry, buffer.subarray(0, bytesRead)]);
+      head ??= window.subarray(0, EXCERPT_LIMIT * 4).toString('utf8');
+      if (window.includes(needle)) return { found: true, head };
+      carry = window.subarray(Math.max(0, window.length - needle.length + 1));
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
 async function checkFile(root: string, check: FileCheck): Promise<CheckOutcome> {
   const outcome = (ok: boolean, detail: string): CheckOutcome => ({ ...check, ok, detail });
   let file: string;
@@ -24,10 +51,9 @@ async function checkFile(root: string, check: FileCheck): Promise<CheckOutcome> 
   if (!stat) return outcome(false, 'no such file in the workspace');
   if (!stat.isFile()) return outcome(false, 'it is a folder, not a file');
   if (check.contains === undefined) return outcome(true, `exists (${stat.size} bytes)`);
-  const text = await fs.readFile(file, 'utf8');
-  if (text.includes(check.contains))
-    return outcome(true, `${stat.size} bytes, contains ${JSON.stringify(check.contains)}`);
-  const excerpt = text.length > EXCERPT_LIMIT ? `${text.slice(0, EXCERPT_LIMIT)}…` : text;
+  const { found, head } = await searchFile(file, check.contains);
+  if (found) return outcome(true, `${stat.size} bytes, contains ${JSON.stringify(check.contains)}`);
+  const excerpt = head.length > EXCERPT_LIMIT ? `${head.slice(0, EXCERPT_LIMIT)}…` : head;
   return outcome(
     false,
     `${stat.size} bytes, does not contain ${JSON.stringify(check.contains)}: ${JSON.stringify(excerpt)}`,

@@ -33,6 +33,19 @@ export interface CheckMilestoneInput {
   checks: MilestoneCheck[];
 }
 
+/** Extensions of the files a milestone is taken to name: text a tool writes, never a domain (`example.com`). */
+const FILE_NAME =
+  /(?<![\w@/:.-])((?:[\w-]+\/)*[\w-]+\.(?:txt|md|json|csv|tsv|py|js|ts|html|css|yaml|yml|xml|log|sh|toml|ini|sql))(?![\w/-])/g;
+
+/**
+ * The file checks a milestone implies when the plan gave none: every file it names must exist. A milestone about a
+ * file ("answer.txt holds 395") is met only if the file is there, whatever the executor claims and a judge believes.
+ */
+export function impliedChecks(milestone: string): FileCheck[] {
+  const files = [...new Set([...milestone.matchAll(FILE_NAME)].map((m) => m[1]))];
+  return files.map((file) => ({ kind: 'file', file }));
+}
+
 /** A check as one line for people and for the judge, e.g. `file notes.txt contains "395"`. */
 export function describeCheck(check: MilestoneCheck): string {
   switch (check.kind) {

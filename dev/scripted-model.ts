@@ -188,7 +188,17 @@ export interface CompletionReply extends Delayable {
   completion: unknown;
 }
 
-/** Server-sent events sent verbatim: each chunk (an object is JSON-encoded) as one `data:` event, then `[DONE]`. */
+/** A named server-sent event (`event: error` and its data), as some servers send errors mid-stream. */
+export interface SseEvent {
+  sseEvent: string;
+  /** Sent as is when a string, JSON-encoded otherwise. */
+  data: unknown;
+}
+
+/**
+ * Server-sent events sent verbatim: each chunk (an object is JSON-encoded) as one `data:` event, an {@link SseEvent}
+ * as a named event, then `[DONE]`.
+ */
 export interface ChunksReply extends Delayable {
   chunks: unknown[];
   /** Leave out the final `data: [DONE]`. */
@@ -378,12 +388,18 @@ export const reply = {
   completion: (completion: unknown): CompletionReply => ({ completion }),
   /** Server-sent events, sent as given. */
   chunks: (chunks: unknown[], opts: { noDone?: boolean } = {}): ChunksReply => ({ chunks, ...opts }),
+  /** A named event for `chunks(...)`, e.g. `reply.sseEvent('error', { message: 'overloaded' })`. */
+  sseEvent: (name: string, data: unknown): SseEvent => ({ sseEvent: name, data }),
   /** Forwards the request to a real server (see {@link ForwardReply}). */
   forward: (baseURL: string): ForwardReply => ({ forward: baseURL }),
   /** Streams a reply with a pause between chunks, or stalls after some chunks. */
   streamed: (r: Reply, opts: { chunkDelayMs?: number; stallAfterChunks?: number }): Reply =>
     'hang' in r ? r : { ...r, ...opts },
 };
+
+function isSseEvent(chunk: unknown): chunk is SseEvent {
+  return typeof chunk === 'object' && chunk !== null && typeof (chunk as SseEvent).sseEvent === 'string';
+}
 
 function withDelay(ms: number, r: Reply): Reply {
   return 'hang' in r || 'forward' in r ? r : { ...r, delayMs: ms };
@@ -439,9 +455,9 @@ function invalidBodyReason(body: unknown): string | undefined {
 
 /**
  * Why a strict server (OpenAI's request validation) would refuse this transcript, or undefined. What it checks is
- * what tandem promises to send: every assistant tool call has a non-empty id unique in the request, `type:
- * 'function'` and `arguments` that are a string of valid JSON; every `tool` message answers one call of the assistant
- * message before it, exactly once, and every call is answered before the next non-tool message.
+ * what tandem promises to send: every assistant tool call has a non-empty id of at most 40 characters, unique in the
+ * request, `type: 'function'`, a name of `[a-zA-Z0-9_-]{1,64}` and `arguments` that are a string of valid JSON; every `tool` message answers one call
+ * of the assistant message before it, exactly once, and every call is answered before the next non-tool message.
  */
 export function strictProblem(messages: RequestMessage[]): string | undefined {
   const seen = new Set<string>();
@@ -486,12 +502,18 @@ export function strictProblem(messages: RequestMessage[]): string | undefined {
       const at = `messages[${i}].tool_calls[${k}]`;
       const c = call as { id?: unknown; type?: unknown; function?: { name?: unknown; arguments?: unknown } };
       if (typeof c.id !== 'string' || c.id === '') return `${at}.id: expected a non-empty string`;
+      if (c.id.length > 40) {
+        return `Invalid '${at}.id': string too long. Expected a string with maximum length 40, but got a string with length ${c.id.length} instead.`;
+      }
       if (seen.has(c.id)) return `Duplicate value for 'tool_call_id' of ${c.id} in ${at}`;
       seen.add(c.id);
       open.set(c.id, false);
       if (c.type !== 'function') return `${at}.type: expected 'function', got ${JSON.stringify(c.type)}`;
       if (typeof c.function?.name !== 'string' || c.function.name === '')
         return `${at}.function.name: expected a non-empty string`;
+      if (!/^[a-zA-Z0-9_-]{1,64}$/.test(c.function.name)) {
+        return `Invalid '${at}.function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`;
+      }
       if (typeof c.function.arguments !== 'string') {
         return `Invalid type for '${at}.function.arguments': expected a string, but got ${Array.isArray(c.function.arguments) ? 'an array' : typeof c.function.arguments} instead.`;
       }
@@ -755,7 +777,10 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
   function stream(res: http.ServerResponse, chunks: unknown[], r: Delayable, done = true) {
     if (res.writableEnded || res.destroyed) return;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    const events = chunks.map((c) => `data: ${typeof c === 'string' ? c : JSON.stringify(c)}\n\n`);
+    const encode = (data: unknown) => (typeof data === 'string' ? data : JSON.stringify(data));
+    const events = chunks.map((c) =>
+      isSseEvent(c) ? `event: ${c.sseEvent}\ndata: ${encode(c.data)}\n\n` : `data: ${encode(c)}\n\n`,
+    );
     if (done) events.push('data: [DONE]\n\n');
     if (!r.chunkDelayMs && r.stallAfterChunks === undefined) {
       res.end(events.join(''));

@@ -33,7 +33,7 @@ function scriptSave(
             id: 's1',
             title: 'Save',
             instructions: 'Write ok.txt.',
-            milestone: 'ok.txt is written.',
+            milestone: 'The write was attempted.',
             dependsOn: [],
             tools: ['write_file'],
           },

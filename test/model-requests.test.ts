@@ -185,6 +185,64 @@ describe('the model boundary on the wire', () => {
       const err = await failureOf(requestModelReply(step(), { settings, signal }));
       expect(err).toMatchObject({ name: 'ModelReplyError', serverError: 'upstream provider overloaded' });
     });
+
+    it('fails the call on a chunk that is the error itself (older vLLM), not taking the text so far as the answer', async () => {
+      model.on(match.any, [
+        reply.chunks([
+          chunk({ content: 'The answer is' }),
+          { object: 'error', message: 'CUDA out of memory', type: 'InternalServerError', param: null, code: 500 },
+        ]),
+      ]);
+      const err = await failureOf(requestModelReply(step(), { settings, signal }));
+      expect(err).toMatchObject({ name: 'ModelReplyError', serverError: 'CUDA out of memory' });
+    });
+
+    it('fails the call on an `event: error` whatever its data holds', async () => {
+      model.on(match.any, [
+        reply.chunks([chunk({ content: 'The answer is' }), reply.sseEvent('error', { message: 'model overloaded' })]),
+        reply.chunks([chunk({ content: 'The answer is' }), reply.sseEvent('error', 'stream aborted upstream')]),
+      ]);
+      expect(await failureOf(requestModelReply(step(), { settings, signal }))).toMatchObject({
+        serverError: 'model overloaded',
+      });
+      expect(await failureOf(requestModelReply(step(), { settings, signal }))).toMatchObject({
+        serverError: 'stream aborted upstream',
+      });
+    });
+
+    it('keeps streamed reasoning parts out of the answer, whatever the part type is called', async () => {
+      model.on(match.any, [
+        reply.chunks([
+          chunk({ content: [{ type: 'reasoning', text: 'secret ' }] }),
+          chunk({ content: [{ type: 'thinking', thinking: 'thoughts' }] }),
+          chunk({ content: [{ type: 'text', text: '395' }] }),
+          chunk({}, 'stop'),
+        ]),
+      ]);
+      const { reply: r } = await requestModelReply(step(), { settings, signal });
+      expect(r).toMatchObject({ content: '395', reasoning: 'secret thoughts' });
+    });
+
+    it('keeps object arguments when empty argument pieces follow them', async () => {
+      model.on(match.any, [
+        reply.chunks([
+          chunk({
+            tool_calls: [
+              {
+                index: 0,
+                id: 'o2',
+                type: 'function',
+                function: { name: 'calculator', arguments: { expression: '3' } },
+              },
+            ],
+          }),
+          chunk({ tool_calls: [{ index: 0, function: { arguments: '' } }] }),
+          chunk({}, 'tool_calls'),
+        ]),
+      ]);
+      const { reply: r } = await requestModelReply(step(), { settings, signal });
+      expect(r.toolCalls[0]).toMatchObject({ id: 'o2', arguments: '{"expression":"3"}' });
+    });
   });
 
   describe('adapts to what a server refuses, once per worker', () => {
@@ -313,6 +371,18 @@ describe('the model boundary on the wire', () => {
         false,
         FailureType.ModelRequestRejected,
       ],
+      [
+        500,
+        '{"error":{"message":"the request exceeds the available context size, try increasing it"}}',
+        false,
+        FailureType.ModelRequestRejected,
+      ],
+      [
+        500,
+        '{"error":"prompt is too long: 9000 tokens > 8192 maximum context length"}',
+        false,
+        FailureType.ModelRequestRejected,
+      ],
       [500, '{"error":{"message":"CUDA out of memory"}}', true, FailureType.ModelUnavailable],
       [503, 'Service Unavailable', true, FailureType.ModelUnavailable],
       [400, '{"error":{"message":"bad"}}', false, FailureType.ModelRequestRejected],
@@ -322,6 +392,34 @@ describe('the model boundary on the wire', () => {
       const failure = httpFailure(new ModelHttpError(status, body, headers, 'http://x/v1'), 'check the settings');
       expect(failure.type).toBe(type);
       expect(failure.nonRetryable).toBe(!retryable);
+    });
+  });
+
+  it('reads a finished choice with no message (Gemini safety stop) as an empty reply, not a malformed body', async () => {
+    model.on(match.any, [
+      reply.completion({
+        object: 'chat.completion',
+        choices: [{ index: 0, finish_reason: 'content_filter' }],
+        usage: { prompt_tokens: 12, completion_tokens: 0, total_tokens: 12 },
+      }),
+    ]);
+    const { reply: r } = await requestModelReply(step(), { settings, signal });
+    expect(r).toMatchObject({ content: null, toolCalls: [], finishReason: 'content_filter' });
+  });
+
+  it("fails the call on a 200 whose body is vLLM's error object, saying the server's words", async () => {
+    model.on(match.any, [
+      reply.completion({
+        object: 'error',
+        message: "This model's maximum context length is 4096 tokens",
+        type: 'BadRequestError',
+        code: 400,
+      }),
+    ]);
+    const err = await failureOf(requestModelReply(step(), { settings, signal }));
+    expect(err).toMatchObject({
+      name: 'ModelReplyError',
+      serverError: "This model's maximum context length is 4096 tokens",
     });
   });
 
@@ -367,6 +465,24 @@ describe('transcripts a strict server accepts', () => {
     const out = toRequestMessages(messages);
     expect(strictProblem(out as never)).toBeUndefined();
     expect(out.filter((m) => m.role === 'tool').map((m) => m.content)).toEqual(['a', 'b', 'c']);
+  });
+
+  it("replaces ids longer than OpenAI's 40 characters (other providers' ids), and the tool answers follow them", () => {
+    const long = `ws_${'9'.repeat(48)}`;
+    const out = toRequestMessages([
+      ...PROMPT,
+      { role: 'assistant', content: null, toolCalls: [call(long), call('short')] },
+      { role: 'tool', toolCallId: long, content: 'a' },
+      { role: 'tool', toolCallId: 'short', content: 'b' },
+    ]);
+    expect(strictProblem(out as never)).toBeUndefined();
+    const ids = (out[2] as { tool_calls: Array<{ id: string }> }).tool_calls.map((c) => c.id);
+    expect(ids[0].length).toBeLessThanOrEqual(40);
+    expect(ids[1]).toBe('short');
+    expect(out.slice(3).map((m) => [(m as { tool_call_id: string }).tool_call_id, m.content])).toEqual([
+      [ids[0], 'a'],
+      ['short', 'b'],
+    ]);
   });
 
   it('re-encodes arguments an old transcript kept malformed', () => {

@@ -98,6 +98,32 @@ const SHAPES: Shape[] = [
     expect: { toolCallsLike: [{ id: 'call_0' }, { name: 'calculator' }] },
   },
   {
+    name: 'an id longer than the 40 characters OpenAI accepts (ids made by other providers and proxies)',
+    message: {
+      tool_calls: [
+        {
+          id: `call_${'x'.repeat(60)}`,
+          type: 'function',
+          function: { name: 'calculator', arguments: '{"expression":"1"}' },
+        },
+      ],
+    },
+    finishReason: 'tool_calls',
+    expect: { toolCallsLike: [{ name: 'calculator' }] },
+  },
+  {
+    name: 'a made-up tool name OpenAI refuses in a transcript (web.search, spaces, 70 characters)',
+    message: {
+      tool_calls: [
+        { id: 'w1', type: 'function', function: { name: 'web.search', arguments: '{"q":"x"}' } },
+        { id: 'w2', type: 'function', function: { name: 'Search Files!', arguments: '{}' } },
+        { id: 'w3', type: 'function', function: { name: 'a'.repeat(70), arguments: '{}' } },
+      ],
+    },
+    finishReason: 'tool_calls',
+    expect: { toolCallsLike: [{ name: 'web.search' }, { name: 'Search Files!' }, { name: 'a'.repeat(70) }] },
+  },
+  {
     name: 'arguments that are not JSON ("17*23+4")',
     message: { tool_calls: [{ id: 'b1', type: 'function', function: { name: 'calculator', arguments: '17*23+4' } }] },
     finishReason: 'tool_calls',
@@ -126,6 +152,48 @@ const SHAPES: Shape[] = [
     message: { tool_calls: [{ id: 'e1', type: 'function', function: { name: 'calculator', arguments: '[1,2]' } }] },
     finishReason: 'tool_calls',
     expect: { toolCallsLike: [{ arguments: '{}', invalidArguments: expect.objectContaining({ raw: '[1,2]' }) }] },
+  },
+  ...(
+    [
+      ['an extra closing brace (langchain-qwq#30)', '{"expression":"4"}}'],
+      ['a leaked end tag after them', '{"expression":"4"}</tool_call><|im_end|>'],
+      ['the same object twice (whole arguments in two stream deltas)', '{"expression":"4"}{"expression":"4"}'],
+      ['{} before them', '{}{"expression":"4"}'],
+      ['prose around a ```json fence', 'Arguments:\n```json\n{"expression":"4"}\n```'],
+      ['trailing commas and single quotes', "{'expression': '4',}"],
+    ] as const
+  ).map(([what, args]): Shape => ({
+    name: `arguments with ${what}`,
+    message: { tool_calls: [{ id: 'r1', type: 'function', function: { name: 'calculator', arguments: args } }] },
+    finishReason: 'tool_calls',
+    expect: { toolCallsLike: [{ id: 'r1', arguments: '{"expression":"4"}' }] },
+  })),
+  {
+    name: 'arguments "null" for a call without arguments',
+    message: { tool_calls: [{ id: 'n1', type: 'function', function: { name: 'calculator', arguments: 'null' } }] },
+    finishReason: 'tool_calls',
+    expect: { toolCallsLike: [{ id: 'n1', arguments: '{}' }] },
+  },
+  {
+    name: 'arguments holding two different objects stay invalid: which one is meant cannot be told',
+    message: {
+      tool_calls: [
+        {
+          id: 'm1',
+          type: 'function',
+          function: { name: 'calculator', arguments: '{"expression":"1"}{"expression":"2"}' },
+        },
+      ],
+    },
+    finishReason: 'tool_calls',
+    expect: {
+      toolCallsLike: [
+        {
+          arguments: '{}',
+          invalidArguments: expect.objectContaining({ problem: expect.stringContaining('2 different') }),
+        },
+      ],
+    },
   },
   {
     name: 'name padded and in another case, functions.-prefixed',
@@ -256,6 +324,117 @@ const SHAPES: Shape[] = [
     expect: { content: '{"name": "Ada", "arguments": "none"}', toolCalls: [] },
   },
   {
+    name: 'MiniMax <minimax:tool_call><invoke name=...> XML (earendil-works/pi#368)',
+    message: {
+      content:
+        '<minimax:tool_call>\n<invoke name="calculator">\n<parameter name="expression">6*7</parameter>\n</invoke>\n</minimax:tool_call>',
+    },
+    expect: { content: null, toolCallsLike: [{ name: 'calculator', arguments: '{"expression":"6*7"}' }] },
+  },
+  {
+    name: 'Claude-style <function_calls><invoke> with two calls; values are text, as written',
+    message: {
+      content:
+        'Writing it.\n<function_calls>\n<invoke name="write_file">\n<parameter name="path">a.txt</parameter>\n<parameter name="content">42</parameter>\n</invoke>\n<invoke name="calculator">\n<parameter name="expression">1</parameter>\n</invoke>\n</function_calls>',
+    },
+    expect: {
+      content: 'Writing it.',
+      toolCallsLike: [
+        { name: 'write_file', arguments: '{"path":"a.txt","content":"42"}' },
+        { name: 'calculator', arguments: '{"expression":"1"}' },
+      ],
+    },
+  },
+  {
+    name: 'GLM-4.5 <tool_call>name<arg_key>..</arg_key><arg_value>..</arg_value>',
+    message: {
+      content: '<tool_call>calculator\n<arg_key>expression</arg_key>\n<arg_value>2+5</arg_value>\n</tool_call>',
+    },
+    expect: { content: null, toolCallsLike: [{ name: 'calculator', arguments: '{"expression":"2+5"}' }] },
+  },
+  {
+    name: '<function_call>{"name","arguments"}</function_call>',
+    message: { content: '<function_call>{"name": "calculator", "arguments": {"expression": "3"}}</function_call>' },
+    expect: { content: null, toolCallsLike: [{ name: 'calculator', arguments: '{"expression":"3"}' }] },
+  },
+  {
+    name: 'Granite <|tool_call|>[...]',
+    message: { content: '<|tool_call|>[{"name": "calculator", "arguments": {"expression": "12"}}]' },
+    expect: { content: null, toolCallsLike: [{ name: 'calculator', arguments: '{"expression":"12"}' }] },
+  },
+  {
+    name: 'gpt-oss harmony leaking into the text (kekzl/imp#1719)',
+    message: {
+      content:
+        '<|channel|>analysis<|message|>Use the calculator.<|end|><|start|>assistant<|channel|>commentary to=functions.calculator <|constrain|>json<|message|>{"expression":"13"}<|call|>',
+    },
+    expect: { toolCallsLike: [{ name: 'calculator', arguments: '{"expression":"13"}' }] },
+  },
+  {
+    name: 'gpt-oss tool names with special tokens or a glued "json" (llama.cpp#15158)',
+    message: {
+      tool_calls: [
+        {
+          id: 'g1',
+          type: 'function',
+          function: { name: 'calculator<|channel|>commentary', arguments: '{"expression":"1"}' },
+        },
+        { id: 'g2', type: 'function', function: { name: 'calculatorjson', arguments: '{"expression":"2"}' } },
+      ],
+    },
+    finishReason: 'tool_calls',
+    expect: { toolCallsLike: [{ name: 'calculator' }, { name: 'calculator' }] },
+  },
+  {
+    name: 'a tool-call marker in no readable form (FunctionGemma) becomes a problem, never an answer',
+    message: { content: '<start_function_call>call:calculator{expression:<escape>1<escape>}<end_function_call>' },
+    expect: { toolCalls: [], problem: expect.stringContaining('could not be read') },
+  },
+  {
+    name: 'a tool call inside reasoning_content with no content (Qwen3 on vLLM)',
+    message: {
+      content: '',
+      reasoning_content:
+        'I need the calculator.\n<tool_call>\n{"name": "calculator", "arguments": {"expression": "14"}}\n</tool_call>',
+    },
+    expect: { content: null, toolCallsLike: [{ name: 'calculator', arguments: '{"expression":"14"}' }] },
+  },
+  {
+    name: 'a tool call inside <think> with nothing after it',
+    message: {
+      content: '<think>call it <tool_call>{"name":"calculator","arguments":{"expression":"15"}}</tool_call></think>',
+    },
+    expect: { content: null, toolCallsLike: [{ name: 'calculator', arguments: '{"expression":"15"}' }] },
+  },
+  {
+    name: 'bare JSON in the reasoning stays thought, not a call',
+    message: { content: '', reasoning_content: '{"name": "calculator", "arguments": {"expression": "1"}}' },
+    expect: { toolCalls: [], reasoning: '{"name": "calculator", "arguments": {"expression": "1"}}' },
+  },
+  {
+    name: '<think> never closed (cut off while thinking): no answer, all reasoning',
+    message: { content: '<think>First I multiply 17 by 23, which is' },
+    finishReason: 'length',
+    expect: { content: '', reasoning: 'First I multiply 17 by 23, which is', finishReason: 'length' },
+  },
+  {
+    name: '<thinking>...</thinking> inline',
+    message: { content: '<thinking>add them</thinking>4' },
+    expect: { content: '4', reasoning: 'add them' },
+  },
+  {
+    name: 'finish_reason tool_calls with no calls (calls lost to a server parser)',
+    message: { content: 'The answer is 4.' },
+    finishReason: 'tool_calls',
+    expect: { content: 'The answer is 4.', toolCalls: [], finishReason: 'stop', rawFinishReason: 'tool_calls' },
+  },
+  {
+    name: 'usage all zeros (servers that did not count) is counted by tandem',
+    message: { content: 'four' },
+    usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    expect: { reportedUsage: {} },
+  },
+  {
     name: 'finish_reason length (cut off by max_tokens)',
     message: { content: 'The answer is' },
     finishReason: 'length',
@@ -361,7 +540,8 @@ describe.each([
       expect(() => JSON.parse(call.arguments)).not.toThrow();
     }
     expect(new Set(first.reply.toolCalls.map((call) => call.id)).size).toBe(first.reply.toolCalls.length);
-    if (shape.usage === undefined || shape.usage === null) expect(first.usage.estimated).toBe(true);
+    const { promptTokens, completionTokens } = first.reply.reportedUsage;
+    if (promptTokens === undefined || completionTokens === undefined) expect(first.usage.estimated).toBe(true);
     expect(first.usage.promptTokens).toBeGreaterThan(0);
 
     // The next request, with the odd reply in its transcript, is one a strict server accepts.

@@ -1,5 +1,7 @@
 import { MIN_SUBTASK_STEPS, MIN_SUBTASK_TOKENS, type Subtask } from '../common/types';
 import { checkPlan, fallbackPlan, planJsonSchema } from '../workflows/planner/plan';
+import { BUDGET_CEILINGS } from '../workflows/planner/plan-repair-fields';
+import { readVerdict } from '../workflows/planner/verdict';
 
 /** A valid subtask as a model would write it (no defaults filled in). */
 const draft = (id: string, extra: Record<string, unknown> = {}) => ({
@@ -192,9 +194,95 @@ describe('plan validation repairs what it can without guessing', () => {
       { kind: 'file', file: 'a.txt' },
       { kind: 'file', file: 'b.txt', contains: '395' },
     ]);
-    expect(refused(planText(draft('s1', { checks: [{ kind: 'http', url: 'x' }] }))).errors).toEqual([
-      expect.stringMatching(/^subtasks\.0\.checks\.0\.kind/),
+  });
+
+  it('reads ids with capitals, spaces or dots as the ids they spell, and the dependencies on them', () => {
+    const { subtasks, repairs } = accepted(
+      planText(draft('Step 1'), draft('S.2', { dependsOn: ['Step 1'] }), draft('s3', { dependsOn: ['s.2'] })),
+    );
+    expect(subtasks.map((s) => [s.id, s.dependsOn])).toEqual([
+      ['step-1', []],
+      ['s-2', ['step-1']],
+      ['s3', ['s-2']],
     ]);
+    expect(repairs).toEqual([
+      'id "Step 1" read as "step-1"',
+      'id "S.2" read as "s-2"',
+      'dependency "s.2" of subtask "s3" read as "s-2"',
+    ]);
+    expect(accepted(planText(draft('s1'), draft('s2', { dependsOn: ['S1'] }))).subtasks[1].dependsOn).toEqual(['s1']);
+  });
+
+  it('cuts an id over 32 characters, and refuses ids that would spell the same one', () => {
+    expect(accepted(planText(draft('a'.repeat(40)))).subtasks[0].id).toBe('a'.repeat(32));
+    expect(refused(planText(draft('Step 1'), draft('step 1'))).errors).toEqual([
+      expect.stringMatching(/^subtasks\.0\.id: ids are 1-32 characters/),
+      expect.stringMatching(/^subtasks\.1\.id/),
+    ]);
+  });
+
+  it('reads a plan wrapped in one more object, or its list named "steps" or "tasks"', () => {
+    expect(accepted(JSON.stringify({ plan: { subtasks: [draft('s1')] } })).repairs).toEqual([
+      'the plan was wrapped in "plan"; read as the plan',
+    ]);
+    expect(accepted(JSON.stringify({ steps: [draft('s1')] })).repairs).toEqual(['"steps" read as "subtasks"']);
+    expect(accepted(JSON.stringify({ tasks: [draft('s1')] })).subtasks).toHaveLength(1);
+  });
+
+  it('titles a subtask without a title from its instructions, cuts a long title, joins listed instructions', () => {
+    const { subtasks } = accepted(
+      planText(
+        { id: 's1', instructions: 'Compute 17 * 23.\nThen add 4.', milestone: 'M' },
+        draft('s2', { title: 'x'.repeat(200), instructions: ['Read a.txt', 'Sum the numbers'] }),
+      ),
+    );
+    expect(subtasks[0].title).toBe('Compute 17 * 23.');
+    expect(subtasks[1].title).toHaveLength(120);
+    expect(subtasks[1].instructions).toBe('Read a.txt\nSum the numbers');
+  });
+
+  it('reads tool names in another case or functions.-prefixed, and drops names that are no tool', () => {
+    const { subtasks, repairs } = accepted(
+      planText(
+        draft('s1', { tools: ['Calculator', 'functions.write_file', 'browser', 'everything__echo'] }),
+        draft('s2', { tools: ['web_browser'] }),
+      ),
+    );
+    expect(subtasks[0].tools).toEqual(['calculator', 'write_file', 'everything__echo']);
+    expect(subtasks[1].tools).toBeUndefined();
+    expect(repairs).toContain('tool "browser" of subtask "s1" is no tool; dropped');
+    expect(repairs).toContain('tools of subtask "s2" named no tool: all tools are offered');
+  });
+
+  it('reads absurd budgets: no number means the default, fractions round up, and ceilings hold', () => {
+    const { subtasks } = accepted(
+      planText(draft('s1', { budget: { maxSteps: 3.5, maxTokens: 1e15, maxSeconds: 'forever' } })),
+    );
+    expect(subtasks[0].budget).toEqual({ maxSteps: 4, maxTokens: BUDGET_CEILINGS.maxTokens });
+    expect(accepted(planText(draft('s1', { budget: { maxSeconds: 1e20 } }))).subtasks[0].budget).toEqual({
+      maxSeconds: BUDGET_CEILINGS.maxSeconds,
+    });
+  });
+
+  it('drops checks that could never hold (a path leaving the workspace, an unknown kind), and tidies the rest', () => {
+    const checks = [
+      { file: '../outside.txt' },
+      { file: '/etc/passwd' },
+      { file: '~/notes.txt' },
+      { file: 'notes/../../x.txt' },
+      { kind: 'http', url: 'http://x' },
+      { file: './answer.txt', contains: '' },
+      { file: 'notes/../result.txt', contains: '395' },
+    ];
+    const { subtasks, repairs } = accepted(
+      planText(draft('s1', { checks }), draft('s2', { checks: [{ file: '..' }] })),
+    );
+    expect(subtasks[0].checks).toEqual([
+      { kind: 'file', file: 'answer.txt' },
+      { kind: 'file', file: 'result.txt', contains: '395' },
+    ]);
+    expect(subtasks[1].checks).toBeUndefined();
+    expect(repairs.filter((repair) => repair.includes('leaves the workspace'))).toHaveLength(5);
   });
 
   it('says in the schema what an empty tool list means, and what checks are', () => {
@@ -214,5 +302,27 @@ describe('plan validation repairs what it can without guessing', () => {
         dependsOn: [],
       },
     ]);
+  });
+});
+
+describe("the judge's verdict is read as leniently as a plan", () => {
+  it.each([
+    ['as JSON', '{"met": true, "reason": "395 is in answer.txt"}', true],
+    ['in a fence with prose', 'Verdict:\n```json\n{"met": true, "reason": "ok"}\n```\nDone.', true],
+    ['with "met" as a string', '{"met": "false", "reason": "it says 394"}', false],
+    ['with "met" as yes', "{'met': 'yes', 'reason': 'ok',}", true],
+    ['with extra fields', '{"met": true, "reason": "ok", "confidence": 0.9}', true],
+    ['without a reason', '{"met": true}', true],
+  ])('reads a verdict %s', (_label, content, met) => {
+    expect(readVerdict(content)).toEqual({ met, reason: expect.any(String) });
+  });
+
+  it.each([
+    ['prose only', 'The milestone is met.'],
+    ['no "met"', '{"reason": "looks fine"}'],
+    ['"met" that means neither', '{"met": "probably", "reason": "?"}'],
+    ['empty', ''],
+  ])('finds no verdict in %s', (_label, content) => {
+    expect(readVerdict(content)).toBeUndefined();
   });
 });

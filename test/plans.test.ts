@@ -96,6 +96,34 @@ describe('plans and verdicts you can trust', () => {
     expect(checkActivities).toHaveLength(2);
   });
 
+  it('replans when the executor claims a file its milestone names, though the plan gave no checks and the judge believes it', async () => {
+    script({
+      plans: [
+        plan(draft('s1', { milestone: 'answer.txt holds 395' })),
+        plan(draft('s1', { milestone: 'answer.txt holds 395', instructions: 'Call write_file this time.' })),
+      ],
+      judge: met,
+    });
+    tandem.model
+      .on(match.and(match.purpose('step', 's1'), match.userContains('this time')), [
+        reply.toolCall('write_file', { path: 'answer.txt', content: '395' }),
+        reply.text('I wrote answer.txt.'),
+      ])
+      .on(match.purpose('step', 's1'), reply.text('I saved 395 to answer.txt.'));
+    const handle = await tandem.startPlanner('implied', { goal: 'Save 395 to answer.txt' });
+    const result = await handle.result();
+
+    expect(result).toEqual(expect.objectContaining({ ok: true, planVersion: 2 }));
+    expect(result.replans[0].reason).toBe(
+      'subtask s1 missed its milestone "answer.txt holds 395": check failed: file answer.txt exists: ' +
+        'no such file in the workspace',
+    );
+    expect(judgeRequests(tandem)).toHaveLength(1);
+    expect(result.subtasks[0].verdict?.checks).toEqual([
+      { kind: 'file', file: 'answer.txt', ok: true, detail: 'exists (3 bytes)' },
+    ]);
+  });
+
   it('gives the judge the tool-call record and tells it a claim without a tool call is not evidence', async () => {
     script({
       plans: [plan(draft('s1')), plan(draft('s1', { instructions: 'Save it with write_file.' }))],
@@ -160,6 +188,41 @@ describe('plans and verdicts you can trust', () => {
     expect(tandem.model.requestsMatching(match.purpose('step', 's1'))[0].toolNames).toEqual(['list_files', 'escalate']);
     expect(tandem.model.requestsMatching(match.purpose('step', 's1-2'))[0].toolNames).toEqual([...TOOL_NAMES]);
     expect(formatHistory(handle.workflowId, versions)).toContain('  repaired: duplicate subtask id "s1"');
+  });
+
+  it("runs a weak model's plan with odd ids, tool names and checks, and trusts its judge's fenced verdict", async () => {
+    script({
+      plans: [
+        plan(
+          draft('Step 1', { tools: ['Calculator', 'browser'], checks: [{ file: '../answer.txt' }] }),
+          draft('Step 2', { dependsOn: ['Step 1'], budget: { maxSeconds: 1e20 } }),
+        ),
+      ],
+      judge: reply.text('My verdict:\n```json\n{"met": "true", "reason": "it is answered", "confidence": 0.8}\n```'),
+    });
+    tandem.model.on(match.purpose('step'), reply.text('done'), { repeatLast: true });
+    const handle = await tandem.startPlanner('weak-plan', { goal: 'Answer in two steps' });
+    const result = await handle.result();
+
+    expect(result).toEqual(expect.objectContaining({ ok: true, planVersion: 1 }));
+    expect(result.replans).toHaveLength(0);
+    expect(planRequests(tandem)).toHaveLength(1);
+    expect(result.subtasks.map((subtask) => [subtask.id, subtask.status])).toEqual([
+      ['step-1', 'done'],
+      ['step-2', 'done'],
+    ]);
+    expect(tandem.model.requestsMatching(match.purpose('step', 'step-1'))[0].toolNames).toEqual([
+      'calculator',
+      'escalate',
+    ]);
+    const { versions } = await handle.query(progressQuery);
+    expect(versions[0].repairs).toEqual(
+      expect.arrayContaining([
+        'id "Step 1" read as "step-1"',
+        'tool "browser" of subtask "Step 1" is no tool; dropped',
+        'check of subtask "Step 1" on "../answer.txt" leaves the workspace, so it could never hold; dropped',
+      ]),
+    );
   });
 
   it('sends only what cannot be repaired back to the model, each error once', async () => {

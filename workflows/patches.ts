@@ -6,6 +6,12 @@
 export const Patch = {
   /** Plan drafts are repaired (and cut-off ones refused) before validation: a once-refused draft may now be accepted. */
   PlanRepairs: 'plan-repairs',
+  /** Plan drafts get the field repairs of planner/plan-repair-fields.ts too: a once-refused draft may now run. */
+  PlanFieldRepairs: 'plan-field-repairs',
+  /** The judge's verdict is read leniently (fenced, in prose): a once "not met" verdict may now be met. */
+  LenientVerdict: 'lenient-verdict',
+  /** A subtask without checks whose milestone names files is checked for them (`impliedChecks`). */
+  ImpliedChecks: 'implied-checks',
   /** A first plan the model cannot make valid runs the fallback plan instead of failing the workflow (`PlanInvalid`). */
   FallbackPlan: 'fallback-plan',
   /** A replan the model cannot make valid ends the goal with `plan_invalid` and a report instead of failing it. */

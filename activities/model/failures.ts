@@ -51,10 +51,11 @@ export function errorText(body: string): string {
 /**
  * A 5xx whose body says the request itself cannot be processed: retrying the same request gets the same answer
  * (llama.cpp's `Failed to parse tool call arguments as JSON` and template errors, vLLM's validation errors, Ollama's
- * `json: cannot unmarshal`). Seen answering HTTP 500 where 400 was meant: ggml-org/llama.cpp#25510.
+ * `json: cannot unmarshal`), and a prompt over the context window, which the same request overflows every time. Seen
+ * answering HTTP 500 where 400 was meant: ggml-org/llama.cpp#25510.
  */
 const DETERMINISTIC_5XX =
-  /failed to parse|parse error|cannot parse|could not parse|unable to parse|json\.exception|cannot unmarshal|invalid (?:request|json|argument|param|message|tool|schema|type)|unprocessable|jinja|template|roles must alternate|validation error|must be (?:a )?string|type must be|is not supported|unsupported (?:param|value|content)|missing required/i;
+  /context (?:length|size|window)|exceeds? the (?:available )?context|prompt is too long|too many tokens|failed to parse|parse error|cannot parse|could not parse|unable to parse|json\.exception|cannot unmarshal|invalid (?:request|json|argument|param|message|tool|schema|type)|unprocessable|jinja|template|roles must alternate|validation error|must be (?:a )?string|type must be|is not supported|unsupported (?:param|value|content)|missing required/i;
 
 /** True when a server's 5xx error text describes a request that can never succeed as sent. */
 export function isDeterministicServerError(text: string): boolean {

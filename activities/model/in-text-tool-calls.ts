@@ -15,10 +15,19 @@
  * - Llama 3.x: `<|python_tag|>{"name": ..., "parameters": {...}}` and the bare JSON object with `parameters`.
  * - functools (Phi-4-mini, FireFunction v2): `functools[{"name": ..., "arguments": {...}}]`.
  * - DeepSeek V3/R1: `<｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME\n```json\n{...}\n```<｜tool▁call▁end｜>`.
+ * - MiniMax M2 and Claude-style XML: `<invoke name="NAME"><parameter name="KEY">value</parameter></invoke>`, in a
+ *   `<minimax:tool_call>`, `<function_calls>` or `<tool_call>` wrapper (earendil-works/pi#368, zeroclaw#1155).
+ * - GLM-4.5: `<tool_call>NAME<arg_key>KEY</arg_key><arg_value>value</arg_value></tool_call>`.
+ * - The Hermes JSON body in other tags: `<function_call>`, `<tool_calls>`, `<function_calls>`; Granite's
+ *   `<|tool_call|>[...]`.
+ * - gpt-oss (harmony) leaking through a server without its parser: `<|channel|>commentary to=functions.NAME
+ *   <|constrain|>json<|message|>{...}<|call|>` (kekzl/imp#1719, ggml-org/llama.cpp#15158).
  * - A fenced block (```json, ```tool_call, ```function_call) holding `{"name": ..., "arguments": ...}`, and the whole
  *   reply being such an object or an array of them (Ollama with qwen3, ollama/ollama#11185; gemini-web2api#96). These
  *   two unmarked forms count only when the name is one of the offered tools, so a JSON answer is never mistaken for a
  *   call.
+ * Any other text that carries a tool-call marker (FunctionGemma's `<start_function_call>`, a form above too mangled to
+ * recognise) becomes a problem too: a reply that tried to call a tool is never taken as the answer.
  */
 
 /** A call recovered from text; `arguments` is whatever the text held (an object, a string, ...). */
@@ -128,24 +137,71 @@ function blocks(text: string, open: RegExp, close: string): { bodies: string[]; 
   return { bodies, rest: rest + text.slice(at) };
 }
 
-/** `<parameter=KEY>value</parameter>` pairs of the Qwen3-Coder form; values that are JSON are parsed. */
+/**
+ * A value written between XML tags: text, as written, unless it is a JSON object or list. `42` stays `"42"`: the text
+ * forms carry no types, and a tool that takes text (a file's content, an expression) must get text.
+ */
+function xmlValue(text: string): unknown {
+  if (!/^[[{]/.test(text)) return text;
+  const parsed = parseJson(text);
+  return parsed.ok ? parsed.value : text;
+}
+
+/** `<parameter=KEY>value</parameter>` pairs of the Qwen3-Coder form. */
 function xmlParameters(body: string): Record<string, unknown> {
   const args: Record<string, unknown> = {};
-  for (const m of body.matchAll(/<parameter=([^>\s]+)>\s*([\s\S]*?)\s*<\/parameter>/g)) {
-    const parsed = parseJson(m[2]);
-    args[m[1]] = parsed.ok && typeof parsed.value !== 'string' ? parsed.value : m[2];
-  }
+  for (const m of body.matchAll(/<parameter=([^>\s]+)>\s*([\s\S]*?)\s*<\/parameter>/g)) args[m[1]] = xmlValue(m[2]);
   return args;
 }
 
+/** `<invoke name="NAME"><parameter name="KEY">value</parameter></invoke>`, whatever wraps it (MiniMax, Claude-style). */
+function invokeXml(text: string): InTextResult | undefined {
+  const pattern = /<invoke\s+name=["']([^"']+)["'][^>]*>([\s\S]*?)(?:<\/invoke>|$)/g;
+  const calls: TextToolCall[] = [];
+  for (const m of text.matchAll(pattern)) {
+    const args: Record<string, unknown> = {};
+    for (const p of m[2].matchAll(/<parameter\s+name=["']([^"']+)["'][^>]*>([\s\S]*?)<\/parameter>/g)) {
+      args[p[1]] = xmlValue(p[2].trim());
+    }
+    calls.push({ name: m[1].trim(), arguments: args });
+  }
+  if (calls.length === 0) return undefined;
+  const rest = text
+    .replace(/<([\w:]*tool_call|function_calls)>[\s\S]*?(?:<\/\1>|$)/g, '')
+    .replace(pattern, '')
+    .trim();
+  return { calls, rest, form: '<invoke name=...>' };
+}
+
+/** GLM-4.5's body: `NAME<arg_key>KEY</arg_key><arg_value>value</arg_value>...`. */
+function glmCall(body: string): TextToolCall | undefined {
+  const at = body.indexOf('<arg_key>');
+  if (at < 0) return undefined;
+  const args: Record<string, unknown> = {};
+  for (const m of body.matchAll(/<arg_key>([\s\S]*?)<\/arg_key>\s*<arg_value>([\s\S]*?)<\/arg_value>/g)) {
+    args[m[1].trim()] = xmlValue(m[2].trim());
+  }
+  return { name: body.slice(0, at).trim(), arguments: args };
+}
+
+/** The tags that wrap a Hermes-style body; `<tool_call>` is the one Hermes and Qwen use. */
+const CALL_TAGS = ['tool_call', 'tool_calls', 'function_call', 'function_calls'];
+
 function hermes(text: string): InTextResult | undefined {
-  if (!/<tool_call>/.test(text)) return undefined;
-  const { bodies, rest } = blocks(text, /<tool_call>/g, '</tool_call>');
+  const tag = CALL_TAGS.find((name) => text.includes(`<${name}>`));
+  if (!tag) return undefined;
+  const { bodies, rest } = blocks(text, new RegExp(`<${tag}>`, 'g'), `</${tag}>`);
+  const form = `<${tag}>`;
   const calls: TextToolCall[] = [];
   for (const body of bodies) {
     const fn = /<function=([^>\s]+)>([\s\S]*?)(?:<\/function>|$)/.exec(body);
     if (fn) {
       calls.push({ name: fn[1].trim(), arguments: xmlParameters(fn[2]) });
+      continue;
+    }
+    const glm = glmCall(body);
+    if (glm) {
+      calls.push(glm);
       continue;
     }
     const values = parseJsonSequence(body.replace(/^\s*```(?:json)?|```\s*$/g, ''));
@@ -154,13 +210,49 @@ function hermes(text: string): InTextResult | undefined {
       return {
         calls: [],
         rest: text,
-        form: '<tool_call>',
-        problem: problemFor('<tool_call>', `${JSON.stringify(body.trim().slice(0, 200))} is not {"name", "arguments"}`),
+        form,
+        problem: problemFor(form, `${JSON.stringify(body.trim().slice(0, 200))} is not {"name", "arguments"}`),
       };
     }
     calls.push(...found);
   }
-  return { calls, rest, form: '<tool_call>' };
+  return { calls, rest, form };
+}
+
+/** gpt-oss's harmony header and message: `to=functions.NAME [<|constrain|>]json<|message|>{...}[<|call|>]`. */
+function harmony(text: string): InTextResult | undefined {
+  const pattern =
+    /to=(?:functions\.)?([\w.-]+)[^<]*(?:<\|constrain\|>\s*\w*\s*)?<\|message\|>([\s\S]*?)(?:<\|call\|>|<\|end\|>|$)/g;
+  const calls: TextToolCall[] = [];
+  for (const m of text.matchAll(pattern)) {
+    const parsed = parseJson(m[2].trim() || '{}');
+    if (!parsed.ok) {
+      return { calls: [], rest: text, form: 'harmony', problem: problemFor('to=functions.NAME', parsed.error) };
+    }
+    calls.push({ name: m[1], arguments: parsed.value });
+  }
+  if (calls.length === 0) return undefined;
+  const rest = text
+    .replace(/(?:<\|start\|>assistant)?<\|channel\|>commentary[\s\S]*$/, '')
+    .replace(/<\|channel\|>\w+<\|message\|>/g, '')
+    .replace(/<\|end\|>/g, '')
+    .trim();
+  return { calls, rest, form: 'harmony' };
+}
+
+/** Markers of a tool call that no form above could read: the reply tried to call a tool, so it is not an answer. */
+const CALL_MARKERS =
+  /<\/?(?:[\w]+:)?(?:tool_calls?|function_calls?)>|<invoke\s|<\|tool_call\|>|<start_function_call>|to=functions\.|<\|python_tag\|>|\[TOOL_CALLS\]/;
+
+function unreadMarker(text: string): InTextResult | undefined {
+  const marker = CALL_MARKERS.exec(text);
+  if (!marker) return undefined;
+  return {
+    calls: [],
+    rest: text,
+    form: marker[0],
+    problem: problemFor(marker[0], 'its form is not one tandem can read'),
+  };
 }
 
 function llamaFunctionTag(text: string): InTextResult | undefined {
@@ -278,19 +370,35 @@ function unmarked(text: string, offered: readonly string[]): InTextResult | unde
   return undefined;
 }
 
-/**
- * Finds tool calls written into `text`. Returns undefined when there are none (the text is an ordinary answer).
- * `offered` are the tool names of the request; the unmarked forms need one of them to count.
- */
-export function parseInTextToolCalls(text: string, offered: readonly string[]): InTextResult | undefined {
-  if (offered.length === 0 || text.trim() === '') return undefined;
+/** The forms with a marker, most specific first (`<invoke>` before the `<tool_call>` that may wrap it). */
+function marked(text: string): InTextResult | undefined {
   return (
+    invokeXml(text) ??
     hermes(text) ??
     mistral(text) ??
     deepseek(text) ??
+    harmony(text) ??
     prefixed(text, '<|python_tag|>') ??
+    prefixed(text, '<|tool_call|>') ??
     prefixed(text, 'functools') ??
-    llamaFunctionTag(text) ??
-    unmarked(text, offered)
+    llamaFunctionTag(text)
   );
+}
+
+/**
+ * Finds tool calls written into `text`. Returns undefined when there are none (the text is an ordinary answer).
+ * `offered` are the tool names of the request; the unmarked forms need one of them to count. `markedOnly` reads only
+ * forms with a marker, and never reports a problem: for text that was not meant as the answer (reasoning).
+ */
+export function parseInTextToolCalls(
+  text: string,
+  offered: readonly string[],
+  markedOnly = false,
+): InTextResult | undefined {
+  if (offered.length === 0 || text.trim() === '') return undefined;
+  if (markedOnly) {
+    const found = marked(text);
+    return found && !found.problem && found.calls.length > 0 ? found : undefined;
+  }
+  return marked(text) ?? unmarked(text, offered) ?? unreadMarker(text);
 }

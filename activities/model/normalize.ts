@@ -18,6 +18,7 @@
  */
 import { z } from 'zod';
 import type { ToolCall } from '../../common/types';
+import { normalizeArguments } from './arguments';
 import { parseInTextToolCalls, type TextToolCall } from './in-text-tool-calls';
 
 export const FINISH_REASONS = ['stop', 'length', 'tool_calls', 'content_filter', 'other'] as const;
@@ -102,31 +103,50 @@ function partText(value: unknown): string {
   return '';
 }
 
+/** What one content part is: answer text, reasoning, a refusal, or a kind tandem does not read (images, audio). */
+export type PartKind = { kind: 'text' | 'reasoning' | 'refusal'; text: string } | { kind: 'ignored'; type: string };
+
+/** Classifies one content part; the stream assembler (./stream.ts) uses it too, so a streamed reply reads the same. */
+export function classifyPart(part: unknown): PartKind | undefined {
+  if (typeof part === 'string') return { kind: 'text', text: part };
+  if (!isObject(part)) return undefined;
+  if (part.type === 'thinking' || part.type === 'reasoning' || part.type === 'redacted_thinking') {
+    return { kind: 'reasoning', text: partText(part.thinking ?? part.text ?? part.summary ?? part.content) };
+  }
+  if (part.type === 'refusal') return { kind: 'refusal', text: str(part.refusal) ?? partText(part) };
+  if (part.type === undefined || part.type === 'text' || part.type === 'output_text') {
+    const text = str(part.text);
+    return text === undefined ? undefined : { kind: 'text', text };
+  }
+  return { kind: 'ignored', type: String(part.type) };
+}
+
 function readContent(content: unknown): ContentParts {
   const out: ContentParts = { text: null, reasoning: [], refusal: [], ignored: [] };
   if (content === null || content === undefined) return out;
   if (typeof content === 'string') return { ...out, text: content };
   const parts = Array.isArray(content) ? content : [content];
   const texts: string[] = [];
-  for (const part of parts) {
-    if (typeof part === 'string') texts.push(part);
-    else if (!isObject(part)) continue;
-    else if (part.type === 'thinking' || part.type === 'reasoning' || part.type === 'redacted_thinking') {
-      out.reasoning.push(partText(part.thinking ?? part.text ?? part.summary ?? part.content));
-    } else if (part.type === 'refusal') out.refusal.push(str(part.refusal) ?? partText(part));
-    else if (part.type === undefined || part.type === 'text' || part.type === 'output_text') {
-      const text = str(part.text);
-      if (text !== undefined) texts.push(text);
-    } else out.ignored.push(String(part.type));
+  for (const part of parts.map(classifyPart)) {
+    if (part?.kind === 'text') texts.push(part.text);
+    else if (part?.kind === 'reasoning') out.reasoning.push(part.text);
+    else if (part?.kind === 'refusal') out.refusal.push(part.text);
+    else if (part?.kind === 'ignored') out.ignored.push(part.type);
   }
   if (!Array.isArray(content) && !isObject(content)) texts.push(String(content));
   return { ...out, text: texts.length ? texts.join('') : null };
 }
 
-/** `<think>...</think>` at the start of the text, or a text whose opening tag was in the prompt (`...</think>answer`). */
+/**
+ * `<think>...</think>` (or `<thinking>`, `<reasoning>`) at the start of the text, one never closed, or a text whose
+ * opening tag was in the prompt (`...</think>answer`).
+ */
 function splitThink(text: string): { text: string; reasoning?: string } {
-  const open = /^\s*<think>([\s\S]*?)<\/think>\s*/.exec(text);
-  if (open) return { text: text.slice(open[0].length), reasoning: open[1].trim() };
+  const open = /^\s*<(think|thinking|reasoning)>([\s\S]*?)<\/\1>\s*/.exec(text);
+  if (open) return { text: text.slice(open[0].length), reasoning: open[2].trim() };
+  // Opened and never closed: the model stopped (or was cut off) while still thinking, so there is no answer yet.
+  const unclosed = /^\s*<(think|thinking|reasoning)>([\s\S]*)$/.exec(text);
+  if (unclosed) return { text: '', reasoning: unclosed[2].trim() };
   const close = text.indexOf('</think>');
   if (close >= 0 && !text.slice(0, close).includes('<think>')) {
     return { text: text.slice(close + '</think>'.length).trimStart(), reasoning: text.slice(0, close).trim() };
@@ -161,7 +181,9 @@ export function normalizeFinishReason(raw: unknown, hasToolCalls: boolean): Fini
         : ['stop', 'end_turn', 'eos', 'eos_token', 'stop_sequence', ''].includes(value)
           ? 'stop'
           : 'other';
-  // A reply that calls tools was not "stopped": Gemini (streaming) and Ollama say `stop` there.
+  // A reply that calls tools was not "stopped": Gemini (streaming) and Ollama say `stop` there. One that says
+  // `tool_calls` but carries none (its calls lost to a server's parser) stopped: what it holds is all there is.
+  if (!hasToolCalls && reason === 'tool_calls') return 'stop';
   return hasToolCalls && (reason === 'stop' || reason === 'other') ? 'tool_calls' : reason;
 }
 
@@ -186,56 +208,35 @@ export function readUsage(raw: Json): NormalizedReply['reportedUsage'] {
   };
 }
 
-/** The offered tool a model's name means: exact, then trimmed, `functions.`-less, case- and separator-insensitive. */
+/**
+ * Usage without the zeros some servers report when they did not count (vLLM and proxies streaming without usage):
+ * no request has a prompt of 0 tokens, and no reply with text or calls has 0 completion tokens. A count dropped here
+ * is counted by tandem and marked estimated, so budgets still hold.
+ */
+function plausibleUsage(usage: NormalizedReply['reportedUsage'], produced: boolean): NormalizedReply['reportedUsage'] {
+  const { promptTokens, completionTokens } = usage;
+  return {
+    ...(promptTokens ? { promptTokens } : {}),
+    ...(completionTokens || (completionTokens === 0 && !produced) ? { completionTokens } : {}),
+  };
+}
+
+/**
+ * The offered tool a model's name means: exact, then trimmed, `functions.`-less, without the special tokens gpt-oss
+ * leaks into it (`calculator<|channel|>commentary`) or a `json` glued on (`calculatorjson`, llama.cpp#15158), case-
+ * and separator-insensitive.
+ */
 function matchName(raw: string, offered: readonly string[]): string {
-  const trimmed = raw.trim().replace(/^functions?[.:]/i, '');
+  const trimmed = raw
+    .replace(/<\|[^|]*\|>[\s\S]*$/, '')
+    .trim()
+    .replace(/^functions?[.:]/i, '');
   if (offered.includes(trimmed)) return trimmed;
   const key = (name: string) => name.toLowerCase().replace(/[\s-]+/g, '_');
-  return offered.find((name) => key(name) === key(trimmed)) ?? trimmed;
-}
-
-interface Arguments {
-  json: string;
-  invalid?: { raw: string; problem: string };
-  repair?: string;
-}
-
-/** Arguments as a string of a JSON object, whatever the model sent. */
-export function normalizeArguments(raw: unknown): Arguments {
-  if (raw === undefined || raw === null) return { json: '{}', repair: 'missing arguments sent as {}' };
-  if (isObject(raw)) return { json: JSON.stringify(raw), repair: 'object arguments encoded as a JSON string' };
-  if (typeof raw !== 'string') {
-    return {
-      json: '{}',
-      invalid: {
-        raw: snippet(raw, 2000),
-        problem: `they are ${Array.isArray(raw) ? 'an array' : typeof raw}, not a JSON object`,
-      },
-    };
-  }
-  const text = raw.trim().replace(/^```(?:json)?\s*([\s\S]*?)\s*```$/, '$1');
-  if (text === '')
-    return { json: '{}', repair: raw === '' ? 'empty arguments sent as {}' : 'blank arguments sent as {}' };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    return { json: '{}', invalid: { raw, problem: `they are not valid JSON (${(err as Error).message})` } };
-  }
-  if (typeof parsed === 'string') {
-    // Double-encoded: "{\"a\": 1}".
-    try {
-      const inner: unknown = JSON.parse(parsed);
-      if (isObject(inner)) return { json: JSON.stringify(inner), repair: 'double-encoded arguments decoded' };
-    } catch {
-      // not JSON inside: reported below
-    }
-  }
-  if (!isObject(parsed)) {
-    const kind = Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`;
-    return { json: '{}', invalid: { raw, problem: `they are ${kind}, not a JSON object` } };
-  }
-  return text === raw ? { json: raw } : { json: text, repair: 'fenced or padded arguments trimmed' };
+  const unglued = trimmed.replace(/json$/i, '');
+  return (
+    offered.find((name) => key(name) === key(trimmed)) ?? offered.find((name) => key(name) === key(unglued)) ?? trimmed
+  );
 }
 
 interface RawCall {
@@ -302,7 +303,8 @@ function readToolCalls(message: Json): RawCall[] {
 function readChoice(raw: Json): { message: Json; finishReason: unknown } {
   const choices = Array.isArray(raw.choices) ? raw.choices : isObject(raw.choices) ? [raw.choices] : undefined;
   const choice = choices?.find(isObject);
-  const error = choice?.error ?? raw.error;
+  // `{"object": "error", "message": ...}` is the error itself (vLLM's error body), as in a stream (./stream.ts).
+  const error = choice?.error ?? (raw.object === 'error' ? raw : raw.error);
   if (error !== undefined && error !== null && (!choice || choice.finish_reason === 'error')) {
     const text = isObject(error) ? (str(error.message) ?? JSON.stringify(error)) : String(error);
     throw new ModelReplyError(`the server sent an error instead of a reply: ${snippet(text)}`, text);
@@ -312,6 +314,9 @@ function readChoice(raw: Json): { message: Json; finishReason: unknown } {
     if (message) return { message, finishReason: choice.finish_reason };
     if (typeof choice.text === 'string')
       return { message: { content: choice.text }, finishReason: choice.finish_reason };
+    // A finished choice with no message (Gemini's endpoint when its safety filter ends the reply): an empty reply,
+    // which the caller asks again for, not a malformed body retried as an outage.
+    if (typeof choice.finish_reason === 'string') return { message: {}, finishReason: choice.finish_reason };
   }
   if (isObject(raw.message)) return { message: raw.message, finishReason: raw.done_reason ?? raw.finish_reason };
   throw new ModelReplyError(`the server sent a reply without choices: ${snippet(raw)}`);
@@ -351,6 +356,15 @@ export function normalizeCompletion(raw: unknown, ctx: NormalizeContext): Normal
       repairs.push(`${found.calls.length} tool call(s) read from the text (${found.form})`);
     }
   }
+  // No answer, but a call with a marker in the reasoning: a server's reasoning parser took the call in with the
+  // thinking (Qwen3 and gpt-oss on vLLM and llama.cpp). Unmarked JSON there is only thought, never a call.
+  if (rawCalls.length === 0 && !problem && !text?.trim() && reasoning.length) {
+    const found = parseInTextToolCalls(reasoning.join('\n'), ctx.offeredTools, true);
+    if (found) {
+      rawCalls = found.calls.map((call: TextToolCall) => ({ id: call.id, name: call.name, arguments: call.arguments }));
+      repairs.push(`${found.calls.length} tool call(s) read from the reasoning (${found.form})`);
+    }
+  }
   const toolCalls = toToolCalls(rawCalls, ctx, repairs);
   const normalizedFinish = normalizeFinishReason(finishReason, toolCalls.length > 0);
   const reply: NormalizedReply = {
@@ -360,7 +374,7 @@ export function normalizeCompletion(raw: unknown, ctx: NormalizeContext): Normal
     toolCalls,
     finishReason: normalizedFinish,
     ...(typeof finishReason === 'string' && finishReason !== normalizedFinish ? { rawFinishReason: finishReason } : {}),
-    reportedUsage: readUsage(raw),
+    reportedUsage: plausibleUsage(readUsage(raw), Boolean(text?.trim() || reasoning.length || toolCalls.length)),
     ...(problem ? { problem } : {}),
     repairs,
   };

@@ -1,8 +1,11 @@
 /**
  * The messages of the next request, in a form a strict server (OpenAI's own validation, llama.cpp's template engine,
  * Mistral's) accepts whatever the model sent earlier:
- * - every assistant tool call has a non-empty id, unique in the request, `type: 'function'`, and `arguments` that are
- *   a string of a JSON object (a malformed one was re-encoded at the boundary; an old transcript's is re-encoded here);
+ * - every assistant tool call has a non-empty id of at most 40 characters (OpenAI's limit, which ids made by Gemini,
+ *   proxies and other providers exceed: autogen#6377, openclaw#875), unique in the request, `type: 'function'`, and
+ *   a name OpenAI's pattern accepts (`^[a-zA-Z0-9_-]{1,64}$`: a name the model made up, `web.search`, is sent as
+ *   `web_search`; mcp-use#90), and `arguments` that are a string of a JSON object (a malformed one was re-encoded at the boundary; an old
+ *   transcript's is re-encoded here);
  * - every `tool` message answers exactly one call of the assistant message before it: a repeated answer is merged
  *   into the first, an answer to an unknown id becomes a user message, and a call left unanswered gets a tool message
  *   saying no result was recorded;
@@ -11,14 +14,22 @@
  */
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { ChatMessage, ToolCall } from '../../common/types';
-import { normalizeArguments } from './normalize';
+import { normalizeArguments } from './arguments';
 
 export const UNANSWERED_CALL = 'no result was recorded for this tool call';
+
+/** The longest tool-call id OpenAI accepts ("string too long. Expected a string with maximum length 40"). */
+export const MAX_TOOL_CALL_ID = 40;
 
 interface PendingCall {
   id: string;
   originalId: string;
   answered: boolean;
+}
+
+/** A tool name as OpenAI accepts it in a transcript: other characters as `_`, at most 64 (mcp-use#90). */
+function safeName(name: string): string {
+  return name.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64) || 'missing_name';
 }
 
 function safeArguments(call: ToolCall): string {
@@ -51,7 +62,7 @@ export function toRequestMessages(messages: readonly ChatMessage[]): ChatComplet
         const calls = message.toolCalls ?? [];
         const toolCalls = calls.map((call, n) => {
           let id = call.id.trim();
-          if (id === '' || used.has(id)) {
+          if (id === '' || id.length > MAX_TOOL_CALL_ID || used.has(id)) {
             let k = n;
             do id = `call_m${index}_${k++}`;
             while (used.has(id));
@@ -61,7 +72,7 @@ export function toRequestMessages(messages: readonly ChatMessage[]): ChatComplet
           return {
             id,
             type: 'function' as const,
-            function: { name: call.name || 'missing_name', arguments: safeArguments(call) },
+            function: { name: safeName(call.name), arguments: safeArguments(call) },
             ...(call.providerFields ?? {}),
           };
         });

@@ -7,9 +7,12 @@
  * - content as text pieces or as parts (Mistral), `reasoning_content` / `reasoning` pieces;
  * - `usage: null` on every chunk and the usage in a final chunk with `choices: []` (OpenAI, Ollama), or on the
  *   finishing chunk (vLLM, llama.cpp), or none at all;
- * - an `error` object in the stream (OpenRouter, llama.cpp), surfaced as the call's failure.
+ * - an error in the stream, surfaced as the call's failure: an `error` object (OpenRouter, llama.cpp), a chunk that is
+ *   the error itself (`"object": "error"`, older vLLM), or an `event: error` event whatever its data;
+ * - content parts of every kind ./normalize.ts reads (reasoning parts stay reasoning), and an object's arguments
+ *   followed by empty argument deltas.
  */
-import { ModelReplyError } from './normalize';
+import { classifyPart, ModelReplyError } from './normalize';
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json =>
@@ -39,8 +42,9 @@ export class StreamAssembler {
   /** Adds one parsed `data:` payload. */
   add(chunk: unknown): void {
     if (!isObject(chunk)) return;
-    if (chunk.error !== undefined && chunk.error !== null) {
-      const error = chunk.error;
+    // `{"error": ...}` (OpenRouter, llama.cpp, newer vLLM) or the error itself, `{"object": "error", ...}` (older vLLM).
+    const error = chunk.object === 'error' ? chunk : chunk.error;
+    if (error !== undefined && error !== null) {
       const text = isObject(error) ? String(error.message ?? JSON.stringify(error)) : String(error);
       throw new ModelReplyError(`the server sent an error in the stream: ${text.slice(0, 300)}`, text);
     }
@@ -65,15 +69,10 @@ export class StreamAssembler {
     };
     if (typeof delta.content === 'string') this.content = (this.content ?? '') + text(delta.content);
     else if (Array.isArray(delta.content)) {
-      for (const part of delta.content) {
-        if (typeof part === 'string') this.content = (this.content ?? '') + text(part);
-        else if (isObject(part) && part.type === 'thinking') {
-          const thinking = Array.isArray(part.thinking)
-            ? part.thinking.map((p) => (isObject(p) ? String(p.text ?? '') : String(p))).join('')
-            : String(part.thinking ?? part.text ?? '');
-          this.reasoning += text(thinking);
-        } else if (isObject(part) && part.type === 'refusal') this.refusal += text(String(part.refusal ?? ''));
-        else if (isObject(part) && typeof part.text === 'string') this.content = (this.content ?? '') + text(part.text);
+      for (const part of delta.content.map(classifyPart)) {
+        if (part?.kind === 'text') this.content = (this.content ?? '') + text(part.text);
+        else if (part?.kind === 'reasoning') this.reasoning += text(part.text);
+        else if (part?.kind === 'refusal') this.refusal += text(part.text);
       }
     }
     for (const key of ['reasoning_content', 'reasoning'] as const) {
@@ -115,10 +114,12 @@ export class StreamAssembler {
     if (name !== undefined && !slot.name) slot.name = name;
     if (raw.extra_content !== undefined) slot.extra_content = raw.extra_content;
     const args = fn.arguments;
+    // An empty piece adds nothing; it must not replace arguments a server sent whole, as an object, before it.
+    if (args === '') return name !== undefined;
     if (typeof args === 'string') {
       slot.arguments =
         typeof slot.arguments === 'string' || slot.arguments === undefined ? (slot.arguments ?? '') + args : args;
-      return args !== '';
+      return true;
     }
     if (isObject(args)) {
       slot.arguments = args;
@@ -178,9 +179,19 @@ export class SseParser {
 }
 
 function dataOf(block: string): string | undefined {
-  const lines = block
-    .split(/\r?\n/)
-    .filter((line) => line.startsWith('data:'))
-    .map((line) => line.slice(5).replace(/^ /, ''));
-  return lines.length ? lines.join('\n') : undefined;
+  const lines = block.split(/\r?\n/);
+  const data = lines.filter((line) => line.startsWith('data:')).map((line) => line.slice(5).replace(/^ /, ''));
+  if (data.length === 0) return undefined;
+  const text = data.join('\n');
+  // An `event: error` is the server's error whatever its data looks like (a bare `{"message"}`, plain text): it is
+  // handed on in the in-band shape, so it fails the call instead of being read as an empty chunk.
+  if (!lines.some((line) => /^event:\s*error\s*$/.test(line))) return text;
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // plain text: the error's message
+  }
+  const inner = typeof parsed === 'object' && parsed !== null && 'error' in parsed ? parsed.error : parsed;
+  return JSON.stringify({ error: inner ?? text });
 }

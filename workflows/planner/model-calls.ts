@@ -6,12 +6,13 @@
 import { patched } from '@temporalio/workflow';
 import { callModel, checkMilestone } from '../activity-stubs';
 import { Patch } from '../patches';
-import type { CheckOutcome } from '../../common/checks';
+import { impliedChecks, type CheckOutcome } from '../../common/checks';
 import type { ChatMessage, ExecutorResult, RejectedDraft, Subtask, Verdict } from '../../common/types';
 import { addUsage, type TokenUsage } from '../../common/usage';
 import { verdictSchema } from '../../common/types';
 import { jsonSchemaOf } from '../../common/json-schema';
 import { checkPlan, cutOffError, planJsonSchema } from './plan';
+import { readVerdict } from './verdict';
 import {
   failedChecksReason,
   JUDGE_SYSTEM_PROMPT,
@@ -55,7 +56,12 @@ export async function draftPlan(
       { purpose: 'plan', transcript, append, tools: [], responseFormat: { name: 'plan', schema: planJsonSchema() } },
     ]);
     addUsage(usage, reply.usage);
-    const check = checkPlan(reply.content, reply.finishReason, patched(Patch.PlanRepairs));
+    const check = checkPlan(
+      reply.content,
+      reply.finishReason,
+      patched(Patch.PlanRepairs),
+      patched(Patch.PlanFieldRepairs),
+    );
     if (check.ok) return check;
     last = check;
     rejected.push({
@@ -72,8 +78,8 @@ export async function draftPlan(
 }
 
 /**
- * Checks a child's result against its milestone. A reply that is not a verdict counts as "not met" with the reason
- * saying so: the replan it causes is cheaper than trusting an unchecked result.
+ * Checks a child's result against its milestone. The verdict is read leniently (./verdict.ts); a reply that holds
+ * none counts as "not met" with the reason saying so: the replan it causes is cheaper than trusting an unchecked result.
  */
 export async function judge(
   subtask: Subtask,
@@ -99,20 +105,24 @@ export async function judge(
   if (reply.finishReason === 'length') {
     return withChecks({ met: false, reason: cutOffError(reply.content, "judge's verdict") });
   }
+  const notVerdict: Verdict = {
+    met: false,
+    reason: `the judge's reply is not a verdict: ${JSON.stringify(reply.content?.slice(0, 200))}`,
+  };
+  if (patched(Patch.LenientVerdict)) return withChecks(readVerdict(reply.content) ?? notVerdict);
   try {
     return withChecks(verdictSchema.parse(JSON.parse(reply.content ?? '')));
   } catch {
-    return withChecks({
-      met: false,
-      reason: `the judge's reply is not a verdict: ${JSON.stringify(reply.content?.slice(0, 200))}`,
-    });
+    return withChecks(notVerdict);
   }
 }
 
 /**
  * The verdict on a finished subtask: its machine checks first (the `checkMilestone` activity, only when it has
- * checks, so runs recorded before checks existed replay unchanged), then the judge. A failed check decides the
- * verdict, whatever a judge would say, so the judge is not asked: its reason names every failed check.
+ * checks, so runs recorded before checks existed replay unchanged), then the judge. A subtask without checks whose
+ * milestone names files gets a check that each exists ({@link impliedChecks}): an executor that claims a file it never
+ * wrote does not get past a judge that believes it. A failed check decides the verdict, whatever a judge would say, so
+ * the judge is not asked: its reason names every failed check.
  */
 export async function checkAndJudge(
   subtask: Subtask,
@@ -120,9 +130,11 @@ export async function checkAndJudge(
   workspace: string,
   usage: TokenUsage,
 ): Promise<Verdict> {
-  if (!subtask.checks?.length) return judge(subtask, result, usage);
+  const planned = subtask.checks ?? [];
+  const wanted = planned.length || !patched(Patch.ImpliedChecks) ? planned : impliedChecks(subtask.milestone);
+  if (!wanted.length) return judge(subtask, result, usage);
   const checks = await checkMilestone.executeWithOptions({ summary: `check ${subtask.id}` }, [
-    { workspace, checks: subtask.checks },
+    { workspace, checks: wanted },
   ]);
   if (checks.some((check) => !check.ok)) return { met: false, reason: failedChecksReason(checks), checks };
   return judge(subtask, result, usage, checks);

@@ -7,117 +7,11 @@
  * The kinds of breakage are the ones weak models are known for (SmolLM2-135M on llama.cpp, and reports of other
  * agent planners): JSON in a code fence or inside prose, trailing commas, single-quoted strings, a bare list instead
  * of `{"subtasks": [...]}`, extra or snake_case fields, a string where a list belongs, numbers as strings, duplicate
- * ids, a tool listed twice, `"tools": []`, and budgets too small to do anything.
+ * ids, a tool listed twice, `"tools": []`, and budgets too small to do anything. The JSON itself is read by
+ * common/lenient-json.ts, which the judge's verdict and tool-call arguments share.
  */
 import { MIN_SUBTASK_SECONDS, MIN_SUBTASK_STEPS, MIN_SUBTASK_TOKENS, type Subtask } from '../../common/types';
-
-/** The JSON text read out of a reply, with what had to be fixed to read it, or why it could not be read. */
-export type ReadJson = { ok: true; json: unknown; repairs: string[] } | { ok: false; error: string };
-
-type Quote = '"' | "'";
-
-/** Whether only whitespace stands between `from` and a closing bracket. */
-function closesNext(text: string, from: number): boolean {
-  const closing = /\s*[}\]]/y;
-  closing.lastIndex = from;
-  return closing.test(text);
-}
-
-/**
- * Rewrites single-quoted strings as JSON strings and drops trailing commas, outside and inside nothing else: the text
- * of double-quoted strings is never touched. Returns how many of each it fixed.
- */
-function relaxJson(text: string): { text: string; singleQuoted: number; trailingCommas: number } {
-  let out = '';
-  let quote: Quote | null = null;
-  let singleQuoted = 0;
-  let trailingCommas = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === '\\') {
-        const next = text[i + 1] ?? '';
-        out += quote === "'" && next === "'" ? "'" : c + next;
-        i++;
-      } else if (c === quote) {
-        out += '"';
-        quote = null;
-      } else out += quote === "'" && c === '"' ? '\\"' : c;
-      continue;
-    }
-    if (c === '"' || c === "'") {
-      quote = c;
-      if (c === "'") singleQuoted++;
-      out += '"';
-    } else if (c === ',' && closesNext(text, i + 1)) trailingCommas++;
-    else out += c;
-  }
-  return { text: out, singleQuoted, trailingCommas };
-}
-
-/** The first balanced `{...}` or `[...]` of `text` (string-aware) and where it ends, or null. */
-function balancedSpan(text: string, from: number): { start: number; end: number } | null {
-  const start = text.slice(from).search(/[{[]/);
-  if (start < 0) return null;
-  let depth = 0;
-  let quote: Quote | null = null;
-  for (let i = from + start; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = null;
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') {
-      depth--;
-      if (depth === 0) return { start: from + start, end: i + 1 };
-    }
-  }
-  return null;
-}
-
-function tryParse(text: string): { ok: true; json: unknown } | { ok: false; error: string } {
-  try {
-    return { ok: true, json: JSON.parse(text) };
-  } catch (err) {
-    return { ok: false, error: (err as Error).message };
-  }
-}
-
-/** Reads the JSON of a reply: as it is, or out of a code fence or prose, with trailing commas and single quotes fixed. */
-export function readJson(content: string | null): ReadJson {
-  let text = (content ?? '').trim();
-  if (text === '') return { ok: false, error: 'the reply is empty; send the plan as JSON' };
-  const asIs = tryParse(text);
-  if (asIs.ok) return { ok: true, json: asIs.json, repairs: [] };
-  const repairs: string[] = [];
-  const fences = [...text.matchAll(/```[A-Za-z0-9]*[ \t]*\n?([\s\S]*?)```/g)];
-  if (fences.length > 1) {
-    return { ok: false, error: `the reply holds ${fences.length} code blocks; send one plan, as JSON only` };
-  }
-  if (fences.length === 1) {
-    if (text.replace(fences[0][0], '').trim() !== '') repairs.push('prose around the JSON was dropped');
-    text = fences[0][1].trim();
-    repairs.push('the JSON was inside a ``` code fence');
-  }
-  const span = balancedSpan(text, 0);
-  if (!span) return { ok: false, error: `the reply is not JSON: ${JSON.stringify(text.slice(0, 200))}` };
-  if (balancedSpan(text, span.end)) {
-    return { ok: false, error: 'the reply holds more than one JSON value; send one plan, as JSON only' };
-  }
-  if (text.slice(0, span.start).trim() !== '' || text.slice(span.end).trim() !== '') {
-    if (!repairs.includes('prose around the JSON was dropped')) repairs.push('prose around the JSON was dropped');
-  }
-  text = text.slice(span.start, span.end);
-  const relaxed = relaxJson(text);
-  const parsed = tryParse(relaxed.text);
-  if (!parsed.ok) {
-    return { ok: false, error: `the reply is not JSON (${parsed.error}): ${JSON.stringify(text.slice(0, 200))}` };
-  }
-  if (relaxed.trailingCommas) repairs.push(`${relaxed.trailingCommas} trailing comma(s) removed`);
-  if (relaxed.singleQuoted) repairs.push(`${relaxed.singleQuoted} single-quoted string(s) read as JSON strings`);
-  return { ok: true, json: parsed.json, repairs };
-}
+import { repairBudgetValue, repairChecks, repairIds, repairTexts, repairTools, unwrapPlan } from './plan-repair-fields';
 
 const SUBTASK_FIELDS = ['id', 'title', 'instructions', 'milestone', 'dependsOn', 'tools', 'budget', 'checks'];
 const BUDGET_FLOORS: Record<string, number> = {
@@ -176,7 +70,7 @@ function listOf(value: unknown, field: string, where: string, repairs: string[])
   return once;
 }
 
-function repairBudget(budget: unknown, where: string, repairs: string[]): unknown {
+function repairBudget(budget: unknown, where: string, repairs: string[], more: boolean): unknown {
   if (budget === null) {
     repairs.push(`budget of ${where} was null; read as absent`);
     return undefined;
@@ -184,8 +78,9 @@ function repairBudget(budget: unknown, where: string, repairs: string[]): unknow
   if (!isRecord(budget)) return budget;
   const out = knownFields(budget, Object.keys(BUDGET_FLOORS), `the budget of ${where}`, repairs);
   for (const [field, floor] of Object.entries(BUDGET_FLOORS)) {
-    const value = numberOf(out[field]);
-    if (value === null) {
+    let value = numberOf(out[field]);
+    if (more && value !== undefined && value !== null) value = repairBudgetValue(field, value, where, repairs);
+    if (value === null || (more && value === undefined)) {
       delete out[field];
       continue;
     }
@@ -197,10 +92,11 @@ function repairBudget(budget: unknown, where: string, repairs: string[]): unknow
   return out;
 }
 
-function repairSubtask(raw: unknown, index: number, repairs: string[]): unknown {
+function repairSubtask(raw: unknown, index: number, repairs: string[], more: boolean): unknown {
   if (!isRecord(raw)) return raw;
   const where = `subtask ${typeof raw.id === 'string' || typeof raw.id === 'number' ? `"${raw.id}"` : index + 1}`;
   const subtask = knownFields(raw, SUBTASK_FIELDS, where, repairs);
+  if (more) repairTexts(subtask, where, repairs);
   if (typeof subtask.id === 'number') {
     repairs.push(`id ${subtask.id} of ${where} read as the string "${subtask.id}"`);
     subtask.id = String(subtask.id);
@@ -211,13 +107,18 @@ function repairSubtask(raw: unknown, index: number, repairs: string[]): unknown 
     else subtask.dependsOn = dependsOn;
   }
   if ('tools' in subtask) {
-    const tools = listOf(subtask.tools, 'tools', where, repairs);
+    let tools = listOf(subtask.tools, 'tools', where, repairs);
     if (Array.isArray(tools) && tools.length === 0) repairs.push(`tools of ${where} was []: all tools are offered`);
+    else if (more && Array.isArray(tools)) {
+      const kept = repairTools(tools, where, repairs);
+      if (kept.length === 0) repairs.push(`tools of ${where} named no tool: all tools are offered`);
+      tools = kept;
+    }
     if (tools === undefined || (Array.isArray(tools) && tools.length === 0)) delete subtask.tools;
     else subtask.tools = tools;
   }
   if ('budget' in subtask) {
-    const budget = repairBudget(subtask.budget, where, repairs);
+    const budget = repairBudget(subtask.budget, where, repairs, more);
     if (budget === undefined) delete subtask.budget;
     else subtask.budget = budget;
   }
@@ -229,12 +130,19 @@ function repairSubtask(raw: unknown, index: number, repairs: string[]): unknown 
       repairs.push(`checks of ${where} was one check, not a list; read as a list of it`);
       subtask.checks = [subtask.checks];
     }
+    if (more && Array.isArray(subtask.checks)) {
+      subtask.checks = repairChecks(subtask.checks, where, repairs);
+      if ((subtask.checks as unknown[]).length === 0) delete subtask.checks;
+    }
   }
   return subtask;
 }
 
-/** Repairs the shape of a parsed draft (before the schema check); returns the repaired value and what was repaired. */
-export function repairShape(json: unknown): { value: unknown; repairs: string[] } {
+/**
+ * Repairs the shape of a parsed draft (before the schema check); returns the repaired value and what was repaired.
+ * `more` adds the repairs of ./plan-repair-fields.ts (runs started before them replay without).
+ */
+export function repairShape(json: unknown, more = true): { value: unknown; repairs: string[] } {
   const repairs: string[] = [];
   let plan = json;
   if (Array.isArray(plan)) {
@@ -242,9 +150,10 @@ export function repairShape(json: unknown): { value: unknown; repairs: string[] 
     plan = { subtasks: plan };
   }
   if (!isRecord(plan)) return { value: plan, repairs };
-  const known = knownFields(plan, ['subtasks'], 'the plan', repairs);
+  const known = knownFields(more ? unwrapPlan(plan, repairs) : plan, ['subtasks'], 'the plan', repairs);
   if (Array.isArray(known.subtasks)) {
-    known.subtasks = known.subtasks.map((subtask, index) => repairSubtask(subtask, index, repairs));
+    const subtasks = known.subtasks.map((subtask, index) => repairSubtask(subtask, index, repairs, more));
+    known.subtasks = more ? repairIds(subtasks, repairs) : subtasks;
   }
   return { value: known, repairs };
 }

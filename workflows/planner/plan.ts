@@ -1,7 +1,8 @@
 /** Plan validation: pure, so the planner workflow can run it and replay it. */
 import { planSchema, type Subtask, type SubtaskStatus } from '../../common/types';
 import { jsonSchemaOf } from '../../common/json-schema';
-import { readJson, repairShape, repairSubtasks } from './plan-repair';
+import { readJson } from '../../common/lenient-json';
+import { repairShape, repairSubtasks } from './plan-repair';
 
 /**
  * A plan with more subtasks than this is refused: it is almost always the model looping, not a real plan. 24 leaves
@@ -50,9 +51,10 @@ export function cutOffError(content: string | null, what: string): string {
  * Reads the model's reply and checks the plan: repairs what it can without guessing (./plan-repair.ts), then schema,
  * size, unique ids, known dependencies, no cycle. `finishReason` `length` means the reply was cut off: it is refused
  * as such, never parsed. `repair: false` is the validation of runs started before repairs existed (no repairs, no
- * cut-off check), so they replay to the same decisions.
+ * cut-off check), and `more: false` of runs started before the field repairs (./plan-repair-fields.ts), so they
+ * replay to the same decisions.
  */
-export function checkPlan(content: string | null, finishReason = 'stop', repair = true): PlanCheck {
+export function checkPlan(content: string | null, finishReason = 'stop', repair = true, more = true): PlanCheck {
   if (!repair) return checkPlanAsRecorded(content);
   if (finishReason === 'length') {
     return {
@@ -61,9 +63,9 @@ export function checkPlan(content: string | null, finishReason = 'stop', repair 
       errors: [`${cutOffError(content, 'plan')}: fewer subtasks, shorter instructions`],
     };
   }
-  const read = readJson(content);
+  const read = readJson(content, 'plan');
   if (!read.ok) return { ok: false, cutOff: false, errors: [read.error] };
-  const shape = repairShape(read.json);
+  const shape = repairShape(read.json, more);
   const parsed = planSchema.safeParse(shape.value);
   if (!parsed.success) return { ok: false, cutOff: false, errors: schemaErrors(parsed.error.issues) };
   const { subtasks, repairs } = repairSubtasks(parsed.data.subtasks);
