@@ -38,10 +38,19 @@ const FILE_NAME =
   /(?<![\w@/:.-])((?:[\w-]+\/)*[\w-]+\.(?:txt|md|json|csv|tsv|py|js|ts|html|css|yaml|yml|xml|log|sh|toml|ini|sql))(?![\w/-])/g;
 
 /**
+ * Words of a milestone whose files are meant to be gone, moved, or absent ("tmp.txt is deleted", "no output.log is
+ * left"): it implies no check, since a check that the file exists would fail the very work it asks for.
+ */
+const ABSENCE =
+  /\b(?:delet|remov|renam|mov|clean|purg|eras|unlink|archiv|absent|missing|gone|no longer|not (?:exist|be|left|present|written|created|modified|changed|touched)|never|without|untouched|unchanged|rm|mv|no\s+\S+\.\w+)/i;
+
+/**
  * The file checks a milestone implies when the plan gave none: every file it names must exist. A milestone about a
  * file ("answer.txt holds 395") is met only if the file is there, whatever the executor claims and a judge believes.
+ * One that speaks of removing, moving or leaving files alone ({@link ABSENCE}) implies none: the judge decides it.
  */
 export function impliedChecks(milestone: string): FileCheck[] {
+  if (ABSENCE.test(milestone)) return [];
   const files = [...new Set([...milestone.matchAll(FILE_NAME)].map((m) => m[1]))];
   return files.map((file) => ({ kind: 'file', file }));
 }

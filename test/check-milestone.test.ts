@@ -113,6 +113,14 @@ describe('the checks a milestone implies when the plan gave none', () => {
     ['395 is computed', []],
     ['the page example.com is fetched and user@mail.com is told', []],
     ['https://x.org/a.json is read', []],
+    // Files meant to be gone, moved or left alone: a check that they exist would fail the work itself.
+    ['tmp.txt is deleted', []],
+    ['old.log has been removed from the workspace', []],
+    ['draft.md is renamed to final.md', []],
+    ['notes.txt is moved into archive/', []],
+    ['config.yaml is not modified', []],
+    ['no output.log is left behind', []],
+    ['the workspace is cleaned of *.tmp files and scratch.txt', []],
   ])('%s → %j', (milestone, files) => {
     expect(impliedChecks(milestone)).toEqual(files.map((file) => ({ kind: 'file', file })));
   });
