@@ -11,7 +11,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { CallModelInput, CallModelOutput, ChatMessage } from '../common/types';
 import { FailureType } from '../common/failures';
 import { endpointFor, ROLE_OF_PURPOSE } from '../node/config';
-import { expandContentMarkers } from '../common/limits';
+import { expandContentMarkers, sliceChars } from '../common/limits';
 import type { ActivityDeps } from './deps';
 import { whileHeartbeating } from './heartbeat';
 import {
@@ -130,7 +130,7 @@ async function toOutput(deps: ActivityDeps, prompt: string, response: ModelRespo
     toolCalls: reply.toolCalls.map(({ providerFields: _kept, ...call }) => call),
     finishReason: reply.finishReason,
     usage,
-    ...(reply.reasoning ? { reasoning: reply.reasoning.slice(0, REASONING_INLINE_LIMIT) } : {}),
+    ...(reply.reasoning ? { reasoning: sliceChars(reply.reasoning, REASONING_INLINE_LIMIT) } : {}),
     ...(reply.refusal ? { refusal: reply.refusal } : {}),
     ...(reply.problem ? { problem: reply.problem } : {}),
     ...(reply.repairs.length ? { repairs: reply.repairs } : {}),

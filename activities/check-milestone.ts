@@ -5,6 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import type { CheckMilestoneInput, CheckOutcome, FileCheck, MilestoneCheck } from '../common/checks';
+import { sliceChars } from '../common/limits';
 import type { ActivityDeps } from './deps';
 import { workspaceDir } from './run-tool';
 import { resolveInWorkspace } from './tools/workspace';
@@ -27,7 +28,7 @@ async function checkFile(root: string, check: FileCheck): Promise<CheckOutcome> 
   const text = await fs.readFile(file, 'utf8');
   if (text.includes(check.contains))
     return outcome(true, `${stat.size} bytes, contains ${JSON.stringify(check.contains)}`);
-  const excerpt = text.length > EXCERPT_LIMIT ? `${text.slice(0, EXCERPT_LIMIT)}…` : text;
+  const excerpt = text.length > EXCERPT_LIMIT ? `${sliceChars(text, EXCERPT_LIMIT)}…` : text;
   return outcome(
     false,
     `${stat.size} bytes, does not contain ${JSON.stringify(check.contains)}: ${JSON.stringify(excerpt)}`,

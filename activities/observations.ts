@@ -3,6 +3,7 @@
  * the full text goes to the content store. The model's transcript only ever holds the trimmed text, so the full output
  * is not re-sent on every later step; the user reads it by reference (`readStoredOutput`).
  */
+import { sliceChars } from '../common/limits';
 import type { ContentStore } from './content-store';
 
 /** What the model sees of one tool output, and where the full text is when it was trimmed. */
@@ -28,5 +29,5 @@ export async function trimObservation(
   const note =
     `\n[trimmed: showing the first ${limit} of ${output.length} characters; the full output is stored as ` +
     `${outputRef}. ${hint}]`;
-  return { output: output.slice(0, limit) + note, outputRef };
+  return { output: sliceChars(output, limit) + note, outputRef };
 }

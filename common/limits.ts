@@ -62,10 +62,22 @@ export function cutToBytes(text: string, maxBytes: number, suffix = '…'): stri
   return text.slice(0, end) + suffix;
 }
 
-/** `text` cut to `maxChars` characters with a note saying how long it was. */
+/**
+ * The first `maxChars` UTF-16 units of `text`, one fewer when the cut would split a surrogate pair (an emoji, most
+ * CJK extensions): a lone half is not Unicode, and model servers refuse a request that carries one (llama.cpp's JSON
+ * parser rejects the escape, Python servers fail to encode it), which would end a run over a trimmed observation.
+ */
+export function sliceChars(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  const last = text.charCodeAt(maxChars - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? maxChars - 1 : Math.max(0, maxChars));
+}
+
+/** `text` cut to `maxChars` characters (never inside a character) with a note saying how long it was. */
 export function preview(text: string, maxChars: number): string {
   if (text.length <= maxChars) return text;
-  return `${text.slice(0, maxChars)}… [${text.length - maxChars} more characters not kept here]`;
+  const kept = sliceChars(text, maxChars);
+  return `${kept}… [${text.length - kept.length} more characters not kept here]`;
 }
 
 /** The serialized size of a value as Temporal's JSON converter would send it. */

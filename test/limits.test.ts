@@ -129,6 +129,26 @@ describe('limits, side effects and workspaces', () => {
     expect(await fs.readFile(path.join(ws, 'inner', 'ok.txt'), 'utf8')).toBe('inside');
   });
 
+  it('cuts emoji-heavy tool output and evidence between characters, so the model server takes the next step', async () => {
+    const id = tandem.goalId('emoji');
+    const ws = tandem.workspaceDir(id);
+    await fs.mkdir(ws, { recursive: true });
+    // The leading "a" puts each emoji's first half at an odd index: a cut at the 4,000-character observation limit
+    // or the 1,000-character evidence line (35 characters of prefix) lands inside an emoji.
+    await fs.writeFile(path.join(ws, 'emoji.txt'), `a${'😀'.repeat(5_000)}`);
+    tandem.model.on(match.any, [reply.toolCall('read_file', { path: 'emoji.txt' }), reply.text('read it')]);
+    const result = (await (await startExecutor(id)).result()) as ExecutorResult;
+
+    tandem.model.assertAllAnswered();
+    expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'read it' }));
+    const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+    const observation = tandem.model.requests[1].messages.find((m) => m.role === 'tool')!.content as string;
+    expect(observation).toContain('[trimmed: showing the first');
+    expect(observation).not.toMatch(lone);
+    expect(result.evidence).toContain('read_file');
+    expect(result.evidence).not.toMatch(lone);
+  });
+
   it('gives goal ids that differ in any character their own workspace folders', () => {
     const ids = ['a/b', 'a_b', 'A_b', 'a:b', '..', '.', 'x'.repeat(300), `${'x'.repeat(300)}y`, 'ä', 'a%2Fb'];
     const dirs = ids.map((id) => workspaceDir('/root', id));

@@ -1,6 +1,7 @@
 /** Plan validation: pure, so the planner workflow can run it and replay it. */
 import { planSchema, type Subtask, type SubtaskStatus } from '../../common/types';
 import { jsonSchemaOf } from '../../common/json-schema';
+import { sliceChars } from '../../common/limits';
 import { readJson, repairShape, repairSubtasks } from './plan-repair';
 
 /**
@@ -131,7 +132,7 @@ export function fallbackPlan(goal: string): Subtask[] {
   return [
     {
       id: 'goal',
-      title: firstLine.length > 120 ? `${firstLine.slice(0, 119)}…` : firstLine,
+      title: firstLine.length > 120 ? `${sliceChars(firstLine, 119)}…` : firstLine,
       instructions: goal,
       milestone: FALLBACK_MILESTONE,
       dependsOn: [],
