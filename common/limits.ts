@@ -27,6 +27,11 @@ export const GOAL_INLINE_BYTES = 16_000;
 export const GOAL_PREVIEW_BYTES = 2_000;
 /** One interrupt message; larger context belongs in a file or a replan. */
 export const INTERRUPT_MESSAGE_CHARS = 8_000;
+/**
+ * Interrupt text per signal, child input or model call. A storm of interrupts is delivered in batches of this size,
+ * so however many arrive at once, no one payload nears the limit.
+ */
+export const INTERRUPT_BATCH_BYTES = 256_000;
 /** An answer, partial or evidence as quoted in the goal's result, `progress` or continue-as-new state. */
 export const RESULT_TEXT_CHARS = 8_000;
 /** Tool-call records per subtask in the goal's result (the child's own result keeps {@link TOOL_CALL_RECORDS}). */
@@ -83,6 +88,25 @@ export function preview(text: string, maxChars: number): string {
 /** The serialized size of a value as Temporal's JSON converter would send it. */
 export function payloadBytes(value: unknown): number {
   return utf8Bytes(JSON.stringify(value) ?? '');
+}
+
+/**
+ * `messages` split, in order, into batches of at most {@link INTERRUPT_BATCH_BYTES} as JSON (escapes counted: a
+ * control character takes 6 bytes there); a message never exceeds one batch ({@link INTERRUPT_MESSAGE_CHARS}).
+ */
+export function interruptBatches(messages: readonly string[]): string[][] {
+  const out: string[][] = [];
+  let size = Infinity;
+  for (const message of messages) {
+    const bytes = payloadBytes(message) + 1;
+    if (size + bytes > INTERRUPT_BATCH_BYTES) {
+      out.push([]);
+      size = 0;
+    }
+    out[out.length - 1].push(message);
+    size += bytes;
+  }
+  return out;
 }
 
 const CONTENT_MARKER = /⟦tandem-content (sha256:[0-9a-f]{64})⟧/g;

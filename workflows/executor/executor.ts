@@ -57,6 +57,7 @@ import {
   ARGUMENTS_PREVIEW_CHARS,
   EVIDENCE_LINE_CHARS,
   INTERRUPT_MESSAGE_CHARS,
+  interruptBatches,
   preview,
   TOOL_CALL_RECORDS,
 } from '../../common/limits';
@@ -124,7 +125,11 @@ function assembleInput(input: ExecutorInput, state: LoopState): ChatMessage[] {
           { role: 'user', content: executorTaskMessage(input.subtask, input.context) },
         ]
       : state.observations;
-  const interrupts = state.interrupts.splice(0).map((message): ChatMessage => {
+  // One batch per step: a storm of interrupts (each up to 8,000 characters) would otherwise put megabytes into one
+  // callModel input, which the server refuses and the workflow task retries forever. The rest wait for the next
+  // step, and a final answer is not taken while any wait (see runLoop).
+  const [batch = []] = interruptBatches(state.interrupts);
+  const interrupts = state.interrupts.splice(0, batch.length).map((message): ChatMessage => {
     addEvidence(state, `interrupt: ${message}`);
     return { role: 'user', content: interruptMessage(message) };
   });
@@ -399,7 +404,11 @@ async function runLoop(
   state.tools ??= await resolveToolSet(input);
   const tools = state.tools;
   for (;;) {
-    if (workflowInfo().continueAsNewSuggested) await handOver(input, state);
+    // Interrupts travel with the state: more than one batch waiting is handed to the model first, step by step,
+    // so the continuation's input stays under the payload limit.
+    if (workflowInfo().continueAsNewSuggested && interruptBatches(state.interrupts).length <= 1) {
+      await handOver(input, state);
+    }
     await waitWhilePaused(state);
     const exhausted = exhaustedBudget(budget, spent(state));
     if (exhausted) return budgetEnd(state, budget, exhausted);
