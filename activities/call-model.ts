@@ -121,7 +121,9 @@ async function toOutput(deps: ActivityDeps, prompt: string, response: ModelRespo
   const inline =
     content === null
       ? null
-      : await trimObservation(content, REPLY_INLINE_LIMIT, deps.store, 'Read it with: tandem output <goal id> <ref>.');
+      : await trimObservation(content, REPLY_INLINE_LIMIT, deps.store, {
+          hint: 'Read it with: tandem output <goal id> <ref>.',
+        });
   return {
     transcript: await appendToTranscript(deps.store, prompt, [message]),
     content: inline?.output ?? null,

@@ -32,6 +32,11 @@ export const INTERRUPT_MESSAGE_CHARS = 8_000;
  * so however many arrive at once, no one payload nears the limit.
  */
 export const INTERRUPT_BATCH_BYTES = 256_000;
+/**
+ * One step's tool outputs together, as the next model call's input carries them: each call of the step gets an equal
+ * share, so however many calls a reply makes, that input stays under the payload limit with an interrupt batch.
+ */
+export const OBSERVATIONS_BUDGET_BYTES = 1_000_000;
 /** An answer, partial or evidence as quoted in the goal's result, `progress` or continue-as-new state. */
 export const RESULT_TEXT_CHARS = 8_000;
 /** Tool-call records per subtask in the goal's result (the child's own result keeps {@link TOOL_CALL_RECORDS}). */

@@ -149,6 +149,26 @@ describe('limits, side effects and workspaces', () => {
     expect(result.evidence).not.toMatch(lone);
   });
 
+  it('answers a reply of 300 read_file calls: the outputs share one step budget, so the next step starts', async () => {
+    const id = tandem.goalId('many-calls');
+    const ws = tandem.workspaceDir(id);
+    await fs.mkdir(ws, { recursive: true });
+    // 4,000 three-byte characters, the observation limit: 300 of them are 3.6 MB, past Temporal's 2 MB.
+    await fs.writeFile(path.join(ws, 'han.txt'), '中'.repeat(4_000));
+    const calls = Array.from({ length: 300 }, () => ({ name: 'read_file', arguments: { path: 'han.txt' } }));
+    tandem.model.on(match.any, [reply.toolCalls(calls), reply.text('read them all')]);
+    const handle = await startExecutor(id, { budget: { maxSteps: 3 } });
+    const result = (await within(120_000, 'the executor', handle.result())) as ExecutorResult;
+
+    expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'read them all' }));
+    const observations = tandem.model.requests[1].messages.filter((m) => m.role === 'tool');
+    expect(observations).toHaveLength(300);
+    expect(payloadBytes(observations)).toBeLessThan(PAYLOAD_BUDGET_BYTES);
+    for (const m of observations)
+      expect(m.content).toMatch(/^中+\n\[trimmed: showing the first \d+ of 4000 characters/);
+    expect(result.toolCalls.every((call) => call.ok && call.outputRef)).toBe(true);
+  });
+
   it('gives goal ids that differ in any character their own workspace folders', () => {
     const ids = ['a/b', 'a_b', 'A_b', 'a:b', '..', '.', 'x'.repeat(300), `${'x'.repeat(300)}y`, 'ä', 'a%2Fb'];
     const dirs = ids.map((id) => workspaceDir('/root', id));

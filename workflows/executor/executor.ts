@@ -58,6 +58,7 @@ import {
   EVIDENCE_LINE_CHARS,
   INTERRUPT_MESSAGE_CHARS,
   interruptBatches,
+  OBSERVATIONS_BUDGET_BYTES,
   preview,
   TOOL_CALL_RECORDS,
 } from '../../common/limits';
@@ -212,6 +213,7 @@ async function execute(
   // a --key whose goal finished) never gets an earlier run's journal entry, and a continue-as-new keeps the key.
   const { workflowId, firstExecutionRunId, parent } = workflowInfo();
   const tools = state.tools!;
+  const maxOutputBytes = Math.floor(OBSERVATIONS_BUDGET_BYTES / Math.max(1, checked.length));
   return Promise.all(
     checked.map(async (call): Promise<ToolObservation> => {
       if (call.kind === 'refused') return { ok: false, output: call.observation };
@@ -234,7 +236,7 @@ async function execute(
       try {
         return await (local ? runToolLocally : runTool).executeWithOptions(
           { summary: toolCallSummary(name, call.args) },
-          [{ workspace: input.workspace, call: call.call, callKey, ...(mcp ? { mcp } : {}) }],
+          [{ workspace: input.workspace, call: call.call, callKey, maxOutputBytes, ...(mcp ? { mcp } : {}) }],
         );
       } catch (err) {
         if (!mcp || isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
