@@ -8,7 +8,7 @@ import type { CheckMilestoneInput, CheckOutcome, FileCheck, MilestoneCheck } fro
 import { sliceChars } from '../common/limits';
 import type { ActivityDeps } from './deps';
 import { workspaceDir } from './run-tool';
-import { resolveInWorkspace } from './tools/workspace';
+import { readInWorkspace, resolveInWorkspace } from './tools/workspace';
 
 /** Longest excerpt of a file quoted in a failed `contains` check's detail. */
 const EXCERPT_LIMIT = 120;
@@ -25,7 +25,13 @@ async function checkFile(root: string, check: FileCheck): Promise<CheckOutcome> 
   if (!stat) return outcome(false, 'no such file in the workspace');
   if (!stat.isFile()) return outcome(false, 'it is a folder, not a file');
   if (check.contains === undefined) return outcome(true, `exists (${stat.size} bytes)`);
-  const text = await fs.readFile(file, 'utf8');
+  let text: string;
+  try {
+    // Read as read_file reads: a hard link refused, at most READ_MAX_BYTES of a huge file.
+    ({ text } = await readInWorkspace(root, check.file));
+  } catch (err) {
+    return outcome(false, (err as Error).message);
+  }
   if (text.includes(check.contains))
     return outcome(true, `${stat.size} bytes, contains ${JSON.stringify(check.contains)}`);
   const excerpt = text.length > EXCERPT_LIMIT ? `${sliceChars(text, EXCERPT_LIMIT)}…` : text;

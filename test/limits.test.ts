@@ -129,6 +129,41 @@ describe('limits, side effects and workspaces', () => {
     expect(await fs.readFile(path.join(ws, 'inner', 'ok.txt'), 'utf8')).toBe('inside');
   });
 
+  it('refuses a hard link to an outside file, a NUL byte and a 260-byte name; reads 8 MiB of a 40 MB file', async () => {
+    const outside = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-outside-'));
+    const id = tandem.goalId('hard-link');
+    const ws = tandem.workspaceDir(id);
+    await fs.mkdir(ws, { recursive: true });
+    await fs.writeFile(path.join(outside, 'secret.txt'), 'top secret');
+    await fs.link(path.join(outside, 'secret.txt'), path.join(ws, 'hard.txt'));
+    await fs.writeFile(path.join(ws, 'big.log'), '');
+    await fs.truncate(path.join(ws, 'big.log'), 40_000_000);
+    tandem.model.on(match.any, [
+      reply.toolCalls([
+        { name: 'read_file', arguments: { path: 'hard.txt' } },
+        { name: 'write_file', arguments: { path: 'hard.txt', content: 'overwritten' } },
+        { name: 'write_file', arguments: { path: 'a\u0000b.txt', content: 'x' } },
+        // 130 characters, 260 bytes: the limit is the file system's, in bytes.
+        { name: 'write_file', arguments: { path: `${'é'.repeat(130)}.txt`, content: 'x' } },
+        { name: 'read_file', arguments: { path: 'big.log' } },
+      ]),
+      reply.text('done'),
+    ]);
+    const result = (await (await startExecutor(id)).result()) as ExecutorResult;
+
+    expect(result.toolCalls.map((call) => call.ok)).toEqual([false, false, false, false, true]);
+    expect(await fs.readFile(path.join(outside, 'secret.txt'), 'utf8')).toBe('top secret');
+    const observations = tandem.model.requests[1].messages.filter((m) => m.role === 'tool').map((m) => m.content);
+    expect(observations.slice(0, 4)).toEqual([
+      expect.stringMatching(/^read_file refused: "hard.txt" is a hard link/),
+      expect.stringMatching(/^write_file refused: "hard.txt" is a hard link/),
+      'write_file refused: path "a\\u0000b.txt" contains a NUL character',
+      expect.stringMatching(/^write_file refused: the name "é+…" is 264 bytes; a file or folder name is at most 255/),
+    ]);
+    expect(observations[4]).toMatch(/showing the first 4000 of 8388\d{3} characters/);
+    expect(JSON.stringify(observations)).not.toContain(ws);
+  });
+
   it('cuts emoji-heavy tool output and evidence between characters, so the model server takes the next step', async () => {
     const id = tandem.goalId('emoji');
     const ws = tandem.workspaceDir(id);
