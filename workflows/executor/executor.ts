@@ -78,6 +78,7 @@ import {
 import { approvalCallId, approvalsMarkdown, approvalWait, ApprovalGate } from './approvals';
 import { hasSideEffects, mcpOffer, mcpTarget, offeredNames, resolveToolSet, type ToolSet } from './tool-set';
 import { checkToolCall, type ExecutableCall } from './tool-calls';
+import { Patch } from '../patches';
 import { toolCallSummary } from '../../common/tools';
 
 /** What phase 3 decided the model's reply asks for. */
@@ -224,7 +225,9 @@ async function execute(
           callId: approvalCallId(workflowId, parent?.workflowId, state.step, call.call.id),
           subtaskId: input.subtask.id,
           tool: name,
-          arguments: call.call.arguments,
+          // A preview, as in the tool-call records: every held call travels in signals, the goal's state and its
+          // `progress`, and a few 700 kB writes held at once would pass the 2 MB payload limit there.
+          arguments: preview(call.call.arguments, ARGUMENTS_PREVIEW_CHARS),
           requestedAt: new Date(Date.now()).toISOString(),
         };
         const verdict = await gate.hold(approval, wait.timeoutMs, wait.reason);
@@ -466,10 +469,19 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
   setHandler(resumeSignal, () => {
     state.paused = false;
   });
-  const gate = new ApprovalGate(async (pending) => {
+  const showHeld = async (pending: PendingApproval[]) => {
     state.phase = pending.length ? 'awaiting_approval' : 'execution';
     setCurrentDetails(approvalsMarkdown(pending));
     await reportApprovals(input, pending);
+  };
+  // Reports go one at a time, each with what is held when it is sent: two signals issued in one workflow task may
+  // reach the planner in either order, and the planner keeps the last report it got, so of two calls held at once one
+  // could vanish from the goal's list, where nobody could approve it.
+  let reports = Promise.resolve();
+  const gate: ApprovalGate = new ApprovalGate((pending) => {
+    if (!patched(Patch.SerialApprovalReports)) return showHeld(pending);
+    reports = reports.then(() => showHeld(gate.pending()));
+    return reports;
   });
   // A person deciding directly on this executor (one run alone); under a planner, decisions come as the signal below.
   setHandler(
