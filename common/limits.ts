@@ -37,6 +37,12 @@ export const INTERRUPT_BATCH_BYTES = 256_000;
  * share, so however many calls a reply makes, that input stays under the payload limit with an interrupt batch.
  */
 export const OBSERVATIONS_BUDGET_BYTES = 1_000_000;
+/**
+ * Characters of a model reply's text that travel into workflow history; a longer reply is stored whole in the content
+ * store and referenced (`contentRef`). Temporal caps one payload at 2 MB and a history at 50 MB, so a reply near a
+ * model's output limit must not be carried inline through every result that quotes it. A plan must fit: it is kept.
+ */
+export const REPLY_INLINE_CHARS = 64_000;
 /** An answer, partial or evidence as quoted in the goal's result, `progress` or continue-as-new state. */
 export const RESULT_TEXT_CHARS = 8_000;
 /** Tool-call records per subtask in the goal's result (the child's own result keeps {@link TOOL_CALL_RECORDS}). */

@@ -297,6 +297,23 @@ describe('limits, side effects and workspaces', () => {
     expect(tandem.model.requestsMatching(match.textContains('END-OF-PIPED')).length).toBeGreaterThan(0);
   });
 
+  it('tells the model a plan over 64,000 characters is too long, not that it is not JSON, and takes its shorter one', async () => {
+    const huge = { ...task, instructions: `${'Measure twice. '.repeat(5_000)}END` };
+    tandem.model
+      .on(match.responseFormat('plan'), [reply.json({ subtasks: [huge] }), reply.json({ subtasks: [task] })])
+      .on(match.responseFormat('verdict'), reply.json({ met: true, reason: 'ok' }), { repeatLast: true })
+      .on(match.purpose('report'), reply.text('Report.'), { repeatLast: true })
+      .on(match.any, reply.text('done'), { repeatLast: true });
+    const handle = await tandem.startPlanner('huge-plan', { goal: 'Plan at length' });
+    const result = await within(60_000, 'the goal', handle.result());
+
+    expect(result.ok).toBe(true);
+    expect(result.subtasks.map((s) => s.id)).toEqual(['t1']);
+    const retry = tandem.model.requestsMatching(match.responseFormat('plan'))[1];
+    expect(retry.text).toContain('the plan is longer than 64000 characters');
+    expect(retry.text).not.toContain('not JSON');
+  });
+
   it("prints the server's reason when it refuses to start a goal", async () => {
     const run = await runCli(['start', 'A goal', '--id', `g${'x'.repeat(1_100)}`], {
       TANDEM_TASK_QUEUE: tandem.taskQueue,
