@@ -1,7 +1,7 @@
 /**
  * Every message delivered or refused aloud, and every end recorded (issue 13, points 4 and 5), on a real dev server.
  */
-import { interruptSignal, progressQuery } from '../common/contract';
+import { executorProgressQuery, interruptSignal, progressQuery } from '../common/contract';
 import { INTERRUPT_MESSAGE_CHARS } from '../common/limits';
 import type { Subtask } from '../common/types';
 import type { GoalSummary } from '../client/goal-list';
@@ -69,6 +69,13 @@ describe('messages and ends', () => {
     await tandem.model.waitForRequests(1, { match: executorOf('s1') });
     const messages = Array.from({ length: 120 }, (_, i) => `note ${i}: ${'€'.repeat(INTERRUPT_MESSAGE_CHARS - 12)}`);
     await Promise.all(messages.map((message) => handle.signal(interruptSignal, { message })));
+    // While they wait (the model call is slow), `tandem status` of the executor still answers.
+    const child = tandem.client.workflow.getHandle(`${handle.workflowId}.v1.s1`);
+    const waiting = await eventually(async () => {
+      const { pendingInterrupts } = await child.query(executorProgressQuery);
+      return pendingInterrupts.length === messages.length ? pendingInterrupts : undefined;
+    }, 'every interrupt to reach the executor');
+    expect(waiting[0]).toMatch(/^note \d+: €+… \[\d+ more characters not kept here\]$/);
     const result = await handle.result();
 
     expect(result.ok).toBe(true);

@@ -117,6 +117,9 @@ interface LoopState {
   tools?: ToolSet;
 }
 
+/** Characters of each waiting interrupt that `progress` shows (`tandem status` prints one line per interrupt). */
+const PENDING_INTERRUPT_PREVIEW_CHARS = 200;
+
 /** Phase 1, input assembly: the messages the model has not seen yet, and any interrupts that arrived meanwhile. */
 function assembleInput(input: ExecutorInput, state: LoopState): ChatMessage[] {
   state.phase = 'input_assembly';
@@ -514,7 +517,8 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
     lastToolCalls: state.lastToolCalls,
     usage: { ...state.usage },
     budget: budgetLeft(budget, spent(state)),
-    pendingInterrupts: [...state.interrupts],
+    // Previews: a storm of interrupts waits here in megabytes, past what a query may answer (2 MB).
+    pendingInterrupts: state.interrupts.map((message) => preview(message, PENDING_INTERRUPT_PREVIEW_CHARS)),
     transcript: state.transcript,
     pendingApprovals: gate.pending(),
     ...(state.tools
