@@ -106,6 +106,23 @@ export function httpEndpoint(server: McpHttpServer): { url: URL; headers: Record
   };
 }
 
+/** A flag or variable name that says its value is a credential. */
+const SECRET_NAME = /key|token|secret|passw(or)?d|auth|credential|bearer/i;
+
+/**
+ * The values of a stdio server's command line that are credentials by their name: `--api-key X`, `--token=X`,
+ * `-e GITHUB_TOKEN=X` (docker). A server that fails at start-up often prints its command line, and its stderr goes
+ * into the error that discovery records.
+ */
+function argSecrets(args: readonly string[]): string[] {
+  return args.flatMap((arg, index) => {
+    const assigned = /^-{0,2}([^=\s]+)=(.+)$/s.exec(arg);
+    if (assigned) return SECRET_NAME.test(assigned[1]) ? [assigned[2]] : [];
+    const flag = args[index - 1];
+    return flag !== undefined && /^--?[^=\s]+$/.test(flag) && SECRET_NAME.test(flag) ? [arg] : [];
+  });
+}
+
 /** The secret-bearing parts of an HTTP server's URL: its user, password and query values (`?api_key=...`). */
 function urlSecrets(raw: string): string[] {
   const url = new URL(raw);
@@ -113,7 +130,8 @@ function urlSecrets(raw: string): string[] {
 }
 
 /**
- * Every configured secret-bearing value (env and header values, a URL's credentials and query values), for
+ * Every configured secret-bearing value (env and header values, credentials in a command line, a URL's credentials
+ * and query values), for
  * redacting them from anything shown. Values under 4 characters are left out: blanking "1" or "on" everywhere would
  * garble every message and hide nothing.
  */
@@ -121,7 +139,7 @@ export function secretValues(config: McpConfig): string[] {
   return config.servers
     .flatMap((server) =>
       server.transport === 'stdio'
-        ? Object.values(server.env)
+        ? [...Object.values(server.env), ...argSecrets(server.args)]
         : [...Object.values(server.headers), ...urlSecrets(server.url)],
     )
     .filter((value) => value.length >= 4);

@@ -122,6 +122,35 @@ describe('TANDEM_MCP_CONFIG', () => {
     }
   });
 
+  it('keeps credentials in a failing stdio command line out of its discovery problem, though it prints its argv', async () => {
+    const config = mcpConfig({
+      name: 'cli',
+      transport: 'stdio',
+      command: process.execPath,
+      args: [
+        '-e',
+        'console.error("usage error:", process.argv.slice(1).join(" ")); process.exit(3)',
+        '--',
+        '--api-key',
+        'sk-arg-secret-1234',
+        '--token=tok-arg-secret-5678',
+        '-e',
+        'GITHUB_TOKEN=ghp-arg-secret-9012',
+        '--verbose',
+      ],
+      env: {},
+    });
+    const pool = new McpPool(() => config);
+    try {
+      const { problems } = await listMcpTools(pool, config, os.tmpdir());
+      expect(problems).toEqual([expect.stringContaining('usage error: --api-key [redacted] --token=[redacted] -e')]);
+      expect(problems.join()).not.toMatch(/arg-secret/);
+      expect(problems.join()).toContain('--verbose');
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('blanks every configured secret out of a text', () => {
     expect(redact('TOKEN=abcd1234 and abcd1234', ['abcd1234'])).toBe('TOKEN=[redacted] and [redacted]');
   });
