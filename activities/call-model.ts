@@ -11,7 +11,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { CallModelInput, CallModelOutput, ChatMessage } from '../common/types';
 import { FailureType } from '../common/failures';
 import { endpointFor, ROLE_OF_PURPOSE } from '../node/config';
-import { expandContentMarkers } from '../common/limits';
+import { expandContentMarkers, REPLY_INLINE_CHARS, sliceChars } from '../common/limits';
 import type { ActivityDeps } from './deps';
 import { whileHeartbeating } from './heartbeat';
 import {
@@ -55,13 +55,6 @@ function expandMarkers(store: ActivityDeps['store'], messages: ChatMessage[]): P
     ),
   );
 }
-
-/**
- * Characters of a reply's text that travel into workflow history; a longer reply is stored whole in the content store
- * and referenced (`contentRef`). Temporal caps one payload at 2 MB and a history at 50 MB, so a reply near a model's
- * output limit must not be carried inline through every result that quotes it.
- */
-const REPLY_INLINE_LIMIT = 64_000;
 
 /** Reasoning is informational: the workflow gets its start, the transcript keeps all of it. */
 const REASONING_INLINE_LIMIT = 4_000;
@@ -117,11 +110,13 @@ async function toOutput(deps: ActivityDeps, prompt: string, response: ModelRespo
     toolCalls: reply.toolCalls,
     ...(reply.reasoning ? { reasoning: reply.reasoning } : {}),
   };
-  // The transcript keeps the whole reply; the workflow gets a bounded copy (see REPLY_INLINE_LIMIT).
+  // The transcript keeps the whole reply; the workflow gets a bounded copy (see REPLY_INLINE_CHARS).
   const inline =
     content === null
       ? null
-      : await trimObservation(content, REPLY_INLINE_LIMIT, deps.store, 'Read it with: tandem output <goal id> <ref>.');
+      : await trimObservation(content, REPLY_INLINE_CHARS, deps.store, {
+          hint: 'Read it with: tandem output <goal id> <ref>.',
+        });
   return {
     transcript: await appendToTranscript(deps.store, prompt, [message]),
     content: inline?.output ?? null,
@@ -130,7 +125,7 @@ async function toOutput(deps: ActivityDeps, prompt: string, response: ModelRespo
     toolCalls: reply.toolCalls.map(({ providerFields: _kept, ...call }) => call),
     finishReason: reply.finishReason,
     usage,
-    ...(reply.reasoning ? { reasoning: reply.reasoning.slice(0, REASONING_INLINE_LIMIT) } : {}),
+    ...(reply.reasoning ? { reasoning: sliceChars(reply.reasoning, REASONING_INLINE_LIMIT) } : {}),
     ...(reply.refusal ? { refusal: reply.refusal } : {}),
     ...(reply.problem ? { problem: reply.problem } : {}),
     ...(reply.repairs.length ? { repairs: reply.repairs } : {}),

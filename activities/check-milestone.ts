@@ -5,9 +5,10 @@
  */
 import { promises as fs } from 'node:fs';
 import type { CheckMilestoneInput, CheckOutcome, FileCheck, MilestoneCheck } from '../common/checks';
+import { sliceChars } from '../common/limits';
 import type { ActivityDeps } from './deps';
 import { workspaceDir } from './run-tool';
-import { resolveInWorkspace } from './tools/workspace';
+import { openInWorkspace, resolveInWorkspace } from './tools/workspace';
 
 /** Longest excerpt of a file quoted in a failed `contains` check's detail. */
 const EXCERPT_LIMIT = 120;
@@ -18,11 +19,14 @@ const EXCERPT_LIMIT = 120;
  */
 const CHUNK_BYTES = 1 << 20;
 
-/** Whether the file holds `text`, read a chunk at a time (a match across two chunks is found), and its start. */
-async function searchFile(file: string, text: string): Promise<{ found: boolean; head: string }> {
+/**
+ * Whether the file holds `text`, read a chunk at a time (a match across two chunks is found), and its start. Opened as
+ * `read_file` opens it: a link at the leaf or a hard link is refused (the error says why).
+ */
+async function searchFile(root: string, relative: string, text: string): Promise<{ found: boolean; head: string }> {
   const needle = Buffer.from(text, 'utf8');
   const buffer = Buffer.alloc(CHUNK_BYTES);
-  const handle = await fs.open(file, 'r');
+  const handle = await openInWorkspace(root, relative);
   try {
     let head: string | undefined;
     let carry = Buffer.alloc(0);
@@ -51,9 +55,14 @@ async function checkFile(root: string, check: FileCheck): Promise<CheckOutcome> 
   if (!stat) return outcome(false, 'no such file in the workspace');
   if (!stat.isFile()) return outcome(false, 'it is a folder, not a file');
   if (check.contains === undefined) return outcome(true, `exists (${stat.size} bytes)`);
-  const { found, head } = await searchFile(file, check.contains);
-  if (found) return outcome(true, `${stat.size} bytes, contains ${JSON.stringify(check.contains)}`);
-  const excerpt = head.length > EXCERPT_LIMIT ? `${head.slice(0, EXCERPT_LIMIT)}…` : head;
+  let search: { found: boolean; head: string };
+  try {
+    search = await searchFile(root, check.file, check.contains);
+  } catch (err) {
+    return outcome(false, (err as Error).message);
+  }
+  if (search.found) return outcome(true, `${stat.size} bytes, contains ${JSON.stringify(check.contains)}`);
+  const excerpt = search.head.length > EXCERPT_LIMIT ? `${sliceChars(search.head, EXCERPT_LIMIT)}…` : search.head;
   return outcome(
     false,
     `${stat.size} bytes, does not contain ${JSON.stringify(check.contains)}: ${JSON.stringify(excerpt)}`,

@@ -31,6 +31,11 @@ export interface RunToolInput {
   callKey: string;
   /** Set for an MCP tool: the server and tool the model's name maps to, from the executor's recorded discovery. */
   mcp?: McpCallTarget;
+  /**
+   * The most bytes (as JSON) of output this call may return: the executor shares one step's observation budget among
+   * the step's calls, so a reply with hundreds of calls cannot make the next model call's input too large.
+   */
+  maxOutputBytes?: number;
 }
 
 export interface ToolObservation {
@@ -123,7 +128,10 @@ async function executeMcp(
 
 async function observe(deps: ActivityDeps, input: RunToolInput): Promise<ToolObservation> {
   const { ok, output } = await execute(deps, input);
-  return { ok, ...(await trimObservation(output, deps.config.observationLimit, deps.store)) };
+  return {
+    ok,
+    ...(await trimObservation(output, deps.config.observationLimit, deps.store, { maxBytes: input.maxOutputBytes })),
+  };
 }
 
 /** Runs one tool call; side-effecting tools run at most once per call key. */

@@ -4,6 +4,7 @@
  * (plans and verdicts in the planner workflow, tool-call arguments at the model boundary), so they all forgive the
  * same slips. Pure and sandbox-safe.
  */
+import { sliceChars } from './limits';
 
 /** The JSON read out of a reply, with what had to be fixed to read it, or why it could not be read. */
 export type ReadJson = { ok: true; json: unknown; repairs: string[] } | { ok: false; error: string };
@@ -83,7 +84,7 @@ export function tryParse(text: string): { ok: true; json: unknown } | { ok: fals
 export function parseRelaxed(text: string): ReadJson {
   const relaxed = relaxJson(text);
   const parsed = tryParse(relaxed.text);
-  if (!parsed.ok) return { ok: false, error: `not JSON (${parsed.error}): ${JSON.stringify(text.slice(0, 200))}` };
+  if (!parsed.ok) return { ok: false, error: `not JSON (${parsed.error}): ${JSON.stringify(sliceChars(text, 200))}` };
   const repairs: string[] = [];
   if (relaxed.trailingCommas) repairs.push(`${relaxed.trailingCommas} trailing comma(s) removed`);
   if (relaxed.singleQuoted) repairs.push(`${relaxed.singleQuoted} single-quoted string(s) read as JSON strings`);
@@ -118,7 +119,7 @@ export function readJson(content: string | null, what: string): ReadJson {
     repairs.push('the JSON was inside a ``` code fence');
   }
   const span = balancedSpan(text, 0);
-  if (!span) return { ok: false, error: `the reply is not JSON: ${JSON.stringify(text.slice(0, 200))}` };
+  if (!span) return { ok: false, error: `the reply is not JSON: ${JSON.stringify(sliceChars(text, 200))}` };
   if (balancedSpan(text, span.end)) {
     return { ok: false, error: `the reply holds more than one JSON value; send one ${what}, as JSON only` };
   }

@@ -27,6 +27,22 @@ export const GOAL_INLINE_BYTES = 16_000;
 export const GOAL_PREVIEW_BYTES = 2_000;
 /** One interrupt message; larger context belongs in a file or a replan. */
 export const INTERRUPT_MESSAGE_CHARS = 8_000;
+/**
+ * Interrupt text per signal, child input or model call. A storm of interrupts is delivered in batches of this size,
+ * so however many arrive at once, no one payload nears the limit.
+ */
+export const INTERRUPT_BATCH_BYTES = 256_000;
+/**
+ * One step's tool outputs together, as the next model call's input carries them: each call of the step gets an equal
+ * share, so however many calls a reply makes, that input stays under the payload limit with an interrupt batch.
+ */
+export const OBSERVATIONS_BUDGET_BYTES = 1_000_000;
+/**
+ * Characters of a model reply's text that travel into workflow history; a longer reply is stored whole in the content
+ * store and referenced (`contentRef`). Temporal caps one payload at 2 MB and a history at 50 MB, so a reply near a
+ * model's output limit must not be carried inline through every result that quotes it. A plan must fit: it is kept.
+ */
+export const REPLY_INLINE_CHARS = 64_000;
 /** An answer, partial or evidence as quoted in the goal's result, `progress` or continue-as-new state. */
 export const RESULT_TEXT_CHARS = 8_000;
 /** Tool-call records per subtask in the goal's result (the child's own result keeps {@link TOOL_CALL_RECORDS}). */
@@ -62,15 +78,52 @@ export function cutToBytes(text: string, maxBytes: number, suffix = '…'): stri
   return text.slice(0, end) + suffix;
 }
 
-/** `text` cut to `maxChars` characters with a note saying how long it was. */
+/**
+ * The first `maxChars` UTF-16 units of `text`, one fewer when the cut would split a surrogate pair (an emoji, most
+ * CJK extensions): a lone half is not Unicode, and model servers refuse a request that carries one (llama.cpp's JSON
+ * parser rejects the escape, Python servers fail to encode it), which would end a run over a trimmed observation.
+ */
+export function sliceChars(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  const last = text.charCodeAt(maxChars - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? maxChars - 1 : Math.max(0, maxChars));
+}
+
+/** A value quoted in a message (a string as is, anything else as JSON), cut to `maxChars` characters with `...`. */
+export function snippet(value: unknown, maxChars: number): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  return text.length > maxChars ? `${sliceChars(text, maxChars)}...` : text;
+}
+
+/** `text` cut to `maxChars` characters (never inside a character) with a note saying how long it was. */
 export function preview(text: string, maxChars: number): string {
   if (text.length <= maxChars) return text;
-  return `${text.slice(0, maxChars)}… [${text.length - maxChars} more characters not kept here]`;
+  const kept = sliceChars(text, maxChars);
+  return `${kept}… [${text.length - kept.length} more characters not kept here]`;
 }
 
 /** The serialized size of a value as Temporal's JSON converter would send it. */
 export function payloadBytes(value: unknown): number {
   return utf8Bytes(JSON.stringify(value) ?? '');
+}
+
+/**
+ * `messages` split, in order, into batches of at most {@link INTERRUPT_BATCH_BYTES} as JSON (escapes counted: a
+ * control character takes 6 bytes there); a message never exceeds one batch ({@link INTERRUPT_MESSAGE_CHARS}).
+ */
+export function interruptBatches(messages: readonly string[]): string[][] {
+  const out: string[][] = [];
+  let size = Infinity;
+  for (const message of messages) {
+    const bytes = payloadBytes(message) + 1;
+    if (size + bytes > INTERRUPT_BATCH_BYTES) {
+      out.push([]);
+      size = 0;
+    }
+    out[out.length - 1].push(message);
+    size += bytes;
+  }
+  return out;
 }
 
 const CONTENT_MARKER = /⟦tandem-content (sha256:[0-9a-f]{64})⟧/g;

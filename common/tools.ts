@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { jsonSchemaOf } from './json-schema';
+import { sliceChars } from './limits';
 
 /** Every tool the executor knows. The activity-side handlers are typed by this list, so the two cannot drift apart. */
 export const TOOL_NAMES = ['calculator', 'read_file', 'write_file', 'list_files', 'http_get', 'escalate'] as const;
@@ -122,5 +123,5 @@ const SUMMARY_LIMIT = 100;
 export function toolCallSummary(name: string, args: Record<string, unknown>): string {
   const subject = Object.values(args).find((value): value is string => typeof value === 'string');
   const line = subject === undefined ? name : `${name} ${subject.replace(/\s+/g, ' ').trim()}`;
-  return line.length > SUMMARY_LIMIT ? `${line.slice(0, SUMMARY_LIMIT - 1)}…` : line;
+  return line.length > SUMMARY_LIMIT ? `${sliceChars(line, SUMMARY_LIMIT - 1)}…` : line;
 }

@@ -284,7 +284,7 @@ export interface ExecutorProgress {
   lastToolCalls: ToolCallRecord[];
   usage: TokenUsage;
   budget: BudgetLeft;
-  /** Interrupt messages received and not yet shown to the model. */
+  /** Interrupt messages received and not yet shown to the model, each cut to 200 characters (the model gets them whole). */
   pendingInterrupts: string[];
   /** Content-store reference of the conversation so far (`tandem transcript` reads it); null before the first call. */
   transcript: string | null;

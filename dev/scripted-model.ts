@@ -453,6 +453,25 @@ function invalidBodyReason(body: unknown): string | undefined {
   return undefined;
 }
 
+/** Every string inside `value`, however deep (JSON.stringify would escape a lone surrogate and hide it). */
+function stringsIn(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (value === null || typeof value !== 'object') return [];
+  return Object.values(value).flatMap(stringsIn);
+}
+
+/**
+ * Where the request carries half of a surrogate pair (a string cut inside an emoji), or undefined. Every real server
+ * refuses that, strict or not: llama.cpp's JSON parser rejects the lone escape, Python servers cannot encode it.
+ */
+function loneSurrogateProblem(messages: RequestMessage[]): string | undefined {
+  const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+  const at = messages.findIndex((message) => stringsIn(message).some((text) => lone.test(text)));
+  return at < 0
+    ? undefined
+    : `messages[${at}]: invalid string: surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF`;
+}
+
 /**
  * Why a strict server (OpenAI's request validation) would refuse this transcript, or undefined. What it checks is
  * what tandem promises to send: every assistant tool call has a non-empty id of at most 40 characters, unique in the
@@ -875,6 +894,8 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
 
   /** A refusal a real server would send for this request (strict transcript, streaming, format), or undefined. */
   function serverRefusal(req: RecordedRequest): { message: string; param: string; record: boolean } | undefined {
+    const unicode = loneSurrogateProblem(req.messages);
+    if (unicode) return { message: unicode, param: 'messages', record: true };
     if (options.strict) {
       const problem = strictProblem(req.messages);
       if (problem) return { message: problem, param: 'messages', record: true };

@@ -86,11 +86,63 @@ export function forWorkspace(server: McpStdioServer, workspaceDir: string): McpS
   };
 }
 
-/** Every configured secret-bearing value (env and header values), for redacting them from anything shown. */
+/**
+ * Where and how to reach an HTTP server: its URL without credentials, and its headers with them as Basic auth (unless
+ * an `Authorization` header is set). fetch refuses a URL with `user:password@` outright, echoing the whole URL in its
+ * error, so without this such a server never worked and its password reached the discovery problems in history.
+ */
+export function httpEndpoint(server: McpHttpServer): { url: URL; headers: Record<string, string> } {
+  const url = new URL(server.url);
+  if (url.username === '' && url.password === '') return { url, headers: server.headers };
+  const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  url.username = '';
+  url.password = '';
+  const hasAuthorization = Object.keys(server.headers).some((name) => name.toLowerCase() === 'authorization');
+  return {
+    url,
+    headers: hasAuthorization
+      ? server.headers
+      : { ...server.headers, Authorization: `Basic ${Buffer.from(credentials).toString('base64')}` },
+  };
+}
+
+/** A flag or variable name that says its value is a credential. */
+const SECRET_NAME = /key|token|secret|passw(or)?d|auth|credential|bearer/i;
+
+/**
+ * The values of a stdio server's command line that are credentials by their name: `--api-key X`, `--token=X`,
+ * `-e GITHUB_TOKEN=X` (docker). A server that fails at start-up often prints its command line, and its stderr goes
+ * into the error that discovery records.
+ */
+function argSecrets(args: readonly string[]): string[] {
+  return args.flatMap((arg, index) => {
+    const assigned = /^-{0,2}([^=\s]+)=(.+)$/s.exec(arg);
+    if (assigned) return SECRET_NAME.test(assigned[1]) ? [assigned[2]] : [];
+    const flag = args[index - 1];
+    return flag !== undefined && /^--?[^=\s]+$/.test(flag) && SECRET_NAME.test(flag) ? [arg] : [];
+  });
+}
+
+/** The secret-bearing parts of an HTTP server's URL: its user, password and query values (`?api_key=...`). */
+function urlSecrets(raw: string): string[] {
+  const url = new URL(raw);
+  return [url.username, url.password, decodeURIComponent(url.password), ...url.searchParams.values()];
+}
+
+/**
+ * Every configured secret-bearing value (env and header values, credentials in a command line, a URL's credentials
+ * and query values), for
+ * redacting them from anything shown. Values under 4 characters are left out: blanking "1" or "on" everywhere would
+ * garble every message and hide nothing.
+ */
 export function secretValues(config: McpConfig): string[] {
-  return config.servers.flatMap((server) =>
-    Object.values(server.transport === 'stdio' ? server.env : server.headers).filter((value) => value.length >= 4),
-  );
+  return config.servers
+    .flatMap((server) =>
+      server.transport === 'stdio'
+        ? [...Object.values(server.env), ...argSecrets(server.args)]
+        : [...Object.values(server.headers), ...urlSecrets(server.url)],
+    )
+    .filter((value) => value.length >= 4);
 }
 
 /** Parses the file `TANDEM_MCP_CONFIG` names; its errors name the file and the field, never a value. */
@@ -99,7 +151,10 @@ export function readMcpConfigFile(file: string): McpServerConfig[] {
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new ConfigError('TANDEM_MCP_CONFIG', file, `a readable JSON file (${(err as Error).message})`);
+    // V8 quotes the text around a syntax error ("Unexpected token 's', ...\"KEY\": sk-live-99\"... is not valid
+    // JSON"), and that text can be a secret: keep the reason, drop the quote.
+    const reason = (err as Error).message.replace(/^(Unexpected token .+?), .* is not valid JSON$/s, '$1');
+    throw new ConfigError('TANDEM_MCP_CONFIG', file, `a readable JSON file (${reason})`);
   }
   const parsed = configFileSchema.safeParse(json);
   if (!parsed.success) {

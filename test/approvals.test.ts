@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { PendingApproval } from '../common/approvals';
+import { ARGUMENTS_PREVIEW_CHARS } from '../common/limits';
 import { decideApprovalUpdate, executorProgressQuery } from '../common/contract';
 import type { ExecutorResult } from '../common/types';
 import { cancelGoal, interruptGoal, pauseGoal } from '../client/goal-control';
@@ -110,6 +111,58 @@ describe('the approval gate (a durable wait in the executor)', () => {
     expect(result.ok).toBe(true);
     expect(await fs.readFile(path.join(tandem.workspaceDir(id), 'ok.txt'), 'utf8')).toBe('approved');
     expect(result.subtasks[0].result?.toolCalls).toEqual([expect.objectContaining({ name: 'write_file', ok: true })]);
+  });
+
+  it('lists four held writes of 700 kB each (2.8 MB) with bounded arguments, and runs each whole once approved', async () => {
+    const body = (n: number) => `${n}`.repeat(700_000);
+    const subtask = (id: string) => ({
+      id,
+      title: `Save ${id}`,
+      instructions: 'Write two files.',
+      milestone: 'Both are written.',
+      dependsOn: [],
+      tools: ['write_file'],
+    });
+    tandem.model
+      .on(match.purpose('plan'), reply.json({ subtasks: [subtask('s1'), subtask('s2')] }), { repeatLast: true })
+      .on(match.purpose('judge'), reply.json({ met: true, reason: 'ok' }), { repeatLast: true })
+      .on(match.purpose('report'), reply.text('Done.'), { repeatLast: true })
+      .on(match.lastRole('tool'), reply.text('written'), { repeatLast: true });
+    for (const [s, first] of [
+      ['s1', 1],
+      ['s2', 3],
+    ] as const) {
+      tandem.model.on(
+        match.purpose('step', s),
+        reply.toolCalls([
+          { name: 'write_file', arguments: { path: `${s}-a.txt`, content: body(first) } },
+          { name: 'write_file', arguments: { path: `${s}-b.txt`, content: body(first + 1) } },
+        ]),
+      );
+    }
+    const id = tandem.goalId('big-held');
+    const handle = await startGoal(tandem.client, {
+      goal: 'Save four big files',
+      id,
+      taskQueue: tandem.taskQueue,
+      approveTools: ['write_file'],
+    });
+    const held = await eventually(async () => {
+      const pending = (await goalProgress(tandem.client, id)).pendingApprovals ?? [];
+      return pending.length === 4 ? pending : undefined;
+    }, 'four held calls');
+    const listed = await runCli(['approvals', id, '--json']);
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as PendingApproval[]).map((call) => call.callId).sort()).toEqual(
+      held.map((call) => call.callId).sort(),
+    );
+    for (const call of held) expect(call.arguments.length).toBeLessThan(ARGUMENTS_PREVIEW_CHARS + 100);
+    for (const call of held) await decideApproval(tandem.client, id, { callId: call.callId, approve: true });
+
+    expect((await handle.result()).ok).toBe(true);
+    for (const name of ['s1-a', 's1-b', 's2-a', 's2-b']) {
+      expect((await fs.stat(path.join(tandem.workspaceDir(id), `${name}.txt`))).size).toBe(700_000);
+    }
   });
 
   it('never runs a denied call; the model is told it was denied and why; a second decision is refused', async () => {

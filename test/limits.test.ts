@@ -123,6 +123,81 @@ describe('limits, side effects and workspaces', () => {
     expect(await fs.readFile(path.join(ws, 'inner', 'ok.txt'), 'utf8')).toBe('inside');
   });
 
+  it('refuses a hard link to an outside file, a NUL byte and a 260-byte name; reads 8 MiB of a 40 MB file', async () => {
+    const outside = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-outside-'));
+    const id = tandem.goalId('hard-link');
+    const ws = tandem.workspaceDir(id);
+    await fs.mkdir(ws, { recursive: true });
+    await fs.writeFile(path.join(outside, 'secret.txt'), 'top secret');
+    await fs.link(path.join(outside, 'secret.txt'), path.join(ws, 'hard.txt'));
+    await fs.writeFile(path.join(ws, 'big.log'), '');
+    await fs.truncate(path.join(ws, 'big.log'), 40_000_000);
+    tandem.model.on(match.any, [
+      reply.toolCalls([
+        { name: 'read_file', arguments: { path: 'hard.txt' } },
+        { name: 'write_file', arguments: { path: 'hard.txt', content: 'overwritten' } },
+        { name: 'write_file', arguments: { path: 'a\u0000b.txt', content: 'x' } },
+        // 130 characters, 260 bytes: the limit is the file system's, in bytes.
+        { name: 'write_file', arguments: { path: `${'é'.repeat(130)}.txt`, content: 'x' } },
+        { name: 'read_file', arguments: { path: 'big.log' } },
+      ]),
+      reply.text('done'),
+    ]);
+    const result = (await (await startExecutor(id)).result()) as ExecutorResult;
+
+    expect(result.toolCalls.map((call) => call.ok)).toEqual([false, false, false, false, true]);
+    expect(await fs.readFile(path.join(outside, 'secret.txt'), 'utf8')).toBe('top secret');
+    const observations = tandem.model.requests[1].messages.filter((m) => m.role === 'tool').map((m) => m.content);
+    expect(observations.slice(0, 4)).toEqual([
+      expect.stringMatching(/^read_file refused: "hard.txt" is a hard link/),
+      expect.stringMatching(/^write_file refused: "hard.txt" is a hard link/),
+      'write_file refused: path "a\\u0000b.txt" contains a NUL character',
+      expect.stringMatching(/^write_file refused: the name "é+…" is 264 bytes; a file or folder name is at most 255/),
+    ]);
+    expect(observations[4]).toMatch(/showing the first 4000 of 8388\d{3} characters/);
+    expect(JSON.stringify(observations)).not.toContain(ws);
+  });
+
+  it('cuts emoji-heavy tool output and evidence between characters, so the model server takes the next step', async () => {
+    const id = tandem.goalId('emoji');
+    const ws = tandem.workspaceDir(id);
+    await fs.mkdir(ws, { recursive: true });
+    // The leading "a" puts each emoji's first half at an odd index: a cut at the 4,000-character observation limit
+    // or the 1,000-character evidence line (35 characters of prefix) lands inside an emoji.
+    await fs.writeFile(path.join(ws, 'emoji.txt'), `a${'😀'.repeat(5_000)}`);
+    tandem.model.on(match.any, [reply.toolCall('read_file', { path: 'emoji.txt' }), reply.text('read it')]);
+    const result = (await (await startExecutor(id)).result()) as ExecutorResult;
+
+    tandem.model.assertAllAnswered();
+    expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'read it' }));
+    const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+    const observation = tandem.model.requests[1].messages.find((m) => m.role === 'tool')!.content as string;
+    expect(observation).toContain('[trimmed: showing the first');
+    expect(observation).not.toMatch(lone);
+    expect(result.evidence).toContain('read_file');
+    expect(result.evidence).not.toMatch(lone);
+  });
+
+  it('answers a reply of 300 read_file calls: the outputs share one step budget, so the next step starts', async () => {
+    const id = tandem.goalId('many-calls');
+    const ws = tandem.workspaceDir(id);
+    await fs.mkdir(ws, { recursive: true });
+    // 4,000 three-byte characters, the observation limit: 300 of them are 3.6 MB, past Temporal's 2 MB.
+    await fs.writeFile(path.join(ws, 'han.txt'), '中'.repeat(4_000));
+    const calls = Array.from({ length: 300 }, () => ({ name: 'read_file', arguments: { path: 'han.txt' } }));
+    tandem.model.on(match.any, [reply.toolCalls(calls), reply.text('read them all')]);
+    const handle = await startExecutor(id, { budget: { maxSteps: 3 } });
+    const result = (await within(120_000, 'the executor', handle.result())) as ExecutorResult;
+
+    expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'read them all' }));
+    const observations = tandem.model.requests[1].messages.filter((m) => m.role === 'tool');
+    expect(observations).toHaveLength(300);
+    expect(payloadBytes(observations)).toBeLessThan(PAYLOAD_BUDGET_BYTES);
+    for (const m of observations)
+      expect(m.content).toMatch(/^中+\n\[trimmed: showing the first \d+ of 4000 characters/);
+    expect(result.toolCalls.every((call) => call.ok && call.outputRef)).toBe(true);
+  });
+
   it('gives goal ids that differ in any character their own workspace folders', () => {
     const ids = ['a/b', 'a_b', 'A_b', 'a:b', '..', '.', 'x'.repeat(300), `${'x'.repeat(300)}y`, 'ä', 'a%2Fb'];
     const dirs = ids.map((id) => workspaceDir('/root', id));
@@ -214,6 +289,23 @@ describe('limits, side effects and workspaces', () => {
     const pipedResult = JSON.parse(fromStdin.stdout) as GoalResult;
     expect(pipedResult.workspace).toBe(tandem.workspaceDir(piped));
     expect(tandem.model.requestsMatching(match.textContains('END-OF-PIPED')).length).toBeGreaterThan(0);
+  });
+
+  it('tells the model a plan over 64,000 characters is too long, not that it is not JSON, and takes its shorter one', async () => {
+    const huge = { ...task, instructions: `${'Measure twice. '.repeat(5_000)}END` };
+    tandem.model
+      .on(match.responseFormat('plan'), [reply.json({ subtasks: [huge] }), reply.json({ subtasks: [task] })])
+      .on(match.responseFormat('verdict'), reply.json({ met: true, reason: 'ok' }), { repeatLast: true })
+      .on(match.purpose('report'), reply.text('Report.'), { repeatLast: true })
+      .on(match.any, reply.text('done'), { repeatLast: true });
+    const handle = await tandem.startPlanner('huge-plan', { goal: 'Plan at length' });
+    const result = await within(60_000, 'the goal', handle.result());
+
+    expect(result.ok).toBe(true);
+    expect(result.subtasks.map((s) => s.id)).toEqual(['t1']);
+    const retry = tandem.model.requestsMatching(match.responseFormat('plan'))[1];
+    expect(retry.text).toContain('the plan is longer than 64000 characters');
+    expect(retry.text).not.toContain('not JSON');
   });
 
   it("prints the server's reason when it refuses to start a goal", async () => {

@@ -4,6 +4,9 @@ import * as path from 'node:path';
 import { approvalCallId, approvalWait } from '../workflows/executor/approvals';
 import { mcpToolName } from '../activities/mcp/naming';
 import { redact } from '../activities/mcp/output';
+import { listMcpTools } from '../activities/mcp/discovery';
+import { McpPool } from '../activities/mcp/pool';
+import { mcpConfig } from './helpers/mcp-servers';
 import { isMcpToolName } from '../common/mcp';
 import { needsApproval, parseDuration } from '../common/approvals';
 import { subtaskSchema } from '../common/types';
@@ -89,6 +92,63 @@ describe('TANDEM_MCP_CONFIG', () => {
     }
     expect(message).toMatch(/is not a valid MCP config \(mcpServers\.bad/);
     expect(message).not.toContain('tok-998877');
+  });
+
+  it('refuses a file that is not JSON without quoting the text around the error, which may be a secret', async () => {
+    const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-mcp-')), 'mcp.json');
+    await fs.writeFile(file, '{"mcpServers": {"a": {"command": "x", "env": {"KEY": sk-live-998877}}}}');
+    expect(() => loadConfig({ TANDEM_MCP_CONFIG: file })).toThrow(
+      `TANDEM_MCP_CONFIG=${JSON.stringify(file)} is not a readable JSON file (Unexpected token 's'); fix it, or unset ` +
+        'it to use the default',
+    );
+  });
+
+  it("keeps the password and query token of an unreachable HTTP server's URL out of its discovery problem", async () => {
+    const config = mcpConfig({
+      name: 'remote',
+      transport: 'http',
+      url: 'http://tandem:pw-hidden-4242@127.0.0.1:1/mcp?api_key=key-hidden-4343',
+      headers: {},
+    });
+    const pool = new McpPool(() => config);
+    try {
+      const { problems } = await listMcpTools(pool, config, os.tmpdir());
+      expect(problems).toEqual([
+        expect.stringMatching(/^remote: MCP server "remote" \(http: http:\/\/127\.0\.0\.1:1\/mcp\)/),
+      ]);
+      expect(problems.join()).not.toMatch(/pw-hidden|key-hidden/);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('keeps credentials in a failing stdio command line out of its discovery problem, though it prints its argv', async () => {
+    const config = mcpConfig({
+      name: 'cli',
+      transport: 'stdio',
+      command: process.execPath,
+      args: [
+        '-e',
+        'console.error("usage error:", process.argv.slice(1).join(" ")); process.exit(3)',
+        '--',
+        '--api-key',
+        'sk-arg-secret-1234',
+        '--token=tok-arg-secret-5678',
+        '-e',
+        'GITHUB_TOKEN=ghp-arg-secret-9012',
+        '--verbose',
+      ],
+      env: {},
+    });
+    const pool = new McpPool(() => config);
+    try {
+      const { problems } = await listMcpTools(pool, config, os.tmpdir());
+      expect(problems).toEqual([expect.stringContaining('usage error: --api-key [redacted] --token=[redacted] -e')]);
+      expect(problems.join()).not.toMatch(/arg-secret/);
+      expect(problems.join()).toContain('--verbose');
+    } finally {
+      await pool.close();
+    }
   });
 
   it('blanks every configured secret out of a text', () => {

@@ -123,6 +123,26 @@ describe('MCP tools (real servers from npm, on a real dev server)', () => {
     }
   });
 
+  it('calls an HTTP server whose URL carries user:password and ?token=, neither of which reaches history', async () => {
+    const server = await startEverythingHttp();
+    try {
+      tandem = await startTandem();
+      const url = `${server.url.replace('http://', 'http://tandem:pw-url-secret-4711@')}?token=tok-url-secret-4712`;
+      tandem.config.mcp = mcpConfig({ name: 'remote', transport: 'http', url, headers: {} });
+      tandem.model.on(match.any, [reply.toolCall('remote__echo', { message: 'with credentials' }), reply.text('ok')]);
+      const run = await tandem.startExecutor(tandem.goalId('mcp-url-credentials'), { tools: ['remote__echo'] });
+      const result = await run.result();
+
+      expect(result.ok).toBe(true);
+      expect(toolMessages(tandem.model.requests[1])).toEqual(['Echo: with credentials']);
+      const history = await historyText(tandem.client, run.workflowId);
+      expect(history).not.toContain('pw-url-secret-4711');
+      expect(history).not.toContain('tok-url-secret-4712');
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("runs a filesystem server per workspace, rooted at the goal's workspace (${workspace})", async () => {
     tandem = await startTandem();
     tandem.config.mcp = mcpConfig(filesystemStdio());

@@ -1,7 +1,8 @@
 /**
  * Every message delivered or refused aloud, and every end recorded (issue 13, points 4 and 5), on a real dev server.
  */
-import { interruptSignal, progressQuery } from '../common/contract';
+import { executorProgressQuery, interruptSignal, progressQuery } from '../common/contract';
+import { INTERRUPT_MESSAGE_CHARS } from '../common/limits';
 import type { Subtask } from '../common/types';
 import type { GoalSummary } from '../client/goal-list';
 import { match, reply, type Matcher } from '../dev/scripted-model';
@@ -57,6 +58,32 @@ describe('messages and ends', () => {
       (e) => e.workflowExecutionSignaledEventAttributes,
     );
     expect(signals.length).toBeLessThan(20);
+  });
+
+  it('hands 120 interrupts of 8,000 three-byte characters (3 MB) to the model over a few steps, none lost', async () => {
+    script([subtask('s1')]);
+    tandem.model.on(executorOf('s1'), [reply.slow(8_000, reply.text('draft')), reply.text('final')], {
+      repeatLast: true,
+    });
+    const handle = await tandem.startPlanner('huge-interrupts', { goal: 'Take huge interrupts' });
+    await tandem.model.waitForRequests(1, { match: executorOf('s1') });
+    const messages = Array.from({ length: 120 }, (_, i) => `note ${i}: ${'€'.repeat(INTERRUPT_MESSAGE_CHARS - 12)}`);
+    await Promise.all(messages.map((message) => handle.signal(interruptSignal, { message })));
+    // While they wait (the model call is slow), `tandem status` of the executor still answers.
+    const child = tandem.client.workflow.getHandle(`${handle.workflowId}.v1.s1`);
+    const waiting = await eventually(async () => {
+      const { pendingInterrupts } = await child.query(executorProgressQuery);
+      return pendingInterrupts.length === messages.length ? pendingInterrupts : undefined;
+    }, 'every interrupt to reach the executor');
+    expect(waiting[0]).toMatch(/^note \d+: €+… \[\d+ more characters not kept here\]$/);
+    const result = await handle.result();
+
+    expect(result.ok).toBe(true);
+    const steps = tandem.model.requestsMatching(executorOf('s1'));
+    const seen = steps.map((req) => req.text).join('\n');
+    expect(messages.filter((message) => !seen.includes(message))).toEqual([]);
+    // Each model call carried at most one batch: the request grows by the batch, not by the whole storm.
+    expect(steps.length).toBeGreaterThan(10);
   });
 
   it('queues an interrupt for a subtask that has not started and delivers it when it starts (the example)', async () => {

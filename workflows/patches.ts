@@ -20,4 +20,6 @@ export const Patch = {
   ReportCutOff: 'report-cut-off',
   /** An executor given `tools: []` offers every tool instead of only `escalate`. */
   EmptyToolsMeanAll: 'empty-tools-mean-all',
+  /** An executor's reports of its held calls go to the planner one at a time, each after the last was delivered. */
+  SerialApprovalReports: 'serial-approval-reports',
 } as const;

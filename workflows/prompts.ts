@@ -1,6 +1,7 @@
 /** What the model is told, in one place. Pure string building: safe in workflow code. */
 import { describeCheck, describeOutcome, type CheckOutcome } from '../common/checks';
 import type { ExecutorResult, PlanVersion, Subtask, SubtaskStatus } from '../common/types';
+import { sliceChars } from '../common/limits';
 
 export function executorSystemPrompt(subtask: Subtask): string {
   return [
@@ -96,7 +97,7 @@ export function toolCallRecord(result: ExecutorResult): string {
   const lines = result.toolCalls.map((call) => {
     const args =
       call.arguments.length > JUDGE_ARGUMENTS_LIMIT
-        ? `${call.arguments.slice(0, JUDGE_ARGUMENTS_LIMIT)}…`
+        ? `${sliceChars(call.arguments, JUDGE_ARGUMENTS_LIMIT)}…`
         : call.arguments;
     return `- step ${call.step}: ${call.name} ${args} → ${call.ok ? 'succeeded' : 'FAILED'}`;
   });

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import {
   forWorkspace,
+  httpEndpoint,
   isPerWorkspace,
   type McpConfig,
   type McpServerConfig,
@@ -142,9 +143,8 @@ export class McpPool {
       });
       transport = stdio;
     } else {
-      transport = new StreamableHTTPClientTransport(new URL(server.url), {
-        requestInit: { headers: server.headers },
-      });
+      const { url, headers } = httpEndpoint(server);
+      transport = new StreamableHTTPClientTransport(url, { requestInit: { headers } });
     }
     client.onclose = () => {
       connection.closed = true;

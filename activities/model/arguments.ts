@@ -9,6 +9,7 @@
  * same object twice or `{}` before it when a server sends whole arguments in more than one stream delta.
  */
 import { balancedSpan, fencedBody, parseRelaxed, tryParse } from '../../common/lenient-json';
+import { sliceChars, snippet } from '../../common/limits';
 
 export interface Arguments {
   json: string;
@@ -21,11 +22,6 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 
 function kindOf(value: unknown): string {
   return Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`;
-}
-
-function snippet(value: unknown, max: number): string {
-  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
-  return text.length > max ? `${text.slice(0, max)}...` : text;
 }
 
 /** A parsed value as arguments: an object, `null` (no arguments), or a string holding an object (double-encoded). */
@@ -72,7 +68,7 @@ function readLeniently(raw: string, text: string, error: string): Arguments {
   if (distinct.length > 1) return invalid(`they hold ${distinct.length} different JSON objects; send one`);
   if (objects.length > 1) repairs.push(`${objects.length} JSON objects in a row read as one`);
   const around = `${text.slice(0, first)}${text.slice(at)}`.trim();
-  if (around !== '') repairs.push(`text around the arguments' JSON dropped: ${JSON.stringify(around.slice(0, 40))}`);
+  if (around !== '') repairs.push(`text around the arguments' JSON dropped: ${JSON.stringify(sliceChars(around, 40))}`);
   return { json: distinct[0] ?? '{}', repair: repairs.join('; ') };
 }
 

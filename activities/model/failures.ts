@@ -4,6 +4,7 @@
  * policy what to do.
  */
 import { ApplicationFailure } from '@temporalio/activity';
+import { sliceChars } from '../../common/limits';
 import { FailureType } from '../../common/failures';
 
 /** The server answered with an HTTP error status. */
@@ -45,7 +46,7 @@ export function errorText(body: string): string {
   } catch {
     // not JSON: the text itself
   }
-  return body.length > 500 ? `${body.slice(0, 500)}...` : body;
+  return body.length > 500 ? `${sliceChars(body, 500)}...` : body;
 }
 
 /**

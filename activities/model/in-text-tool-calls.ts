@@ -29,6 +29,7 @@
  * Any other text that carries a tool-call marker (FunctionGemma's `<start_function_call>`, a form above too mangled to
  * recognise) becomes a problem too: a reply that tried to call a tool is never taken as the answer.
  */
+import { sliceChars } from '../../common/limits';
 
 /** A call recovered from text; `arguments` is whatever the text held (an object, a string, ...). */
 export interface TextToolCall {
@@ -211,7 +212,7 @@ function hermes(text: string): InTextResult | undefined {
         calls: [],
         rest: text,
         form,
-        problem: problemFor(form, `${JSON.stringify(body.trim().slice(0, 200))} is not {"name", "arguments"}`),
+        problem: problemFor(form, `${JSON.stringify(sliceChars(body.trim(), 200))} is not {"name", "arguments"}`),
       };
     }
     calls.push(...found);
@@ -284,7 +285,7 @@ function mistral(text: string): InTextResult | undefined {
           calls: [],
           rest: text,
           form: '[TOOL_CALLS]',
-          problem: problemFor('[TOOL_CALLS]', `${JSON.stringify(part.slice(0, 200))} is not NAME[ARGS]{...}`),
+          problem: problemFor('[TOOL_CALLS]', `${JSON.stringify(sliceChars(part, 200))} is not NAME[ARGS]{...}`),
         };
       }
       calls.push({ name: m[1], arguments: values[0], ...(m[2] ? { id: m[2] } : {}) });
@@ -298,7 +299,10 @@ function mistral(text: string): InTextResult | undefined {
       calls: [],
       rest: text,
       form: '[TOOL_CALLS]',
-      problem: problemFor('[TOOL_CALLS]', `${JSON.stringify(after.trim().slice(0, 200))} is not a JSON list of calls`),
+      problem: problemFor(
+        '[TOOL_CALLS]',
+        `${JSON.stringify(sliceChars(after.trim(), 200))} is not a JSON list of calls`,
+      ),
     };
   }
   return { calls, rest: before, form: '[TOOL_CALLS]' };
@@ -321,7 +325,7 @@ function prefixed(text: string, marker: string): InTextResult | undefined {
       calls: [],
       rest: text,
       form: marker,
-      problem: problemFor(marker, `${JSON.stringify(body.slice(0, 200))} is not {"name", "arguments"}`),
+      problem: problemFor(marker, `${JSON.stringify(sliceChars(body, 200))} is not {"name", "arguments"}`),
     };
   }
   return { calls, rest: text.slice(0, at), form: marker };

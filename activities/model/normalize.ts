@@ -17,6 +17,7 @@
  * - `usage`: absent, `null`, partial, or under other names (`input_tokens`, Ollama's `prompt_eval_count`).
  */
 import { z } from 'zod';
+import { snippet } from '../../common/limits';
 import type { ToolCall } from '../../common/types';
 import { normalizeArguments } from './arguments';
 import { parseInTextToolCalls, type TextToolCall } from './in-text-tool-calls';
@@ -81,11 +82,6 @@ function str(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return undefined;
-}
-
-function snippet(value: unknown, max = 200): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return text === undefined ? String(value) : text.length > max ? `${text.slice(0, max)}...` : text;
 }
 
 interface ContentParts {
@@ -307,7 +303,7 @@ function readChoice(raw: Json): { message: Json; finishReason: unknown } {
   const error = choice?.error ?? (raw.object === 'error' ? raw : raw.error);
   if (error !== undefined && error !== null && (!choice || choice.finish_reason === 'error')) {
     const text = isObject(error) ? (str(error.message) ?? JSON.stringify(error)) : String(error);
-    throw new ModelReplyError(`the server sent an error instead of a reply: ${snippet(text)}`, text);
+    throw new ModelReplyError(`the server sent an error instead of a reply: ${snippet(text, 200)}`, text);
   }
   if (choice) {
     const message = isObject(choice.message) ? choice.message : isObject(choice.delta) ? choice.delta : undefined;
@@ -319,7 +315,7 @@ function readChoice(raw: Json): { message: Json; finishReason: unknown } {
     if (typeof choice.finish_reason === 'string') return { message: {}, finishReason: choice.finish_reason };
   }
   if (isObject(raw.message)) return { message: raw.message, finishReason: raw.done_reason ?? raw.finish_reason };
-  throw new ModelReplyError(`the server sent a reply without choices: ${snippet(raw)}`);
+  throw new ModelReplyError(`the server sent a reply without choices: ${snippet(raw, 200)}`);
 }
 
 /**
@@ -327,7 +323,7 @@ function readChoice(raw: Json): { message: Json; finishReason: unknown } {
  * {@link ModelReplyError} only when there is no reply in it at all.
  */
 export function normalizeCompletion(raw: unknown, ctx: NormalizeContext): NormalizedReply {
-  if (!isObject(raw)) throw new ModelReplyError(`the server sent ${snippet(raw)} instead of a JSON object`);
+  if (!isObject(raw)) throw new ModelReplyError(`the server sent ${snippet(raw, 200)} instead of a JSON object`);
   const { message, finishReason } = readChoice(raw);
   const repairs: string[] = [];
   const parts = readContent(message.content);

@@ -10,6 +10,12 @@ import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ToolInputError } from './tool';
 
+/** The longest file or folder name Linux and macOS file systems take (bytes of UTF-8). */
+const NAME_MAX_BYTES = 255;
+
+/** The most of one file that is read: a multi-gigabyte log must not fill the worker's memory (or V8's string limit). */
+export const READ_MAX_BYTES = 8 * 1024 * 1024;
+
 function inside(root: string, candidate: string): boolean {
   return candidate === root || candidate.startsWith(root + path.sep);
 }
@@ -25,6 +31,15 @@ function leaves(relative: string): ToolInputError {
  * not exist yet appended as is), or a ToolInputError when any component would lead outside it.
  */
 export async function resolveInWorkspace(workspaceDir: string, relative: string): Promise<string> {
+  // Refused here with a message the model can act on; fs would throw a TypeError naming the worker's absolute path.
+  if (relative.includes('\0')) throw new ToolInputError(`path ${JSON.stringify(relative)} contains a NUL character`);
+  const long = relative.split(/[\\/]/).find((part) => Buffer.byteLength(part) > NAME_MAX_BYTES);
+  if (long !== undefined) {
+    throw new ToolInputError(
+      `the name "${long.slice(0, 40)}…" is ${Buffer.byteLength(long)} bytes; a file or folder name is at most ` +
+        `${NAME_MAX_BYTES} bytes (UTF-8)`,
+    );
+  }
   await fs.mkdir(workspaceDir, { recursive: true });
   const root = await fs.realpath(workspaceDir);
   const lexical = path.resolve(root, relative);
@@ -48,6 +63,19 @@ export async function resolveInWorkspace(workspaceDir: string, relative: string)
 }
 
 /**
+ * A file with more than one name may have one outside the workspace: a hard link is a plain file to `lstat`, so
+ * reading it would read, and writing it would change, a file the workspace does not own.
+ */
+function refuseHardLink(relative: string, links: number): void {
+  if (links > 1) {
+    throw new ToolInputError(
+      `"${relative}" is a hard link (the file has ${links} names, some maybe outside the workspace); links are not ` +
+        'followed, so write a new file instead',
+    );
+  }
+}
+
+/**
  * Writes `content` to `relative`, creating its folders, with the path checked by {@link resolveInWorkspace} and the
  * file opened without following a link at the leaf.
  */
@@ -57,22 +85,29 @@ export async function writeInWorkspace(workspaceDir: string, relative: string, c
   // The folders just made could have been swapped for links meanwhile: check the parent again before opening.
   const root = await fs.realpath(workspaceDir);
   if (!inside(root, await fs.realpath(path.dirname(file)))) throw leaves(relative);
+  // Not truncated on open: a hard link must be refused before its other name's content is gone.
   const handle = await fs
-    .open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644)
+    .open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o644)
     .catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ELOOP') throw new ToolInputError(`"${relative}" is a link; links are not written through`);
       if (err.code === 'EISDIR') throw new ToolInputError(`"${relative}" is a folder; choose a file name`);
       throw err;
     });
   try {
+    refuseHardLink(relative, (await handle.stat()).nlink);
+    await handle.truncate(0);
     await handle.writeFile(content);
   } finally {
     await handle.close();
   }
 }
 
-/** Reads `relative` as text, the path checked by {@link resolveInWorkspace} and the leaf opened without following. */
-export async function readInWorkspace(workspaceDir: string, relative: string): Promise<string> {
+/**
+ * Opens `relative` for reading, the path checked by {@link resolveInWorkspace}, the leaf opened without following a
+ * link, and a folder or a hard link refused; the caller closes the handle. Every reader of workspace files (the
+ * tools, the milestone checks) opens through here, so none of them follows a link the others refuse.
+ */
+export async function openInWorkspace(workspaceDir: string, relative: string): Promise<fs.FileHandle> {
   const file = await resolveInWorkspace(workspaceDir, relative);
   const handle = await fs.open(file, constants.O_RDONLY | constants.O_NOFOLLOW).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') {
@@ -82,10 +117,24 @@ export async function readInWorkspace(workspaceDir: string, relative: string): P
     throw err;
   });
   try {
-    if (!(await handle.stat()).isFile()) {
-      throw new ToolInputError(`"${relative}" is not a file; use list_files for folders`);
-    }
-    return await handle.readFile('utf8');
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new ToolInputError(`"${relative}" is not a file; use list_files for folders`);
+    refuseHardLink(relative, stat.nlink);
+    return handle;
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+/** Reads `relative` as text through {@link openInWorkspace}, at most {@link READ_MAX_BYTES} of it; `size` is the whole file's. */
+export async function readInWorkspace(workspaceDir: string, relative: string): Promise<{ text: string; size: number }> {
+  const handle = await openInWorkspace(workspaceDir, relative);
+  try {
+    const { size } = await handle.stat();
+    const buffer = Buffer.alloc(Math.min(size, READ_MAX_BYTES));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return { text: buffer.subarray(0, bytesRead).toString('utf8'), size };
   } finally {
     await handle.close();
   }

@@ -57,6 +57,8 @@ import {
   ARGUMENTS_PREVIEW_CHARS,
   EVIDENCE_LINE_CHARS,
   INTERRUPT_MESSAGE_CHARS,
+  interruptBatches,
+  OBSERVATIONS_BUDGET_BYTES,
   preview,
   TOOL_CALL_RECORDS,
 } from '../../common/limits';
@@ -76,6 +78,7 @@ import {
 import { approvalCallId, approvalsMarkdown, approvalWait, ApprovalGate } from './approvals';
 import { hasSideEffects, mcpOffer, mcpTarget, offeredNames, resolveToolSet, type ToolSet } from './tool-set';
 import { checkToolCall, type ExecutableCall } from './tool-calls';
+import { Patch } from '../patches';
 import { toolCallSummary } from '../../common/tools';
 
 /** What phase 3 decided the model's reply asks for. */
@@ -114,6 +117,9 @@ interface LoopState {
   tools?: ToolSet;
 }
 
+/** Characters of each waiting interrupt that `progress` shows (`tandem status` prints one line per interrupt). */
+const PENDING_INTERRUPT_PREVIEW_CHARS = 200;
+
 /** Phase 1, input assembly: the messages the model has not seen yet, and any interrupts that arrived meanwhile. */
 function assembleInput(input: ExecutorInput, state: LoopState): ChatMessage[] {
   state.phase = 'input_assembly';
@@ -124,7 +130,11 @@ function assembleInput(input: ExecutorInput, state: LoopState): ChatMessage[] {
           { role: 'user', content: executorTaskMessage(input.subtask, input.context) },
         ]
       : state.observations;
-  const interrupts = state.interrupts.splice(0).map((message): ChatMessage => {
+  // One batch per step: a storm of interrupts (each up to 8,000 characters) would otherwise put megabytes into one
+  // callModel input, which the server refuses and the workflow task retries forever. The rest wait for the next
+  // step, and a final answer is not taken while any wait (see runLoop).
+  const [batch = []] = interruptBatches(state.interrupts);
+  const interrupts = state.interrupts.splice(0, batch.length).map((message): ChatMessage => {
     addEvidence(state, `interrupt: ${message}`);
     return { role: 'user', content: interruptMessage(message) };
   });
@@ -207,6 +217,7 @@ async function execute(
   // a --key whose goal finished) never gets an earlier run's journal entry, and a continue-as-new keeps the key.
   const { workflowId, firstExecutionRunId, parent } = workflowInfo();
   const tools = state.tools!;
+  const maxOutputBytes = Math.floor(OBSERVATIONS_BUDGET_BYTES / Math.max(1, checked.length));
   return Promise.all(
     checked.map(async (call): Promise<ToolObservation> => {
       if (call.kind === 'refused') return { ok: false, output: call.observation };
@@ -217,7 +228,9 @@ async function execute(
           callId: approvalCallId(workflowId, parent?.workflowId, state.step, call.call.id),
           subtaskId: input.subtask.id,
           tool: name,
-          arguments: call.call.arguments,
+          // A preview, as in the tool-call records: every held call travels in signals, the goal's state and its
+          // `progress`, and a few 700 kB writes held at once would pass the 2 MB payload limit there.
+          arguments: preview(call.call.arguments, ARGUMENTS_PREVIEW_CHARS),
           requestedAt: new Date(Date.now()).toISOString(),
         };
         const verdict = await gate.hold(approval, wait.timeoutMs, wait.reason);
@@ -229,7 +242,7 @@ async function execute(
       try {
         return await (local ? runToolLocally : runTool).executeWithOptions(
           { summary: toolCallSummary(name, call.args) },
-          [{ workspace: input.workspace, call: call.call, callKey, ...(mcp ? { mcp } : {}) }],
+          [{ workspace: input.workspace, call: call.call, callKey, maxOutputBytes, ...(mcp ? { mcp } : {}) }],
         );
       } catch (err) {
         if (!mcp || isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
@@ -399,7 +412,11 @@ async function runLoop(
   state.tools ??= await resolveToolSet(input);
   const tools = state.tools;
   for (;;) {
-    if (workflowInfo().continueAsNewSuggested) await handOver(input, state);
+    // Interrupts travel with the state: more than one batch waiting is handed to the model first, step by step,
+    // so the continuation's input stays under the payload limit.
+    if (workflowInfo().continueAsNewSuggested && interruptBatches(state.interrupts).length <= 1) {
+      await handOver(input, state);
+    }
     await waitWhilePaused(state);
     const exhausted = exhaustedBudget(budget, spent(state));
     if (exhausted) return budgetEnd(state, budget, exhausted);
@@ -455,10 +472,19 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
   setHandler(resumeSignal, () => {
     state.paused = false;
   });
-  const gate = new ApprovalGate(async (pending) => {
+  const showHeld = async (pending: PendingApproval[]) => {
     state.phase = pending.length ? 'awaiting_approval' : 'execution';
     setCurrentDetails(approvalsMarkdown(pending));
     await reportApprovals(input, pending);
+  };
+  // Reports go one at a time, each with what is held when it is sent: two signals issued in one workflow task may
+  // reach the planner in either order, and the planner keeps the last report it got, so of two calls held at once one
+  // could vanish from the goal's list, where nobody could approve it.
+  let reports = Promise.resolve();
+  const gate: ApprovalGate = new ApprovalGate((pending) => {
+    if (!patched(Patch.SerialApprovalReports)) return showHeld(pending);
+    reports = reports.then(() => showHeld(gate.pending()));
+    return reports;
   });
   // A person deciding directly on this executor (one run alone); under a planner, decisions come as the signal below.
   setHandler(
@@ -491,7 +517,8 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
     lastToolCalls: state.lastToolCalls,
     usage: { ...state.usage },
     budget: budgetLeft(budget, spent(state)),
-    pendingInterrupts: [...state.interrupts],
+    // Previews: a storm of interrupts waits here in megabytes, past what a query may answer (2 MB).
+    pendingInterrupts: state.interrupts.map((message) => preview(message, PENDING_INTERRUPT_PREVIEW_CHARS)),
     transcript: state.transcript,
     pendingApprovals: gate.pending(),
     ...(state.tools

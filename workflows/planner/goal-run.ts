@@ -50,7 +50,7 @@ import type {
 } from '../../common/types';
 import { FailureType } from '../../common/failures';
 import { addUsage, tokensOf, type TokenUsage, zeroUsage } from '../../common/usage';
-import { PAYLOAD_BUDGET_BYTES, payloadBytes, utf8Bytes } from '../../common/limits';
+import { interruptBatches, PAYLOAD_BUDGET_BYTES, payloadBytes } from '../../common/limits';
 import { Patch } from '../patches';
 import type { ApprovalPolicy } from '../../common/approvals';
 import { GoalApprovals } from './approvals';
@@ -106,26 +106,8 @@ export const FINISHED: readonly GoalStatus[] = ['reporting', 'completed', 'faile
 
 /** How long a cancelled goal waits for its children's partial results before it reports without them. */
 const CANCEL_WAIT_MS = 60_000;
-/** At most this much interrupt text per signal or child input (well under the 2 MB payload limit). */
-const INTERRUPT_BATCH_BYTES = 256_000;
 /** Key of the queue of interrupts for whichever executors start next (sent to all subtasks while none ran). */
 const ANY_SUBTASK = '*';
-
-/** Splits `messages` into batches of at most {@link INTERRUPT_BATCH_BYTES}, in order. */
-function batches(messages: string[]): string[][] {
-  const out: string[][] = [];
-  let size = Infinity;
-  for (const message of messages) {
-    const bytes = utf8Bytes(message) + 16;
-    if (size + bytes > INTERRUPT_BATCH_BYTES) {
-      out.push([]);
-      size = 0;
-    }
-    out[out.length - 1].push(message);
-    size += bytes;
-  }
-  return out;
-}
 
 /**
  * What a planner run hands to its continuation (continue-as-new): the plans, where each subtask stands, the children
@@ -563,7 +545,7 @@ export class GoalRun {
         log.warn('interrupts not delivered: the subtask had already returned', { subtask: run.subtaskId });
         continue;
       }
-      for (const batch of batches(messages))
+      for (const batch of interruptBatches(messages))
         await this.forward(run, (handle) => handle.signal(interruptsSignal, { messages: batch }));
     }
   }
@@ -692,7 +674,7 @@ export class GoalRun {
     const queued = [...(this.queuedInterrupts[ANY_SUBTASK] ?? []), ...(this.queuedInterrupts[subtaskId] ?? [])];
     delete this.queuedInterrupts[subtaskId];
     if (queued.length === 0) return undefined;
-    const [first, ...rest] = batches(queued);
+    const [first, ...rest] = interruptBatches(queued);
     const later = rest.flat();
     if (later.length > 0) this.interruptInbox.push(...later.map((message) => ({ message, subtaskId })));
     return first;

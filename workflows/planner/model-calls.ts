@@ -11,8 +11,9 @@ import type { ChatMessage, ExecutorResult, RejectedDraft, Subtask, Verdict } fro
 import { addUsage, type TokenUsage } from '../../common/usage';
 import { verdictSchema } from '../../common/types';
 import { jsonSchemaOf } from '../../common/json-schema';
-import { checkPlan, cutOffError, planJsonSchema } from './plan';
+import { checkPlan, cutOffError, type PlanCheck, planJsonSchema } from './plan';
 import { readVerdict } from './verdict';
+import { REPLY_INLINE_CHARS } from '../../common/limits';
 import {
   failedChecksReason,
   JUDGE_SYSTEM_PROMPT,
@@ -28,6 +29,10 @@ export const MAX_PLAN_ATTEMPTS = 3;
 
 /** Characters of a refused draft kept for `history`: enough to see what the model sent, bounded for the history. */
 const REJECTED_EXCERPT_LIMIT = 300;
+/** What the model is told of a plan too long to keep in the goal's history. */
+const PLAN_TOO_LONG =
+  `the plan is longer than ${REPLY_INLINE_CHARS} characters, the most a plan may be (every plan version is kept in ` +
+  "the goal's history); send the same subtasks with shorter instructions, or fewer subtasks";
 
 /** A drafted plan version: the subtasks and what was repaired in them, or the last errors once attempts ran out. */
 export type DraftOutcome =
@@ -56,12 +61,10 @@ export async function draftPlan(
       { purpose: 'plan', transcript, append, tools: [], responseFormat: { name: 'plan', schema: planJsonSchema() } },
     ]);
     addUsage(usage, reply.usage);
-    const check = checkPlan(
-      reply.content,
-      reply.finishReason,
-      patched(Patch.PlanRepairs),
-      patched(Patch.PlanFieldRepairs),
-    );
+    // A longer plan reached the workflow cut (see REPLY_INLINE_CHARS): say so, rather than that it is not JSON.
+    const check: PlanCheck = reply.contentRef
+      ? { ok: false, cutOff: false, errors: [PLAN_TOO_LONG] }
+      : checkPlan(reply.content, reply.finishReason, patched(Patch.PlanRepairs), patched(Patch.PlanFieldRepairs));
     if (check.ok) return check;
     last = check;
     rejected.push({

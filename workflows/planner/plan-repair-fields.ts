@@ -14,6 +14,7 @@
  *   reads the result. `./a.txt` is `a.txt`, and `contains: ""` is a check that the file exists.
  * Pure and sandbox-safe (no `node:path`), so the planner workflow can run it and replay it.
  */
+import { sliceChars } from '../../common/limits';
 import { isMcpToolName } from '../../common/mcp';
 import { TOOL_NAMES } from '../../common/tools';
 
@@ -92,7 +93,7 @@ export function repairTexts(subtask: Json, where: string, repairs: string[]): vo
   }
   if (typeof subtask.title === 'string' && subtask.title.length > 120) {
     repairs.push(`title of ${where} cut to 120 characters`);
-    subtask.title = `${subtask.title.slice(0, 119)}…`;
+    subtask.title = `${sliceChars(subtask.title, 119)}…`;
   }
 }
 

@@ -2,6 +2,7 @@
 import { planSchema, type Subtask, type SubtaskStatus } from '../../common/types';
 import { jsonSchemaOf } from '../../common/json-schema';
 import { readJson } from '../../common/lenient-json';
+import { sliceChars } from '../../common/limits';
 import { repairShape, repairSubtasks } from './plan-repair';
 
 /**
@@ -133,7 +134,7 @@ export function fallbackPlan(goal: string): Subtask[] {
   return [
     {
       id: 'goal',
-      title: firstLine.length > 120 ? `${firstLine.slice(0, 119)}…` : firstLine,
+      title: firstLine.length > 120 ? `${sliceChars(firstLine, 119)}…` : firstLine,
       instructions: goal,
       milestone: FALLBACK_MILESTONE,
       dependsOn: [],
