@@ -24,6 +24,7 @@ import {
 import { ModelReplyError } from './model/normalize';
 import { requestModelReply, type ModelResponse } from './model/request';
 import { endpointURL } from './model/transport';
+import { inlineArguments } from './large-arguments';
 import { trimObservation } from './observations';
 import { appendToTranscript, loadTranscript } from './transcripts';
 import { mcpToolSpecs } from './mcp/discovery';
@@ -121,8 +122,11 @@ async function toOutput(deps: ActivityDeps, prompt: string, response: ModelRespo
     transcript: await appendToTranscript(deps.store, prompt, [message]),
     content: inline?.output ?? null,
     ...(inline?.outputRef ? { contentRef: inline.outputRef } : {}),
-    // Provider fields (thought signatures) stay in the transcript, out of history.
-    toolCalls: reply.toolCalls.map(({ providerFields: _kept, ...call }) => call),
+    // Provider fields (thought signatures) stay in the transcript, out of history; so do arguments too large for it.
+    toolCalls: await inlineArguments(
+      deps.store,
+      reply.toolCalls.map(({ providerFields: _kept, ...call }) => call),
+    ),
     finishReason: reply.finishReason,
     usage,
     ...(reply.reasoning ? { reasoning: sliceChars(reply.reasoning, REASONING_INLINE_LIMIT) } : {}),
@@ -154,13 +158,13 @@ function toFailure(err: unknown, deps: ActivityDeps, input: CallModelInput): unk
   return ApplicationFailure.retryable(`${endpoint}: ${message}`, FailureType.ModelMalformedReply);
 }
 
-/** Fails fast, without retries, on a reply that is still too big after trimming (huge tool-call arguments). */
+/** Fails fast, without retries, on a reply still too big once text and arguments went by reference (thousands of calls). */
 function guardPayloadSize(output: CallModelOutput): CallModelOutput {
   const bytes = Buffer.byteLength(JSON.stringify(output));
   if (bytes > MAX_OUTPUT_BYTES) {
     throw ApplicationFailure.nonRetryable(
       `the model's reply is ${bytes} bytes once trimmed, over the ${MAX_OUTPUT_BYTES}-byte limit for workflow ` +
-        'history (its tool-call arguments are too large); ask for smaller steps, e.g. write a file in parts',
+        'history (it makes too many tool calls at once); ask for fewer calls per step',
       FailureType.ModelReplyTooLarge,
     );
   }

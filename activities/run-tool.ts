@@ -17,6 +17,7 @@ import type { ActivityDeps } from './deps';
 import { workspaceDir } from '../node/workspace';
 import { trimObservation } from './observations';
 import { whileHeartbeating } from './heartbeat';
+import { fullArguments } from './large-arguments';
 import { toolHandlers } from './tools';
 import { ToolInputError } from './tools/tool';
 
@@ -73,16 +74,29 @@ function describeSchemaError(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || '(arguments)'}: ${issue.message}`).join('; ');
 }
 
-async function execute(deps: ActivityDeps, input: RunToolInput): Promise<{ ok: boolean; output: string }> {
-  if (input.mcp) return executeMcp(deps, input, input.mcp);
-  const { definition: tool, execute: run } = toolHandlers[input.call.name as RunnableToolName];
+/** The call's whole arguments (read back from the store when they went by reference) as a JSON object. */
+async function argumentsObject(
+  deps: ActivityDeps,
+  input: RunToolInput,
+): Promise<{ ok: true; value: Record<string, unknown> } | { ok: false; output: string }> {
   let args: unknown;
   try {
-    args = JSON.parse(input.call.arguments || '{}');
+    args = JSON.parse((await fullArguments(deps.store, input.call)) || '{}');
   } catch (err) {
     return { ok: false, output: `arguments are not valid JSON (${(err as Error).message}); send a JSON object` };
   }
-  const parsed = tool.input.safeParse(args);
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) {
+    return { ok: false, output: 'arguments are not a JSON object; send a JSON object' };
+  }
+  return { ok: true, value: args as Record<string, unknown> };
+}
+
+async function execute(deps: ActivityDeps, input: RunToolInput): Promise<{ ok: boolean; output: string }> {
+  if (input.mcp) return executeMcp(deps, input, input.mcp);
+  const { definition: tool, execute: run } = toolHandlers[input.call.name as RunnableToolName];
+  const args = await argumentsObject(deps, input);
+  if (!args.ok) return args;
+  const parsed = tool.input.safeParse(args.value);
   if (!parsed.success) {
     return {
       ok: false,
@@ -108,19 +122,12 @@ async function executeMcp(
   input: RunToolInput,
   target: McpCallTarget,
 ): Promise<{ ok: boolean; output: string }> {
-  let args: unknown;
-  try {
-    args = JSON.parse(input.call.arguments || '{}');
-  } catch (err) {
-    return { ok: false, output: `arguments are not valid JSON (${(err as Error).message}); send a JSON object` };
-  }
-  if (typeof args !== 'object' || args === null || Array.isArray(args)) {
-    return { ok: false, output: 'arguments are not a JSON object; send a JSON object' };
-  }
+  const args = await argumentsObject(deps, input);
+  if (!args.ok) return args;
   return callMcpTool(deps.mcp, deps.config.mcp, {
     name: input.call.name,
     target,
-    arguments: args as Record<string, unknown>,
+    arguments: args.value,
     workspaceDir: workspaceDir(deps.config.workspaceRoot, input.workspace),
     signal: Context.current().cancellationSignal,
   });

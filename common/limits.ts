@@ -13,6 +13,11 @@ export const PAYLOAD_LIMIT_BYTES = 2 * 1024 * 1024;
 export const PAYLOAD_BUDGET_BYTES = 1_500_000;
 /** A tool call's raw arguments as kept in records (`toolCalls[].arguments`); the transcript keeps them whole. */
 export const ARGUMENTS_PREVIEW_CHARS = 2_000;
+/**
+ * A tool call's arguments travel inline into workflow history up to this many characters; longer ones (a model writing
+ * a big file) are stored whole and referenced (`argumentsRef`), with a shortened copy inline (activities/large-arguments.ts).
+ */
+export const ARGUMENTS_INLINE_CHARS = 64_000;
 /** One line of an executor's evidence (observations quoted for the judge). */
 export const EVIDENCE_LINE_CHARS = 1_000;
 /** Tool-call records an executor keeps (the latest); `toolCallCount` says how many there were in all. */

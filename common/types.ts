@@ -27,6 +27,11 @@ export interface ToolCall {
    */
   invalidArguments?: { raw: string; problem: string };
   /**
+   * Set by `callModel` when the arguments were longer than `ARGUMENTS_INLINE_CHARS`: the content-store reference of the
+   * whole JSON, which `runTool` hands the tool. `arguments` is then the same object with each long string cut.
+   */
+  argumentsRef?: string;
+  /**
    * Provider fields that must travel back with the call in the next request (Gemini's
    * `extra_content.google.thought_signature`). Kept in the transcript only, never in workflow history.
    */

@@ -199,12 +199,16 @@ describe('executor (the inner loop, on a real dev server)', () => {
     expect(tandem.model.requests).toHaveLength(1);
   });
 
-  it('keeps a reply near the model output limit out of history, by reference, and fails fast on one too big', async () => {
+  it('keeps a reply near the model output limit out of history, by reference, and fails fast on one of 2,000 calls', async () => {
     const longAnswer = `${'a'.repeat(300_000)} end`;
-    const hugeArguments = { path: 'big.txt', content: 'b'.repeat(2_000_000) };
+    // Large arguments go by reference (test/limits.test.ts); only a reply of thousands of calls stays too big.
+    const manyCalls = Array.from({ length: 2_000 }, (_, n) => ({
+      name: 'write_file',
+      arguments: { path: `f${n}.txt`, content: 'b'.repeat(900) },
+    }));
     tandem.model
       .on(match.textContains('Long'), reply.text(longAnswer))
-      .on(match.textContains('Huge'), reply.toolCall('write_file', hugeArguments));
+      .on(match.textContains('Huge'), reply.toolCalls(manyCalls));
     const long = await tandem.startExecutor(tandem.goalId('long-reply'), {
       subtask: { id: 't1', title: 'Long', instructions: 'Long', milestone: 'm', dependsOn: [] },
     });
@@ -224,7 +228,9 @@ describe('executor (the inner loop, on a real dev server)', () => {
       })
     ).result();
     expect(huge).toEqual(expect.objectContaining({ ok: false, reason: 'model_error' }));
-    expect(huge.partial).toMatch(/over the 1500000-byte limit for workflow history/);
+    expect(huge.partial).toMatch(
+      /over the 1500000-byte limit for workflow history \(it makes too many tool calls at once\)/,
+    );
     expect(tandem.model.requestsMatching(match.textContains('Huge'))).toHaveLength(1);
   });
 

@@ -19,6 +19,7 @@ import { match, reply } from '../dev/scripted-model';
 import { workspaceDir } from '../activities/run-tool';
 import { fitGoalResult } from '../workflows/planner/evidence';
 import { runCli } from './helpers/cli';
+import { activitySummaries } from './helpers/history';
 import { startTandem, type Tandem } from './helpers/tandem';
 
 const BIN = path.resolve(__dirname, '../bin/tandem.cjs');
@@ -38,6 +39,15 @@ function runCliWithStdin(args: string[], input: string, env: Record<string, stri
 }
 
 /** `promise`, or a failure naming what got stuck after `ms`: a stuck workflow task loops forever otherwise. */
+/** Bytes of the payloads (binary fields) in a history event. */
+function binaryBytes(value: unknown): number {
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (Array.isArray(value)) return value.reduce((sum: number, inner) => sum + binaryBytes(inner), 0);
+  if (value && typeof value === 'object')
+    return Object.values(value).reduce((sum: number, v) => sum + binaryBytes(v), 0);
+  return 0;
+}
+
 function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
   return Promise.race([
     promise,
@@ -80,6 +90,46 @@ describe('limits, side effects and workspaces', () => {
     expect(payloadBytes(result)).toBeLessThan(PAYLOAD_BUDGET_BYTES);
     for (const call of result.toolCalls) expect(call.arguments.length).toBeLessThan(ARGUMENTS_PREVIEW_CHARS + 100);
     expect((await fs.stat(path.join(tandem.workspaceDir(id), 'big5.txt'))).size).toBe(700_000);
+  });
+
+  it('writes a 3 MB file in one call and five 700 kB files in one reply: arguments travel by reference', async () => {
+    const body = (n: number, size: number) => `${n}`.repeat(size);
+    tandem.model.on(match.any, [
+      reply.toolCall('write_file', { path: 'huge.txt', content: body(7, 3_000_000) }),
+      reply.toolCalls(
+        [1, 2, 3, 4, 5].map((n) => ({
+          name: 'write_file',
+          arguments: { path: `big${n}.txt`, content: body(n, 700_000) },
+        })),
+      ),
+      reply.text('all written'),
+    ]);
+    const id = tandem.goalId('by-reference');
+    const handle = await startExecutor(id);
+    const result = (await within(90_000, 'the executor', handle.result())) as ExecutorResult;
+
+    expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'all written', steps: 3 }));
+    expect(await fs.readFile(path.join(tandem.workspaceDir(id), 'huge.txt'), 'utf8')).toBe(body(7, 3_000_000));
+    for (const n of [1, 2, 3, 4, 5]) {
+      expect(await fs.readFile(path.join(tandem.workspaceDir(id), `big${n}.txt`), 'utf8')).toBe(body(n, 700_000));
+    }
+    const lastRequest = tandem.model.requests[2];
+    const observations = lastRequest.messages.filter((m) => m.role === 'tool');
+    expect(observations.map((m) => m.content)).toEqual([
+      'wrote 3000000 bytes to huge.txt',
+      ...[1, 2, 3, 4, 5].map((n) => `wrote 700000 bytes to big${n}.txt`),
+    ]);
+    // The model's own calls go back to it whole (the transcript is in the content store), not as the shortened copy.
+    const assistant = lastRequest.messages.filter((m) => m.role === 'assistant');
+    expect(assistant.flatMap((m) => m.tool_calls ?? []).map((c) => c.function.arguments.length)).toEqual([
+      JSON.stringify({ path: 'huge.txt', content: body(7, 3_000_000) }).length,
+      ...[1, 2, 3, 4, 5].map((n) => JSON.stringify({ path: `big${n}.txt`, content: body(n, 700_000) }).length),
+    ]);
+    // Every event of the history stays far under the payload limit, and the Web UI still names each file.
+    const { events } = await handle.fetchHistory();
+    for (const event of events ?? []) expect(binaryBytes(event)).toBeLessThan(PAYLOAD_BUDGET_BYTES);
+    const summaries = (await activitySummaries(tandem.client, id)).map(([, summary]) => summary);
+    expect(summaries).toEqual(expect.arrayContaining(['write_file huge.txt', 'write_file big5.txt']));
   });
 
   it('runs a side effect again in a second run under a reused id, and tells that run its own byte count (the example)', async () => {
