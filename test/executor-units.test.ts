@@ -1,6 +1,9 @@
 import type { ContentStore } from '../activities/content-store';
 import { trimObservation } from '../activities/observations';
-import { isHostAllowed } from '../activities/tools/http-get';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { httpGet, isHostAllowed } from '../activities/tools/http-get';
+import { loadConfig } from '../node/config';
 import {
   budgetLeft,
   DEFAULT_MAX_STEPS,
@@ -118,5 +121,28 @@ describe('observation trimming and the http allow-list (pure)', () => {
     expect(isHostAllowed(url, ['example.com'])).toBe(true);
     expect(isHostAllowed(url, ['example.com:8080'])).toBe(true);
     expect(isHostAllowed(url, ['example.com:9090', 'other.org'])).toBe(false);
+  });
+});
+
+describe('http_get (the handler, against a loopback server)', () => {
+  it('leaves out a character its byte cut splits, instead of sending the model a U+FFFD', async () => {
+    const server = http.createServer((_req, res) => res.end('ab😀😀😀'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const config = loadConfig();
+      const output = await httpGet.execute(
+        { url: `http://127.0.0.1:${port}/` },
+        {
+          workspaceDir: '/nonexistent',
+          signal: new AbortController().signal,
+          // 4 bytes: "ab" and the first half of the first emoji.
+          config: { ...config, http: { ...config.http, allow: ['127.0.0.1'], maxBytes: 4 } },
+        },
+      );
+      expect(output.split('\n').slice(2)).toEqual(['ab', '[body cut off at 4 bytes (TANDEM_HTTP_MAX_BYTES)]']);
+    } finally {
+      server.close();
+    }
   });
 });

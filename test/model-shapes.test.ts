@@ -41,6 +41,11 @@ const SHAPES: Shape[] = [
     expect: { content: 'The answer is 4', reasoning: 'Two plus two.', toolCalls: [] },
   },
   {
+    name: 'a text part whose text is {value, annotations} (Assistants-style parts passed on by a proxy)',
+    message: { content: [{ type: 'text', text: { value: 'The answer is 4', annotations: [] } }] },
+    expect: { content: 'The answer is 4', toolCalls: [] },
+  },
+  {
     name: 'reasoning_content apart from content (llama.cpp, vLLM, DeepSeek)',
     message: { content: '4', reasoning_content: 'add them' },
     expect: { content: '4', reasoning: 'add them' },

@@ -111,7 +111,8 @@ export function classifyPart(part: unknown): PartKind | undefined {
   }
   if (part.type === 'refusal') return { kind: 'refusal', text: str(part.refusal) ?? partText(part) };
   if (part.type === undefined || part.type === 'text' || part.type === 'output_text') {
-    const text = str(part.text);
+    // `text` is a string in chat completions; `{value, annotations}` where a proxy passes Assistants-style parts on.
+    const text = str(part.text) ?? (isObject(part.text) ? str(part.text.value) : undefined);
     return text === undefined ? undefined : { kind: 'text', text };
   }
   return { kind: 'ignored', type: String(part.type) };

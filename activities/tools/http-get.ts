@@ -20,7 +20,9 @@ async function readCapped(response: Response, maxBytes: number): Promise<{ text:
     if (size >= maxBytes) {
       // Stop reading: a huge or endless body must not fill the worker's memory.
       await reader.cancel();
-      return { text: Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8'), cut: true };
+      // Decoded as a stream: a character the cut split in two is left out, not turned into U+FFFD.
+      const kept = Buffer.concat(chunks).subarray(0, maxBytes);
+      return { text: new TextDecoder('utf-8').decode(kept, { stream: true }), cut: true };
     }
   }
   return { text: Buffer.concat(chunks).toString('utf8'), cut: false };
