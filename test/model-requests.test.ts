@@ -407,6 +407,18 @@ describe('the model boundary on the wire', () => {
     expect(r).toMatchObject({ content: null, toolCalls: [], finishReason: 'content_filter' });
   });
 
+  it('reads a whole JSON reply that a server labels text/event-stream (stream ignored, header kept)', async () => {
+    const completion = {
+      id: 'c1',
+      object: 'chat.completion',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'The answer is 4' }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 },
+    };
+    model.on(match.any, [{ raw: JSON.stringify(completion, null, 2), contentType: 'text/event-stream' }]);
+    const { reply: r } = await requestModelReply(step(), { settings, signal });
+    expect(r).toMatchObject({ content: 'The answer is 4', toolCalls: [], finishReason: 'stop' });
+  });
+
   it("fails the call on a 200 whose body is vLLM's error object, saying the server's words", async () => {
     model.on(match.any, [
       reply.completion({

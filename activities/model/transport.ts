@@ -5,6 +5,7 @@
  * - while streaming, the longest gap between tokens: `stallMs`, so a long generation is told apart from a dead server.
  * A server that answers a streaming request with plain JSON is read as JSON: non-streaming servers keep working.
  */
+import { sliceChars } from '../../common/limits';
 import type { ModelEndpoint } from '../../node/config';
 import { ModelHttpError, ModelTransportError } from './failures';
 import { SseParser, StreamAssembler } from './stream';
@@ -122,7 +123,7 @@ function parseBody(text: string, base: string): unknown {
   } catch (err) {
     throw new ModelTransportError(
       'malformed',
-      `${base} sent a reply that is not JSON (${(err as Error).message}): ${text.slice(0, 200)}`,
+      `${base} sent a reply that is not JSON (${(err as Error).message}): ${sliceChars(text, 200)}`,
     );
   }
 }
@@ -136,8 +137,12 @@ async function assemble(
   const assembler = new StreamAssembler();
   const decoder = new TextDecoder();
   let done = false;
+  // Some servers label a whole JSON reply `text/event-stream` (stream ignored, header kept): kept until an event shows.
+  let sawEvent = false;
+  let unframed = '';
   const take = (events: string[]) => {
     for (const data of events) {
+      sawEvent = true;
       if (data.trim() === '[DONE]') {
         done = true;
         continue;
@@ -147,9 +152,13 @@ async function assemble(
     }
   };
   for await (const piece of source) {
-    take(parser.push(typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true })));
+    const text = typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true });
+    if (!sawEvent) unframed += text;
+    take(parser.push(text));
     if (done) break;
   }
   take(parser.end());
+  if (!sawEvent && unframed.trim() !== '')
+    return { body: parseBody(unframed, base), streamed: false, streamedTokens: 0 };
   return { body: assembler.body(), streamed: true, streamedTokens: assembler.tokens };
 }
