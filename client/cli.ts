@@ -63,6 +63,13 @@ registerScheduleCommands(program);
 registerRunCommands(program);
 oneLineParseErrors(program, 'tandem');
 
+// `tandem watch ID | head -1`: the reader has what it wanted and closed the pipe. That is how pipes end, not a failure,
+// so stop quietly with 0 (as `git log | head` does under `set -o pipefail`) instead of dying on an unhandled 'error'.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(0);
+});
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {
     // Already printed by outputError (or it is --help / --version, which exit 0).

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { scriptDemo } from '../dev/demo-model';
 import { match, reply } from '../dev/scripted-model';
 import type { GoalSummary } from '../client/goal-list';
-import { runCli } from './helpers/cli';
+import { runCli, runCliIntoClosedPipe } from './helpers/cli';
 import { eventually } from './helpers/history';
 import { startTandem, type Tandem } from './helpers/tandem';
 
@@ -92,6 +92,17 @@ describe('the tandem CLI (inspecting goals and executors)', () => {
     await tandem.stop();
   });
   beforeEach(() => tandem.model.reset());
+
+  it('stops quietly with exit code 0 when the reader of its output goes away (`watch ID --json | head -1`)', async () => {
+    const id = await finishedGoal(tandem, env, 'epipe');
+    for (const args of [
+      ['watch', id, '--json'],
+      ['watch', id],
+      ['status', id, '--json'],
+    ]) {
+      expect(await runCliIntoClosedPipe(args, env)).toEqual({ code: 0, stderr: '' });
+    }
+  });
 
   it('says why a goal failed while planning; result, start --wait and watch exit 2', async () => {
     // An invalid plan no longer fails a goal (the fallback plan runs); an endpoint that refuses the request does.
