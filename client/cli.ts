@@ -31,7 +31,9 @@ function parseErrorLine(message: string, command: string): string {
     .split('\n')
     .map((line) => line.trim())
     .filter(Boolean)
-    .join(' ');
+    .join(' ')
+    // commander ends some messages with a full stop; "choices are a, b.; see:" reads as a typo.
+    .replace(/\.$/, '');
   return `tandem: ${text}; see: ${command} --help\n`;
 }
 

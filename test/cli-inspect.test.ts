@@ -41,6 +41,10 @@ describe('the tandem CLI without a server', () => {
       /^tandem: required option '--cron <expr>' not specified; see: tandem schedule create/,
     ],
     [['dev', '--port', 'x'], /^tandem: option '--port <n>' argument 'x' is invalid. expected a TCP port/],
+    [
+      ['result', 'a', 'b'],
+      "tandem: too many arguments for 'result'. Expected 1 argument but got 2; see: tandem result --help",
+    ],
   ])('prints a parse error of `tandem %j` as one line starting "tandem:", exit code 1', async (args, expected) => {
     const run = await runCli(args as string[]);
     expect(run.code).toBe(1);

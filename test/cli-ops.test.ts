@@ -342,6 +342,38 @@ describe('the tandem CLI (operate and observe)', () => {
       expect(run.stdout).toBe('');
     });
 
+    // `tandem status "$ID"` with ID unset: every id a verb takes, empty or blank, in every place it can go.
+    it.each([
+      [['status', '']],
+      [['watch', ' ']],
+      [['result', '']],
+      [['history', '']],
+      [['transcript', '']],
+      [['transcript', 'g', '']],
+      [['output', '', 'sha256:00']],
+      [['output', 'g', '']],
+      [['approvals', '']],
+      [['approve', '', 'c1']],
+      [['approve', 'g', '']],
+      [['deny', 'g', '']],
+      [['replan', '', 'evidence']],
+      [['interrupt', '', 'hello']],
+      [['interrupt', 'g', 'hello', '--subtask', '']],
+      [['pause', '']],
+      [['resume', '']],
+      [['cancel', '']],
+      [['start', 'x', '--id', '']],
+      [['schedule', 'create', '--cron', '0 * * * *', 'x', '--id', '']],
+      [['schedule', 'delete', '']],
+    ])('refuses an empty id: `tandem %j`', async (args) => {
+      const run = await runCli(args, env);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(
+        /^tandem: .* is invalid.* expected an id, got an empty or blank string; see: tandem .*--help\n$/,
+      );
+    });
+
     it('refuses a bad TANDEM_MAX_PARALLEL', async () => {
       const run = await runCli(['start', 'x'], { ...env, TANDEM_MAX_PARALLEL: 'lots' });
       expect(run).toEqual({

@@ -17,6 +17,15 @@ export function positiveInt(value: string): number {
   return parsed;
 }
 
+/**
+ * commander parser for every id a verb takes (goal, executor, call, subtask, schedule, output ref). An empty one
+ * (`tandem status "$ID"` with ID unset) would otherwise reach the SDK, whose "Missing workflowId" is a stack trace.
+ */
+export function nonEmptyId(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('expected an id, got an empty or blank string');
+  return value;
+}
+
 /** commander parser for `--port N`. */
 export function tcpPort(value: string): number {
   const parsed = Number(value);
