@@ -333,6 +333,18 @@ describe('the tandem CLI (operate and observe)', () => {
       [['list', '--status', 'stuck'], /argument 'stuck' is invalid. Allowed choices are running, completed, failed/],
       [['schedule', 'create', 'x'], /required option '--cron <expr>' not specified/],
       [['schedule', 'create', '--cron', 'every tuesday', 'x'], /^tandem: invalid --cron "every tuesday"/],
+      [
+        ['schedule', 'create', '--cron', '61 * * * *', 'x'],
+        /^tandem: invalid --cron "61 \* \* \* \*" \(Minute is not in range/,
+      ],
+      [
+        ['schedule', 'create', '--cron', 'x y z w v', 'x'],
+        /^tandem: invalid --cron "x y z w v" \(Minute is not in range/,
+      ],
+      [
+        ['schedule', 'create', '--cron', '0 * * * *', 'x', '--id', 'i'.repeat(1100)],
+        /^tandem: could not create schedule "i+": .*WorkflowId exceeds maximum allowed length/,
+      ],
       [['schedule', 'delete', 'no-such-schedule'], /^tandem: no schedule with id "no-such-schedule"/],
       [['interrupt', 'x'], /missing required argument 'message'/],
     ])('`tandem %j`', async (args, message) => {
