@@ -328,6 +328,12 @@ describe('the tandem CLI (operate and observe)', () => {
       [['interrupt', unknown, ''], /^tandem: an interrupt needs a non-empty message/],
       [['start', 'x', '--max-tokens', '0'], /option '--max-tokens <n>' argument '0' is invalid/],
       [['start', 'x', '--max-parallel', 'many'], /option '--max-parallel <n>' argument 'many' is invalid/],
+      [['start', 'x', '--max-steps', '1e3'], /option '--max-steps <n>' argument '1e3' is invalid. expected a positive/],
+      [['start', 'x', '--max-tokens', '0x10'], /option '--max-tokens <n>' argument '0x10' is invalid/],
+      [
+        ['start', 'x', '--max-tokens', '99999999999999999999'],
+        /argument '99999999999999999999' is invalid. expected a/,
+      ],
       [['start', 'x', '--id', 'a', '--key', 'b'], /^tandem: pass either --id or --key, not both/],
       [['start', 'x', '--key', 'has space'], /^tandem: invalid key "has space"/],
       [['list', '--status', 'stuck'], /argument 'stuck' is invalid. Allowed choices are running, completed, failed/],
@@ -393,6 +399,22 @@ describe('the tandem CLI (operate and observe)', () => {
         stdout: '',
         stderr:
           'tandem: TANDEM_MAX_PARALLEL="lots" is not a positive integer; fix it, or unset it to use the default\n',
+      });
+    });
+
+    // Huge values matter most for timeouts: Node fires a timer past 2^31-1 ms after 1 ms, failing every call at once.
+    it.each([
+      ['TANDEM_MAX_PARALLEL', '99999999999999999999', 'a positive integer'],
+      ['TANDEM_MODEL_TIMEOUT_MS', '1e20', 'a number of milliseconds from 1 to 2147483647 (e.g. 120000)'],
+      ['TANDEM_HTTP_TIMEOUT_MS', '2147483648', 'a number of milliseconds from 1 to 2147483647 (e.g. 10000)'],
+      ['TANDEM_OBSERVATION_LIMIT', '0.5', 'a positive integer (e.g. 4000)'],
+      ['TANDEM_HTTP_MAX_BYTES', '0x10', 'a positive integer (e.g. 1000000)'],
+    ])('refuses %s=%s', async (name, value, expected) => {
+      const run = await runCli(['start', 'x'], { ...env, [name]: value });
+      expect(run).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `tandem: ${name}="${value}" is not ${expected}; fix it, or unset it to use the default\n`,
       });
     });
 

@@ -6,14 +6,15 @@ import type { Client } from '@temporalio/client';
 import { InvalidArgumentError } from 'commander';
 import type { ConnectionOverrides, TemporalSettings } from '../../node/connection';
 import { grpcStatusOf, TemporalUnreachableError, UserError } from '../../node/errors';
+import { parsePositiveInt } from '../../node/numbers';
 
 /** Exit code of `start --wait`, `result` and `watch` when the goal ended without an ok result. */
 export const EXIT_GOAL_NOT_OK = 2;
 
 /** commander parser for `--max-steps N` and friends. */
 export function positiveInt(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive integer');
+  const parsed = parsePositiveInt(value);
+  if (parsed === undefined) throw new InvalidArgumentError('expected a positive integer');
   return parsed;
 }
 
@@ -28,10 +29,8 @@ export function nonEmptyId(value: string): string {
 
 /** commander parser for `--port N`. */
 export function tcpPort(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 65_535) {
-    throw new InvalidArgumentError('expected a TCP port (1-65535)');
-  }
+  const parsed = parsePositiveInt(value, 65_535);
+  if (parsed === undefined) throw new InvalidArgumentError('expected a TCP port (1-65535)');
   return parsed;
 }
 
