@@ -22,6 +22,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { goalInputSchema, type GoalInput, type GoalProgress, type GoalResult } from '../common/types';
 import {
+  EXECUTOR_WORKFLOW_TYPE,
   goalSearchAttribute,
   keySearchAttribute,
   PLANNER_WORKFLOW_TYPE,
@@ -183,8 +184,15 @@ export async function describeGoal(
 ): Promise<{ handle: WorkflowHandle<typeof plannerWorkflow>; description: WorkflowExecutionDescription }> {
   const { description } = await describeWorkflow(client, id);
   const handle = client.workflow.getHandle<typeof plannerWorkflow>(id);
+  if (description.type === EXECUTOR_WORKFLOW_TYPE) {
+    // An executor id is what `status` and `list` print for a subtask; its goal is the parent, so name it.
+    const goal = description.parentExecution?.workflowId;
+    throw new GoalError(
+      `"${id}" is an executor (one subtask), not a goal; pass its goal's id` + (goal ? `: ${goal}` : ''),
+    );
+  }
   if (description.type !== PLANNER_WORKFLOW_TYPE) {
-    throw new GoalError(`"${id}" is a ${description.type}, not a goal; pass the id of a planner workflow`);
+    throw new GoalError(`"${id}" is a ${description.type} workflow, not a tandem goal; pass the id of a goal`);
   }
   return { handle, description };
 }

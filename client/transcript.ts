@@ -63,6 +63,13 @@ export async function readTranscript(client: Client, id: string, subtaskId?: str
     throw new GoalError(`"${id}" is a ${description.type}, not a goal or an executor of tandem`);
   }
   const progress = await client.workflow.getHandle(workflowId).query(executorProgressQuery);
+  if (subtaskId !== undefined && subtaskId !== progress.subtaskId) {
+    // An executor runs one subtask: printing its own while the user named another would answer the wrong question.
+    throw new GoalError(
+      `"${id}" is the executor of subtask ${progress.subtaskId}, not ${subtaskId}: pass the goal's id with the ` +
+        `subtask (tandem transcript ${description.parentExecution?.workflowId ?? 'GOAL'} ${subtaskId})`,
+    );
+  }
   const ref = progress.transcript ?? null;
   const messages = ref === null ? [] : await loadTranscript(contentStore(loadConfig().storeDir), ref);
   return { workflowId, subtaskId: progress.subtaskId, ref, messages };

@@ -207,6 +207,31 @@ describe('the tandem CLI (inspecting goals and executors)', () => {
     });
   });
 
+  it("names the goal when a goal's verb gets an executor id, and refuses an executor with another subtask", async () => {
+    const id = await finishedGoal(tandem, env, 'exec-as-goal');
+    const executor = `${id}.v1.s1`;
+    for (const args of [
+      ['result', executor],
+      ['history', executor],
+      ['cancel', executor],
+      ['approvals', executor],
+    ]) {
+      expect(await runCli(args, env)).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `tandem: "${executor}" is an executor (one subtask), not a goal; pass its goal's id: ${id}\n`,
+      });
+    }
+    expect(await runCli(['transcript', executor, 's2'], env)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `tandem: "${executor}" is the executor of subtask s1, not s2: pass the goal's id with the subtask ` +
+        `(tandem transcript ${id} s2)\n`,
+    });
+    expect((await runCli(['transcript', executor, 's1'], env)).code).toBe(0);
+  });
+
   it('prints the workspace with the result, and exits 2 for a goal that ran out of budget', async () => {
     const id = await finishedGoal(tandem, env, 'workspace');
     const result = await runCli(['result', id], env);
