@@ -442,6 +442,19 @@ describe('the tandem CLI (operate and observe)', () => {
       );
     });
 
+    it.each(['../../etc/passwd', 'sha256:zz', `SHA256:${'0'.repeat(64)}`])(
+      'says %j is not an output reference at all',
+      async (ref) => {
+        expect(await runCli(['output', finished, ref], env)).toEqual({
+          code: 1,
+          stdout: '',
+          stderr:
+            `tandem: ${JSON.stringify(ref)} is not a content reference (sha256: and 64 hex digits): copy one from ` +
+            'toolCalls[].outputRef in `tandem result ID --json`\n',
+        });
+      },
+    );
+
     it('refuses an output reference that is not in the store', async () => {
       const run = await runCli(['output', finished, `sha256:${'0'.repeat(64)}`], env);
       expect(run.code).toBe(1);
