@@ -41,6 +41,7 @@ import {
 import { contentStore } from '../activities/content-store';
 import { loadConfig } from '../node/config';
 import type { plannerWorkflow } from '../workflows/planner/planner';
+import { shellArg } from './shell-arg';
 
 /** An error about a goal the user can act on (unknown id, finished goal, bad input): one line, exit code 1. */
 export class GoalError extends UserError {
@@ -205,7 +206,7 @@ export async function goalHandle(client: Client, id: string): Promise<WorkflowHa
 function alreadyFinished(id: string, status: string, action: string): GoalError {
   return new GoalError(
     `goal "${id}" has already finished (${status.toLowerCase()}): ${action} only applies to a running goal; ` +
-      `read its result with: tandem result ${id}`,
+      `read its result with: tandem result ${shellArg(id)}`,
   );
 }
 

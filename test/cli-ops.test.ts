@@ -70,6 +70,16 @@ describe('the tandem CLI (operate and observe)', () => {
       });
     });
 
+    it('prints next-command hints that paste into a shell, for an id with a space and a quote', async () => {
+      const id = `${tandem.goalId('quoted')} it's`;
+      idleGoals.push(id);
+      const quoted = `'${id.replace("'", `'\\''`)}'`;
+      const started = await runCli(['start', 'Quoted', '--id', id], idleEnv);
+      expect(started).toEqual({ code: 0, stdout: `started ${id}\nfollow it: tandem watch ${quoted}\n`, stderr: '' });
+      const paused = await runCli(['pause', id], idleEnv);
+      expect(paused.stdout).toBe(`pause sent to ${id}; continue it with: tandem resume ${quoted}\n`);
+    });
+
     it('takes --max-parallel from TANDEM_MAX_PARALLEL when the flag is absent', async () => {
       const id = tandem.goalId('parallel-env');
       idleGoals.push(id);
@@ -335,6 +345,8 @@ describe('the tandem CLI (operate and observe)', () => {
         /argument '99999999999999999999' is invalid. expected a/,
       ],
       [['start', 'x', '--id', 'a', '--key', 'b'], /^tandem: pass either --id or --key, not both/],
+      [['start', 'x', '--id=-x'], /argument '-x' is invalid. expected an id that does not start with "-"/],
+      [['schedule', 'create', '--cron', '0 * * * *', 'x', '--id=-x'], /argument '-x' is invalid. expected an id that/],
       [['start', 'x', '--key', 'has space'], /^tandem: invalid key "has space"/],
       [['list', '--status', 'stuck'], /argument 'stuck' is invalid. Allowed choices are running, completed, failed/],
       [['schedule', 'create', 'x'], /required option '--cron <expr>' not specified/],

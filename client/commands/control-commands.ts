@@ -1,6 +1,7 @@
 /** The verbs that steer a running goal: replan, interrupt, pause, resume, cancel. Each refuses a finished goal. */
 import type { Command } from 'commander';
 import { nonEmptyId, printJson, withClient } from './shared';
+import { shellArg } from '../shell-arg';
 
 /** The steering operations, loaded when a verb runs (see goal-commands.ts). */
 const control = () => import('../goal-control');
@@ -44,7 +45,7 @@ export function registerControlCommands(program: Command): void {
       withClient(async (client) => {
         const outcome = await (await control()).pauseGoal(client, id);
         if (!outcome.changed) console.log(`goal ${id} is already paused; nothing changed`);
-        else console.log(`pause sent to ${id}; continue it with: tandem resume ${id}`);
+        else console.log(`pause sent to ${id}; continue it with: tandem resume ${shellArg(id)}`);
       }),
     );
 
@@ -67,7 +68,7 @@ export function registerControlCommands(program: Command): void {
     .action((id: string) =>
       withClient(async (client) => {
         await (await control()).cancelGoal(client, id);
-        console.log(`cancellation requested for ${id}; see how it ended with: tandem status ${id}`);
+        console.log(`cancellation requested for ${id}; see how it ended with: tandem status ${shellArg(id)}`);
       }),
     );
 }

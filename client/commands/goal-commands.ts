@@ -7,8 +7,9 @@ import { promises as fs } from 'node:fs';
 import { UserError } from '../../node/errors';
 import type { GoalOutcome } from '../goals';
 import { LIST_STATUSES, type ListStatus } from '../list-statuses';
-import { EXIT_GOAL_NOT_OK, nonEmptyId, positiveInt, printJson, withClient } from './shared';
+import { EXIT_GOAL_NOT_OK, newId, nonEmptyId, positiveInt, printJson, withClient } from './shared';
 import { approvalTimeout, approveList } from './approval-options';
+import { shellArg } from '../shell-arg';
 
 interface StartOptions {
   goalFile?: string;
@@ -77,12 +78,12 @@ async function start(argument: string | undefined, opts: StartOptions): Promise<
     if (handle.alreadyRunning) {
       // Not an error: the caller asked for "one goal per key" and got it. Scripts tell by the JSON's flag.
       if (opts.json) printJson({ id, runId: handle.firstExecutionRunId, alreadyRunning: true });
-      else console.log(`goal already running for key ${opts.key}: ${id}\nfollow it: tandem watch ${id}`);
+      else console.log(`goal already running for key ${opts.key}: ${id}\nfollow it: tandem watch ${shellArg(id)}`);
       return;
     }
     if (!opts.wait) {
       if (opts.json) printJson({ id, runId: handle.firstExecutionRunId, alreadyRunning: false });
-      else console.log(`started ${id}\nfollow it: tandem watch ${id}`);
+      else console.log(`started ${id}\nfollow it: tandem watch ${shellArg(id)}`);
       return;
     }
     await printOutcome(id, opts.json, await goalOutcome(client, id));
@@ -99,7 +100,7 @@ export function registerGoalCommands(program: Command): void {
       '--goal-file <file>',
       'read the goal from a file (- for standard input); a large one is stored by reference',
     )
-    .option('--id <id>', 'workflow id for the goal (default: goal-<random>)', nonEmptyId)
+    .option('--id <id>', 'workflow id for the goal (default: goal-<random>)', newId)
     .option('--key <key>', 'concurrency key: at most one running goal per key (id goal-key-<key>)')
     .option('--max-steps <n>', 'step budget of each subtask', positiveInt)
     .option('--max-tokens <n>', 'token budget of the whole goal', positiveInt)

@@ -27,6 +27,19 @@ export function nonEmptyId(value: string): string {
   return value;
 }
 
+/**
+ * commander parser for the `--id` of a goal or schedule being created: not empty, and no leading "-", which every
+ * later verb would read as a flag (`tandem status -x`: unknown option).
+ */
+export function newId(value: string): string {
+  if (nonEmptyId(value).startsWith('-')) {
+    throw new InvalidArgumentError(
+      'expected an id that does not start with "-", which other verbs would take for a flag',
+    );
+  }
+  return value;
+}
+
 /** commander parser for `--port N`. */
 export function tcpPort(value: string): number {
   const parsed = parsePositiveInt(value, 65_535);
