@@ -72,6 +72,29 @@ describe('the tandem CLI without a server', () => {
     expect(missing.stderr).toMatch(/^tandem: cannot read the Temporal connection settings of profile "nope" .*\n$/);
   });
 
+  it.each([
+    [['--namespace', '', 'status', 'x'], {}, '--namespace (or TEMPORAL_NAMESPACE)'],
+    [['list'], { TEMPORAL_NAMESPACE: '' }, '--namespace (or TEMPORAL_NAMESPACE)'],
+    [['--address', ' ', 'list'], {}, '--address (or TEMPORAL_ADDRESS)'],
+  ])('refuses an empty connection setting: `tandem %j` with %j', async (args, env, flag) => {
+    expect(await runCli(args, env)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `tandem: ${flag} is empty: give a value, or leave it out to use the default\n`,
+    });
+  });
+
+  it('keeps what to do on the line when the Temporal config file is not valid TOML', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-badtoml-'));
+    const configFile = path.join(dir, 'temporal.toml');
+    await fs.writeFile(configFile, '{bad\n');
+    const run = await runCli(['list'], { TEMPORAL_CONFIG_FILE: configFile });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /^tandem: cannot read the Temporal connection settings \(Invalid TOML document: [^\n]*\): check --profile or TEMPORAL_PROFILE, and TEMPORAL_CONFIG_FILE .*\n$/,
+    );
+  });
+
   it('says how to build the CLI when dist/ is missing', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-nobuild-'));
     await fs.mkdir(path.join(dir, 'bin'));
