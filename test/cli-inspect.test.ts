@@ -95,6 +95,21 @@ describe('the tandem CLI without a server', () => {
     );
   });
 
+  it.each([[['status']], [['start']], [['schedule', 'create']], [['approve']]])(
+    'lists the connection flags in the --help of `tandem %j`',
+    async (verb) => {
+      const run = await runCli([...verb, '--help']);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/Global Options:[^]*--address <host:port>[^]*--namespace <namespace>[^]*--profile/);
+    },
+  );
+
+  it('leaves them out of `tandem dev --help`, which refuses them', async () => {
+    const run = await runCli(['dev', '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toContain('--address');
+  });
+
   it('says how to build the CLI when dist/ is missing', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-nobuild-'));
     await fs.mkdir(path.join(dir, 'bin'));
