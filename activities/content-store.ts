@@ -17,7 +17,18 @@ export interface ContentStore {
 
 const REF_PATTERN = /^sha256:([0-9a-f]{64})$/;
 
-/** Thrown for a reference that is malformed or names nothing in the store. */
+/** Thrown for a string that cannot be a reference at all (`tandem output ID ../x`): no store could hold it. */
+export class MalformedRefError extends UserError {
+  override name = 'MalformedRefError';
+  constructor(readonly ref: string) {
+    super(
+      `${JSON.stringify(ref)} is not a content reference (sha256: and 64 hex digits): copy one from ` +
+        'toolCalls[].outputRef in `tandem result ID --json`',
+    );
+  }
+}
+
+/** Thrown for a well-formed reference that names nothing in the store. */
 export class ContentNotFoundError extends UserError {
   override name = 'ContentNotFoundError';
   constructor(
@@ -51,7 +62,7 @@ export class FileContentStore implements ContentStore {
 
   async get(ref: string): Promise<string> {
     const hex = REF_PATTERN.exec(ref)?.[1];
-    if (!hex) throw new ContentNotFoundError(ref, this.dir);
+    if (!hex) throw new MalformedRefError(ref);
     try {
       return await fs.readFile(this.fileFor(hex), 'utf8');
     } catch {

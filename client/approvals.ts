@@ -11,6 +11,7 @@ import {
 } from '../common/approvals';
 import { decideApprovalUpdate } from '../common/contract';
 import { goalProgress, GoalError, isDeadlineExceeded, sendToRunningGoal } from './goals';
+import { shellArg } from './shell-arg';
 
 /** An update waits for a worker to run its handler; past this the CLI says that none is running. */
 const UPDATE_DEADLINE_MS = 30_000;
@@ -48,7 +49,7 @@ export async function decideApproval(client: Client, id: string, decision: Appro
 export function formatApprovals(id: string, pending: PendingApproval[]): string {
   if (pending.length === 0) return `${id}: no tool call is waiting for approval`;
   return [
-    `${id}: ${pending.length} tool call(s) waiting for approval (tandem approve ${id} CALL_ID / tandem deny ${id} CALL_ID)`,
+    `${id}: ${pending.length} tool call(s) waiting for approval (tandem approve ${shellArg(id)} CALL_ID / tandem deny ${shellArg(id)} CALL_ID)`,
     ...pending.map(
       (approval) =>
         `  ${approval.callId}  ${approval.subtaskId}  ${approval.tool} ${approval.arguments.slice(0, 160)}  ` +

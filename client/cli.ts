@@ -31,7 +31,9 @@ function parseErrorLine(message: string, command: string): string {
     .split('\n')
     .map((line) => line.trim())
     .filter(Boolean)
-    .join(' ');
+    .join(' ')
+    // commander ends some messages with a full stop; "choices are a, b.; see:" reads as a typo.
+    .replace(/\.$/, '');
   return `tandem: ${text}; see: ${command} --help\n`;
 }
 
@@ -48,6 +50,8 @@ const program = new Command('tandem')
   .option('--namespace <namespace>', 'Temporal namespace (default: $TEMPORAL_NAMESPACE, the profile, or default)')
   .option('--profile <name>', 'envconfig profile of the Temporal config file (default: $TEMPORAL_PROFILE or default)')
   .exitOverride()
+  // The connection flags work before or after the verb, so each verb's --help lists them too.
+  .configureHelp({ showGlobalOptions: true })
   .hook('preAction', (_program, action) => {
     const { address, namespace, profile } = action.optsWithGlobals<{
       address?: string;
@@ -62,6 +66,17 @@ registerApprovalCommands(program);
 registerScheduleCommands(program);
 registerRunCommands(program);
 oneLineParseErrors(program, 'tandem');
+// ...except where they are refused: dev and demo run their own server.
+for (const verb of program.commands.filter((command) => ['dev', 'demo'].includes(command.name()))) {
+  verb.configureHelp({ showGlobalOptions: false });
+}
+
+// `tandem watch ID | head -1`: the reader has what it wanted and closed the pipe. That is how pipes end, not a failure,
+// so stop quietly with 0 (as `git log | head` does under `set -o pipefail`) instead of dying on an unhandled 'error'.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(0);
+});
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

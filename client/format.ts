@@ -22,6 +22,7 @@ import {
   type Snapshot,
 } from './inspect';
 import type { ScheduleSummaryRow } from './schedules';
+import { shellArg } from './shell-arg';
 
 function verdictOf(subtask: SubtaskProgress): string {
   if (!subtask.verdict) return '';
@@ -78,7 +79,8 @@ function headerStatus(snap: Snapshot): string {
 function endLine(snap: Snapshot, end: RunEnd | null): string[] {
   if (!end || end.ok) return [];
   if (end.failure) return [`${headerStatus(snap)}: ${failureLine(end.failure)}`];
-  const resultOf = snap.kind === 'goal' ? `tandem result ${snap.id}` : `tandem status ${snap.id} --json`;
+  const resultOf =
+    snap.kind === 'goal' ? `tandem result ${shellArg(snap.id)}` : `tandem status ${shellArg(snap.id)} --json`;
   return [`ended without an ok result: ${end.reason ?? 'not ok'} (see ${resultOf})`];
 }
 
@@ -120,7 +122,9 @@ function formatExecutorSnapshot(snap: ExecutorSnapshot): string {
     ...endLine(snap, snap.end),
   );
   if (progress.transcript) {
-    lines.push(`conversation: tandem transcript ${snap.goalId ? `${snap.goalId} ${progress.subtaskId}` : snap.id}`);
+    lines.push(
+      `conversation: tandem transcript ${snap.goalId ? `${shellArg(snap.goalId)} ${shellArg(progress.subtaskId)}` : shellArg(snap.id)}`,
+    );
   }
   return lines.join('\n');
 }

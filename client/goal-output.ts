@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import { contentStore } from '../activities/content-store';
 import { loadConfig } from '../node/config';
 import { describeGoal, GoalError } from './goals';
+import { shellArg } from './shell-arg';
 
 /** Every content reference a finished goal's result mentions: tool calls' `outputRef`s and notes in trimmed replies. */
 async function refsOfFinishedGoal(client: Client, id: string): Promise<Set<string>> {
@@ -23,7 +24,7 @@ export async function goalOutput(client: Client, id: string, ref: string): Promi
   const refs = await refsOfFinishedGoal(client, id);
   if (refs.size > 0 && !refs.has(ref)) {
     throw new GoalError(
-      `goal "${id}" has no stored output ${ref}; see its outputRefs with: tandem result ${id} --json`,
+      `goal "${id}" has no stored output ${ref}; see its outputRefs with: tandem result ${shellArg(id)} --json`,
     );
   }
   return contentStore(loadConfig().storeDir).get(ref);

@@ -22,6 +22,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { goalInputSchema, type GoalInput, type GoalProgress, type GoalResult } from '../common/types';
 import {
+  EXECUTOR_WORKFLOW_TYPE,
   goalSearchAttribute,
   keySearchAttribute,
   PLANNER_WORKFLOW_TYPE,
@@ -40,6 +41,7 @@ import {
 import { contentStore } from '../activities/content-store';
 import { loadConfig } from '../node/config';
 import type { plannerWorkflow } from '../workflows/planner/planner';
+import { shellArg } from './shell-arg';
 
 /** An error about a goal the user can act on (unknown id, finished goal, bad input): one line, exit code 1. */
 export class GoalError extends UserError {
@@ -183,8 +185,15 @@ export async function describeGoal(
 ): Promise<{ handle: WorkflowHandle<typeof plannerWorkflow>; description: WorkflowExecutionDescription }> {
   const { description } = await describeWorkflow(client, id);
   const handle = client.workflow.getHandle<typeof plannerWorkflow>(id);
+  if (description.type === EXECUTOR_WORKFLOW_TYPE) {
+    // An executor id is what `status` and `list` print for a subtask; its goal is the parent, so name it.
+    const goal = description.parentExecution?.workflowId;
+    throw new GoalError(
+      `"${id}" is an executor (one subtask), not a goal; pass its goal's id` + (goal ? `: ${goal}` : ''),
+    );
+  }
   if (description.type !== PLANNER_WORKFLOW_TYPE) {
-    throw new GoalError(`"${id}" is a ${description.type}, not a goal; pass the id of a planner workflow`);
+    throw new GoalError(`"${id}" is a ${description.type} workflow, not a tandem goal; pass the id of a goal`);
   }
   return { handle, description };
 }
@@ -197,7 +206,7 @@ export async function goalHandle(client: Client, id: string): Promise<WorkflowHa
 function alreadyFinished(id: string, status: string, action: string): GoalError {
   return new GoalError(
     `goal "${id}" has already finished (${status.toLowerCase()}): ${action} only applies to a running goal; ` +
-      `read its result with: tandem result ${id}`,
+      `read its result with: tandem result ${shellArg(id)}`,
   );
 }
 

@@ -19,6 +19,7 @@ import {
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { ExecutorProgress, ExecutorResult, GoalProgress, GoalResult } from '../common/types';
 import { describeWorkflow, type FailureSummary, failureOf, GoalError, isDeadlineExceeded } from './goals';
+import { shellArg } from './shell-arg';
 
 /** How long a query may wait for a worker before the CLI looks for the reason. */
 const QUERY_DEADLINE_MS = 10_000;
@@ -191,7 +192,7 @@ export async function whyNoAnswer(client: Client, id: string, what: string): Pro
   if (calls.length > 0) {
     return (
       `${what} of "${id}" is waiting: ${describeFailingCall(calls[0])}; it goes on when that call succeeds ` +
-      `(follow it with: tandem watch ${id})`
+      `(follow it with: tandem watch ${shellArg(id)})`
     );
   }
   const { pollers } = await client.workflowService.describeTaskQueue({
@@ -203,7 +204,7 @@ export async function whyNoAnswer(client: Client, id: string, what: string): Pro
   }
   return (
     `${what} of "${id}" was not answered in time; a worker polls "${description.taskQueue}", so the goal is busy ` +
-    `(a slow model or tool call) or the worker is overloaded: follow it with tandem watch ${id}`
+    `(a slow model or tool call) or the worker is overloaded: follow it with tandem watch ${shellArg(id)}`
   );
 }
 

@@ -56,12 +56,16 @@ export async function createSchedule(client: Client, opts: CreateScheduleOptions
     if (/already (exists|registered|running)/i.test(message)) {
       throw new GoalError(`a schedule with id "${scheduleId}" already exists; choose another --id`);
     }
-    if (/invalid|cron|spec/i.test(message)) {
+    // The SDK turns the server's "Invalid schedule spec" into a TypeError: a field out of range ("61 * * * *") comes
+    // this way, as well as a wrong number of fields.
+    if (err instanceof TypeError) {
       throw new GoalError(
         `invalid --cron "${opts.cron}" (${message.split('\n')[0]}): use 5 fields, e.g. "0 9 * * 1-5"`,
       );
     }
-    throw err;
+    // Any other refusal (an --id past the server's length limit) has its reason in the causes; the cause stays so
+    // that withClient still reports an unreachable server as such.
+    throw new GoalError(`could not create schedule "${scheduleId}"`, { cause: err });
   }
   return scheduleId;
 }

@@ -11,6 +11,7 @@ import { EXECUTOR_WORKFLOW_TYPE, executorProgressQuery, PLANNER_WORKFLOW_TYPE } 
 import type { ChatMessage } from '../common/types';
 import { loadConfig } from '../node/config';
 import { describeWorkflow, goalProgress, GoalError } from './goals';
+import { shellArg } from './shell-arg';
 
 /** A subtask's conversation and where it came from. */
 export interface Transcript {
@@ -57,12 +58,20 @@ export async function readTranscript(client: Client, id: string, subtaskId?: str
   const { description } = await describeWorkflow(client, id);
   let workflowId = id;
   if (description.type === PLANNER_WORKFLOW_TYPE) {
-    if (!subtaskId) throw new GoalError(`"${id}" is a goal: name the subtask too, e.g. tandem transcript ${id} s1`);
+    if (!subtaskId)
+      throw new GoalError(`"${id}" is a goal: name the subtask too, e.g. tandem transcript ${shellArg(id)} s1`);
     workflowId = await executorOf(client, id, subtaskId);
   } else if (description.type !== EXECUTOR_WORKFLOW_TYPE) {
     throw new GoalError(`"${id}" is a ${description.type}, not a goal or an executor of tandem`);
   }
   const progress = await client.workflow.getHandle(workflowId).query(executorProgressQuery);
+  if (subtaskId !== undefined && subtaskId !== progress.subtaskId) {
+    // An executor runs one subtask: printing its own while the user named another would answer the wrong question.
+    throw new GoalError(
+      `"${id}" is the executor of subtask ${progress.subtaskId}, not ${subtaskId}: pass the goal's id with the ` +
+        `subtask (tandem transcript ${shellArg(description.parentExecution?.workflowId ?? 'GOAL')} ${shellArg(subtaskId)})`,
+    );
+  }
   const ref = progress.transcript ?? null;
   const messages = ref === null ? [] : await loadTranscript(contentStore(loadConfig().storeDir), ref);
   return { workflowId, subtaskId: progress.subtaskId, ref, messages };

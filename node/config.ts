@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { DEFAULT_TASK_QUEUE } from '../common/contract';
 import type { ModelCallPurpose } from '../common/types';
 import { ConfigError } from './errors';
+import { MAX_TIMER_MS, parsePositiveInt } from './numbers';
 import { findProjectRoot } from './project-root';
 import { type McpConfig, readMcpConfigFile } from './mcp-config';
 
@@ -127,27 +128,39 @@ function text(env: Env, name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-function positive(env: Env, name: string, fallback: number): number {
+/** A count (bytes, characters) with a default. */
+function count(env: Env, name: string, fallback: number): number {
   const raw = text(env, name);
   if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(name, raw, `a positive number (e.g. ${fallback})`);
+  const value = parsePositiveInt(raw);
+  if (value === undefined) throw new ConfigError(name, raw, `a positive integer (e.g. ${fallback})`);
+  return value;
+}
+
+/** A timeout: whole milliseconds that a Node timer can hold (see {@link MAX_TIMER_MS}). */
+function milliseconds(env: Env, name: string, fallback: number): number {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  const value = parsePositiveInt(raw, MAX_TIMER_MS);
+  if (value === undefined) {
+    throw new ConfigError(name, raw, `a number of milliseconds from 1 to ${MAX_TIMER_MS} (e.g. ${fallback})`);
+  }
   return value;
 }
 
 function positiveInt(env: Env, name: string): number | undefined {
   const raw = text(env, name);
   if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new ConfigError(name, raw, 'a positive integer');
+  const value = parsePositiveInt(raw);
+  if (value === undefined) throw new ConfigError(name, raw, 'a positive integer');
   return value;
 }
 
 function port(env: Env, name: string, fallback: number): number {
   const raw = text(env, name);
   if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 65_535) throw new ConfigError(name, raw, 'a TCP port (1-65535)');
+  const value = parsePositiveInt(raw, 65_535);
+  if (value === undefined) throw new ConfigError(name, raw, 'a TCP port (1-65535)');
   return value;
 }
 
@@ -206,8 +219,8 @@ function modelConfig(env: Env): ModelConfig {
       executor: roleEndpoint(env, 'executor'),
       judge: roleEndpoint(env, 'judge'),
     },
-    timeoutMs: positive(env, 'TANDEM_MODEL_TIMEOUT_MS', 120_000),
-    stallMs: positive(env, 'TANDEM_MODEL_STALL_MS', 30_000),
+    timeoutMs: milliseconds(env, 'TANDEM_MODEL_TIMEOUT_MS', 120_000),
+    stallMs: milliseconds(env, 'TANDEM_MODEL_STALL_MS', 30_000),
     maxOutputTokens: maxOutputTokens(env),
     structuredOutput: mode,
     stream: ['1', 'true', 'yes', 'on'].includes(stream),
@@ -230,20 +243,20 @@ export function loadConfig(env: Env = process.env): TandemConfig {
     maxParallel: positiveInt(env, 'TANDEM_MAX_PARALLEL'),
     devPort: port(env, 'TANDEM_DEV_PORT', 7233),
     uiPort: port(env, 'TANDEM_UI_PORT', 8233),
-    observationLimit: positive(env, 'TANDEM_OBSERVATION_LIMIT', 4_000),
+    observationLimit: count(env, 'TANDEM_OBSERVATION_LIMIT', 4_000),
     model: modelConfig(env),
     http: {
       allow: (env.TANDEM_HTTP_ALLOW ?? '')
         .split(',')
         .map((host) => host.trim().toLowerCase())
         .filter((host) => host !== ''),
-      maxBytes: positive(env, 'TANDEM_HTTP_MAX_BYTES', 1_000_000),
-      timeoutMs: positive(env, 'TANDEM_HTTP_TIMEOUT_MS', 10_000),
+      maxBytes: count(env, 'TANDEM_HTTP_MAX_BYTES', 1_000_000),
+      timeoutMs: milliseconds(env, 'TANDEM_HTTP_TIMEOUT_MS', 10_000),
     },
     mcp: {
       file: mcpFile,
       servers: mcpFile === undefined ? [] : readMcpConfigFile(mcpFile),
-      timeoutMs: positive(env, 'TANDEM_MCP_TIMEOUT_MS', 60_000),
+      timeoutMs: milliseconds(env, 'TANDEM_MCP_TIMEOUT_MS', 60_000),
     },
     approveTools: commaList(env.TANDEM_APPROVE_TOOLS),
   };

@@ -7,7 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { loadConfig } from './config';
-import { ConnectionSettingsError, TemporalUnreachableError } from './errors';
+import { ConnectionSettingsError, TemporalUnreachableError, UserError } from './errors';
 
 export const DEFAULT_ADDRESS = 'localhost:7233';
 export const DEFAULT_NAMESPACE = 'default';
@@ -41,9 +41,18 @@ export function temporalSettings(overrides: ConnectionOverrides = {}): TemporalS
     throw new ConnectionSettingsError(profile, err);
   }
   const address = overrides.address ?? config.connectionOptions.address ?? DEFAULT_ADDRESS;
+  const namespace = overrides.namespace ?? config.namespace ?? DEFAULT_NAMESPACE;
+  // `--namespace "$NS"` with NS unset: falling back to "default" could steer a goal of another namespace, and the
+  // server's own refusal of "" surfaces as a stack trace, so an empty value is a usage error.
+  for (const [flag, value] of [
+    ['--address (or TEMPORAL_ADDRESS)', address],
+    ['--namespace (or TEMPORAL_NAMESPACE)', namespace],
+  ]) {
+    if (value.trim() === '') throw new UserError(`${flag} is empty: give a value, or leave it out to use the default`);
+  }
   return {
     connectionOptions: { ...config.connectionOptions, address },
-    namespace: overrides.namespace ?? config.namespace ?? DEFAULT_NAMESPACE,
+    namespace,
     taskQueue: loadConfig().taskQueue,
   };
 }

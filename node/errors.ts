@@ -23,6 +23,16 @@ export class ConfigError extends UserError {
   }
 }
 
+/**
+ * The first line of a cause's message, for a message that goes on after it: the CLI prints only the first line of
+ * each message, and a TOML parser's multi-line report would otherwise cut off what to do.
+ */
+function firstLine(cause: unknown): string {
+  return String((cause as Error)?.message ?? cause)
+    .split('\n')[0]
+    .trim();
+}
+
 /** Thrown when no Temporal server answers at the configured address. */
 export class TemporalUnreachableError extends UserError {
   override name = 'TemporalUnreachableError';
@@ -31,7 +41,7 @@ export class TemporalUnreachableError extends UserError {
     cause: unknown,
   ) {
     super(
-      `cannot reach Temporal at ${address} (${(cause as Error)?.message ?? cause}): start one with "tandem dev", ` +
+      `cannot reach Temporal at ${address} (${firstLine(cause)}): start one with "tandem dev", ` +
         'or point TEMPORAL_ADDRESS (or --address, or a TEMPORAL_PROFILE) at your cluster',
     );
   }
@@ -46,7 +56,7 @@ export class ConnectionSettingsError extends UserError {
   ) {
     super(
       `cannot read the Temporal connection settings${profile ? ` of profile "${profile}"` : ''} ` +
-        `(${(cause as Error)?.message ?? cause}): check --profile or TEMPORAL_PROFILE, and TEMPORAL_CONFIG_FILE ` +
+        `(${firstLine(cause)}): check --profile or TEMPORAL_PROFILE, and TEMPORAL_CONFIG_FILE ` +
         '(default ~/.config/temporalio/temporal.toml)',
     );
   }

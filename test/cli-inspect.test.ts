@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { scriptDemo } from '../dev/demo-model';
 import { match, reply } from '../dev/scripted-model';
 import type { GoalSummary } from '../client/goal-list';
-import { runCli } from './helpers/cli';
+import { runCli, runCliIntoClosedPipe } from './helpers/cli';
 import { eventually } from './helpers/history';
 import { startTandem, type Tandem } from './helpers/tandem';
 
@@ -41,6 +41,10 @@ describe('the tandem CLI without a server', () => {
       /^tandem: required option '--cron <expr>' not specified; see: tandem schedule create/,
     ],
     [['dev', '--port', 'x'], /^tandem: option '--port <n>' argument 'x' is invalid. expected a TCP port/],
+    [
+      ['result', 'a', 'b'],
+      "tandem: too many arguments for 'result'. Expected 1 argument but got 2; see: tandem result --help",
+    ],
   ])('prints a parse error of `tandem %j` as one line starting "tandem:", exit code 1', async (args, expected) => {
     const run = await runCli(args as string[]);
     expect(run.code).toBe(1);
@@ -68,6 +72,44 @@ describe('the tandem CLI without a server', () => {
     expect(missing.stderr).toMatch(/^tandem: cannot read the Temporal connection settings of profile "nope" .*\n$/);
   });
 
+  it.each([
+    [['--namespace', '', 'status', 'x'], {}, '--namespace (or TEMPORAL_NAMESPACE)'],
+    [['list'], { TEMPORAL_NAMESPACE: '' }, '--namespace (or TEMPORAL_NAMESPACE)'],
+    [['--address', ' ', 'list'], {}, '--address (or TEMPORAL_ADDRESS)'],
+  ])('refuses an empty connection setting: `tandem %j` with %j', async (args, env, flag) => {
+    expect(await runCli(args, env)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `tandem: ${flag} is empty: give a value, or leave it out to use the default\n`,
+    });
+  });
+
+  it('keeps what to do on the line when the Temporal config file is not valid TOML', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-badtoml-'));
+    const configFile = path.join(dir, 'temporal.toml');
+    await fs.writeFile(configFile, '{bad\n');
+    const run = await runCli(['list'], { TEMPORAL_CONFIG_FILE: configFile });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /^tandem: cannot read the Temporal connection settings \(Invalid TOML document: [^\n]*\): check --profile or TEMPORAL_PROFILE, and TEMPORAL_CONFIG_FILE .*\n$/,
+    );
+  });
+
+  it.each([[['status']], [['start']], [['schedule', 'create']], [['approve']]])(
+    'lists the connection flags in the --help of `tandem %j`',
+    async (verb) => {
+      const run = await runCli([...verb, '--help']);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/Global Options:[^]*--address <host:port>[^]*--namespace <namespace>[^]*--profile/);
+    },
+  );
+
+  it('leaves them out of `tandem dev --help`, which refuses them', async () => {
+    const run = await runCli(['dev', '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toContain('--address');
+  });
+
   it('says how to build the CLI when dist/ is missing', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-nobuild-'));
     await fs.mkdir(path.join(dir, 'bin'));
@@ -92,6 +134,17 @@ describe('the tandem CLI (inspecting goals and executors)', () => {
     await tandem.stop();
   });
   beforeEach(() => tandem.model.reset());
+
+  it('stops quietly with exit code 0 when the reader of its output goes away (`watch ID --json | head -1`)', async () => {
+    const id = await finishedGoal(tandem, env, 'epipe');
+    for (const args of [
+      ['watch', id, '--json'],
+      ['watch', id],
+      ['status', id, '--json'],
+    ]) {
+      expect(await runCliIntoClosedPipe(args, env)).toEqual({ code: 0, stderr: '' });
+    }
+  });
 
   it('says why a goal failed while planning; result, start --wait and watch exit 2', async () => {
     // An invalid plan no longer fails a goal (the fallback plan runs); an endpoint that refuses the request does.
@@ -190,6 +243,31 @@ describe('the tandem CLI (inspecting goals and executors)', () => {
       stdout: '',
       stderr: `tandem: goal "${id}" has no subtask "s9" that ran; its subtasks: s1, s2\n`,
     });
+  });
+
+  it("names the goal when a goal's verb gets an executor id, and refuses an executor with another subtask", async () => {
+    const id = await finishedGoal(tandem, env, 'exec-as-goal');
+    const executor = `${id}.v1.s1`;
+    for (const args of [
+      ['result', executor],
+      ['history', executor],
+      ['cancel', executor],
+      ['approvals', executor],
+    ]) {
+      expect(await runCli(args, env)).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `tandem: "${executor}" is an executor (one subtask), not a goal; pass its goal's id: ${id}\n`,
+      });
+    }
+    expect(await runCli(['transcript', executor, 's2'], env)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `tandem: "${executor}" is the executor of subtask s1, not s2: pass the goal's id with the subtask ` +
+        `(tandem transcript ${id} s2)\n`,
+    });
+    expect((await runCli(['transcript', executor, 's1'], env)).code).toBe(0);
   });
 
   it('prints the workspace with the result, and exits 2 for a goal that ran out of budget', async () => {

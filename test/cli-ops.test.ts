@@ -70,6 +70,16 @@ describe('the tandem CLI (operate and observe)', () => {
       });
     });
 
+    it('prints next-command hints that paste into a shell, for an id with a space and a quote', async () => {
+      const id = `${tandem.goalId('quoted')} it's`;
+      idleGoals.push(id);
+      const quoted = `'${id.replace("'", `'\\''`)}'`;
+      const started = await runCli(['start', 'Quoted', '--id', id], idleEnv);
+      expect(started).toEqual({ code: 0, stdout: `started ${id}\nfollow it: tandem watch ${quoted}\n`, stderr: '' });
+      const paused = await runCli(['pause', id], idleEnv);
+      expect(paused.stdout).toBe(`pause sent to ${id}; continue it with: tandem resume ${quoted}\n`);
+    });
+
     it('takes --max-parallel from TANDEM_MAX_PARALLEL when the flag is absent', async () => {
       const id = tandem.goalId('parallel-env');
       idleGoals.push(id);
@@ -328,11 +338,31 @@ describe('the tandem CLI (operate and observe)', () => {
       [['interrupt', unknown, ''], /^tandem: an interrupt needs a non-empty message/],
       [['start', 'x', '--max-tokens', '0'], /option '--max-tokens <n>' argument '0' is invalid/],
       [['start', 'x', '--max-parallel', 'many'], /option '--max-parallel <n>' argument 'many' is invalid/],
+      [['start', 'x', '--max-steps', '1e3'], /option '--max-steps <n>' argument '1e3' is invalid. expected a positive/],
+      [['start', 'x', '--max-tokens', '0x10'], /option '--max-tokens <n>' argument '0x10' is invalid/],
+      [
+        ['start', 'x', '--max-tokens', '99999999999999999999'],
+        /argument '99999999999999999999' is invalid. expected a/,
+      ],
       [['start', 'x', '--id', 'a', '--key', 'b'], /^tandem: pass either --id or --key, not both/],
+      [['start', 'x', '--id=-x'], /argument '-x' is invalid. expected an id that does not start with "-"/],
+      [['schedule', 'create', '--cron', '0 * * * *', 'x', '--id=-x'], /argument '-x' is invalid. expected an id that/],
       [['start', 'x', '--key', 'has space'], /^tandem: invalid key "has space"/],
       [['list', '--status', 'stuck'], /argument 'stuck' is invalid. Allowed choices are running, completed, failed/],
       [['schedule', 'create', 'x'], /required option '--cron <expr>' not specified/],
       [['schedule', 'create', '--cron', 'every tuesday', 'x'], /^tandem: invalid --cron "every tuesday"/],
+      [
+        ['schedule', 'create', '--cron', '61 * * * *', 'x'],
+        /^tandem: invalid --cron "61 \* \* \* \*" \(Minute is not in range/,
+      ],
+      [
+        ['schedule', 'create', '--cron', 'x y z w v', 'x'],
+        /^tandem: invalid --cron "x y z w v" \(Minute is not in range/,
+      ],
+      [
+        ['schedule', 'create', '--cron', '0 * * * *', 'x', '--id', 'i'.repeat(1100)],
+        /^tandem: could not create schedule "i+": .*WorkflowId exceeds maximum allowed length/,
+      ],
       [['schedule', 'delete', 'no-such-schedule'], /^tandem: no schedule with id "no-such-schedule"/],
       [['interrupt', 'x'], /missing required argument 'message'/],
     ])('`tandem %j`', async (args, message) => {
@@ -342,6 +372,38 @@ describe('the tandem CLI (operate and observe)', () => {
       expect(run.stdout).toBe('');
     });
 
+    // `tandem status "$ID"` with ID unset: every id a verb takes, empty or blank, in every place it can go.
+    it.each([
+      [['status', '']],
+      [['watch', ' ']],
+      [['result', '']],
+      [['history', '']],
+      [['transcript', '']],
+      [['transcript', 'g', '']],
+      [['output', '', 'sha256:00']],
+      [['output', 'g', '']],
+      [['approvals', '']],
+      [['approve', '', 'c1']],
+      [['approve', 'g', '']],
+      [['deny', 'g', '']],
+      [['replan', '', 'evidence']],
+      [['interrupt', '', 'hello']],
+      [['interrupt', 'g', 'hello', '--subtask', '']],
+      [['pause', '']],
+      [['resume', '']],
+      [['cancel', '']],
+      [['start', 'x', '--id', '']],
+      [['schedule', 'create', '--cron', '0 * * * *', 'x', '--id', '']],
+      [['schedule', 'delete', '']],
+    ])('refuses an empty id: `tandem %j`', async (args) => {
+      const run = await runCli(args, env);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(
+        /^tandem: .* is invalid.* expected an id, got an empty or blank string; see: tandem .*--help\n$/,
+      );
+    });
+
     it('refuses a bad TANDEM_MAX_PARALLEL', async () => {
       const run = await runCli(['start', 'x'], { ...env, TANDEM_MAX_PARALLEL: 'lots' });
       expect(run).toEqual({
@@ -349,6 +411,22 @@ describe('the tandem CLI (operate and observe)', () => {
         stdout: '',
         stderr:
           'tandem: TANDEM_MAX_PARALLEL="lots" is not a positive integer; fix it, or unset it to use the default\n',
+      });
+    });
+
+    // Huge values matter most for timeouts: Node fires a timer past 2^31-1 ms after 1 ms, failing every call at once.
+    it.each([
+      ['TANDEM_MAX_PARALLEL', '99999999999999999999', 'a positive integer'],
+      ['TANDEM_MODEL_TIMEOUT_MS', '1e20', 'a number of milliseconds from 1 to 2147483647 (e.g. 120000)'],
+      ['TANDEM_HTTP_TIMEOUT_MS', '2147483648', 'a number of milliseconds from 1 to 2147483647 (e.g. 10000)'],
+      ['TANDEM_OBSERVATION_LIMIT', '0.5', 'a positive integer (e.g. 4000)'],
+      ['TANDEM_HTTP_MAX_BYTES', '0x10', 'a positive integer (e.g. 1000000)'],
+    ])('refuses %s=%s', async (name, value, expected) => {
+      const run = await runCli(['start', 'x'], { ...env, [name]: value });
+      expect(run).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `tandem: ${name}="${value}" is not ${expected}; fix it, or unset it to use the default\n`,
       });
     });
 
@@ -375,6 +453,19 @@ describe('the tandem CLI (operate and observe)', () => {
           `read its result with: tandem result ${id}`,
       );
     });
+
+    it.each(['../../etc/passwd', 'sha256:zz', `SHA256:${'0'.repeat(64)}`])(
+      'says %j is not an output reference at all',
+      async (ref) => {
+        expect(await runCli(['output', finished, ref], env)).toEqual({
+          code: 1,
+          stdout: '',
+          stderr:
+            `tandem: ${JSON.stringify(ref)} is not a content reference (sha256: and 64 hex digits): copy one from ` +
+            'toolCalls[].outputRef in `tandem result ID --json`\n',
+        });
+      },
+    );
 
     it('refuses an output reference that is not in the store', async () => {
       const run = await runCli(['output', finished, `sha256:${'0'.repeat(64)}`], env);

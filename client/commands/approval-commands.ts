@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../node/config';
 import { decideApproval, formatApprovals, pendingApprovals } from '../approvals';
 import { formatToolList, listTools } from '../tool-list';
-import { printJson, withClient } from './shared';
+import { nonEmptyId, printJson, withClient } from './shared';
 
 /** Registers the tool and approval verbs on `program`. */
 export function registerApprovalCommands(program: Command): void {
@@ -22,7 +22,7 @@ export function registerApprovalCommands(program: Command): void {
   program
     .command('approvals')
     .description("List a goal's tool calls that wait for approval")
-    .argument('<id>', 'the goal id')
+    .argument('<id>', 'the goal id', nonEmptyId)
     .option('--json', 'print [{callId, subtaskId, tool, arguments, requestedAt}] as JSON')
     .action((id: string, opts: { json?: boolean }) =>
       withClient(async (client) => {
@@ -35,8 +35,8 @@ export function registerApprovalCommands(program: Command): void {
   program
     .command('approve')
     .description('Approve a held tool call: it runs')
-    .argument('<id>', 'the goal id')
-    .argument('<callId>', 'the call, as `tandem approvals ID` lists it')
+    .argument('<id>', 'the goal id', nonEmptyId)
+    .argument('<callId>', 'the call, as `tandem approvals ID` lists it', nonEmptyId)
     .action((id: string, callId: string) =>
       withClient(async (client) => {
         const receipt = await decideApproval(client, id, { callId, approve: true });
@@ -47,8 +47,8 @@ export function registerApprovalCommands(program: Command): void {
   program
     .command('deny')
     .description('Deny a held tool call: it never runs, and the model is told why')
-    .argument('<id>', 'the goal id')
-    .argument('<callId>', 'the call, as `tandem approvals ID` lists it')
+    .argument('<id>', 'the goal id', nonEmptyId)
+    .argument('<callId>', 'the call, as `tandem approvals ID` lists it', nonEmptyId)
     .option('--reason <reason>', 'why, for the model')
     .action((id: string, callId: string, opts: { reason?: string }) =>
       withClient(async (client) => {

@@ -1,6 +1,7 @@
 /** The verbs that steer a running goal: replan, interrupt, pause, resume, cancel. Each refuses a finished goal. */
 import type { Command } from 'commander';
-import { printJson, withClient } from './shared';
+import { nonEmptyId, printJson, withClient } from './shared';
+import { shellArg } from '../shell-arg';
 
 /** The steering operations, loaded when a verb runs (see goal-commands.ts). */
 const control = () => import('../goal-control');
@@ -10,7 +11,7 @@ export function registerControlCommands(program: Command): void {
   program
     .command('replan')
     .description('Replan a running goal with this evidence now; prints the new plan version')
-    .argument('<id>', 'the goal id')
+    .argument('<id>', 'the goal id', nonEmptyId)
     .argument('<evidence>', 'what is wrong with the current plan')
     .option('--json', 'print the new plan version as JSON')
     .action((id: string, evidence: string, opts: { json?: boolean }) =>
@@ -25,9 +26,9 @@ export function registerControlCommands(program: Command): void {
   program
     .command('interrupt')
     .description("Send a message to the goal's model, delivered at the next step (all running subtasks, or one)")
-    .argument('<id>', 'the goal id')
+    .argument('<id>', 'the goal id', nonEmptyId)
     .argument('<message>', 'the message for the model')
-    .option('--subtask <subtask>', 'deliver only to this subtask, e.g. s2')
+    .option('--subtask <subtask>', 'deliver only to this subtask, e.g. s2', nonEmptyId)
     .action((id: string, message: string, opts: { subtask?: string }) =>
       withClient(async (client) => {
         const outcome = await (await control()).interruptGoal(client, id, message, opts.subtask);
@@ -39,19 +40,19 @@ export function registerControlCommands(program: Command): void {
   program
     .command('pause')
     .description('Pause the whole goal before its next LLM call, until resume')
-    .argument('<id>', 'the goal id')
+    .argument('<id>', 'the goal id', nonEmptyId)
     .action((id: string) =>
       withClient(async (client) => {
         const outcome = await (await control()).pauseGoal(client, id);
         if (!outcome.changed) console.log(`goal ${id} is already paused; nothing changed`);
-        else console.log(`pause sent to ${id}; continue it with: tandem resume ${id}`);
+        else console.log(`pause sent to ${id}; continue it with: tandem resume ${shellArg(id)}`);
       }),
     );
 
   program
     .command('resume')
     .description('Resume a paused goal')
-    .argument('<id>', 'the goal id')
+    .argument('<id>', 'the goal id', nonEmptyId)
     .action((id: string) =>
       withClient(async (client) => {
         const outcome = await (await control()).resumeGoal(client, id);
@@ -63,11 +64,11 @@ export function registerControlCommands(program: Command): void {
   program
     .command('cancel')
     .description('Cancel a running goal and its executors')
-    .argument('<id>', 'the goal id')
+    .argument('<id>', 'the goal id', nonEmptyId)
     .action((id: string) =>
       withClient(async (client) => {
         await (await control()).cancelGoal(client, id);
-        console.log(`cancellation requested for ${id}; see how it ended with: tandem status ${id}`);
+        console.log(`cancellation requested for ${id}; see how it ended with: tandem status ${shellArg(id)}`);
       }),
     );
 }

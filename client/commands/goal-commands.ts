@@ -7,8 +7,9 @@ import { promises as fs } from 'node:fs';
 import { UserError } from '../../node/errors';
 import type { GoalOutcome } from '../goals';
 import { LIST_STATUSES, type ListStatus } from '../list-statuses';
-import { EXIT_GOAL_NOT_OK, positiveInt, printJson, withClient } from './shared';
+import { EXIT_GOAL_NOT_OK, newId, nonEmptyId, positiveInt, printJson, withClient } from './shared';
 import { approvalTimeout, approveList } from './approval-options';
+import { shellArg } from '../shell-arg';
 
 interface StartOptions {
   goalFile?: string;
@@ -77,12 +78,12 @@ async function start(argument: string | undefined, opts: StartOptions): Promise<
     if (handle.alreadyRunning) {
       // Not an error: the caller asked for "one goal per key" and got it. Scripts tell by the JSON's flag.
       if (opts.json) printJson({ id, runId: handle.firstExecutionRunId, alreadyRunning: true });
-      else console.log(`goal already running for key ${opts.key}: ${id}\nfollow it: tandem watch ${id}`);
+      else console.log(`goal already running for key ${opts.key}: ${id}\nfollow it: tandem watch ${shellArg(id)}`);
       return;
     }
     if (!opts.wait) {
       if (opts.json) printJson({ id, runId: handle.firstExecutionRunId, alreadyRunning: false });
-      else console.log(`started ${id}\nfollow it: tandem watch ${id}`);
+      else console.log(`started ${id}\nfollow it: tandem watch ${shellArg(id)}`);
       return;
     }
     await printOutcome(id, opts.json, await goalOutcome(client, id));
@@ -99,7 +100,7 @@ export function registerGoalCommands(program: Command): void {
       '--goal-file <file>',
       'read the goal from a file (- for standard input); a large one is stored by reference',
     )
-    .option('--id <id>', 'workflow id for the goal (default: goal-<random>)')
+    .option('--id <id>', 'workflow id for the goal (default: goal-<random>)', newId)
     .option('--key <key>', 'concurrency key: at most one running goal per key (id goal-key-<key>)')
     .option('--max-steps <n>', 'step budget of each subtask', positiveInt)
     .option('--max-tokens <n>', 'token budget of the whole goal', positiveInt)
@@ -124,7 +125,7 @@ export function registerGoalCommands(program: Command): void {
       "Show a goal's plan, subtasks, steps and tokens, why it failed, and any call that keeps failing; " +
         "on an executor's id, that executor's progress",
     )
-    .argument('<id>', 'a goal id, or an executor id (<goal>.v<plan>.<subtask>)')
+    .argument('<id>', 'a goal id, or an executor id (<goal>.v<plan>.<subtask>)', nonEmptyId)
     .option('--json', 'print the progress object, with executionStatus, end and failingCalls, as JSON')
     .action((id: string, opts: { json?: boolean }) =>
       withClient(async (client) => {
@@ -141,7 +142,7 @@ export function registerGoalCommands(program: Command): void {
   program
     .command('watch')
     .description('Show the live status of a goal (or an executor) until it ends (exit code 2 unless it ends ok)')
-    .argument('<id>', 'a goal id, or an executor id')
+    .argument('<id>', 'a goal id, or an executor id', nonEmptyId)
     .option('--json', 'print one JSON object per line (the status --json object) each time it changes')
     .action((id: string, opts: { json?: boolean }) =>
       withClient(async (client) => {
@@ -161,7 +162,7 @@ export function registerGoalCommands(program: Command): void {
   program
     .command('result')
     .description('Wait for a goal to finish and print its report and workspace (exit code 2 unless it is ok)')
-    .argument('<id>', 'the goal id')
+    .argument('<id>', 'the goal id', nonEmptyId)
     .option('--json', 'print the result object, with its workspace, as JSON')
     .action((id: string, opts: { json?: boolean }) =>
       withClient(async (client) => {
@@ -189,7 +190,7 @@ export function registerGoalCommands(program: Command): void {
   program
     .command('history')
     .description("Show a goal's plan versions and the replans that produced them")
-    .argument('<id>', 'the goal id')
+    .argument('<id>', 'the goal id', nonEmptyId)
     .option('--json', 'print the plan versions as JSON')
     .action((id: string, opts: { json?: boolean }) =>
       withClient(async (client) => {
@@ -204,8 +205,8 @@ export function registerGoalCommands(program: Command): void {
   program
     .command('transcript')
     .description("Print a subtask's conversation with the model: messages, tool calls and what the tools returned")
-    .argument('<id>', 'the goal id (or an executor id, without <subtask>)')
-    .argument('[subtask]', 'the subtask id, e.g. s1')
+    .argument('<id>', 'the goal id (or an executor id, without <subtask>)', nonEmptyId)
+    .argument('[subtask]', 'the subtask id, e.g. s1', nonEmptyId)
     .option('--json', 'print {workflowId, subtaskId, ref, messages} with the raw messages as JSON')
     .action((id: string, subtask: string | undefined, opts: { json?: boolean }) =>
       withClient(async (client) => {
@@ -225,8 +226,8 @@ export function registerGoalCommands(program: Command): void {
   program
     .command('output')
     .description('Print a full, untrimmed tool output of a goal by its reference (sha256:...)')
-    .argument('<id>', 'the goal id')
-    .argument('<ref>', 'the output reference, from toolCalls[].outputRef in `tandem result --json`')
+    .argument('<id>', 'the goal id', nonEmptyId)
+    .argument('<ref>', 'the output reference, from toolCalls[].outputRef in `tandem result --json`', nonEmptyId)
     .action((id: string, ref: string) =>
       withClient(async (client) => {
         const { goalOutput } = await import('../goal-output');

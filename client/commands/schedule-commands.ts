@@ -1,6 +1,7 @@
 /** `tandem schedule create|list|delete`: goals started by Temporal Schedules. */
 import type { Command } from 'commander';
-import { printJson, withClient } from './shared';
+import { newId, nonEmptyId, printJson, withClient } from './shared';
+import { shellArg } from '../shell-arg';
 
 /** The schedule operations, loaded when a verb runs (see goal-commands.ts). */
 const schedules = () => import('../schedules');
@@ -17,14 +18,14 @@ export function registerScheduleCommands(program: Command): void {
     .argument('<goal>', 'the goal each firing starts')
     .requiredOption('--cron <expr>', 'when, as a 5-field cron expression in UTC, e.g. "0 9 * * 1-5"')
     .option('--key <key>', 'concurrency key of the goals it starts (sets TandemKey)')
-    .option('--id <id>', 'schedule id (default: tandem-<random>)')
+    .option('--id <id>', 'schedule id (default: tandem-<random>)', newId)
     .option('--json', 'print {"id": ...} as JSON')
     .action((goal: string, opts: { cron: string; key?: string; id?: string; json?: boolean }) =>
       withClient(async (client, settings) => {
         const { createSchedule } = await schedules();
         const id = await createSchedule(client, { ...opts, goal, taskQueue: settings.taskQueue });
         if (opts.json) printJson({ id });
-        else console.log(`created schedule ${id}\ndelete it with: tandem schedule delete ${id}`);
+        else console.log(`created schedule ${id}\ndelete it with: tandem schedule delete ${shellArg(id)}`);
       }),
     );
 
@@ -44,7 +45,7 @@ export function registerScheduleCommands(program: Command): void {
   schedule
     .command('delete')
     .description('Delete a schedule (goals it started keep running)')
-    .argument('<id>', 'the schedule id')
+    .argument('<id>', 'the schedule id', nonEmptyId)
     .action((id: string) =>
       withClient(async (client) => {
         await (await schedules()).deleteSchedule(client, id);

@@ -6,23 +6,44 @@ import type { Client } from '@temporalio/client';
 import { InvalidArgumentError } from 'commander';
 import type { ConnectionOverrides, TemporalSettings } from '../../node/connection';
 import { grpcStatusOf, TemporalUnreachableError, UserError } from '../../node/errors';
+import { parsePositiveInt } from '../../node/numbers';
 
 /** Exit code of `start --wait`, `result` and `watch` when the goal ended without an ok result. */
 export const EXIT_GOAL_NOT_OK = 2;
 
 /** commander parser for `--max-steps N` and friends. */
 export function positiveInt(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive integer');
+  const parsed = parsePositiveInt(value);
+  if (parsed === undefined) throw new InvalidArgumentError('expected a positive integer');
   return parsed;
+}
+
+/**
+ * commander parser for every id a verb takes (goal, executor, call, subtask, schedule, output ref). An empty one
+ * (`tandem status "$ID"` with ID unset) would otherwise reach the SDK, whose "Missing workflowId" is a stack trace.
+ */
+export function nonEmptyId(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('expected an id, got an empty or blank string');
+  return value;
+}
+
+/**
+ * commander parser for the `--id` of a goal or schedule being created: not empty, and no leading "-", which every
+ * later verb would read as a flag (`tandem status -x`: unknown option).
+ */
+export function newId(value: string): string {
+  if (nonEmptyId(value).startsWith('-')) {
+    throw new InvalidArgumentError(
+      'expected an id that does not start with "-", which other verbs would take for a flag',
+    );
+  }
+  return value;
 }
 
 /** commander parser for `--port N`. */
 export function tcpPort(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 65_535) {
-    throw new InvalidArgumentError('expected a TCP port (1-65535)');
-  }
+  const parsed = parsePositiveInt(value, 65_535);
+  if (parsed === undefined) throw new InvalidArgumentError('expected a TCP port (1-65535)');
   return parsed;
 }
 

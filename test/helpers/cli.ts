@@ -26,6 +26,24 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
   });
 }
 
+/**
+ * Runs `tandem args...` with its stdout a pipe whose reader has already gone, as in `tandem watch ID | head -1` once
+ * `head` has its line: every write fails with EPIPE. Resolves with the exit code and stderr.
+ */
+export function runCliIntoClosedPipe(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.destroy();
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stderr })));
+}
+
 /** A long-running `tandem` process (`dev`, `worker`) whose stdout lines a test can wait for. */
 export interface CliProcess {
   child: ChildProcess;
