@@ -3,9 +3,22 @@
  * the executor and the planner validate decisions with the same schema the CLI checks them with.
  */
 import { z } from 'zod';
+import { isMcpToolName } from './mcp';
+import { TOOL_NAMES } from './tools';
 
 /** `--approve side-effects`: every tool whose definition (or MCP annotations) says it changes the world. */
 export const APPROVE_SIDE_EFFECTS = 'side-effects';
+
+/** What an approval list (`--approve`, `TANDEM_APPROVE_TOOLS`) may name, for the message that refuses anything else. */
+export const APPROVE_EXPECTED = `${APPROVE_SIDE_EFFECTS} or tool names as \`tandem tools\` lists them (built-ins or <server>__<tool>)`;
+
+/** The entries of an approval list that are neither the keyword nor a tool name (built-in, or MCP-shaped). */
+export function unknownApproveEntries(entries: readonly string[]): string[] {
+  return entries.filter(
+    (entry) =>
+      entry !== APPROVE_SIDE_EFFECTS && !(TOOL_NAMES as readonly string[]).includes(entry) && !isMcpToolName(entry),
+  );
+}
 
 /** Which calls wait for a person, and for how long: part of the goal's and each executor's input. */
 export interface ApprovalPolicy {

@@ -8,6 +8,7 @@
  */
 import * as path from 'node:path';
 import { DEFAULT_TASK_QUEUE } from '../common/contract';
+import { APPROVE_EXPECTED, unknownApproveEntries } from '../common/approvals';
 import type { ModelCallPurpose } from '../common/types';
 import { ConfigError } from './errors';
 import { MAX_TIMER_MS, parsePositiveInt } from './numbers';
@@ -258,8 +259,22 @@ export function loadConfig(env: Env = process.env): TandemConfig {
       servers: mcpFile === undefined ? [] : readMcpConfigFile(mcpFile),
       timeoutMs: milliseconds(env, 'TANDEM_MCP_TIMEOUT_MS', 60_000),
     },
-    approveTools: commaList(env.TANDEM_APPROVE_TOOLS),
+    approveTools: approveTools(env),
   };
+}
+
+/** `TANDEM_APPROVE_TOOLS`, checked as `tandem start --approve` checks its value: a misspelt name would gate nothing. */
+function approveTools(env: Env): string[] {
+  const entries = commaList(env.TANDEM_APPROVE_TOOLS);
+  const unknown = unknownApproveEntries(entries);
+  if (unknown.length) {
+    throw new ConfigError(
+      'TANDEM_APPROVE_TOOLS',
+      env.TANDEM_APPROVE_TOOLS ?? '',
+      `${APPROVE_EXPECTED} (unknown: ${unknown.join(', ')})`,
+    );
+  }
+  return entries;
 }
 
 /** A comma-separated list, trimmed, without empty entries. */

@@ -421,6 +421,12 @@ describe('the tandem CLI (operate and observe)', () => {
       ['TANDEM_HTTP_TIMEOUT_MS', '2147483648', 'a number of milliseconds from 1 to 2147483647 (e.g. 10000)'],
       ['TANDEM_OBSERVATION_LIMIT', '0.5', 'a positive integer (e.g. 4000)'],
       ['TANDEM_HTTP_MAX_BYTES', '0x10', 'a positive integer (e.g. 1000000)'],
+      // A misspelt tool name would gate nothing: refused as `--approve` refuses it.
+      [
+        'TANDEM_APPROVE_TOOLS',
+        'write_fiel,side-effects',
+        'side-effects or tool names as `tandem tools` lists them (built-ins or <server>__<tool>) (unknown: write_fiel)',
+      ],
     ])('refuses %s=%s', async (name, value, expected) => {
       const run = await runCli(['start', 'x'], { ...env, [name]: value });
       expect(run).toEqual({

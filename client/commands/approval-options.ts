@@ -1,21 +1,16 @@
 /** Parsers of `tandem start --approve` and `--approval-timeout`. */
 import { InvalidArgumentError } from 'commander';
-import { APPROVE_SIDE_EFFECTS, parseDuration } from '../../common/approvals';
-import { isMcpToolName } from '../../common/mcp';
-import { TOOL_NAMES } from '../../common/tools';
+import { APPROVE_EXPECTED, parseDuration, unknownApproveEntries } from '../../common/approvals';
 import { commaList } from '../../node/config';
 
 /** `--approve write_file,everything__echo` or `--approve side-effects`: each entry a tool name or the keyword. */
 export function approveList(value: string): string[] {
   const entries = commaList(value);
-  const unknown = entries.filter(
-    (entry) =>
-      entry !== APPROVE_SIDE_EFFECTS && !(TOOL_NAMES as readonly string[]).includes(entry) && !isMcpToolName(entry),
-  );
+  const unknown = unknownApproveEntries(entries);
   if (entries.length === 0 || unknown.length) {
     throw new InvalidArgumentError(
       `${unknown.length ? `unknown tool ${unknown.map((entry) => `"${entry}"`).join(', ')}; ` : ''}expected ` +
-        `${APPROVE_SIDE_EFFECTS} or tool names as \`tandem tools\` lists them (built-ins or <server>__<tool>)`,
+        APPROVE_EXPECTED,
     );
   }
   return entries;
