@@ -6,6 +6,10 @@
  */
 import { sliceChars } from './limits';
 
+/** A JSON object (not an array, not null): the shape of plans, verdicts, arguments and replies as models send them. */
+export const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
 /** The JSON read out of a reply, with what had to be fixed to read it, or why it could not be read. */
 export type ReadJson = { ok: true; json: unknown; repairs: string[] } | { ok: false; error: string };
 

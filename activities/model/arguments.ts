@@ -8,7 +8,7 @@
  * closing brace or a leaked end tag after the object (qwen via langchain-qwq#30, `</tool_call>`, `<|im_end|>`), and the
  * same object twice or `{}` before it when a server sends whole arguments in more than one stream delta.
  */
-import { balancedSpan, fencedBody, parseRelaxed, tryParse } from '../../common/lenient-json';
+import { balancedSpan, fencedBody, parseRelaxed, tryParse, isJsonObject } from '../../common/lenient-json';
 import { sliceChars, snippet } from '../../common/limits';
 
 export interface Arguments {
@@ -16,9 +16,6 @@ export interface Arguments {
   invalid?: { raw: string; problem: string };
   repair?: string;
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function kindOf(value: unknown): string {
   return Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`;
@@ -29,11 +26,11 @@ function fromValue(value: unknown, raw: string, repairs: string[]): Arguments {
   if (value === null) return { json: '{}', repair: [...repairs, 'null arguments sent as {}'].join('; ') };
   if (typeof value === 'string') {
     const inner = tryParse(value);
-    if (inner.ok && isObject(inner.json)) {
+    if (inner.ok && isJsonObject(inner.json)) {
       return { json: JSON.stringify(inner.json), repair: [...repairs, 'double-encoded arguments decoded'].join('; ') };
     }
   }
-  if (!isObject(value))
+  if (!isJsonObject(value))
     return { json: '{}', invalid: { raw, problem: `they are ${kindOf(value)}, not a JSON object` } };
   return repairs.length ? { json: JSON.stringify(value), repair: repairs.join('; ') } : { json: raw };
 }
@@ -56,7 +53,7 @@ function readLeniently(raw: string, text: string, error: string): Arguments {
   let first = -1;
   for (let span = balancedSpan(text, 0); span; span = balancedSpan(text, at)) {
     const read = parseRelaxed(text.slice(span.start, span.end));
-    if (!read.ok || !isObject(read.json)) break;
+    if (!read.ok || !isJsonObject(read.json)) break;
     if (first < 0) first = span.start;
     for (const repair of read.repairs) if (!repairs.includes(repair)) repairs.push(repair);
     objects.push(read.json);
@@ -75,7 +72,7 @@ function readLeniently(raw: string, text: string, error: string): Arguments {
 /** Arguments as a string of a JSON object, whatever the model sent. */
 export function normalizeArguments(raw: unknown): Arguments {
   if (raw === undefined || raw === null) return { json: '{}', repair: 'missing arguments sent as {}' };
-  if (isObject(raw)) return { json: JSON.stringify(raw), repair: 'object arguments encoded as a JSON string' };
+  if (isJsonObject(raw)) return { json: JSON.stringify(raw), repair: 'object arguments encoded as a JSON string' };
   if (typeof raw !== 'string') {
     return {
       json: '{}',

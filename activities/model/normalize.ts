@@ -16,6 +16,7 @@
  *   `tool_use`, ...), `null`, and `stop` on a reply that calls tools (Gemini, Ollama);
  * - `usage`: absent, `null`, partial, or under other names (`input_tokens`, Ollama's `prompt_eval_count`).
  */
+import { isJsonObject } from '../../common/lenient-json';
 import { z } from 'zod';
 import { snippet } from '../../common/limits';
 import type { ToolCall } from '../../common/types';
@@ -75,9 +76,6 @@ export interface NormalizeContext {
 
 type Json = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 function str(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
@@ -95,7 +93,7 @@ interface ContentParts {
 function partText(value: unknown): string {
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) return value.map(partText).join('');
-  if (isObject(value)) return str(value.text) ?? str(value.content) ?? partText(value.thinking ?? value.summary);
+  if (isJsonObject(value)) return str(value.text) ?? str(value.content) ?? partText(value.thinking ?? value.summary);
   return '';
 }
 
@@ -105,14 +103,14 @@ export type PartKind = { kind: 'text' | 'reasoning' | 'refusal'; text: string } 
 /** Classifies one content part; the stream assembler (./stream.ts) uses it too, so a streamed reply reads the same. */
 export function classifyPart(part: unknown): PartKind | undefined {
   if (typeof part === 'string') return { kind: 'text', text: part };
-  if (!isObject(part)) return undefined;
+  if (!isJsonObject(part)) return undefined;
   if (part.type === 'thinking' || part.type === 'reasoning' || part.type === 'redacted_thinking') {
     return { kind: 'reasoning', text: partText(part.thinking ?? part.text ?? part.summary ?? part.content) };
   }
   if (part.type === 'refusal') return { kind: 'refusal', text: str(part.refusal) ?? partText(part) };
   if (part.type === undefined || part.type === 'text' || part.type === 'output_text') {
     // `text` is a string in chat completions; `{value, annotations}` where a proxy passes Assistants-style parts on.
-    const text = str(part.text) ?? (isObject(part.text) ? str(part.text.value) : undefined);
+    const text = str(part.text) ?? (isJsonObject(part.text) ? str(part.text.value) : undefined);
     return text === undefined ? undefined : { kind: 'text', text };
   }
   return { kind: 'ignored', type: String(part.type) };
@@ -130,7 +128,7 @@ function readContent(content: unknown): ContentParts {
     else if (part?.kind === 'refusal') out.refusal.push(part.text);
     else if (part?.kind === 'ignored') out.ignored.push(part.type);
   }
-  if (!Array.isArray(content) && !isObject(content)) texts.push(String(content));
+  if (!Array.isArray(content) && !isJsonObject(content)) texts.push(String(content));
   return { ...out, text: texts.length ? texts.join('') : null };
 }
 
@@ -190,7 +188,7 @@ function count(value: unknown): number | undefined {
 }
 
 export function readUsage(raw: Json): NormalizedReply['reportedUsage'] {
-  const usage = isObject(raw.usage) ? raw.usage : isObject(raw.usageMetadata) ? raw.usageMetadata : raw;
+  const usage = isJsonObject(raw.usage) ? raw.usage : isJsonObject(raw.usageMetadata) ? raw.usageMetadata : raw;
   const prompt = count(usage.prompt_tokens ?? usage.input_tokens ?? usage.promptTokenCount ?? usage.prompt_eval_count);
   let completion = count(
     usage.completion_tokens ?? usage.output_tokens ?? usage.candidatesTokenCount ?? usage.eval_count,
@@ -245,10 +243,10 @@ interface RawCall {
 
 /** `{id, type, function: {name, arguments}}`, or the same without the wrapper or type. */
 function rawCallOf(value: unknown): RawCall | undefined {
-  if (!isObject(value)) return undefined;
-  const fn = isObject(value.function) ? value.function : value;
-  if (value.type !== undefined && value.type !== 'function' && !isObject(value.function)) return undefined;
-  const providerFields = isObject(value.extra_content) ? { extra_content: value.extra_content } : undefined;
+  if (!isJsonObject(value)) return undefined;
+  const fn = isJsonObject(value.function) ? value.function : value;
+  if (value.type !== undefined && value.type !== 'function' && !isJsonObject(value.function)) return undefined;
+  const providerFields = isJsonObject(value.extra_content) ? { extra_content: value.extra_content } : undefined;
   return {
     id: value.id ?? value.call_id,
     name: fn.name,
@@ -289,8 +287,10 @@ function toToolCalls(raws: RawCall[], ctx: NormalizeContext, repairs: string[]):
 
 function readToolCalls(message: Json): RawCall[] {
   const list = message.tool_calls;
-  const raws = (Array.isArray(list) ? list : isObject(list) ? [list] : []).flatMap((value) => rawCallOf(value) ?? []);
-  if (raws.length === 0 && isObject(message.function_call)) {
+  const raws = (Array.isArray(list) ? list : isJsonObject(list) ? [list] : []).flatMap(
+    (value) => rawCallOf(value) ?? [],
+  );
+  if (raws.length === 0 && isJsonObject(message.function_call)) {
     raws.push({ name: message.function_call.name, arguments: message.function_call.arguments });
   }
   return raws;
@@ -298,16 +298,20 @@ function readToolCalls(message: Json): RawCall[] {
 
 /** The one choice tandem reads, from `choices[0]`, Ollama's native `message`, or a chunk-shaped `delta`. */
 function readChoice(raw: Json): { message: Json; finishReason: unknown } {
-  const choices = Array.isArray(raw.choices) ? raw.choices : isObject(raw.choices) ? [raw.choices] : undefined;
-  const choice = choices?.find(isObject);
+  const choices = Array.isArray(raw.choices) ? raw.choices : isJsonObject(raw.choices) ? [raw.choices] : undefined;
+  const choice = choices?.find(isJsonObject);
   // `{"object": "error", "message": ...}` is the error itself (vLLM's error body), as in a stream (./stream.ts).
   const error = choice?.error ?? (raw.object === 'error' ? raw : raw.error);
   if (error !== undefined && error !== null && (!choice || choice.finish_reason === 'error')) {
-    const text = isObject(error) ? (str(error.message) ?? JSON.stringify(error)) : String(error);
+    const text = isJsonObject(error) ? (str(error.message) ?? JSON.stringify(error)) : String(error);
     throw new ModelReplyError(`the server sent an error instead of a reply: ${snippet(text, 200)}`, text);
   }
   if (choice) {
-    const message = isObject(choice.message) ? choice.message : isObject(choice.delta) ? choice.delta : undefined;
+    const message = isJsonObject(choice.message)
+      ? choice.message
+      : isJsonObject(choice.delta)
+        ? choice.delta
+        : undefined;
     if (message) return { message, finishReason: choice.finish_reason };
     if (typeof choice.text === 'string')
       return { message: { content: choice.text }, finishReason: choice.finish_reason };
@@ -315,7 +319,7 @@ function readChoice(raw: Json): { message: Json; finishReason: unknown } {
     // which the caller asks again for, not a malformed body retried as an outage.
     if (typeof choice.finish_reason === 'string') return { message: {}, finishReason: choice.finish_reason };
   }
-  if (isObject(raw.message)) return { message: raw.message, finishReason: raw.done_reason ?? raw.finish_reason };
+  if (isJsonObject(raw.message)) return { message: raw.message, finishReason: raw.done_reason ?? raw.finish_reason };
   throw new ModelReplyError(`the server sent a reply without choices: ${snippet(raw, 200)}`);
 }
 
@@ -324,7 +328,7 @@ function readChoice(raw: Json): { message: Json; finishReason: unknown } {
  * {@link ModelReplyError} only when there is no reply in it at all.
  */
 export function normalizeCompletion(raw: unknown, ctx: NormalizeContext): NormalizedReply {
-  if (!isObject(raw)) throw new ModelReplyError(`the server sent ${snippet(raw, 200)} instead of a JSON object`);
+  if (!isJsonObject(raw)) throw new ModelReplyError(`the server sent ${snippet(raw, 200)} instead of a JSON object`);
   const { message, finishReason } = readChoice(raw);
   const repairs: string[] = [];
   const parts = readContent(message.content);

@@ -12,12 +12,10 @@
  * - content parts of every kind ./normalize.ts reads (reasoning parts stay reasoning), and an object's arguments
  *   followed by empty argument deltas.
  */
+import { isJsonObject } from '../../common/lenient-json';
 import { classifyPart, ModelReplyError } from './normalize';
 
 type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 interface CallSlot {
   index?: number;
   id?: string;
@@ -41,22 +39,26 @@ export class StreamAssembler {
 
   /** Adds one parsed `data:` payload. */
   add(chunk: unknown): void {
-    if (!isObject(chunk)) return;
+    if (!isJsonObject(chunk)) return;
     // `{"error": ...}` (OpenRouter, llama.cpp, newer vLLM) or the error itself, `{"object": "error", ...}` (older vLLM).
     const error = chunk.object === 'error' ? chunk : chunk.error;
     if (error !== undefined && error !== null) {
-      const text = isObject(error) ? String(error.message ?? JSON.stringify(error)) : String(error);
+      const text = isJsonObject(error) ? String(error.message ?? JSON.stringify(error)) : String(error);
       throw new ModelReplyError(`the server sent an error in the stream: ${text.slice(0, 300)}`, text);
     }
     this.model ??= chunk.model;
-    if (isObject(chunk.usage) && Object.values(chunk.usage).some((v) => typeof v === 'number' && v > 0)) {
+    if (isJsonObject(chunk.usage) && Object.values(chunk.usage).some((v) => typeof v === 'number' && v > 0)) {
       this.usage = chunk.usage;
     }
     const choices = Array.isArray(chunk.choices) ? chunk.choices : [];
     for (const choice of choices) {
-      if (!isObject(choice) || (typeof choice.index === 'number' && choice.index !== 0)) continue;
+      if (!isJsonObject(choice) || (typeof choice.index === 'number' && choice.index !== 0)) continue;
       if (choice.finish_reason !== null && choice.finish_reason !== undefined) this.finishReason = choice.finish_reason;
-      const delta = isObject(choice.delta) ? choice.delta : isObject(choice.message) ? choice.message : undefined;
+      const delta = isJsonObject(choice.delta)
+        ? choice.delta
+        : isJsonObject(choice.message)
+          ? choice.message
+          : undefined;
       if (delta) this.addDelta(delta);
     }
   }
@@ -81,18 +83,18 @@ export class StreamAssembler {
     if (typeof delta.refusal === 'string') this.refusal += text(delta.refusal);
     const toolCalls = Array.isArray(delta.tool_calls)
       ? delta.tool_calls
-      : isObject(delta.tool_calls)
+      : isJsonObject(delta.tool_calls)
         ? [delta.tool_calls]
         : [];
-    for (const raw of toolCalls) if (isObject(raw) && this.addCall(raw)) counted = true;
+    for (const raw of toolCalls) if (isJsonObject(raw) && this.addCall(raw)) counted = true;
     // The legacy `function_call` delta: one call, streamed like a tool call.
-    if (isObject(delta.function_call) && this.addCall({ index: 0, function: delta.function_call })) counted = true;
+    if (isJsonObject(delta.function_call) && this.addCall({ index: 0, function: delta.function_call })) counted = true;
     if (counted) this.tokens++;
   }
 
   /** Finds the call a delta continues, or starts a new one; returns whether it carried any text. */
   private addCall(raw: Json): boolean {
-    const fn = isObject(raw.function) ? raw.function : {};
+    const fn = isJsonObject(raw.function) ? raw.function : {};
     const id = typeof raw.id === 'string' && raw.id !== '' ? raw.id : undefined;
     const name = typeof fn.name === 'string' && fn.name !== '' ? fn.name : undefined;
     const index = typeof raw.index === 'number' ? raw.index : undefined;
@@ -121,7 +123,7 @@ export class StreamAssembler {
         typeof slot.arguments === 'string' || slot.arguments === undefined ? (slot.arguments ?? '') + args : args;
       return true;
     }
-    if (isObject(args)) {
+    if (isJsonObject(args)) {
       slot.arguments = args;
       return true;
     }

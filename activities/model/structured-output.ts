@@ -8,29 +8,28 @@
  * - `auto` (default): `json_schema`, then `json_object`, then `tool`, each time a server refuses the mode (400/422
  *   naming it). The mode that worked is remembered per endpoint and model for the life of the worker.
  */
+import { isJsonObject } from '../../common/lenient-json';
 import type { StructuredOutputMode } from '../../node/config';
 
 export type ConcreteMode = Exclude<StructuredOutputMode, 'auto'>;
 export const MODE_ORDER: readonly ConcreteMode[] = ['json_schema', 'json_object', 'tool'];
 
 type Schema = Record<string, unknown>;
-const isObject = (value: unknown): value is Schema =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The schema OpenAI's strict mode accepts, or undefined when it cannot be made so (free-form maps). */
 export function strictSchema(schema: Schema): Schema | undefined {
   const visit = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(visit);
-    if (!isObject(node)) return node;
+    if (!isJsonObject(node)) return node;
     const out: Schema = {};
     for (const [key, value] of Object.entries(node)) {
       if (key === 'default' || key === '$schema') continue;
       out[key] = key === 'properties' ? value : visit(value);
     }
-    if (out.type === 'object' || isObject(out.properties)) {
-      const props = isObject(out.properties) ? out.properties : {};
+    if (out.type === 'object' || isJsonObject(out.properties)) {
+      const props = isJsonObject(out.properties) ? out.properties : {};
       if (
-        isObject(out.additionalProperties) ||
+        isJsonObject(out.additionalProperties) ||
         (Object.keys(props).length === 0 && out.additionalProperties !== false)
       ) {
         throw new Error('free-form object');
@@ -65,16 +64,16 @@ function nullable(schema: Schema): Schema {
  */
 export function dropStrictNulls(value: unknown, schema: Schema): unknown {
   if (Array.isArray(value)) {
-    const items = isObject(schema.items) ? schema.items : {};
+    const items = isJsonObject(schema.items) ? schema.items : {};
     return value.map((item) => dropStrictNulls(item, items));
   }
-  if (!isObject(value) || !isObject(schema.properties)) return value;
+  if (!isJsonObject(value) || !isJsonObject(schema.properties)) return value;
   const required = new Set(Array.isArray(schema.required) ? (schema.required as string[]) : []);
   const out: Schema = {};
   for (const [key, item] of Object.entries(value)) {
     const prop = (schema.properties as Schema)[key];
     if (item === null && !required.has(key)) continue;
-    out[key] = isObject(prop) ? dropStrictNulls(item, prop) : item;
+    out[key] = isJsonObject(prop) ? dropStrictNulls(item, prop) : item;
   }
   return out;
 }

@@ -14,14 +14,12 @@
  *   reads the result. `./a.txt` is `a.txt`, and `contains: ""` is a check that the file exists.
  * Pure and sandbox-safe (no `node:path`), so the planner workflow can run it and replay it.
  */
+import { isJsonObject } from '../../common/lenient-json';
 import { sliceChars } from '../../common/limits';
 import { isMcpToolName } from '../../common/mcp';
 import { TOOL_NAMES } from '../../common/tools';
 
 type Json = Record<string, unknown>;
-const isRecord = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** Budgets beyond these are not a plan but a slip: a subtask runs at most a week, 1,000 steps, 100M tokens. */
 export const BUDGET_CEILINGS: Record<string, number> = {
   maxSteps: 1_000,
@@ -45,7 +43,7 @@ function idOf(raw: string): string {
 export function unwrapPlan(plan: Json, repairs: string[]): Json {
   if ('subtasks' in plan) return plan;
   const keys = Object.keys(plan);
-  if (keys.length === 1 && isRecord(plan[keys[0]]) && 'subtasks' in (plan[keys[0]] as Json)) {
+  if (keys.length === 1 && isJsonObject(plan[keys[0]]) && 'subtasks' in (plan[keys[0]] as Json)) {
     repairs.push(`the plan was wrapped in "${keys[0]}"; read as the plan`);
     return plan[keys[0]] as Json;
   }
@@ -58,7 +56,7 @@ export function unwrapPlan(plan: Json, repairs: string[]): Json {
 
 /** Renames ids that are not valid to the ids they spell, with the dependencies on them; see the module comment. */
 export function repairIds(subtasks: unknown[], repairs: string[]): unknown[] {
-  const ids = subtasks.flatMap((s) => (isRecord(s) && typeof s.id === 'string' ? [s.id] : []));
+  const ids = subtasks.flatMap((s) => (isJsonObject(s) && typeof s.id === 'string' ? [s.id] : []));
   const renamed = new Map(ids.map((id) => [id, ID.test(id) ? id : idOf(id)]));
   const spelled = [...new Set(ids)].map((id) => renamed.get(id)!);
   if (spelled.includes('') || new Set(spelled).size < spelled.length) return subtasks;
@@ -73,7 +71,7 @@ export function repairIds(subtasks: unknown[], repairs: string[]): unknown[] {
     return id;
   };
   return subtasks.map((s) => {
-    if (!isRecord(s)) return s;
+    if (!isJsonObject(s)) return s;
     const id = typeof s.id === 'string' ? renamed.get(s.id)! : s.id;
     const dependsOn = Array.isArray(s.dependsOn) ? s.dependsOn.map((dep) => dependency(dep, String(id))) : s.dependsOn;
     return { ...s, id, ...(dependsOn === undefined ? {} : { dependsOn }) };
@@ -146,7 +144,7 @@ function insideWorkspace(file: string): string | undefined {
 /** Checks tandem can evaluate, in plain form; see the module comment. */
 export function repairChecks(checks: unknown[], where: string, repairs: string[]): unknown[] {
   return checks.flatMap((check) => {
-    if (!isRecord(check)) return [check];
+    if (!isJsonObject(check)) return [check];
     if (check.kind !== undefined && check.kind !== 'file') {
       repairs.push(`check of ${where} of kind ${JSON.stringify(check.kind)} is not one tandem can run; dropped`);
       return [];

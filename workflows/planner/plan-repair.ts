@@ -10,6 +10,7 @@
  * ids, a tool listed twice, `"tools": []`, and budgets too small to do anything. The JSON itself is read by
  * common/lenient-json.ts, which the judge's verdict and tool-call arguments share.
  */
+import { isJsonObject } from '../../common/lenient-json';
 import { MIN_SUBTASK_SECONDS, MIN_SUBTASK_STEPS, MIN_SUBTASK_TOKENS, type Subtask } from '../../common/types';
 import { repairBudgetValue, repairChecks, repairIds, repairTexts, repairTools, unwrapPlan } from './plan-repair-fields';
 
@@ -24,9 +25,6 @@ const BUDGET_FLOORS: Record<string, number> = {
 function camelCase(key: string): string {
   return key.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A numeric string as the number it spells (`"5"` → 5); anything else unchanged. */
 function numberOf(value: unknown): unknown {
@@ -75,7 +73,7 @@ function repairBudget(budget: unknown, where: string, repairs: string[], more: b
     repairs.push(`budget of ${where} was null; read as absent`);
     return undefined;
   }
-  if (!isRecord(budget)) return budget;
+  if (!isJsonObject(budget)) return budget;
   const out = knownFields(budget, Object.keys(BUDGET_FLOORS), `the budget of ${where}`, repairs);
   for (const [field, floor] of Object.entries(BUDGET_FLOORS)) {
     let value = numberOf(out[field]);
@@ -93,7 +91,7 @@ function repairBudget(budget: unknown, where: string, repairs: string[], more: b
 }
 
 function repairSubtask(raw: unknown, index: number, repairs: string[], more: boolean): unknown {
-  if (!isRecord(raw)) return raw;
+  if (!isJsonObject(raw)) return raw;
   const where = `subtask ${typeof raw.id === 'string' || typeof raw.id === 'number' ? `"${raw.id}"` : index + 1}`;
   const subtask = knownFields(raw, SUBTASK_FIELDS, where, repairs);
   if (more) repairTexts(subtask, where, repairs);
@@ -126,7 +124,7 @@ function repairSubtask(raw: unknown, index: number, repairs: string[], more: boo
     if (subtask.checks === null) {
       repairs.push(`checks of ${where} was null; read as absent`);
       delete subtask.checks;
-    } else if (isRecord(subtask.checks)) {
+    } else if (isJsonObject(subtask.checks)) {
       repairs.push(`checks of ${where} was one check, not a list; read as a list of it`);
       subtask.checks = [subtask.checks];
     }
@@ -149,7 +147,7 @@ export function repairShape(json: unknown, more = true): { value: unknown; repai
     repairs.push('a bare list of subtasks was read as {"subtasks": [...]}');
     plan = { subtasks: plan };
   }
-  if (!isRecord(plan)) return { value: plan, repairs };
+  if (!isJsonObject(plan)) return { value: plan, repairs };
   const known = knownFields(more ? unwrapPlan(plan, repairs) : plan, ['subtasks'], 'the plan', repairs);
   if (Array.isArray(known.subtasks)) {
     const subtasks = known.subtasks.map((subtask, index) => repairSubtask(subtask, index, repairs, more));

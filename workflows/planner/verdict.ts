@@ -3,11 +3,8 @@
  * writes `"met": "true"`, adds fields (`"confidence"`) or leaves out the reason. Each of these has one meaning, and
  * reading it as "not met" would throw a subtask's finished work away on a replan. Pure, so the planner can replay it.
  */
-import { readJson } from '../../common/lenient-json';
+import { readJson, isJsonObject } from '../../common/lenient-json';
 import { verdictSchema, type Verdict } from '../../common/types';
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** `true`, `"true"`, `"yes"` and their opposites as a boolean; anything else unchanged (and refused by the schema). */
 function booleanOf(value: unknown): unknown {
@@ -19,7 +16,7 @@ function booleanOf(value: unknown): unknown {
 /** The verdict in `content`, or undefined when there is none to read. */
 export function readVerdict(content: string | null): Verdict | undefined {
   const read = readJson(content, 'verdict');
-  if (!read.ok || !isRecord(read.json)) return undefined;
+  if (!read.ok || !isJsonObject(read.json)) return undefined;
   const { met, reason } = read.json;
   const parsed = verdictSchema.safeParse({
     met: booleanOf(met),
