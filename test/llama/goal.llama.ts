@@ -36,10 +36,12 @@ describe('a whole goal on a real llama-server', () => {
         maxParallel: 1,
       });
       // A weak model may fail to plan (PlanInvalid fails the run) or fail its subtasks: either way the goal ends.
-      const outcome = await handle.result().then(
+      // A server that dies would leave the goal retrying its model calls: the crash ends the test at once instead.
+      const outcome = await Promise.race([handle.result(), llama.crashed]).then(
         (result) => `completed (ok: ${result.ok}${result.reason ? `, ${result.reason}` : ''})`,
         (err: Error) => `failed: ${(err.cause as Error | undefined)?.message ?? err.message}`,
       );
+      llama.assertRunning();
       const calls = tandem.model.requests.map((r) => r.purpose).join(', ');
       process.stderr.write(`llama: whole goal ${outcome} in ${Date.now() - started} ms; calls: ${calls}\n`);
       const running: string[] = [];

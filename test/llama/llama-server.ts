@@ -1,9 +1,14 @@
 /**
  * A real llama.cpp `llama-server` for the protocol suite: provisioned once per machine by scripts/provision-llama.sh
- * (a cache outside the clone, keyed by version), serving SmolLM2-135M with llama.cpp's Qwen2.5 chat template and
- * `--jinja`, on a free loopback port. SmolLM2's own template drops the tools from the prompt; Qwen2.5's renders them.
+ * (a cache outside the clone, keyed by version and build flavour), serving SmolLM2-135M with llama.cpp's Qwen2.5 chat
+ * template and `--jinja`, on a free loopback port. SmolLM2's own template drops the tools from the prompt; Qwen2.5's
+ * renders them.
+ *
+ * A server that dies (a signal such as SIGILL from kernels the CPU does not run, or an exit) is reported at once with
+ * how it ended and its last log lines: while it starts, instead of waiting out the health deadline, and afterwards
+ * through `crashed` and `assertRunning()`, so a suite says why its requests are refused.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { freePort } from '../../dev/dev-server';
 
@@ -12,52 +17,144 @@ export interface LlamaServer {
   baseURL: string;
   /** Milliseconds from spawn to a healthy server (model loaded). */
   startupMs: number;
+  /** The server's process id. */
+  pid: number;
   /** The server's log so far (stderr and stdout), for failure messages. */
   log(): string;
+  /** Rejects, with the error `assertRunning` throws, as soon as the server ends by itself; never resolves. */
+  crashed: Promise<never>;
+  /** Throws a {@link LlamaServerDied} when the server has ended by itself. */
+  assertRunning(): void;
   stop(): Promise<void>;
 }
 
-const ROOT = path.resolve(__dirname, '../..');
+/** Options of {@link launchLlamaServer}. */
+export interface LaunchOptions {
+  /** The folder scripts/provision-llama.sh printed: `bin/llama-server`, `models/`, `templates/`. */
+  cache: string;
+  /** How long the model may take to load before the start counts as failed, in ms (default 120 000). */
+  healthTimeoutMs?: number;
+}
 
+const ROOT = path.resolve(__dirname, '../..');
+const MODEL = 'SmolLM2-135M-Instruct.Q4_1.gguf';
+const TEMPLATE = 'Qwen-Qwen2.5-7B-Instruct.jinja';
+/** Log lines quoted when the server dies: enough for the backtrace or the last thing it loaded. */
+const LOG_TAIL_LINES = 25;
+/** What a signal usually means for llama-server, so the message says what to do. */
+const SIGNAL_HINTS: Partial<Record<NodeJS.Signals, string>> = {
+  SIGILL:
+    'an instruction this CPU does not run: the binary was built for another CPU (a native build); delete the ' +
+    "cache's bin/ and run scripts/provision-llama.sh, whose builds use a portable instruction set",
+  SIGKILL: 'killed from outside, often by the kernel when memory ran out (see dmesg)',
+  SIGSEGV: 'a crash inside llama.cpp',
+  SIGBUS: 'a crash inside llama.cpp, or a model file truncated while mapped',
+};
+
+/** llama-server ended by itself: how (exit code or signal) and the last lines of its log. */
+export class LlamaServerDied extends Error {
+  constructor(
+    readonly exitCode: number | null,
+    readonly signal: NodeJS.Signals | null,
+    readonly logTail: string,
+    readonly during: 'startup' | 'run',
+  ) {
+    const how = signal
+      ? `was killed by ${signal}${SIGNAL_HINTS[signal] ? ` (${SIGNAL_HINTS[signal]})` : ''}`
+      : `exited with code ${exitCode}`;
+    super(
+      `llama-server ${how} ${during === 'startup' ? 'while starting' : 'while serving'}; its last log lines:\n${logTail}`,
+    );
+    this.name = 'LlamaServerDied';
+  }
+}
+
+/** Provisions llama-server (scripts/provision-llama.sh; a no-op once cached) and starts it. */
 export async function startLlamaServer(): Promise<LlamaServer> {
   const lines = execFileSync('bash', [path.join(ROOT, 'scripts/provision-llama.sh')], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   }).trim();
-  const cache = lines.split('\n').at(-1)!;
+  return launchLlamaServer({ cache: lines.split('\n').at(-1)! });
+}
+
+/**
+ * Starts `bin/llama-server` from a provisioned cache and waits until `/health` answers. Rejects with a
+ * {@link LlamaServerDied} the moment the process ends, or after `healthTimeoutMs` with the log so far.
+ */
+export async function launchLlamaServer({ cache, healthTimeoutMs = 120_000 }: LaunchOptions): Promise<LlamaServer> {
   const port = await freePort();
   const started = Date.now();
-  const child: ChildProcess = spawn(
+  const child = spawn(
     path.join(cache, 'bin/llama-server'),
     [
-      ...['-m', path.join(cache, 'models/SmolLM2-135M-Instruct.Q4_1.gguf')],
-      ...['--jinja', '--chat-template-file', path.join(cache, 'templates/Qwen-Qwen2.5-7B-Instruct.jinja')],
+      ...['-m', path.join(cache, 'models', MODEL)],
+      ...['--jinja', '--chat-template-file', path.join(cache, 'templates', TEMPLATE)],
       ...['--host', '127.0.0.1', '--port', String(port), '-c', '8192', '-np', '2', '-t', '2'],
     ],
     { env: { ...process.env, LD_LIBRARY_PATH: path.join(cache, 'bin') }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let log = '';
-  child.stdout!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-20_000)));
-  child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-20_000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`llama-server exited (${child.exitCode}):\n${log}`);
-    try {
-      const health = await fetch(`http://127.0.0.1:${port}/health`);
-      if (health.ok) break;
-    } catch {
-      // not listening yet
+  const append = (data: Buffer) => (log = (log + data.toString()).slice(-20_000));
+  child.stdout.on('data', append);
+  child.stderr.on('data', append);
+  const tail = () => log.trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
+
+  let healthy = false;
+  let stopping = false;
+  let died: LlamaServerDied | undefined;
+  // 'close' (not 'exit') so that the output the process wrote before it died is in the log.
+  const closed = new Promise<void>((resolve) =>
+    child.once('close', (code, signal) => {
+      if (!stopping) died = new LlamaServerDied(code, signal, tail(), healthy ? 'run' : 'startup');
+      if (died && healthy) process.stderr.write(`${died.message}\n`);
+      resolve();
+    }),
+  );
+  const spawnFailed = new Promise<never>((_, reject) => child.once('error', reject));
+  spawnFailed.catch(() => undefined);
+  const crashed = closed.then(() => {
+    throw died ?? new Error('llama-server was stopped');
+  });
+  // Nobody may be listening when it dies; the rejection is read through assertRunning() too.
+  crashed.catch(() => undefined);
+
+  const deadline = started + healthTimeoutMs;
+  const becameHealthy = (async () => {
+    while (!died && Date.now() < deadline) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) return true;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    if (Date.now() - started > 120_000) throw new Error(`llama-server not healthy after 120 s:\n${log}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    return false;
+  })();
+  const ok = await Promise.race([becameHealthy, crashed, spawnFailed]).catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+  if (!ok) {
+    stopping = true;
+    child.kill('SIGKILL');
+    await closed;
+    throw new Error(`llama-server not healthy after ${healthTimeoutMs / 1000} s; its last log lines:\n${tail()}`);
   }
+  healthy = true;
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     startupMs: Date.now() - started,
+    pid: child.pid!,
     log: () => log,
+    crashed,
+    assertRunning() {
+      if (died) throw died;
+    },
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
+      stopping = true;
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await closed;
     },
   };
 }

@@ -157,6 +157,8 @@ describe('a real llama-server (SmolLM2-135M, Qwen2.5 template, --jinja)', () => 
   afterEach(() => {
     proxy.reset();
     forgetCapabilities();
+    // A request refused because the server died says only ECONNREFUSED: this says how it died.
+    llama.assertRunning();
   });
   afterAll(async () => {
     await proxy?.close();
