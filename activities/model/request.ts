@@ -13,6 +13,7 @@ import { type NormalizedReply, normalizeCompletion } from './normalize';
 import { toolCallIds, toRequestMessages } from './request-messages';
 import {
   type ConcreteMode,
+  boundedSchema,
   dropStrictNulls,
   MODE_ORDER,
   refusesMode,
@@ -90,7 +91,8 @@ function buildBody(
   const tools = [...toolSpecs(input.tools), ...(request.extraTools ?? [])];
   if (tools.length) body.tools = tools;
   if (!input.responseFormat) return { body };
-  const { name, schema } = input.responseFormat;
+  const { name } = input.responseFormat;
+  const schema = boundedSchema(input.responseFormat.schema);
   let mode = caps.structured ?? 'json_schema';
   const strict = mode === 'json_schema' ? strictSchema(schema) : undefined;
   if (mode === 'json_schema') {

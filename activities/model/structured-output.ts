@@ -7,6 +7,7 @@
  * - `tool`: one forced tool call whose parameters are the schema; its arguments are the reply;
  * - `auto` (default): `json_schema`, then `json_object`, then `tool`, each time a server refuses the mode (400/422
  *   naming it). The mode that worked is remembered per endpoint and model for the life of the worker.
+ * Every schema goes out bounded ({@link boundedSchema}), whatever the mode: a server may turn any of them into a grammar.
  */
 import { isJsonObject } from '../../common/lenient-json';
 import type { StructuredOutputMode } from '../../node/config';
@@ -15,6 +16,46 @@ export type ConcreteMode = Exclude<StructuredOutputMode, 'auto'>;
 export const MODE_ORDER: readonly ConcreteMode[] = ['json_schema', 'json_object', 'tool'];
 
 type Schema = Record<string, unknown>;
+
+/** Longest string a structured reply may hold where its schema sets no bound (characters). */
+export const STRUCTURED_STRING_MAX_CHARS = 4_000;
+/** Most items an array of a structured reply may hold where its schema sets no bound. */
+export const STRUCTURED_ARRAY_MAX_ITEMS = 24;
+/** A quantifier with no upper bound (`+`, `*`, `{n,}`) outside an escape: the pattern admits strings of any length. */
+const UNBOUNDED_QUANTIFIER = /(?<!\\)(?:[+*]|\{\d+,\})/;
+
+/**
+ * The schema with every string and array bounded, as a grammar-constrained server needs it: llama.cpp turns a
+ * `json_schema` into a grammar the model cannot leave, and a string or array without an upper bound lets a small model
+ * write until its output cap or the call's timeout (issue 25: a `<server>__<tool>` pattern with `+` gave endless tool
+ * names). Strings get `maxLength` ({@link STRUCTURED_STRING_MAX_CHARS} where unset), arrays `maxItems`
+ * ({@link STRUCTURED_ARRAY_MAX_ITEMS} where unset), and a `pattern` that admits unbounded strings is dropped: llama.cpp
+ * obeys the pattern and ignores `maxLength` beside it. What the grammar no longer enforces, the caller's own
+ * validation of the reply still does. Enums, consts and formats are bounded already and kept as they are.
+ */
+export function boundedSchema(schema: Schema): Schema {
+  const visit = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(visit);
+    if (!isJsonObject(node)) return node;
+    const out: Schema = {};
+    for (const [key, value] of Object.entries(node)) {
+      out[key] =
+        key === 'properties' && isJsonObject(value)
+          ? Object.fromEntries(Object.entries(value).map(([name, prop]) => [name, visit(prop)]))
+          : key === 'enum' || key === 'const' || key === 'default'
+            ? value
+            : visit(value);
+    }
+    const types = Array.isArray(out.type) ? out.type : [out.type];
+    if (types.includes('string') && out.enum === undefined && out.const === undefined && out.format === undefined) {
+      if (typeof out.pattern === 'string' && UNBOUNDED_QUANTIFIER.test(out.pattern)) delete out.pattern;
+      out.maxLength ??= STRUCTURED_STRING_MAX_CHARS;
+    }
+    if (types.includes('array')) out.maxItems ??= STRUCTURED_ARRAY_MAX_ITEMS;
+    return out;
+  };
+  return visit(schema) as Schema;
+}
 
 /** The schema OpenAI's strict mode accepts, or undefined when it cannot be made so (free-form maps). */
 export function strictSchema(schema: Schema): Schema | undefined {

@@ -3,6 +3,7 @@ import { planSchema, type Subtask, type SubtaskStatus } from '../../common/types
 import { jsonSchemaOf } from '../../common/json-schema';
 import { readJson } from '../../common/lenient-json';
 import { sliceChars } from '../../common/limits';
+import { TOOL_NAMES } from '../../common/tools';
 import { repairShape, repairSubtasks } from './plan-repair';
 
 /**
@@ -142,9 +143,34 @@ export function fallbackPlan(goal: string): Subtask[] {
   ];
 }
 
-/** The JSON schema the planner's structured output must follow, generated from the zod schema. */
+/**
+ * The JSON schema the planner's structured output must follow: the zod schema's, with the bounds a grammar-constrained
+ * server needs to keep a plan finite (issue 25; every other string and array is bounded at the model boundary).
+ * `tools` items are an enum of the built-in names, not `<server>__<tool>` pattern: under llama.cpp's grammar that
+ * pattern let a small model write tool names without end. The planner has not discovered MCP tools (executors do), so
+ * a plan that needs them leaves `tools` out, which offers every tool; validation still accepts MCP names.
+ * `dependsOn` items take the id's pattern, and `subtasks` at most {@link MAX_SUBTASKS} items.
+ */
 export function planJsonSchema(): Record<string, unknown> {
-  return jsonSchemaOf(planSchema);
+  const schema = jsonSchemaOf(planSchema) as PlanJsonSchema;
+  const subtasks = schema.properties.subtasks;
+  const { id, dependsOn, tools } = subtasks.items.properties;
+  subtasks.maxItems = MAX_SUBTASKS;
+  dependsOn.items = { ...id };
+  tools.items = { type: 'string', enum: [...TOOL_NAMES] };
+  tools.description =
+    'Built-in tools the executor may call; absent or [] means all tools, MCP tools included (escalate is always offered)';
+  return schema;
+}
+
+/** The parts of the generated plan schema {@link planJsonSchema} tightens. */
+interface PlanJsonSchema extends Record<string, unknown> {
+  properties: {
+    subtasks: {
+      maxItems?: number;
+      items: { properties: Record<'id' | 'dependsOn' | 'tools', Record<string, unknown>> };
+    };
+  };
 }
 
 /** Pending subtasks whose dependencies are all done, in plan order: what may start now. */
