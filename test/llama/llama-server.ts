@@ -19,6 +19,8 @@ export interface LlamaServer {
   startupMs: number;
   /** The server's process id. */
   pid: number;
+  /** The path of the binary that runs, `<cache>/bin/llama-server`. */
+  binary: string;
   /** The server's log so far (stderr and stdout), for failure messages. */
   log(): string;
   /** Rejects, with the error `assertRunning` throws, as soon as the server ends by itself; never resolves. */
@@ -85,8 +87,9 @@ export async function startLlamaServer(): Promise<LlamaServer> {
 export async function launchLlamaServer({ cache, healthTimeoutMs = 120_000 }: LaunchOptions): Promise<LlamaServer> {
   const port = await freePort();
   const started = Date.now();
+  const binary = path.join(cache, 'bin/llama-server');
   const child = spawn(
-    path.join(cache, 'bin/llama-server'),
+    binary,
     [
       ...['-m', path.join(cache, 'models', MODEL)],
       ...['--jinja', '--chat-template-file', path.join(cache, 'templates', TEMPLATE)],
@@ -146,6 +149,7 @@ export async function launchLlamaServer({ cache, healthTimeoutMs = 120_000 }: La
     baseURL: `http://127.0.0.1:${port}/v1`,
     startupMs: Date.now() - started,
     pid: child.pid!,
+    binary,
     log: () => log,
     crashed,
     assertRunning() {

@@ -13,7 +13,7 @@ import { verdictSchema } from '../../common/types';
 import { jsonSchemaOf } from '../../common/json-schema';
 import { match, reply, startScriptedModel, type ScriptedModel } from '../../dev/scripted-model';
 import { loadConfig, type ModelConfig } from '../../node/config';
-import { planJsonSchema } from '../../workflows/planner/plan';
+import { checkPlan, planJsonSchema } from '../../workflows/planner/plan';
 import {
   executorSystemPrompt,
   JUDGE_SYSTEM_PROMPT,
@@ -115,6 +115,16 @@ const ODD_REPLIES: Array<[string, Record<string, unknown>]> = [
     },
   ],
 ];
+
+/** Whether `text` is JSON as it stands (no repair): what a grammar-constrained reply must be. */
+function parsesAsJson(text: string | null): boolean {
+  try {
+    JSON.parse(text ?? '');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The transcript the executor keeps after a reply: tool answers for its calls, or the problem / a nudge. */
 function afterReply(messages: ChatMessage[], r: NormalizedReply): ChatMessage[] {
@@ -244,6 +254,51 @@ describe('a real llama-server (SmolLM2-135M, Qwen2.5 template, --jinja)', () => 
       });
       expect(proxy.requests[0].toolNames).toEqual([...TOOL_NAMES]);
       expectAccepted();
+    });
+  });
+
+  describe('structured output in each mode (the figures docs/llama.md quotes)', () => {
+    const modes: Array<{ mode: string; ms: number; tokens: number; finish: string; json: boolean; plan: boolean }> = [];
+    afterAll(() => console.log(`structured plans by mode:\n${modes.map((m) => `  ${JSON.stringify(m)}`).join('\n')}`));
+
+    it.each(['json_schema', 'json_object', 'tool'] as const)('a plan in %s mode', async (mode) => {
+      forwardAll();
+      const settings = loadConfig({
+        OPENAI_BASE_URL: proxy.baseURL,
+        TANDEM_MODEL: 'smollm2',
+        TANDEM_STRUCTURED_OUTPUT: mode,
+        TANDEM_MAX_OUTPUT_TOKENS: 'plan=96',
+        TANDEM_MODEL_TIMEOUT_MS: '600000',
+        TANDEM_MODEL_STALL_MS: '120000',
+      }).model;
+      const started = Date.now();
+      const response = await requestModelReply(
+        {
+          input: { purpose: 'plan', tools: [], responseFormat: { name: 'plan', schema: planJsonSchema() } },
+          messages: [
+            { role: 'system', content: PLANNER_SYSTEM_PROMPT },
+            { role: 'user', content: 'Goal: Compute 17 * 23 + 4 and save it to answer.txt' },
+          ],
+          idSeed: `m-${mode}`,
+        },
+        { settings, signal },
+      );
+      const { content, finishReason } = response.reply;
+      const json = parsesAsJson(content);
+      modes.push({
+        mode,
+        ms: Date.now() - started,
+        tokens: response.usage.completionTokens,
+        finish: finishReason,
+        json,
+        plan: checkPlan(content, finishReason).ok,
+      });
+      expect(response.structuredMode).toBe(mode);
+      expectAccepted();
+      // The grammar of a bounded schema ends: the reply stops at the cap at the latest, never at the call's timeout.
+      expect(response.usage.completionTokens).toBeLessThanOrEqual(96);
+      // Under json_schema the grammar admits only JSON: a reply the model finished is JSON.
+      if (mode === 'json_schema' && finishReason === 'stop') expect(json).toBe(true);
     });
   });
 
