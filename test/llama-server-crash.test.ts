@@ -99,6 +99,14 @@ describe('the llama-server test helper', () => {
     expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
   });
 
+  it('fails at once when there is no binary to run', async () => {
+    const started = Date.now();
+    await expect(launchLlamaServer({ cache: path.join(tmpdir(), 'no-such-llama-cache') })).rejects.toThrow(
+      /spawn .*no-such-llama-cache\/bin\/llama-server ENOENT/,
+    );
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it('is not reported as dead after stop()', async () => {
     const server = await launchLlamaServer({ cache: cache(SIGILL_AT_FIRST_REQUEST), healthTimeoutMs: 20_000 });
     await server.stop();
