@@ -4,14 +4,19 @@
  */
 import { spawn } from 'node:child_process';
 import { freePort } from '../../dev/dev-server';
-import type { McpConfig, McpServerConfig, McpStdioServer } from '../../node/mcp-config';
+import {
+  DEFAULT_MCP_MAX_RESULT_BYTES,
+  type McpConfig,
+  type McpServerConfig,
+  type McpStdioServer,
+} from '../../node/mcp-config';
 
 export const EVERYTHING_SERVER = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
 export const FILESYSTEM_SERVER = require.resolve('@modelcontextprotocol/server-filesystem/dist/index.js');
 
 /** A worker's MCP settings for these servers; a short timeout so a broken test fails fast. */
 export function mcpConfig(...servers: McpServerConfig[]): McpConfig {
-  return { file: undefined, servers, timeoutMs: 20_000 };
+  return { file: undefined, servers, timeoutMs: 20_000, maxResultBytes: DEFAULT_MCP_MAX_RESULT_BYTES };
 }
 
 /**
@@ -40,9 +45,14 @@ export function filesystemStdio(name = 'files'): McpStdioServer {
   };
 }
 
-/** server-everything over streamable HTTP on a free port; `stop` ends that process (by its pid). */
-export async function startEverythingHttp(): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await freePort();
+/**
+ * server-everything over streamable HTTP on `port` (a free one by default; the same one again to restart it);
+ * `stop` ends that process (by its pid).
+ */
+export async function startEverythingHttp(
+  opts: { port?: number } = {},
+): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = opts.port ?? (await freePort());
   const child = spawn(process.execPath, [EVERYTHING_SERVER, 'streamableHttp'], {
     env: { ...process.env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -68,4 +78,22 @@ export async function startEverythingHttp(): Promise<{ url: string; stop(): Prom
         process.kill(child.pid!, 'SIGTERM');
       }),
   };
+}
+
+const TSX = require.resolve('tsx/cli');
+const FIXTURE_SERVER = require.resolve('./mcp-fixture-server.ts');
+
+/**
+ * test/helpers/mcp-fixture-server.ts over stdio (through tsx); `env` sets its ledger and delay. With `pidFile`, as
+ * {@link everythingStdio}: each start appends its pid to the file.
+ */
+export function fixtureStdio(
+  name = 'fixture',
+  env: Record<string, string> = {},
+  opts: { pidFile?: string } = {},
+): McpStdioServer {
+  const args = opts.pidFile
+    ? ['-c', 'echo $$ >> "$0"; exec "$1" "$2" "$3"', opts.pidFile, process.execPath, TSX, FIXTURE_SERVER]
+    : [TSX, FIXTURE_SERVER];
+  return { name, transport: 'stdio', command: opts.pidFile ? 'sh' : process.execPath, args, env };
 }
