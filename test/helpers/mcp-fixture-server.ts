@@ -4,7 +4,8 @@
  * progress, and a tool list that changes. Started by {@link fixtureStdio} (test/helpers/mcp-servers.ts) through tsx.
  *
  * Environment: `FIXTURE_LEDGER` (the file `append_line` and `put_line` write), `FIXTURE_DELAY_MS` (how long they take
- * after writing, default 0).
+ * after writing, default 0), `FIXTURE_CALL_LOG` (a file that gets `<parent pid> <tool>` per ledger call: which worker
+ * made it, so a test can kill exactly that one).
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
@@ -13,6 +14,8 @@ import { z } from 'zod';
 
 const ledger = process.env.FIXTURE_LEDGER ?? '/dev/null';
 const delayMs = Number(process.env.FIXTURE_DELAY_MS ?? 0);
+const callLog = process.env.FIXTURE_CALL_LOG;
+const logCall = (tool: string) => callLog && appendFileSync(callLog, `${process.ppid} ${tool}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const text = (value: string) => ({ content: [{ type: 'text' as const, text: value }] });
 
@@ -23,6 +26,7 @@ server.registerTool(
   'append_line',
   { description: 'Append a line to the ledger', inputSchema: { line: z.string() } },
   async ({ line }) => {
+    logCall('append_line');
     appendFileSync(ledger, `${line}\n`);
     await sleep(delayMs);
     return text('appended');
@@ -37,6 +41,7 @@ server.registerTool(
     annotations: { readOnlyHint: false, idempotentHint: true },
   },
   async ({ line }) => {
+    logCall('put_line');
     const lines = existsSync(ledger) ? readFileSync(ledger, 'utf8').split('\n') : [];
     if (!lines.includes(line)) appendFileSync(ledger, `${line}\n`);
     await sleep(delayMs);

@@ -3,6 +3,7 @@
  * and `@modelcontextprotocol/server-filesystem` rooted at the goal's workspace, as `TANDEM_MCP_CONFIG` entries.
  */
 import { spawn } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { freePort } from '../../dev/dev-server';
 import {
   DEFAULT_MCP_MAX_RESULT_BYTES,
@@ -80,20 +81,28 @@ export async function startEverythingHttp(
   };
 }
 
-const TSX = require.resolve('tsx/cli');
+/** tsx as a loader in the server's own node process (its cli would add a process between the worker and the server). */
+const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
 const FIXTURE_SERVER = require.resolve('./mcp-fixture-server.ts');
 
 /**
  * test/helpers/mcp-fixture-server.ts over stdio (through tsx); `env` sets its ledger and delay. With `pidFile`, as
- * {@link everythingStdio}: each start appends its pid to the file.
+ * {@link everythingStdio}: each start appends its pid to the file; with `failStart` too, that start (1 for the first)
+ * exits at once instead, as a server that cannot start would.
  */
 export function fixtureStdio(
   name = 'fixture',
   env: Record<string, string> = {},
-  opts: { pidFile?: string } = {},
+  opts: { pidFile?: string; failStart?: number } = {},
 ): McpStdioServer {
-  const args = opts.pidFile
-    ? ['-c', 'echo $$ >> "$0"; exec "$1" "$2" "$3"', opts.pidFile, process.execPath, TSX, FIXTURE_SERVER]
-    : [TSX, FIXTURE_SERVER];
-  return { name, transport: 'stdio', command: opts.pidFile ? 'sh' : process.execPath, args, env };
+  const node = [process.execPath, '--import', TSX_LOADER, FIXTURE_SERVER];
+  if (!opts.pidFile) return { name, transport: 'stdio', command: node[0], args: node.slice(1), env };
+  const fail = opts.failStart ? `[ "$(wc -l < "$0")" -eq ${opts.failStart} ] && exit 1; ` : '';
+  return {
+    name,
+    transport: 'stdio',
+    command: 'sh',
+    args: ['-c', `echo $$ >> "$0"; ${fail}exec "$@"`, opts.pidFile, ...node],
+    env,
+  };
 }
