@@ -30,9 +30,12 @@ describe('MCP protocol behaviour', () => {
 
   it('sends a progressToken, so a 7 s tool reporting progress finishes under a 3 s timeout, started once', async () => {
     tandem = await startTandem();
-    tandem.config.mcp = { ...mcpConfig(everythingStdio()), timeoutMs: 3_000 };
+    tandem.config.mcp = mcpConfig(everythingStdio());
     tandem.model.on(match.any, [
-      reply.toolCall('everything__trigger-long-running-operation', { duration: 7, steps: 7 }),
+      () => {
+        tandem.config.mcp.timeoutMs = 3_000; // after discovery, which a busy machine may make slow
+        return reply.toolCall('everything__trigger-long-running-operation', { duration: 7, steps: 7 });
+      },
       reply.text('finished'),
     ]);
     const run = await tandem.startExecutor(tandem.goalId('mcp-progress'));
@@ -47,8 +50,15 @@ describe('MCP protocol behaviour', () => {
 
   it('ends a call with no answer and no progress within the timeout as one observation, not a retry storm', async () => {
     tandem = await startTandem();
-    tandem.config.mcp = { ...mcpConfig(fixtureStdio()), timeoutMs: 1_500 };
-    tandem.model.on(match.any, [reply.toolCall('fixture__slow', { ms: 6_000 }), reply.text('gave up')]);
+    tandem.config.mcp = mcpConfig(fixtureStdio());
+    tandem.model.on(match.any, [
+      () => {
+        // Short only once discovery is done: starting the server under tsx on a busy machine can take longer.
+        tandem.config.mcp.timeoutMs = 1_500;
+        return reply.toolCall('fixture__slow', { ms: 6_000 });
+      },
+      reply.text('gave up'),
+    ]);
     const run = await tandem.startExecutor(tandem.goalId('mcp-timeout'));
     await run.result();
 
