@@ -5,9 +5,6 @@
  * not an activity failure: retrying cannot fix a wrong argument, and a retry storm would hide the error from the model.
  */
 import { Context } from '@temporalio/activity';
-import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { z } from 'zod';
 import type { RunnableToolName } from '../common/tools';
 import type { McpCallTarget, McpToolName } from '../common/mcp';
@@ -20,6 +17,14 @@ import { whileHeartbeating } from './heartbeat';
 import { fullArguments } from './large-arguments';
 import { toolHandlers } from './tools';
 import { ToolInputError } from './tools/tool';
+import {
+  deliveryOf,
+  isNotSentFailure,
+  mayHaveRunObservation,
+  mayRunAtMostOnceCall,
+  recordNotSent,
+  type ToolOutcome,
+} from './tool-delivery';
 
 export interface RunToolInput {
   /** Name of the goal's workspace folder. */
@@ -39,8 +44,8 @@ export interface RunToolInput {
   maxOutputBytes?: number;
 }
 
-export interface ToolObservation {
-  ok: boolean;
+/** A tool call's outcome as the model sees it. */
+export interface ToolObservation extends ToolOutcome {
   /** What the model sees: trimmed to `TANDEM_OBSERVATION_LIMIT` characters, with a note, when longer. */
   output: string;
   /** Content-store reference of the full output when `output` was trimmed. */
@@ -49,26 +54,6 @@ export interface ToolObservation {
 
 /** Defined in node/ so the CLI can name a goal's folder without loading the tools. */
 export { workspaceDir };
-
-/** Side-effecting tool results, recorded by call key, so a retried activity replays the record instead of acting. */
-function journalFile(storeDir: string, callKey: string): string {
-  return path.join(storeDir, 'tool-calls', `${createHash('sha256').update(callKey).digest('hex')}.json`);
-}
-
-async function readJournal(storeDir: string, callKey: string): Promise<ToolObservation | undefined> {
-  try {
-    return JSON.parse(await fs.readFile(journalFile(storeDir, callKey), 'utf8')) as ToolObservation;
-  } catch {
-    return undefined;
-  }
-}
-
-async function writeJournal(storeDir: string, callKey: string, observation: ToolObservation): Promise<void> {
-  const file = journalFile(storeDir, callKey);
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  await fs.writeFile(`${file}.partial`, JSON.stringify(observation));
-  await fs.rename(`${file}.partial`, file);
-}
 
 function describeSchemaError(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || '(arguments)'}: ${issue.message}`).join('; ');
@@ -91,7 +76,7 @@ async function argumentsObject(
   return { ok: true, value: args as Record<string, unknown> };
 }
 
-async function execute(deps: ActivityDeps, input: RunToolInput): Promise<{ ok: boolean; output: string }> {
+async function execute(deps: ActivityDeps, input: RunToolInput): Promise<ToolOutcome> {
   if (input.mcp) return executeMcp(deps, input, input.mcp);
   const { definition: tool, execute: run } = toolHandlers[input.call.name as RunnableToolName];
   const args = await argumentsObject(deps, input);
@@ -117,39 +102,54 @@ async function execute(deps: ActivityDeps, input: RunToolInput): Promise<{ ok: b
 }
 
 /** An MCP call: the arguments must be a JSON object; the server checks them against its own schema. */
-async function executeMcp(
-  deps: ActivityDeps,
-  input: RunToolInput,
-  target: McpCallTarget,
-): Promise<{ ok: boolean; output: string }> {
+async function executeMcp(deps: ActivityDeps, input: RunToolInput, target: McpCallTarget): Promise<ToolOutcome> {
   const args = await argumentsObject(deps, input);
   if (!args.ok) return args;
+  const context = Context.current();
+  const { info } = context;
   return callMcpTool(deps.mcp, deps.config.mcp, {
     name: input.call.name,
     target,
     arguments: args.value,
     workspaceDir: workspaceDir(deps.config.workspaceRoot, input.workspace),
     signal: Context.current().cancellationSignal,
+    maxTotalMs: Math.max(1_000, info.startToCloseTimeoutMs - ACTIVITY_MARGIN_MS),
+    // A progress notification is a sign of life: Temporal sees it in the heartbeat details (`temporal workflow
+    // describe` shows them), and the SDK restarts the request's timeout.
+    onProgress: (progress) => context.heartbeat({ progress }),
   });
 }
 
+/** Time kept back from the activity's start-to-close limit, so an MCP call ends as an observation before it. */
+const ACTIVITY_MARGIN_MS = 5_000;
+
 async function observe(deps: ActivityDeps, input: RunToolInput): Promise<ToolObservation> {
-  const { ok, output } = await execute(deps, input);
+  const { output, ...outcome } = await execute(deps, input);
   return {
-    ok,
+    ...outcome,
     ...(await trimObservation(output, deps.config.observationLimit, deps.store, { maxBytes: input.maxOutputBytes })),
   };
 }
 
-/** Runs one tool call; side-effecting tools run at most once per call key. */
+/** Runs one tool call, at most once or at least once as its delivery says (activities/tool-delivery.ts). */
 export async function runTool(deps: ActivityDeps, input: RunToolInput): Promise<ToolObservation> {
-  const sideEffects = input.mcp
-    ? input.mcp.sideEffects
-    : toolHandlers[input.call.name as RunnableToolName].definition.sideEffects;
-  if (!sideEffects) return whileHeartbeating(() => observe(deps, input));
-  const recorded = await readJournal(deps.config.storeDir, input.callKey);
-  if (recorded) return recorded;
-  const observation = await whileHeartbeating(() => observe(deps, input));
-  await writeJournal(deps.config.storeDir, input.callKey, observation);
-  return observation;
+  const tool = input.mcp ?? toolHandlers[input.call.name as RunnableToolName].definition;
+  if (deliveryOf(tool) === 'repeatable') return whileHeartbeating(() => observe(deps, input));
+  if (!mayRunAtMostOnceCall(input.callKey)) {
+    const { attempt } = Context.current().info;
+    return {
+      ok: false,
+      output: mayHaveRunObservation(
+        input.call.name,
+        `attempt ${attempt - 1} of this call was lost before it reported an outcome (its worker stopped or it timed out)`,
+      ),
+      outcomeUnknown: true,
+    };
+  }
+  try {
+    return await whileHeartbeating(() => observe(deps, input));
+  } catch (err) {
+    if (isNotSentFailure(err)) recordNotSent(input.callKey);
+    throw err;
+  }
 }

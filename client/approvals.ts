@@ -53,7 +53,7 @@ export function formatApprovals(id: string, pending: PendingApproval[]): string 
     ...pending.map(
       (approval) =>
         `  ${approval.callId}  ${approval.subtaskId}  ${approval.tool} ${approval.arguments.slice(0, 160)}  ` +
-        `since ${approval.requestedAt}`,
+        `since ${approval.requestedAt}${approval.warning ? `\n    warning: ${approval.warning}` : ''}`,
     ),
   ].join('\n');
 }

@@ -44,6 +44,11 @@ export interface PendingApproval {
   arguments: string;
   /** ISO time from the workflow clock. */
   requestedAt: string;
+  /**
+   * Set when an earlier call of the same tool in this subtask may have run without its outcome reaching tandem (a
+   * worker lost mid-call): what the model was told, so the approver checks before letting it run again.
+   */
+  warning?: string;
 }
 
 export const approvalDecisionSchema = z

@@ -45,6 +45,11 @@ export interface McpToolDescriptor {
    * annotations is "may change the world", and tandem follows it (journaled once per call, `--approve side-effects`).
    */
   sideEffects: boolean;
+  /**
+   * True when the server marks the tool `idempotentHint: true`: calling it again with the same arguments changes
+   * nothing more, so a retried call runs again (docs/delivery.md). Absent in runs recorded before it existed.
+   */
+  idempotent?: boolean;
 }
 
 /** What the `discoverTools` activity returns. */
@@ -70,4 +75,5 @@ export interface McpCallTarget {
   server: string;
   tool: string;
   sideEffects: boolean;
+  idempotent?: boolean;
 }

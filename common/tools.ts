@@ -20,10 +20,15 @@ export interface ToolDefinition<Input extends z.ZodType = z.ZodType> {
   description: string;
   input: Input;
   /**
-   * True when running the tool changes the world (files, remote state). Such a tool runs at most once per tool call of
-   * a run: its result is recorded and a retried activity returns the record instead of acting again.
+   * True when running the tool changes the world (files, remote state). Such a tool runs at most once per tool call,
+   * unless it is `idempotent` (docs/delivery.md).
    */
   sideEffects: boolean;
+  /**
+   * True when running it again with the same arguments changes nothing more (MCP's `idempotentHint`): a retried
+   * activity may run it again instead of telling the model it may already have run.
+   */
+  idempotent?: boolean;
 }
 
 function defineTool<Input extends z.ZodType>(definition: ToolDefinition<Input>): ToolDefinition<Input> {
@@ -55,6 +60,8 @@ export const writeFileTool = defineTool({
     .object({ path: workspacePath('notes/answer.txt'), content: z.string().describe('The full text to write') })
     .strict(),
   sideEffects: true,
+  // It replaces the whole file: a second write of the same content leaves the same file.
+  idempotent: true,
 });
 
 export const listFilesTool = defineTool({

@@ -250,6 +250,8 @@ export interface ToolCallRecord {
   ok: boolean;
   /** Content-store reference of the full output when the model saw it trimmed (`readStoredOutput` reads it). */
   outputRef?: string;
+  /** The call may have run, but its outcome never reached tandem; the model was told so (docs/delivery.md). */
+  outcomeUnknown?: true;
 }
 
 export interface ExecutorResult {

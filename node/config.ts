@@ -13,7 +13,7 @@ import type { ModelCallPurpose } from '../common/types';
 import { ConfigError } from './errors';
 import { MAX_TIMER_MS, parsePositiveInt } from './numbers';
 import { findProjectRoot } from './project-root';
-import { type McpConfig, readMcpConfigFile } from './mcp-config';
+import { DEFAULT_MCP_MAX_RESULT_BYTES, type McpConfig, readMcpConfigFile } from './mcp-config';
 
 /** The project root: state folders default to `<root>/.tandem` so a fresh clone keeps everything in one ignored place. */
 export const PROJECT_ROOT = findProjectRoot();
@@ -113,7 +113,10 @@ export interface TandemConfig {
   observationLimit: number;
   model: ModelConfig;
   http: HttpToolConfig;
-  /** `TANDEM_MCP_CONFIG` and `TANDEM_MCP_TIMEOUT_MS`: the MCP servers whose tools the worker offers. */
+  /**
+   * `TANDEM_MCP_CONFIG`, `TANDEM_MCP_TIMEOUT_MS` and `TANDEM_MCP_MAX_RESULT_BYTES`: the MCP servers whose tools the
+   * worker offers, and how long and how large their answers may be.
+   */
   mcp: McpConfig;
   /**
    * `TANDEM_APPROVE_TOOLS`: default of `tandem start --approve` (comma-separated tool names, or `side-effects`); calls
@@ -258,6 +261,7 @@ export function loadConfig(env: Env = process.env): TandemConfig {
       file: mcpFile,
       servers: mcpFile === undefined ? [] : readMcpConfigFile(mcpFile),
       timeoutMs: milliseconds(env, 'TANDEM_MCP_TIMEOUT_MS', 60_000),
+      maxResultBytes: count(env, 'TANDEM_MCP_MAX_RESULT_BYTES', DEFAULT_MCP_MAX_RESULT_BYTES),
     },
     approveTools: approveTools(env),
   };

@@ -60,9 +60,23 @@ export interface McpConfig {
   /** `TANDEM_MCP_CONFIG`: the file the servers came from, if any. */
   file: string | undefined;
   servers: McpServerConfig[];
-  /** `TANDEM_MCP_TIMEOUT_MS`: one MCP request (start-up, tool list, tool call). */
+  /**
+   * `TANDEM_MCP_TIMEOUT_MS`: one MCP request (start-up, tool list, tool call). A tool call's timer starts again at
+   * each progress notification, within the `runTool` activity's own limit.
+   */
   timeoutMs: number;
+  /**
+   * `TANDEM_MCP_MAX_RESULT_BYTES`: the largest answer (one JSON-RPC message) read from a server. A larger one becomes
+   * an observation saying so; the call is not made again.
+   */
+  maxResultBytes: number;
 }
+
+/**
+ * 16 MiB: above the stdio transport's own 10 MiB buffer (which otherwise closes the connection mid-answer), and small
+ * enough that a worker holding a few such answers at once stays well within memory.
+ */
+export const DEFAULT_MCP_MAX_RESULT_BYTES = 16 * 1024 * 1024;
 
 /** The placeholder a stdio server's `args`, `env` or `cwd` may use for the goal's workspace folder. */
 export const WORKSPACE_PLACEHOLDER = '${workspace}';

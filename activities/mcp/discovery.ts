@@ -24,6 +24,7 @@ function descriptor(server: string, tool: Tool): McpToolDescriptor {
     description: tool.description ?? tool.title ?? '',
     inputSchema: tool.inputSchema as Record<string, unknown>,
     sideEffects: tool.annotations?.readOnlyHint !== true,
+    idempotent: tool.annotations?.idempotentHint === true,
   };
 }
 

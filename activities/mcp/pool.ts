@@ -8,7 +8,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import {
@@ -31,9 +31,26 @@ export class McpUnavailableError extends Error {
   override name = 'McpUnavailableError';
 }
 
+/**
+ * Thrown when a server's answer was over `TANDEM_MCP_MAX_RESULT_BYTES`. The tool ran; the connection it came on was
+ * closed (a stdio stream cannot skip the rest of a message) and the next call makes a new one.
+ */
+export class McpResultTooLargeError extends Error {
+  override name = 'McpResultTooLargeError';
+  constructor(readonly limitBytes: number) {
+    super(`the answer was larger than ${limitBytes} bytes`);
+  }
+}
+
 interface Connection {
   client: Client;
   closed: boolean;
+  /** The stdio transport refused an answer over its buffer size (and closed): the pending call is lost for that. */
+  overflowed: boolean;
+  /** The HTTP session id the server gave at initialisation, if any. */
+  sessionId?: string;
+  /** A request on this connection finished before: a refusal now means the server forgot the session. */
+  sessionUsed: boolean;
   busy: number;
   lastUsed: number;
   stderr: string;
@@ -52,13 +69,31 @@ export class McpPool {
   /**
    * A connected client for `server`, for the workspace folder `workspaceDir` (created if missing, since a server rooted
    * there refuses a folder that does not exist). Runs `use` with it; the connection counts as busy meanwhile.
+   *
+   * An HTTP server that refuses a request on a session it no longer knows (it restarted: the SDK's servers answer 400
+   * "No valid session ID", the spec says 404, others 401 or 403) never ran it, so the request is sent once more on a
+   * new session, whatever it was. A refusal on that new session is the server's real answer.
    */
   async use<T>(server: McpServerConfig, workspaceDir: string, use: (client: Client) => Promise<T>): Promise<T> {
     const connection = await this.connection(server, workspaceDir);
+    try {
+      return await this.useConnection(connection, use);
+    } catch (err) {
+      if (!(sessionRefused(err) && connection.sessionId !== undefined && connection.sessionUsed)) throw err;
+      await this.drop(server, workspaceDir);
+      return this.useConnection(await this.connection(server, workspaceDir), use);
+    }
+  }
+
+  private async useConnection<T>(connection: Connection, use: (client: Client) => Promise<T>): Promise<T> {
     connection.busy += 1;
     try {
       return await use(connection.client);
+    } catch (err) {
+      if (connection.overflowed) throw new McpResultTooLargeError(this.config().maxResultBytes);
+      throw err;
     } finally {
+      connection.sessionUsed = true;
       connection.busy -= 1;
       connection.lastUsed = Date.now();
     }
@@ -125,7 +160,15 @@ export class McpPool {
 
   private async connect(server: McpServerConfig, workspaceDir: string): Promise<Connection> {
     const client = new Client({ name: 'tandem', version: '0.1.0' });
-    const connection: Connection = { client, closed: false, busy: 0, lastUsed: Date.now(), stderr: '' };
+    const connection: Connection = {
+      client,
+      closed: false,
+      overflowed: false,
+      sessionUsed: false,
+      busy: 0,
+      lastUsed: Date.now(),
+      stderr: '',
+    };
     let transport: StdioClientTransport | StreamableHTTPClientTransport;
     if (server.transport === 'stdio') {
       const started = forWorkspace(server, workspaceDir);
@@ -137,6 +180,7 @@ export class McpPool {
         env: started.env,
         ...(started.cwd ? { cwd: started.cwd } : {}),
         stderr: 'pipe',
+        maxBufferSize: this.config().maxResultBytes,
       });
       stdio.stderr?.on('data', (chunk: Buffer) => {
         connection.stderr = (connection.stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
@@ -149,8 +193,14 @@ export class McpPool {
     client.onclose = () => {
       connection.closed = true;
     };
+    // The SDK's stdio transport reports an over-size message this way, then closes; without telling the two apart, a
+    // huge answer looked like a dead server and was asked for again on every restart.
+    client.onerror = (err) => {
+      if (/ReadBuffer exceeded maximum size/.test(err.message)) connection.overflowed = true;
+    };
     try {
       await client.connect(transport, { timeout: this.config().timeoutMs });
+      if (transport instanceof StreamableHTTPClientTransport) connection.sessionId = transport.sessionId;
     } catch (err) {
       await this.closeQuietly(connection);
       const secrets = secretValues(this.config());
@@ -178,6 +228,11 @@ export class McpPool {
     connection.closed = true;
     await connection.client.close().catch(() => undefined);
   }
+}
+
+/** An HTTP status that refuses the request as such (4xx), before any tool ran. */
+function sessionRefused(err: unknown): boolean {
+  return err instanceof StreamableHTTPError && err.code !== undefined && err.code >= 400 && err.code < 500;
 }
 
 /** How a server is started or reached, without `env`, `headers` or a URL's query and credentials: safe to show. */

@@ -23,7 +23,7 @@ export function registerApprovalCommands(program: Command): void {
     .command('approvals')
     .description("List a goal's tool calls that wait for approval")
     .argument('<id>', 'the goal id', nonEmptyId)
-    .option('--json', 'print [{callId, subtaskId, tool, arguments, requestedAt}] as JSON')
+    .option('--json', 'print [{callId, subtaskId, tool, arguments, requestedAt, warning?}] as JSON')
     .action((id: string, opts: { json?: boolean }) =>
       withClient(async (client) => {
         const pending = await pendingApprovals(client, id);

@@ -3,15 +3,21 @@
  * and `@modelcontextprotocol/server-filesystem` rooted at the goal's workspace, as `TANDEM_MCP_CONFIG` entries.
  */
 import { spawn } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { freePort } from '../../dev/dev-server';
-import type { McpConfig, McpServerConfig, McpStdioServer } from '../../node/mcp-config';
+import {
+  DEFAULT_MCP_MAX_RESULT_BYTES,
+  type McpConfig,
+  type McpServerConfig,
+  type McpStdioServer,
+} from '../../node/mcp-config';
 
 export const EVERYTHING_SERVER = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
 export const FILESYSTEM_SERVER = require.resolve('@modelcontextprotocol/server-filesystem/dist/index.js');
 
 /** A worker's MCP settings for these servers; a short timeout so a broken test fails fast. */
 export function mcpConfig(...servers: McpServerConfig[]): McpConfig {
-  return { file: undefined, servers, timeoutMs: 20_000 };
+  return { file: undefined, servers, timeoutMs: 20_000, maxResultBytes: DEFAULT_MCP_MAX_RESULT_BYTES };
 }
 
 /**
@@ -40,9 +46,14 @@ export function filesystemStdio(name = 'files'): McpStdioServer {
   };
 }
 
-/** server-everything over streamable HTTP on a free port; `stop` ends that process (by its pid). */
-export async function startEverythingHttp(): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await freePort();
+/**
+ * server-everything over streamable HTTP on `port` (a free one by default; the same one again to restart it);
+ * `stop` ends that process (by its pid).
+ */
+export async function startEverythingHttp(
+  opts: { port?: number } = {},
+): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = opts.port ?? (await freePort());
   const child = spawn(process.execPath, [EVERYTHING_SERVER, 'streamableHttp'], {
     env: { ...process.env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -67,5 +78,31 @@ export async function startEverythingHttp(): Promise<{ url: string; stop(): Prom
         child.once('exit', () => resolve());
         process.kill(child.pid!, 'SIGTERM');
       }),
+  };
+}
+
+/** tsx as a loader in the server's own node process (its cli would add a process between the worker and the server). */
+const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
+const FIXTURE_SERVER = require.resolve('./mcp-fixture-server.ts');
+
+/**
+ * test/helpers/mcp-fixture-server.ts over stdio (through tsx); `env` sets its ledger and delay. With `pidFile`, as
+ * {@link everythingStdio}: each start appends its pid to the file; with `failStart` too, that start (1 for the first)
+ * exits at once instead, as a server that cannot start would.
+ */
+export function fixtureStdio(
+  name = 'fixture',
+  env: Record<string, string> = {},
+  opts: { pidFile?: string; failStart?: number } = {},
+): McpStdioServer {
+  const node = [process.execPath, '--import', TSX_LOADER, FIXTURE_SERVER];
+  if (!opts.pidFile) return { name, transport: 'stdio', command: node[0], args: node.slice(1), env };
+  const fail = opts.failStart ? `[ "$(wc -l < "$0")" -eq ${opts.failStart} ] && exit 1; ` : '';
+  return {
+    name,
+    transport: 'stdio',
+    command: 'sh',
+    args: ['-c', `echo $$ >> "$0"; ${fail}exec "$@"`, opts.pidFile, ...node],
+    env,
   };
 }

@@ -114,7 +114,7 @@ export function approvalsMarkdown(pending: PendingApproval[]): string {
     ...pending.map(
       (approval) =>
         `| ${approval.callId} | ${approval.tool} | ${approval.arguments.slice(0, 200).replace(/\|/g, '\\|')} | ` +
-        `${approval.requestedAt} |`,
+        `${approval.requestedAt}${approval.warning ? ` (warning: ${approval.warning.replace(/\|/g, '\\|')})` : ''} |`,
     ),
   ].join('\n');
 }

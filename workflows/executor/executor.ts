@@ -232,6 +232,7 @@ async function execute(
           // `progress`, and a few 700 kB writes held at once would pass the 2 MB payload limit there.
           arguments: preview(call.call.arguments, ARGUMENTS_PREVIEW_CHARS),
           requestedAt: new Date(Date.now()).toISOString(),
+          ...unknownOutcomeWarning(state, name),
         };
         const verdict = await gate.hold(approval, wait.timeoutMs, wait.reason);
         if (!verdict.approve) return { ok: false, output: deniedObservation(name, verdict.reason) };
@@ -252,17 +253,38 @@ async function execute(
   );
 }
 
+/**
+ * The warning a held call carries when the latest earlier call of the same tool may have run unseen: an approver who
+ * lets the model's retry through could make the side effect twice.
+ */
+function unknownOutcomeWarning(state: LoopState, tool: string): { warning?: string } {
+  const earlier = [...state.toolCalls].reverse().find((record) => record.name === tool);
+  if (!earlier?.outcomeUnknown) return {};
+  return {
+    warning:
+      `a call of ${tool} at step ${earlier.step} (${earlier.arguments}) may already have run; check before ` +
+      'approving this one',
+  };
+}
+
 /** Phase 5, observation: each outcome becomes a tool message for the next input assembly and a line of evidence. */
 function observe(state: LoopState, calls: ToolCall[], outcomes: ToolObservation[]): void {
   state.phase = 'observation';
   state.lastToolCalls = calls.map((call, index) => {
-    const { ok, output, outputRef } = outcomes[index];
+    const { ok, output, outputRef, outcomeUnknown } = outcomes[index];
     state.observations.push({ role: 'tool', toolCallId: call.id, content: output });
     addEvidence(state, `${call.name}(${call.arguments}) → ${output}`);
     // Records keep a preview of the arguments: a 700 kB file body in every record would carry into the result and
     // the continue-as-new state, past the 2 MB payload limit. The transcript (by reference) keeps them whole.
     const args = preview(call.arguments, ARGUMENTS_PREVIEW_CHARS);
-    return { step: state.step, name: call.name, arguments: args, ok, ...(outputRef ? { outputRef } : {}) };
+    return {
+      step: state.step,
+      name: call.name,
+      arguments: args,
+      ok,
+      ...(outputRef ? { outputRef } : {}),
+      ...(outcomeUnknown ? { outcomeUnknown } : {}),
+    };
   });
   state.toolCallCount = (state.toolCallCount ?? state.toolCalls.length) + state.lastToolCalls.length;
   state.toolCalls.push(...state.lastToolCalls);

@@ -62,7 +62,14 @@ export function mcpOffer(tools: ToolSet): McpToolOffer | undefined {
 /** Where an offered MCP name runs, from the recorded descriptors (never by parsing the name). */
 export function mcpTarget(tools: ToolSet, name: string): McpCallTarget | undefined {
   const tool = tools.mcp.find((candidate) => candidate.name === name);
-  return tool && { server: tool.server, tool: tool.tool, sideEffects: tool.sideEffects };
+  return (
+    tool && {
+      server: tool.server,
+      tool: tool.tool,
+      sideEffects: tool.sideEffects,
+      ...(tool.idempotent ? { idempotent: true } : {}),
+    }
+  );
 }
 
 /** Whether running the named tool changes the world (for journaling and `--approve side-effects`). */
