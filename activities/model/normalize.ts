@@ -21,6 +21,7 @@ import { z } from 'zod';
 import { snippet } from '../../common/limits';
 import type { ToolCall } from '../../common/types';
 import { normalizeArguments } from './arguments';
+import { ModelTransportError } from './failures';
 import { parseInTextToolCalls, type TextToolCall } from './in-text-tool-calls';
 
 export const FINISH_REASONS = ['stop', 'length', 'tool_calls', 'content_filter', 'other'] as const;
@@ -158,6 +159,22 @@ function readReasoning(message: Json): string[] {
   }
   return found;
 }
+
+/**
+ * Finish reasons that say the server broke the generation off, whatever text came before (vLLM's `abort`, DeepSeek's
+ * `insufficient_system_resource`, Mistral's and Gemini's `error`, `cancelled`/`interrupted` from proxies): the reply is
+ * incomplete and the call is asked again, as for a stream cut short.
+ */
+const INTERRUPTED_FINISH_REASONS = [
+  'abort',
+  'aborted',
+  'error',
+  'insufficient_system_resource',
+  'cancelled',
+  'canceled',
+  'interrupted',
+  'malformed_function_call',
+];
 
 export function normalizeFinishReason(raw: unknown, hasToolCalls: boolean): FinishReason {
   const value = typeof raw === 'string' ? raw.toLowerCase() : '';
@@ -330,6 +347,13 @@ function readChoice(raw: Json): { message: Json; finishReason: unknown } {
 export function normalizeCompletion(raw: unknown, ctx: NormalizeContext): NormalizedReply {
   if (!isJsonObject(raw)) throw new ModelReplyError(`the server sent ${snippet(raw, 200)} instead of a JSON object`);
   const { message, finishReason } = readChoice(raw);
+  if (typeof finishReason === 'string' && INTERRUPTED_FINISH_REASONS.includes(finishReason.toLowerCase())) {
+    throw new ModelTransportError(
+      'incomplete',
+      `the server ended the reply with finish_reason ${JSON.stringify(finishReason)}: it broke the generation off, ` +
+        'so the reply is not an answer (asking again)',
+    );
+  }
   const repairs: string[] = [];
   const parts = readContent(message.content);
   if (parts.ignored.length) repairs.push(`content parts ignored: ${parts.ignored.join(', ')}`);
