@@ -22,7 +22,7 @@ import { snippet } from '../../common/limits';
 import type { ToolCall } from '../../common/types';
 import { normalizeArguments } from './arguments';
 import { ModelTransportError } from './failures';
-import { parseInTextToolCalls, type TextToolCall } from './in-text-tool-calls';
+import { parseInTextToolCalls, quotedCallSignatures, type TextToolCall } from './in-text-tool-calls';
 
 export const FINISH_REASONS = ['stop', 'length', 'tool_calls', 'content_filter', 'other'] as const;
 export type FinishReason = (typeof FINISH_REASONS)[number];
@@ -73,6 +73,13 @@ export interface NormalizeContext {
   takenIds: ReadonlySet<string>;
   /** Makes generated ids unique and stable for this call (e.g. the prompt's transcript reference). */
   idSeed: string;
+  /** `TANDEM_IN_TEXT_TOOL_CALLS`: false never reads tool calls out of the text (default true). */
+  inTextToolCalls?: boolean;
+  /**
+   * The texts the model was shown but did not write (tool outputs, the goal and other user messages), read only when
+   * the reply holds an in-text call: a call repeated from them is a quotation, never run.
+   */
+  quotedSources?: () => readonly string[];
 }
 
 type Json = Record<string, unknown>;
@@ -372,9 +379,14 @@ export function normalizeCompletion(raw: unknown, ctx: NormalizeContext): Normal
 
   let rawCalls = readToolCalls(message);
   let problem: string | undefined;
-  if (rawCalls.length === 0 && text) {
-    const found = parseInTextToolCalls(text, ctx.offeredTools);
-    if (found?.problem) problem = found.problem;
+  const inText = ctx.inTextToolCalls ?? true;
+  let quoted: ReadonlySet<string> | undefined;
+  const quotedCalls = () => (quoted ??= quotedCallSignatures(ctx.quotedSources?.() ?? []));
+  if (rawCalls.length === 0 && text && inText) {
+    const found = parseInTextToolCalls(text, ctx.offeredTools, false, quotedCalls);
+    if (found?.quoted)
+      repairs.push(`a tool call quoted from a tool output or the goal was read as text (${found.form})`);
+    else if (found?.problem) problem = found.problem;
     else if (found && found.calls.length > 0) {
       rawCalls = found.calls.map((call: TextToolCall) => ({ id: call.id, name: call.name, arguments: call.arguments }));
       text = found.rest.trim();
@@ -383,9 +395,9 @@ export function normalizeCompletion(raw: unknown, ctx: NormalizeContext): Normal
   }
   // No answer, but a call with a marker in the reasoning: a server's reasoning parser took the call in with the
   // thinking (Qwen3 and gpt-oss on vLLM and llama.cpp). Unmarked JSON there is only thought, never a call.
-  if (rawCalls.length === 0 && !problem && !text?.trim() && reasoning.length) {
-    const found = parseInTextToolCalls(reasoning.join('\n'), ctx.offeredTools, true);
-    if (found) {
+  if (rawCalls.length === 0 && !problem && !text?.trim() && reasoning.length && inText) {
+    const found = parseInTextToolCalls(reasoning.join('\n'), ctx.offeredTools, true, quotedCalls);
+    if (found && !found.quoted) {
       rawCalls = found.calls.map((call: TextToolCall) => ({ id: call.id, name: call.name, arguments: call.arguments }));
       repairs.push(`${found.calls.length} tool call(s) read from the reasoning (${found.form})`);
     }
