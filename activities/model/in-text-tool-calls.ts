@@ -33,6 +33,7 @@
  * Any other text that carries a tool-call marker (FunctionGemma's `<start_function_call>`, a form above too mangled to
  * recognise) becomes a problem too: a reply that tried to call a tool is never taken as the answer.
  */
+import { canonicalJson } from '../../common/canonical-json';
 import { sliceChars } from '../../common/limits';
 
 /** A call recovered from text; `arguments` is whatever the text held (an object, a string, ...). */
@@ -461,16 +462,6 @@ function signature(call: TextToolCall): string {
     if (parsed.ok) args = parsed.value;
   }
   return `${call.name.trim().toLowerCase()}\u0000${canonicalJson(args)}`;
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const record = value as Record<string, unknown>;
-    const keys = Object.keys(record).sort();
-    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
 
 /**
