@@ -22,6 +22,7 @@ import {
   transportFailure,
 } from './model/failures';
 import { ModelReplyError } from './model/normalize';
+import { neutralizeToolCallMarkup } from './model/in-text-tool-calls';
 import { requestModelReply, type ModelResponse } from './model/request';
 import { endpointURL } from './model/transport';
 import { inlineArguments } from './large-arguments';
@@ -44,16 +45,18 @@ export interface CallModelHeartbeat {
 const TOKEN_HEARTBEAT_MS = 1_000;
 
 /**
- * The workflow's own prompts (system and user messages) may carry content markers for text too large for history (a
- * goal passed by reference): they are replaced by the stored text here, so the transcript and the model have it all.
+ * The new messages as the transcript keeps them. The workflow's own prompts (system and user messages) may carry
+ * content markers for text too large for history (a goal passed by reference): they are replaced by the stored text, so
+ * the transcript and the model have it all. Tool outputs are data: their tool-call markup is defused, so a page that
+ * holds `<tool_call>` cannot have its call run by quoting it (docs/prompt-injection.md).
  */
-function expandMarkers(store: ActivityDeps['store'], messages: ChatMessage[]): Promise<ChatMessage[]> {
+function prepareAppended(store: ActivityDeps['store'], messages: ChatMessage[]): Promise<ChatMessage[]> {
   return Promise.all(
-    messages.map(async (message) =>
-      message.role === 'system' || message.role === 'user'
-        ? { ...message, content: await expandContentMarkers(message.content, (ref) => store.get(ref)) }
-        : message,
-    ),
+    messages.map(async (message) => {
+      if (message.role === 'tool') return { ...message, content: neutralizeToolCallMarkup(message.content) };
+      if (message.role === 'assistant') return message;
+      return { ...message, content: await expandContentMarkers(message.content, (ref) => store.get(ref)) };
+    }),
   );
 }
 
@@ -66,7 +69,7 @@ const MAX_OUTPUT_BYTES = 1_500_000;
 export async function callModel(deps: ActivityDeps, input: CallModelInput): Promise<CallModelOutput> {
   const { store } = deps;
   const context = Context.current();
-  const prompt = await appendToTranscript(store, input.transcript, await expandMarkers(store, input.append));
+  const prompt = await appendToTranscript(store, input.transcript, await prepareAppended(store, input.append));
   const messages = await loadTranscript(store, prompt);
   const progress: CallModelHeartbeat = {
     purpose: input.purpose,

@@ -23,6 +23,12 @@ export const FailureType = {
   ModelMalformedReply: 'ModelMalformedReply',
   /** A streaming reply that stopped sending tokens for `TANDEM_MODEL_STALL_MS`: retried like an outage. */
   ModelStalled: 'ModelStalled',
+  /**
+   * A reply that ended without saying it was complete: a stream cut off before its finish reason or `[DONE]`, or a
+   * finish reason that means the server broke the generation off (vLLM's `abort`, DeepSeek's
+   * `insufficient_system_resource`). Retried: it is never taken as an answer, a plan, a verdict or a report.
+   */
+  ModelIncompleteReply: 'ModelIncompleteReply',
   /** A reply still over the history payload limit once trimmed (huge tool-call arguments). */
   ModelReplyTooLarge: 'ModelReplyTooLarge',
   /**

@@ -119,6 +119,16 @@ interface Delayable {
   chunkDelayMs?: number;
   /** Streaming only: send this many chunks, then go silent (a stalled server) until the client hangs up. */
   stallAfterChunks?: number;
+  /**
+   * Streaming only: send this many events, then end the body cleanly, with no finish chunk and no `[DONE]` (a proxy or
+   * server that closed the stream mid-reply).
+   */
+  endAfterChunks?: number;
+  /**
+   * Send only this many bytes of the body, then drop the connection: a body cut short mid-transfer (streamed or JSON;
+   * a JSON body still announces its whole `content-length`).
+   */
+  dropAfterBytes?: number;
 }
 
 /** An assistant message with text content. */
@@ -395,6 +405,12 @@ export const reply = {
   /** Streams a reply with a pause between chunks, or stalls after some chunks. */
   streamed: (r: Reply, opts: { chunkDelayMs?: number; stallAfterChunks?: number }): Reply =>
     'hang' in r ? r : { ...r, ...opts },
+  /**
+   * Cuts a reply short: `endAfterChunks` ends a stream cleanly after that many events (no finish reason, no `[DONE]`),
+   * `dropAfterBytes` drops the connection after that many bytes of the body (see {@link Delayable}).
+   */
+  cutShort: (r: Reply, opts: { endAfterChunks?: number; dropAfterBytes?: number }): Reply =>
+    'hang' in r || 'forward' in r ? r : { ...r, ...opts },
 };
 
 function isSseEvent(chunk: unknown): chunk is SseEvent {
@@ -599,14 +615,26 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
   const timers = new Set<NodeJS.Timeout>();
   let waiters: Waiter[] = [];
 
-  function send(res: http.ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
+  function send(
+    res: http.ServerResponse,
+    status: number,
+    body: string,
+    headers: Record<string, string> = {},
+    dropAfterBytes?: number,
+  ) {
     if (res.writableEnded || res.destroyed) return;
     res.writeHead(status, {
       'content-type': 'application/json',
       'content-length': String(Buffer.byteLength(body)),
       ...headers,
     });
-    res.end(body);
+    if (dropAfterBytes === undefined) res.end(body);
+    else dropAfter(res, body, dropAfterBytes);
+  }
+
+  /** Writes the first `bytes` bytes of `body`, then drops the connection (no clean end of the body). */
+  function dropAfter(res: http.ServerResponse, body: string, bytes: number) {
+    res.write(Buffer.from(body).subarray(0, bytes), () => res.destroy());
   }
 
   function sendError(res: http.ServerResponse, status: number, message: string, code: string) {
@@ -800,7 +828,12 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
     const events = chunks.map((c) =>
       isSseEvent(c) ? `event: ${c.sseEvent}\ndata: ${encode(c.data)}\n\n` : `data: ${encode(c)}\n\n`,
     );
-    if (done) events.push('data: [DONE]\n\n');
+    if (done && r.endAfterChunks === undefined) events.push('data: [DONE]\n\n');
+    if (r.endAfterChunks !== undefined) events.splice(r.endAfterChunks);
+    if (r.dropAfterBytes !== undefined) {
+      dropAfter(res, events.join(''), r.dropAfterBytes);
+      return;
+    }
     if (!r.chunkDelayMs && r.stallAfterChunks === undefined) {
       res.end(events.join(''));
       return;
@@ -859,15 +892,15 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
       return;
     }
     if ('raw' in r) {
-      send(res, r.status ?? 200, r.raw, { 'content-type': r.contentType ?? 'application/json' });
+      send(res, r.status ?? 200, r.raw, { 'content-type': r.contentType ?? 'application/json' }, r.dropAfterBytes);
     } else if ('completion' in r) {
-      send(res, 200, JSON.stringify(r.completion));
+      send(res, 200, JSON.stringify(r.completion), {}, r.dropAfterBytes);
     } else if ('chunks' in r) {
       stream(res, r.chunks, r, !r.noDone);
     } else if ('toolCalls' in r || 'json' in r || 'empty' in r || 'content' in r || 'message' in r) {
       const body = completion(req, r);
       if (req.stream && streaming === 'sse') stream(res, chunksOf(req, body), r);
-      else send(res, 200, JSON.stringify(body));
+      else send(res, 200, JSON.stringify(body), {}, r.dropAfterBytes);
     } else if ('status' in r) {
       const body =
         r.body === undefined

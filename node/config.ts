@@ -72,6 +72,11 @@ export interface ModelConfig extends ModelEndpoint {
   structuredOutput: StructuredOutputMode;
   /** `TANDEM_MODEL_STREAM`: `false` never asks for a stream (default: stream, falling back when refused). */
   stream: boolean;
+  /**
+   * `TANDEM_IN_TEXT_TOOL_CALLS`: `false` never reads tool calls out of a reply's text (for servers that parse calls
+   * themselves); default true (activities/model/in-text-tool-calls.ts, docs/prompt-injection.md).
+   */
+  inTextToolCalls: boolean;
 }
 
 /** The endpoint a role's calls go to: its own variables, else the shared ones. */
@@ -205,15 +210,20 @@ function maxOutputTokens(env: Env): ModelConfig['maxOutputTokens'] {
   return caps;
 }
 
+/** A true/false variable (`1/0`, `yes/no`, `on/off` too); anything else is a {@link ConfigError}. */
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const value = text(env, name)?.toLowerCase();
+  if (value === undefined) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  if (['0', 'false', 'no', 'off'].includes(value)) return false;
+  throw new ConfigError(name, value, 'true or false');
+}
+
 function modelConfig(env: Env): ModelConfig {
   const structured = (text(env, 'TANDEM_STRUCTURED_OUTPUT') ?? 'auto').toLowerCase();
   const mode = STRUCTURED_OUTPUT_MODES.find((candidate) => candidate === structured);
   if (!mode)
     throw new ConfigError('TANDEM_STRUCTURED_OUTPUT', structured, `one of ${STRUCTURED_OUTPUT_MODES.join(', ')}`);
-  const stream = (text(env, 'TANDEM_MODEL_STREAM') ?? 'true').toLowerCase();
-  if (!['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off'].includes(stream)) {
-    throw new ConfigError('TANDEM_MODEL_STREAM', stream, 'true or false');
-  }
   return {
     baseURL: text(env, 'OPENAI_BASE_URL'),
     apiKey: text(env, 'OPENAI_API_KEY') ?? 'not-needed',
@@ -227,7 +237,8 @@ function modelConfig(env: Env): ModelConfig {
     stallMs: milliseconds(env, 'TANDEM_MODEL_STALL_MS', 30_000),
     maxOutputTokens: maxOutputTokens(env),
     structuredOutput: mode,
-    stream: ['1', 'true', 'yes', 'on'].includes(stream),
+    stream: flag(env, 'TANDEM_MODEL_STREAM', true),
+    inTextToolCalls: flag(env, 'TANDEM_IN_TEXT_TOOL_CALLS', true),
   };
 }
 

@@ -21,10 +21,14 @@ export class ModelHttpError extends Error {
   }
 }
 
-/** The call did not complete: no answer in time, a stall mid-stream, or the connection failed. */
+/**
+ * The call did not complete: no answer in time, a stall mid-stream, the connection failed, or the reply ended without
+ * saying it was complete (`incomplete`: a stream without a finish reason or `[DONE]`, a finish reason that means the
+ * server broke the generation off).
+ */
 export class ModelTransportError extends Error {
   constructor(
-    readonly kind: 'timeout' | 'stalled' | 'network' | 'malformed',
+    readonly kind: 'timeout' | 'stalled' | 'network' | 'malformed' | 'incomplete',
     message: string,
   ) {
     super(message);
@@ -103,5 +107,6 @@ export function httpFailure(err: ModelHttpError, hint: string): ApplicationFailu
 export function transportFailure(err: ModelTransportError): ApplicationFailure {
   if (err.kind === 'malformed') return ApplicationFailure.retryable(err.message, FailureType.ModelMalformedReply);
   if (err.kind === 'stalled') return ApplicationFailure.retryable(err.message, FailureType.ModelStalled);
+  if (err.kind === 'incomplete') return ApplicationFailure.retryable(err.message, FailureType.ModelIncompleteReply);
   return ApplicationFailure.retryable(err.message, FailureType.ModelUnavailable);
 }

@@ -8,6 +8,10 @@
  * Forms, with where they were seen:
  * - Hermes / Qwen 2.5 / Qwen 3: `<tool_call>{"name": ..., "arguments": {...}}</tool_call>`, several in a row, the last
  *   closing tag sometimes missing; some fine-tunes write `args` or `parameters` (ollama/ollama#18357, vllm#17161).
+ * - Qwen 2.5's own slips (tandem's issue 25, on llama.cpp): the call object in doubled braces, `{{"name": ...}}}`, as
+ *   templates that escape braces show it, tagged or bare; the body with only its closing `</tool_call>` (the opening
+ *   tag is a special token some servers drop); and Qwen-Agent's `✿FUNCTION✿: NAME` / `✿ARGS✿: {...}` form, which
+ *   Qwen2 and Qwen2.5 were trained on (QwenLM/Qwen-Agent).
  * - Qwen3-Coder XML: `<tool_call><function=NAME><parameter=KEY>value</parameter></function></tool_call>`.
  * - Llama 3.1: `<function=NAME>{...}</function>`.
  * - Mistral: `[TOOL_CALLS][{"name": ..., "arguments": {...}}]` (v3 tokenizer) and `[TOOL_CALLS]NAME[ARGS]{...}` or
@@ -29,6 +33,7 @@
  * Any other text that carries a tool-call marker (FunctionGemma's `<start_function_call>`, a form above too mangled to
  * recognise) becomes a problem too: a reply that tried to call a tool is never taken as the answer.
  */
+import { canonicalJson } from '../../common/canonical-json';
 import { sliceChars } from '../../common/limits';
 
 /** A call recovered from text; `arguments` is whatever the text held (an object, a string, ...). */
@@ -46,6 +51,8 @@ export interface InTextResult {
   problem?: string;
   /** Which form was found, for logs and tests. */
   form?: string;
+  /** The calls repeat a call the model was shown in a tool output or the goal: a quotation, read as text. */
+  quoted?: boolean;
 }
 
 const NAME_KEYS = ['name', 'function', 'tool', 'tool_name'] as const;
@@ -82,29 +89,22 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; er
   }
 }
 
-/** Several JSON values written one after another (`{...} {...}`), as Ollama models do; undefined if not that. */
+/**
+ * Several JSON values written one after another (`{...} {...}`), as Ollama models do; undefined if not that. A value in
+ * doubled braces (`{{"name": ...}}`, Qwen 2.5 copying an escaped template) is read without the extra pair.
+ */
 function parseJsonSequence(text: string): unknown[] | undefined {
+  const values = parseJsonValues(text);
+  if (values) return values;
+  const doubled = /^\s*\{\s*(\{[\s\S]*\})\s*\}\s*$/.exec(text);
+  return doubled ? parseJsonValues(doubled[1]) : undefined;
+}
+
+function parseJsonValues(text: string): unknown[] | undefined {
   const values: unknown[] = [];
   let rest = text.trim();
   while (rest !== '') {
-    let end = -1;
-    let depth = 0;
-    let inString = false;
-    for (let i = 0; i < rest.length; i++) {
-      const ch = rest[i];
-      if (inString) {
-        if (ch === '\\') i++;
-        else if (ch === '"') inString = false;
-      } else if (ch === '"') inString = true;
-      else if (ch === '{' || ch === '[') depth++;
-      else if (ch === '}' || ch === ']') {
-        depth--;
-        if (depth === 0) {
-          end = i + 1;
-          break;
-        }
-      }
-    }
+    const end = balancedEnd(rest, 0);
     if (end < 0) return undefined;
     const parsed = parseJson(rest.slice(0, end));
     if (!parsed.ok) return undefined;
@@ -112,6 +112,25 @@ function parseJsonSequence(text: string): unknown[] | undefined {
     rest = rest.slice(end).replace(/^[\s,;]+/, '');
   }
   return values;
+}
+
+/** Where the JSON object or list that opens at `from` closes (just past it), or -1 when it never does. */
+function balancedEnd(text: string, from: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = from; i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      if (ch === '\\') i++;
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') inString = true;
+    else if (ch === '{' || ch === '[') depth++;
+    else if (ch === '}' || ch === ']') {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+  }
+  return -1;
 }
 
 function problemFor(form: string, detail: string): string {
@@ -190,6 +209,12 @@ const CALL_TAGS = ['tool_call', 'tool_calls', 'function_call', 'function_calls']
 
 function hermes(text: string): InTextResult | undefined {
   const tag = CALL_TAGS.find((name) => text.includes(`<${name}>`));
+  // Only the closing tag: the body is what comes before it, from the first `{` (Qwen 2.5 whose opening tag was lost).
+  const orphan = tag ? -1 : text.indexOf('</tool_call>');
+  if (orphan >= 0) {
+    const start = text.lastIndexOf('\n{', orphan) + 1 || text.indexOf('{');
+    if (start >= 0 && start < orphan) return hermes(`${text.slice(0, start)}<tool_call>${text.slice(start)}`);
+  }
   if (!tag) return undefined;
   const { bodies, rest } = blocks(text, new RegExp(`<${tag}>`, 'g'), `</${tag}>`);
   const form = `<${tag}>`;
@@ -220,6 +245,26 @@ function hermes(text: string): InTextResult | undefined {
   return { calls, rest, form };
 }
 
+/** Qwen-Agent's form: `✿FUNCTION✿: NAME` then `✿ARGS✿: {...}`, each call ended by the next marker or the text. */
+function qwenAgent(text: string): InTextResult | undefined {
+  const pattern = /✿FUNCTION✿:\s*([^\n]+?)\s*\n\s*✿ARGS✿:\s*([\s\S]*?)(?=✿(?:FUNCTION|RESULT|RETURN)✿|$)/g;
+  const calls: TextToolCall[] = [];
+  for (const m of text.matchAll(pattern)) {
+    const values = parseJsonSequence(m[2].trim() || '{}');
+    if (!values || values.length !== 1) {
+      return {
+        calls: [],
+        rest: text,
+        form: '✿FUNCTION✿',
+        problem: problemFor('✿FUNCTION✿', `${JSON.stringify(sliceChars(m[2].trim(), 200))} is not a JSON object`),
+      };
+    }
+    calls.push({ name: m[1], arguments: values[0] });
+  }
+  if (calls.length === 0) return undefined;
+  return { calls, rest: text.slice(0, text.indexOf('✿FUNCTION✿')).trim(), form: '✿FUNCTION✿' };
+}
+
 /** gpt-oss's harmony header and message: `to=functions.NAME [<|constrain|>]json<|message|>{...}[<|call|>]`. */
 function harmony(text: string): InTextResult | undefined {
   const pattern =
@@ -243,7 +288,7 @@ function harmony(text: string): InTextResult | undefined {
 
 /** Markers of a tool call that no form above could read: the reply tried to call a tool, so it is not an answer. */
 const CALL_MARKERS =
-  /<\/?(?:[\w]+:)?(?:tool_calls?|function_calls?)>|<invoke\s|<\|tool_call\|>|<start_function_call>|to=functions\.|<\|python_tag\|>|\[TOOL_CALLS\]/;
+  /<\/?(?:[\w]+:)?(?:tool_calls?|function_calls?)>|<invoke\s|<\|tool_call(?:_start)?\|>|<start_function_call>|to=functions\.|<\|python_tag\|>|\[TOOL_CALLS\]|✿FUNCTION✿/;
 
 function unreadMarker(text: string): InTextResult | undefined {
   const marker = CALL_MARKERS.exec(text);
@@ -382,6 +427,7 @@ function marked(text: string): InTextResult | undefined {
     mistral(text) ??
     deepseek(text) ??
     harmony(text) ??
+    qwenAgent(text) ??
     prefixed(text, '<|python_tag|>') ??
     prefixed(text, '<|tool_call|>') ??
     prefixed(text, 'functools') ??
@@ -390,19 +436,75 @@ function marked(text: string): InTextResult | undefined {
 }
 
 /**
+ * Tool-call markup of every form above, as it may appear in text the model is shown but did not write (a fetched page,
+ * a file, an MCP result). {@link neutralizeToolCallMarkup} defuses it there.
+ */
+const MARKUP =
+  /<\/?(?:[\w]+:)?(?:tool_calls?|function_calls?)>|<invoke\b|<\/?function=?|<\|(?:tool_call(?:_start|_end)?|python_tag|message|constrain|call|channel)\|>|<\/?start_function_call>|<｜tool▁|\[TOOL_CALLS\]|\[ARGS\]|functools\s*\[|✿(?:FUNCTION|ARGS)✿/g;
+/** Each markup character and the look-alike that replaces it: still readable, no longer a marker. */
+const DEFUSED: Record<string, string> = { '<': '‹', '>': '›', '[': '⁅', ']': '⁆', '✿': '❀' };
+const RESTORED: Record<string, string> = Object.fromEntries(Object.entries(DEFUSED).map(([raw, soft]) => [soft, raw]));
+
+/**
+ * Tool output with its tool-call markup defused: `<tool_call>` becomes `‹tool_call›`, `[TOOL_CALLS]` `⁅TOOL_CALLS⁆`,
+ * and so on, so neither tandem's parser nor a server's own tool parser reads a call the model merely quotes. Only the
+ * markers change; the text around them, JSON included, is kept as it was.
+ */
+export function neutralizeToolCallMarkup(text: string): string {
+  return text.replace(MARKUP, (marker) => marker.replace(/[<>[\]✿]/g, (ch) => DEFUSED[ch]));
+}
+
+/** A call's identity for the quotation check: its name and its arguments as canonical JSON. */
+function signature(call: TextToolCall): string {
+  let args = call.arguments;
+  if (typeof args === 'string') {
+    const parsed = parseJson(args);
+    if (parsed.ok) args = parsed.value;
+  }
+  return `${call.name.trim().toLowerCase()}\u0000${canonicalJson(args)}`;
+}
+
+/**
+ * Every call written anywhere in `sources` (tool outputs, the goal): marked forms, with defused markup read as the
+ * markup it was, and any JSON object shaped as a call. A reply's call with one of these signatures is a quotation.
+ */
+export function quotedCallSignatures(sources: readonly string[]): Set<string> {
+  const found = new Set<string>();
+  for (const source of sources) {
+    const text = source.replace(/[‹›⁅⁆❀]/g, (ch) => RESTORED[ch]);
+    for (const call of marked(text)?.calls ?? []) found.add(signature(call));
+    for (const start of text.matchAll(
+      /\{\s*"(?:name|function|tool|tool_name|type|arguments|parameters|args|input)"\s*:/g,
+    )) {
+      const end = balancedEnd(text, start.index);
+      const parsed = end < 0 ? undefined : parseJson(text.slice(start.index, end));
+      if (parsed?.ok) for (const call of callsOf(parsed.value) ?? []) found.add(signature(call));
+    }
+  }
+  return found;
+}
+
+/**
  * Finds tool calls written into `text`. Returns undefined when there are none (the text is an ordinary answer).
  * `offered` are the tool names of the request; the unmarked forms need one of them to count. `markedOnly` reads only
  * forms with a marker, and never reports a problem: for text that was not meant as the answer (reasoning).
+ * `quoted` are the signatures of calls the model was shown ({@link quotedCallSignatures}): a reply that repeats one
+ * quotes it, so none of its calls runs and it is read as text (`quoted: true`).
  */
 export function parseInTextToolCalls(
   text: string,
   offered: readonly string[],
   markedOnly = false,
+  quoted?: () => ReadonlySet<string>,
 ): InTextResult | undefined {
   if (offered.length === 0 || text.trim() === '') return undefined;
-  if (markedOnly) {
-    const found = marked(text);
-    return found && !found.problem && found.calls.length > 0 ? found : undefined;
+  const found = markedOnly ? marked(text) : (marked(text) ?? unmarked(text, offered) ?? unreadMarker(text));
+  if (markedOnly && (!found || found.problem || found.calls.length === 0)) return undefined;
+  if (found && found.calls.length > 0 && quoted) {
+    const signatures = quoted();
+    if (found.calls.some((call) => signatures.has(signature(call)))) {
+      return { calls: [], rest: text, form: found.form, quoted: true };
+    }
   }
-  return marked(text) ?? unmarked(text, offered) ?? unreadMarker(text);
+  return found;
 }

@@ -21,7 +21,8 @@ import { z } from 'zod';
 import { snippet } from '../../common/limits';
 import type { ToolCall } from '../../common/types';
 import { normalizeArguments } from './arguments';
-import { parseInTextToolCalls, type TextToolCall } from './in-text-tool-calls';
+import { ModelTransportError } from './failures';
+import { parseInTextToolCalls, quotedCallSignatures, type TextToolCall } from './in-text-tool-calls';
 
 export const FINISH_REASONS = ['stop', 'length', 'tool_calls', 'content_filter', 'other'] as const;
 export type FinishReason = (typeof FINISH_REASONS)[number];
@@ -72,6 +73,13 @@ export interface NormalizeContext {
   takenIds: ReadonlySet<string>;
   /** Makes generated ids unique and stable for this call (e.g. the prompt's transcript reference). */
   idSeed: string;
+  /** `TANDEM_IN_TEXT_TOOL_CALLS`: false never reads tool calls out of the text (default true). */
+  inTextToolCalls?: boolean;
+  /**
+   * The texts the model was shown but did not write (tool outputs, the goal and other user messages), read only when
+   * the reply holds an in-text call: a call repeated from them is a quotation, never run.
+   */
+  quotedSources?: () => readonly string[];
 }
 
 type Json = Record<string, unknown>;
@@ -158,6 +166,22 @@ function readReasoning(message: Json): string[] {
   }
   return found;
 }
+
+/**
+ * Finish reasons that say the server broke the generation off, whatever text came before (vLLM's `abort`, DeepSeek's
+ * `insufficient_system_resource`, Mistral's and Gemini's `error`, `cancelled`/`interrupted` from proxies): the reply is
+ * incomplete and the call is asked again, as for a stream cut short.
+ */
+const INTERRUPTED_FINISH_REASONS = [
+  'abort',
+  'aborted',
+  'error',
+  'insufficient_system_resource',
+  'cancelled',
+  'canceled',
+  'interrupted',
+  'malformed_function_call',
+];
 
 export function normalizeFinishReason(raw: unknown, hasToolCalls: boolean): FinishReason {
   const value = typeof raw === 'string' ? raw.toLowerCase() : '';
@@ -330,6 +354,13 @@ function readChoice(raw: Json): { message: Json; finishReason: unknown } {
 export function normalizeCompletion(raw: unknown, ctx: NormalizeContext): NormalizedReply {
   if (!isJsonObject(raw)) throw new ModelReplyError(`the server sent ${snippet(raw, 200)} instead of a JSON object`);
   const { message, finishReason } = readChoice(raw);
+  if (typeof finishReason === 'string' && INTERRUPTED_FINISH_REASONS.includes(finishReason.toLowerCase())) {
+    throw new ModelTransportError(
+      'incomplete',
+      `the server ended the reply with finish_reason ${JSON.stringify(finishReason)}: it broke the generation off, ` +
+        'so the reply is not an answer (asking again)',
+    );
+  }
   const repairs: string[] = [];
   const parts = readContent(message.content);
   if (parts.ignored.length) repairs.push(`content parts ignored: ${parts.ignored.join(', ')}`);
@@ -348,9 +379,14 @@ export function normalizeCompletion(raw: unknown, ctx: NormalizeContext): Normal
 
   let rawCalls = readToolCalls(message);
   let problem: string | undefined;
-  if (rawCalls.length === 0 && text) {
-    const found = parseInTextToolCalls(text, ctx.offeredTools);
-    if (found?.problem) problem = found.problem;
+  const inText = ctx.inTextToolCalls ?? true;
+  let quoted: ReadonlySet<string> | undefined;
+  const quotedCalls = () => (quoted ??= quotedCallSignatures(ctx.quotedSources?.() ?? []));
+  if (rawCalls.length === 0 && text && inText) {
+    const found = parseInTextToolCalls(text, ctx.offeredTools, false, quotedCalls);
+    if (found?.quoted)
+      repairs.push(`a tool call quoted from a tool output or the goal was read as text (${found.form})`);
+    else if (found?.problem) problem = found.problem;
     else if (found && found.calls.length > 0) {
       rawCalls = found.calls.map((call: TextToolCall) => ({ id: call.id, name: call.name, arguments: call.arguments }));
       text = found.rest.trim();
@@ -359,9 +395,9 @@ export function normalizeCompletion(raw: unknown, ctx: NormalizeContext): Normal
   }
   // No answer, but a call with a marker in the reasoning: a server's reasoning parser took the call in with the
   // thinking (Qwen3 and gpt-oss on vLLM and llama.cpp). Unmarked JSON there is only thought, never a call.
-  if (rawCalls.length === 0 && !problem && !text?.trim() && reasoning.length) {
-    const found = parseInTextToolCalls(reasoning.join('\n'), ctx.offeredTools, true);
-    if (found) {
+  if (rawCalls.length === 0 && !problem && !text?.trim() && reasoning.length && inText) {
+    const found = parseInTextToolCalls(reasoning.join('\n'), ctx.offeredTools, true, quotedCalls);
+    if (found && !found.quoted) {
       rawCalls = found.calls.map((call: TextToolCall) => ({ id: call.id, name: call.name, arguments: call.arguments }));
       repairs.push(`${found.calls.length} tool call(s) read from the reasoning (${found.form})`);
     }

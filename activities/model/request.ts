@@ -188,6 +188,11 @@ function structuredContent(
   };
 }
 
+/** The texts of a transcript the model was shown but did not write: tool outputs and user messages (the goal). */
+function notWrittenByModel(messages: ChatMessage[]): string[] {
+  return messages.flatMap((message) => (message.role === 'tool' || message.role === 'user' ? [message.content] : []));
+}
+
 /** Makes the call, adapting to refusals that name what the server does not support (at most once per feature). */
 export async function requestModelReply(request: ModelRequest, deps: ModelCallDeps): Promise<ModelResponse> {
   const { settings } = deps;
@@ -217,6 +222,8 @@ export async function requestModelReply(request: ModelRequest, deps: ModelCallDe
         offeredTools: offered,
         takenIds: toolCallIds(request.messages),
         idSeed: request.idSeed,
+        inTextToolCalls: settings.inTextToolCalls,
+        quotedSources: () => notWrittenByModel(request.messages),
       });
       if (built.mode && request.input.responseFormat) {
         const { name, schema } = request.input.responseFormat;

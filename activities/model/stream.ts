@@ -37,6 +37,11 @@ export class StreamAssembler {
   /** Chunks that carried text, reasoning or arguments: about one token each on every server tandem was tried on. */
   tokens = 0;
 
+  /** A chunk carried a `finish_reason`: the server said the reply ended (what `[DONE]` also says). */
+  get finished(): boolean {
+    return this.finishReason !== null;
+  }
+
   /** Adds one parsed `data:` payload. */
   add(chunk: unknown): void {
     if (!isJsonObject(chunk)) return;

@@ -4,6 +4,10 @@
  * - the time to the first byte, and the whole reply when it does not stream: `timeoutMs`;
  * - while streaming, the longest gap between tokens: `stallMs`, so a long generation is told apart from a dead server.
  * A server that answers a streaming request with plain JSON is read as JSON: non-streaming servers keep working.
+ *
+ * A stream is complete only when it says so: a `finish_reason` or `data: [DONE]`. One that ends without either (a
+ * proxy or server that closed the connection cleanly mid-reply) is cut short, whatever text it carried, and fails as
+ * `incomplete` so the call is asked again: half a sentence is never an answer (see docs/model-replies.md).
  */
 import { sliceChars } from '../../common/limits';
 import type { ModelEndpoint } from '../../node/config';
@@ -99,11 +103,16 @@ export async function postChatCompletion(body: Record<string, unknown>, opts: Po
       opts.onTokens?.(tokens);
     });
   } catch (err) {
-    throw failure ?? (err instanceof Error && err.name !== 'AbortError' ? toTransportError(err, base) : err);
+    throw failure ?? (isError(err) && err.name !== 'AbortError' ? toTransportError(err, base) : err);
   } finally {
     clearTimeout(timer);
     opts.signal.removeEventListener('abort', onCancel);
   }
+}
+
+/** An error from any realm: undici's (`TypeError: terminated` on a body cut short) fail `instanceof` under a VM. */
+function isError(err: unknown): err is Error {
+  return err instanceof Error || Object.prototype.toString.call(err) === '[object Error]';
 }
 
 function isStaleConnection(err: unknown): boolean {
@@ -115,6 +124,23 @@ function toTransportError(err: Error, base: string): Error {
   if (err instanceof ModelHttpError || err instanceof ModelTransportError || err.name === 'ModelReplyError') return err;
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   return new ModelTransportError('network', `${base}: ${err.message}${cause?.message ? ` (${cause.message})` : ''}`);
+}
+
+/** The JSON of an event's data, or undefined when it is not JSON (cut off mid-way). */
+function parseEvent(data: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+}
+
+function incomplete(base: string, tokens: number, where: string): ModelTransportError {
+  return new ModelTransportError(
+    'incomplete',
+    `${base} ended the stream ${where} after ${tokens} tokens: the reply was cut short, so it is not an answer ` +
+      '(asking again)',
+  );
 }
 
 function parseBody(text: string, base: string): unknown {
@@ -157,8 +183,14 @@ async function assemble(
     take(parser.push(text));
     if (done) break;
   }
-  take(parser.end());
+  const last = done ? [] : parser.end();
+  // A last event without its blank line is kept when whole; one that is not JSON was cut off mid-chunk.
+  if (last.some((data) => data.trim() !== '[DONE]' && parseEvent(data) === undefined)) {
+    throw incomplete(base, assembler.tokens, 'inside an event');
+  }
+  take(last);
   if (!sawEvent && unframed.trim() !== '')
     return { body: parseBody(unframed, base), streamed: false, streamedTokens: 0 };
+  if (!done && !assembler.finished) throw incomplete(base, assembler.tokens, 'without a finish_reason or [DONE]');
   return { body: assembler.body(), streamed: true, streamedTokens: assembler.tokens };
 }

@@ -10,6 +10,7 @@ export const listFiles = defineHandler(listFilesTool, async ({ path: relative },
       err.code === 'ENOTDIR' ? `"${relative}" is a file; use read_file` : `no folder "${relative}" in the workspace`,
     );
   });
-  const names = entries.map((entry) => (entry.isDirectory() ? `${entry.name}/` : entry.name)).sort();
+  // NFC, the form every tool resolves names in (./workspace.ts): a name made in NFD is listed as the model will write it.
+  const names = entries.map((entry) => entry.name.normalize('NFC') + (entry.isDirectory() ? '/' : '')).sort();
   return names.length === 0 ? '(empty folder)' : names.join('\n');
 });

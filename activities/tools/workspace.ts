@@ -5,6 +5,10 @@
  * followed only when its target exists and is inside the workspace; a link pointing out, a dangling link (which a write
  * would otherwise create outside) and a linked parent folder pointing out are refused. Writes then open the checked
  * path with `O_NOFOLLOW`, so a link planted at the leaf between the check and the write is refused too.
+ *
+ * Names are Unicode NFC: a path is normalised before it is walked, so a file tandem writes is stored under its NFC name,
+ * and a component that does not exist under that name is looked up among its folder's entries by their NFC form, so a
+ * name written in NFD (as text from macOS often is) and its NFC twin are one file, whichever form made it.
  */
 import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -27,10 +31,11 @@ function leaves(relative: string): ToolInputError {
 }
 
 /**
- * The real absolute path of `relative` inside `workspaceDir` (links inside the workspace resolved; the part that does
+ * The real absolute path of `written` (in NFC) inside `workspaceDir` (links inside the workspace resolved; the part that does
  * not exist yet appended as is), or a ToolInputError when any component would lead outside it.
  */
-export async function resolveInWorkspace(workspaceDir: string, relative: string): Promise<string> {
+export async function resolveInWorkspace(workspaceDir: string, written: string): Promise<string> {
+  const relative = written.normalize('NFC');
   // Refused here with a message the model can act on; fs would throw a TypeError naming the worker's absolute path.
   if (relative.includes('\0')) throw new ToolInputError(`path ${JSON.stringify(relative)} contains a NUL character`);
   const long = relative.split(/[\\/]/).find((part) => Buffer.byteLength(part) > NAME_MAX_BYTES);
@@ -47,7 +52,7 @@ export async function resolveInWorkspace(workspaceDir: string, relative: string)
   const parts = path.relative(root, lexical).split(path.sep).filter(Boolean);
   let at = root;
   for (let index = 0; index < parts.length; index++) {
-    const next = path.join(at, parts[index]);
+    const next = path.join(at, await existingName(at, parts[index]));
     const stat = await fs.lstat(next).catch(() => undefined);
     if (!stat) return path.join(next, ...parts.slice(index + 1));
     if (stat.isSymbolicLink()) {
@@ -60,6 +65,16 @@ export async function resolveInWorkspace(workspaceDir: string, relative: string)
     } else at = next;
   }
   return at;
+}
+
+/**
+ * The name under which `folder` holds `name` (NFC): `name` itself, else the entry whose NFC form it is (a file made in
+ * NFD outside tandem), else `name`, for a file not made yet.
+ */
+async function existingName(folder: string, name: string): Promise<string> {
+  if (await fs.lstat(path.join(folder, name)).catch(() => undefined)) return name;
+  const entries = await fs.readdir(folder).catch(() => [] as string[]);
+  return entries.find((entry) => entry !== name && entry.normalize('NFC') === name) ?? name;
 }
 
 /**

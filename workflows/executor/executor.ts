@@ -78,6 +78,7 @@ import {
 import { approvalCallId, approvalsMarkdown, approvalWait, ApprovalGate } from './approvals';
 import { hasSideEffects, mcpOffer, mcpTarget, offeredNames, resolveToolSet, type ToolSet } from './tool-set';
 import { checkToolCall, type ExecutableCall } from './tool-calls';
+import { checkRepetition, type RepetitionState } from './repetition';
 import { Patch } from '../patches';
 import { toolCallSummary } from '../../common/tools';
 
@@ -115,6 +116,8 @@ interface LoopState {
   startedAt: number;
   /** The tools this run offers, MCP discovery included; set once per run and carried across continue-as-new. */
   tools?: ToolSet;
+  /** The run of identical tool calls the latest calls belong to (./repetition.ts). */
+  repetition?: RepetitionState;
 }
 
 /** Characters of each waiting interrupt that `progress` shows (`tandem status` prints one line per interrupt). */
@@ -291,6 +294,13 @@ function observe(state: LoopState, calls: ToolCall[], outcomes: ToolObservation[
   if (state.toolCalls.length > TOOL_CALL_RECORDS) state.toolCalls.splice(0, state.toolCalls.length - TOOL_CALL_RECORDS);
 }
 
+/** Phase 5, after the observations: a call made again and again is named to the model as repetition. */
+function observeRepetition(state: LoopState, calls: ToolCall[]): void {
+  const { state: repetition, note } = checkRepetition(state.repetition, calls);
+  state.repetition = repetition;
+  if (note) observeProblem(state, note);
+}
+
 /** Phase 5 for a reply without tool calls that could not be used: tell the model what was wrong. */
 function observeProblem(state: LoopState, problem: string): void {
   state.phase = 'observation';
@@ -453,6 +463,7 @@ async function runLoop(
     if (action.kind === 'retry') observeProblem(state, action.problem);
     else if (action.kind === 'tools') {
       observe(state, action.calls, await execute(input, state, action.checked, gate, budget));
+      observeRepetition(state, action.calls);
     }
     await reportStep(input, state);
   }
