@@ -60,6 +60,13 @@ describe('a goal blocked by changed workflow code', () => {
       expect(status.stderr).toMatch(/is blocked by a non-determinism error/);
       expect(status.stderr).not.toMatch(/unexpected error|\n\s+at /);
       expect(status.stderr.trim().split('\n')).toHaveLength(1);
+
+      const query = ['--query', `WorkflowId = '${handle.workflowId}'`];
+      const listed = await runCli(['list', ...query]);
+      expect(listed.code).toBe(0);
+      expect(listed.stdout).toMatch(new RegExp(`${handle.workflowId}\\s+blocked\\s`));
+      const [row] = JSON.parse((await runCli(['list', ...query, '--json'])).stdout) as Array<Record<string, unknown>>;
+      expect(row.blocked).toEqual(expect.objectContaining({ nonDeterministic: true }));
     } finally {
       changed.worker.shutdown();
       await running;
