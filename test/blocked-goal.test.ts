@@ -68,6 +68,8 @@ describe('a goal blocked by changed workflow code', () => {
       const [row] = JSON.parse((await runCli(['list', ...query, '--json'])).stdout) as Array<Record<string, unknown>>;
       expect(row.blocked).toEqual(expect.objectContaining({ nonDeterministic: true }));
     } finally {
+      // A blocked goal would stay running in the shared dev server (and in other tests' `list`) for ever.
+      await client.workflow.getHandle(handle.workflowId).terminate('test over');
       changed.worker.shutdown();
       await running;
       await changed.connection.close();
