@@ -222,7 +222,13 @@ export function formatGoalList(goals: GoalSummary[]): string {
   if (goals.length === 0) return 'no goals';
   return table(
     ['ID', 'STATUS', 'STARTED', 'TOKENS', 'GOAL'],
-    goals.map((goal) => [goal.id, goal.status, goal.startTime, String(goal.tokens ?? '-'), goal.goal ?? '']),
+    goals.map((goal) => [
+      goal.id,
+      goal.blocked ? 'blocked' : goal.status,
+      goal.startTime,
+      String(goal.tokens ?? '-'),
+      goal.goal ?? '',
+    ]),
   );
 }
 

@@ -11,6 +11,7 @@ import {
   tokensSearchAttribute,
 } from '../common/contract';
 import { grpcStatusOf } from '../node/errors';
+import { blockedWorkflowTask, type BlockedTask } from './blocked-task';
 import { GoalError } from './goals';
 import { bucketOf, type ListStatus } from './list-statuses';
 
@@ -30,6 +31,8 @@ export interface GoalSummary {
   tokens: number | null;
   startTime: string;
   closeTime: string | null;
+  /** A running goal whose workflow task keeps failing (a non-determinism error): why (./blocked-task.ts). */
+  blocked: BlockedTask | null;
 }
 
 /** gRPC status of a query the server cannot parse or that names an unknown attribute. */
@@ -90,6 +93,7 @@ function summarize(info: WorkflowExecutionInfo): GoalSummary {
     tokens: attributes.get(tokensSearchAttribute) ?? null,
     startTime: info.startTime.toISOString(),
     closeTime: info.closeTime?.toISOString() ?? null,
+    blocked: null,
   };
 }
 
@@ -110,5 +114,13 @@ export async function listGoals(client: Client, opts: ListOptions = {}): Promise
     }
     throw err;
   }
+  // Visibility says "running" for a goal whose workflow task fails on every attempt: each running goal is looked at.
+  await Promise.all(
+    goals
+      .filter((goal) => goal.executionStatus === 'RUNNING')
+      .map(async (goal) => {
+        goal.blocked = (await blockedWorkflowTask(client, goal.id).catch(() => undefined)) ?? null;
+      }),
+  );
   return goals;
 }

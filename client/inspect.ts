@@ -4,6 +4,7 @@
  * activities' last failure and attempt, from `describe()` on the workflow and on its running children). One snapshot
  * function serves both verbs, so they always agree.
  */
+import { blockedWorkflowTask, describeBlockedTask } from './blocked-task';
 import {
   type Client,
   type WorkflowExecutionDescription,
@@ -187,6 +188,9 @@ async function endOf(handle: WorkflowHandle, description: WorkflowExecutionDescr
  * task queue at all, or a worker busy with something that has not failed.
  */
 export async function whyNoAnswer(client: Client, id: string, what: string): Promise<string> {
+  // A workflow task that keeps failing (a non-determinism error) answers nothing, whatever else is pending.
+  const blocked = await blockedWorkflowTask(client, id);
+  if (blocked) return describeBlockedTask(id, blocked);
   const { description } = await describeWorkflow(client, id);
   const calls = (await callsInFlight(client, description, () => null, null)).failingCalls;
   if (calls.length > 0) {
@@ -228,6 +232,9 @@ async function query<T>(client: Client, handle: WorkflowHandle, run: () => Promi
   } catch (err) {
     if (isDeadlineExceeded(err))
       throw new GoalError(await whyNoAnswer(client, handle.workflowId, 'the progress query'));
+    // A query that fails outright on a workflow whose task keeps failing (a non-determinism error) fails because of it.
+    const blocked = await blockedWorkflowTask(client, handle.workflowId);
+    if (blocked) throw new GoalError(describeBlockedTask(handle.workflowId, blocked));
     throw err;
   }
 }

@@ -69,6 +69,15 @@ export interface CallModelInput {
   responseFormat?: { name: string; schema: Record<string, unknown> };
 }
 
+/**
+ * Why a complete reply ended, as the model boundary (activities/model/normalize.ts) names every server's spelling:
+ * `stop`, `tool_calls`, `length` (cut off by the output cap: `max_tokens`, Gemini's `MAX_TOKENS`, ...),
+ * `content_filter`, or `other`. A reply that did not end (a stream cut short, `abort`) never gets one: its call fails
+ * as `ModelIncompleteReply` (docs/model-replies.md).
+ */
+export const FINISH_REASONS = ['stop', 'length', 'tool_calls', 'content_filter', 'other'] as const;
+export type FinishReason = (typeof FINISH_REASONS)[number];
+
 export interface CallModelOutput {
   /** Reference of the transcript extended by `append` and the model's reply. */
   transcript: string;
@@ -76,11 +85,8 @@ export interface CallModelOutput {
   content: string | null;
   contentRef?: string;
   toolCalls: ToolCall[];
-  /**
-   * Why the reply ended, normalised at the model boundary: `stop`, `tool_calls`, `length` (cut off by the output cap:
-   * `max_tokens`, Gemini's `MAX_TOKENS`, ...), `content_filter`, or `other`.
-   */
-  finishReason: string;
+  /** Why the reply ended, normalised at the model boundary ({@link FinishReason}). */
+  finishReason: FinishReason;
   usage: TokenUsage;
   /** The model's reasoning, when the server sent any (bounded like `content`); never part of the answer. */
   reasoning?: string;

@@ -180,6 +180,7 @@ describe('the tandem CLI (operate and observe)', () => {
         tokens: expect.any(Number),
         startTime: expect.any(String),
         closeTime: expect.any(String),
+        blocked: null,
       });
       const text = await runCli(['list', '--status', 'running'], env);
       expect(text.stdout).toMatch(new RegExp(`^${running}\\s+running\\s`, 'm'));

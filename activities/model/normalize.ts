@@ -19,13 +19,10 @@
 import { isJsonObject } from '../../common/lenient-json';
 import { z } from 'zod';
 import { snippet } from '../../common/limits';
-import type { ToolCall } from '../../common/types';
+import { FINISH_REASONS, type FinishReason, type ToolCall } from '../../common/types';
 import { normalizeArguments } from './arguments';
 import { ModelTransportError } from './failures';
 import { parseInTextToolCalls, quotedCallSignatures, type TextToolCall } from './in-text-tool-calls';
-
-export const FINISH_REASONS = ['stop', 'length', 'tool_calls', 'content_filter', 'other'] as const;
-export type FinishReason = (typeof FINISH_REASONS)[number];
 
 const toolCallSchema = z.object({
   id: z.string().min(1),
