@@ -319,14 +319,19 @@ describe('the tandem CLI (operate and observe)', () => {
       expect((await runCli(['schedule', 'delete', id], env)).stdout).toBe(`deleted schedule ${id}\n`);
       const again = await runCli(['schedule', 'delete', id], env);
       expect(again.code).toBe(1);
-      expect(again.stderr).toBe(`tandem: no schedule with id "${id}"; list them with: tandem schedule list\n`);
+      expect(again.stderr).toMatch(
+        new RegExp(`^tandem: no schedule with id "${id}"; list them with: tandem schedule list \\[asked Temporal at `),
+      );
     });
   });
 
   describe('errors: one actionable line and a non-zero exit code', () => {
     const unknown = 'no-such-goal';
     it.each([
-      [['watch', unknown], /^tandem: no goal with id "no-such-goal" in namespace "default"/],
+      [
+        ['watch', unknown],
+        /^tandem: no goal with id "no-such-goal"; .* \[asked Temporal at [\w.:[\]]+, namespace "default"\]$/,
+      ],
       [['history', unknown], /^tandem: no goal with id "no-such-goal"/],
       [['replan', unknown, 'evidence'], /^tandem: no goal with id "no-such-goal"/],
       [['interrupt', unknown, 'hello'], /^tandem: no goal with id "no-such-goal"/],

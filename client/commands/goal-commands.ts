@@ -8,7 +8,7 @@ import { UserError } from '../../node/errors';
 import type { GoalOutcome } from '../goals';
 import { LIST_STATUSES, type ListStatus } from '../list-statuses';
 import { EXIT_GOAL_NOT_OK, newId, nonEmptyId, positiveInt, printJson, withClient } from './shared';
-import { approvalTimeout, approveList } from './approval-options';
+import { approvalTimeout, approveList, checkApproveNames } from './approval-options';
 import { shellArg } from '../shell-arg';
 
 interface StartOptions {
@@ -117,6 +117,7 @@ export function registerGoalCommands(program: Command): void {
     )
     .option('--wait', 'wait for the goal to finish and print its result (exit code 2 unless it is ok)')
     .option('--json', 'print JSON instead of text')
+    .hook('preAction', checkApproveNames)
     .action(start);
 
   program
