@@ -181,10 +181,14 @@ export function registerGoalCommands(program: Command): void {
     .option('--json', 'print an array of goal summaries as JSON')
     .action((opts: { status?: ListStatus; query?: string; limit: number; json?: boolean }) =>
       withClient(async (client) => {
-        const [{ listGoals }, { formatGoalList }] = await Promise.all([import('../goal-list'), import('../format')]);
+        const [{ listGoals }, { formatGoalList }, { terminalWidth }] = await Promise.all([
+          import('../goal-list'),
+          import('../format'),
+          import('../terminal-width'),
+        ]);
         const goals = await listGoals(client, opts);
         if (opts.json) printJson(goals);
-        else console.log(formatGoalList(goals));
+        else console.log(formatGoalList(goals, terminalWidth(process.stdout.columns)));
       }),
     );
 
