@@ -2,6 +2,7 @@
  * What the CLI costs before it does anything: which libraries a light verb loads, how fast a verb with no server
  * answers, and which addresses it refuses before it tries. No Temporal server is needed (nor asked) by these tests.
  */
+import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { createServer } from 'node:net';
 import * as os from 'node:os';
@@ -37,7 +38,7 @@ async function closedPort(): Promise<number> {
 }
 
 describe('the CLI at start-up', () => {
-  it.each([[['--version']], [['--help']], [['start', '--help']], [['list', '--help']]])(
+  it.each([[['--version']], [['--help']], [['start', '--help']], [['list', '--help']], [['completion', 'bash']]])(
     '`tandem %j` loads neither the Temporal SDK, the MCP SDK nor zod',
     async (args) => {
       const file = path.join(dir, `${args.join('_')}.txt`);
@@ -96,6 +97,72 @@ describe('the CLI at start-up', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
       /^tandem: option '--approve <tools>' argument 'calculator,rm_rf' is invalid\. unknown tool "rm_rf"/,
+    );
+  });
+});
+
+/** The verbs a `--help` lists under "Commands:", but commander's own `help`. */
+function verbsIn(help: string): string[] {
+  const commands = help.slice(help.indexOf('Commands:'));
+  return [...commands.matchAll(/^ {2}([a-z][\w-]*)/gm)].map((found) => found[1]!).filter((verb) => verb !== 'help');
+}
+
+/** What the bash completion of `tandem completion bash` offers for `words`, the last one being completed. */
+async function bashCompletes(script: string, words: string[]): Promise<string[]> {
+  const file = path.join(dir, 'tandem.bash');
+  await fs.writeFile(file, script);
+  const program = `source ${file}; COMP_WORDS=(${words.map((word) => `'${word}'`).join(' ')}); COMP_CWORD=${
+    words.length - 1
+  }; _tandem; printf '%s\\n' "\${COMPREPLY[@]}"`;
+  return new Promise((resolve, reject) =>
+    execFile('bash', ['-c', program], (error, stdout) =>
+      error ? reject(error) : resolve(stdout.split('\n').filter(Boolean)),
+    ),
+  );
+}
+
+describe('help and completion', () => {
+  it("ends every verb's --help, sub-verbs included, with an example of it", async () => {
+    const verbs = verbsIn((await runCli(['--help'])).stdout);
+    expect(verbs).toEqual(expect.arrayContaining(['start', 'status', 'list', 'schedule', 'dev', 'completion']));
+    const paths = [...verbs.map((verb) => [verb])];
+    paths.push(...verbsIn((await runCli(['schedule', '--help'])).stdout).map((sub) => ['schedule', sub]));
+    for (const verb of paths) {
+      const help = (await runCli([...verb, '--help'])).stdout;
+      expect({ verb, examples: help.match(/\nExamples:\n( {2}\$ .+\n)+$/)?.[0] ?? 'none' }).toEqual({
+        verb,
+        examples: expect.stringContaining(`tandem ${verb.join(' ')}`),
+      });
+    }
+  });
+
+  it('completes verbs, sub-verbs and flags in bash', async () => {
+    const run = await runCli(['completion', 'bash']);
+    expect(run.code).toBe(0);
+    expect(await bashCompletes(run.stdout, ['tandem', 'st'])).toEqual(['start', 'status']);
+    expect(await bashCompletes(run.stdout, ['tandem', 'start', '--max'])).toEqual([
+      '--max-steps',
+      '--max-tokens',
+      '--max-parallel',
+    ]);
+    expect(await bashCompletes(run.stdout, ['tandem', 'schedule', ''])).toEqual(['create', 'list', 'delete']);
+    expect(await bashCompletes(run.stdout, ['tandem', 'schedule', 'create', '--c'])).toEqual(['--cron']);
+    expect(await bashCompletes(run.stdout, ['tandem', 'status', '--add'])).toEqual(['--address']);
+  });
+
+  it('prints zsh and fish scripts that name every verb, and refuses another shell', async () => {
+    const zsh = await runCli(['completion', 'zsh']);
+    expect(zsh.stdout).toMatch(/^#compdef tandem\n/);
+    expect(zsh.stdout).toContain('bashcompinit');
+    const fish = (await runCli(['completion', 'fish'])).stdout;
+    for (const verb of verbsIn((await runCli(['--help'])).stdout)) {
+      expect(fish).toContain(`complete -c tandem -n '__fish_use_subcommand' -a ${verb} `);
+    }
+    expect(fish).toContain("complete -c tandem -n '__fish_seen_subcommand_from start' -l max-steps -r");
+    const tcsh = await runCli(['completion', 'tcsh']);
+    expect(tcsh.code).toBe(1);
+    expect(tcsh.stderr).toMatch(
+      /^tandem: command-argument value 'tcsh' is invalid for argument 'shell'\. Allowed choices are bash, zsh, fish/,
     );
   });
 });
