@@ -74,21 +74,24 @@ async function ownDevServer(
       throw devServerFailure(err, server.port!);
     }
   };
+  const refusal = (err: PortTakenError) =>
+    new UserError(
+      `${err.message}: tandem will not add a worker to its task queue; choose a free port with --port N ` +
+        '(or TANDEM_DEV_PORT), or stop what listens there',
+    );
   try {
     return await start({ port, uiPort });
   } catch (err) {
     if (!(err instanceof PortTakenError)) throw err;
-    if (opts.port !== undefined || process.env.TANDEM_DEV_PORT) {
-      throw new UserError(
-        `${err.message}: tandem will not add a worker to its task queue; choose a free port with --port N ` +
-          '(or TANDEM_DEV_PORT), or stop what listens there',
-      );
-    }
+    if (opts.port !== undefined || process.env.TANDEM_DEV_PORT) throw refusal(err);
     const ours = ownServerPorts(config.stateDir)[0];
     const moved = ours ?? (await freePort());
     const movedUi = opts.uiPort === undefined && (await isListening('127.0.0.1', uiPort)) ? await freePort() : uiPort;
     log(`${err.message}; using ${ours ? 'our server on ' : ''}port ${moved} instead (--port N to choose one)`);
-    return start({ port: moved, uiPort: movedUi });
+    // Taken again between the pick and the start (another process was quicker): refused, never attached.
+    return start({ port: moved, uiPort: movedUi }).catch((again: unknown) => {
+      throw again instanceof PortTakenError ? refusal(again) : again;
+    });
   }
 }
 
