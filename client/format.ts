@@ -227,7 +227,12 @@ const MIN_GOAL_COLUMN = 20;
  */
 export function formatGoalList(goals: GoalSummary[], width: number): string {
   if (goals.length === 0) return 'no goals';
-  const rows = goals.map((goal) => [goal.id, goal.blocked ? 'blocked' : goal.status, goal.startTime, String(goal.tokens ?? '-')]);
+  const rows = goals.map((goal) => [
+    goal.id,
+    goal.blocked ? 'blocked' : goal.status,
+    goal.startTime,
+    String(goal.tokens ?? '-'),
+  ]);
   const header = ['ID', 'STATUS', 'STARTED', 'TOKENS'];
   const used = header
     .map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)) + 2)
