@@ -82,15 +82,19 @@ describe('MCP protocol behaviour', () => {
       await server.stop();
       server = await startEverythingHttp({ port: Number(port) });
       tandem.model.on(match.any, [
-        reply.toolCall('remote__echo', { message: 'after' }),
+        // Two calls at once on the forgotten session: both are refused, and one new session serves both.
+        reply.toolCalls([
+          { name: 'remote__echo', arguments: { message: 'after' } },
+          { name: 'remote__echo', arguments: { message: 'also' } },
+        ]),
         reply.toolCall('remote__echo', { message: 'later' }),
         reply.text('all echoed'),
       ]);
       const run = await tandem.startExecutor(tandem.goalId('mcp-session-2'));
       const result = await run.result();
-      expect(result.toolCalls.map((call) => call.ok)).toEqual([true, true]);
-      expect(toolMessages(tandem.model.requests.at(-1)!)).toEqual(['Echo: after', 'Echo: later']);
-      expect(await runToolCount(tandem, run.workflowId)).toBe(2);
+      expect(result.toolCalls.map((call) => call.ok)).toEqual([true, true, true]);
+      expect(toolMessages(tandem.model.requests.at(-1)!)).toEqual(['Echo: after', 'Echo: also', 'Echo: later']);
+      expect(await runToolCount(tandem, run.workflowId)).toBe(3);
     } finally {
       await server.stop();
     }

@@ -80,7 +80,7 @@ export class McpPool {
       return await this.useConnection(connection, use);
     } catch (err) {
       if (!(sessionRefused(err) && connection.sessionId !== undefined && connection.sessionUsed)) throw err;
-      await this.drop(server, workspaceDir);
+      await this.replace(server, workspaceDir, connection);
       return this.useConnection(await this.connection(server, workspaceDir), use);
     }
   }
@@ -109,6 +109,18 @@ export class McpPool {
         (connection) => this.closeQuietly(connection),
         () => undefined,
       );
+  }
+
+  /**
+   * Drops `stale` unless another call already replaced it: calls that shared a forgotten session all see the refusal,
+   * and the later ones must not close the new session the first one made.
+   */
+  private async replace(server: McpServerConfig, workspaceDir: string, stale: Connection): Promise<void> {
+    const key = this.key(server, workspaceDir);
+    const pending = this.connections.get(key);
+    if (!pending || (await pending.catch(() => undefined)) !== stale || this.connections.get(key) !== pending) return;
+    this.connections.delete(key);
+    await this.closeQuietly(stale);
   }
 
   /** The redacted tail of a stdio server's stderr, for an error message. */
