@@ -76,10 +76,12 @@ export class McpPool {
    */
   async use<T>(server: McpServerConfig, workspaceDir: string, use: (client: Client) => Promise<T>): Promise<T> {
     const connection = await this.connection(server, workspaceDir);
+    // Read before the call: a refusal of the very first request on a session is the server's answer, not a lost session.
+    const sessionWorkedBefore = connection.sessionId !== undefined && connection.sessionUsed;
     try {
       return await this.useConnection(connection, use);
     } catch (err) {
-      if (!(sessionRefused(err) && connection.sessionId !== undefined && connection.sessionUsed)) throw err;
+      if (!(sessionRefused(err) && sessionWorkedBefore)) throw err;
       await this.replace(server, workspaceDir, connection);
       return this.useConnection(await this.connection(server, workspaceDir), use);
     }
