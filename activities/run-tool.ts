@@ -7,6 +7,7 @@
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import type { RunnableToolName } from '../common/tools';
+import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import type { McpCallTarget, McpToolName } from '../common/mcp';
 import type { ToolCall } from '../common/types';
 import { callMcpTool } from './mcp/call';
@@ -76,8 +77,16 @@ async function argumentsObject(
   return { ok: true, value: args as Record<string, unknown> };
 }
 
-async function execute(deps: ActivityDeps, input: RunToolInput): Promise<ToolOutcome> {
-  if (input.mcp) return executeMcp(deps, input, input.mcp);
+/**
+ * What a call in flight shows in its heartbeat details (`temporal workflow describe`): the latest MCP progress
+ * notification. Kept here, read at each heartbeat, so the periodic heartbeat does not blank it.
+ */
+interface LiveCall {
+  progress?: Progress;
+}
+
+async function execute(deps: ActivityDeps, input: RunToolInput, live: LiveCall): Promise<ToolOutcome> {
+  if (input.mcp) return executeMcp(deps, input, input.mcp, live);
   const { definition: tool, execute: run } = toolHandlers[input.call.name as RunnableToolName];
   const args = await argumentsObject(deps, input);
   if (!args.ok) return args;
@@ -102,11 +111,15 @@ async function execute(deps: ActivityDeps, input: RunToolInput): Promise<ToolOut
 }
 
 /** An MCP call: the arguments must be a JSON object; the server checks them against its own schema. */
-async function executeMcp(deps: ActivityDeps, input: RunToolInput, target: McpCallTarget): Promise<ToolOutcome> {
+async function executeMcp(
+  deps: ActivityDeps,
+  input: RunToolInput,
+  target: McpCallTarget,
+  live: LiveCall,
+): Promise<ToolOutcome> {
   const args = await argumentsObject(deps, input);
   if (!args.ok) return args;
-  const context = Context.current();
-  const { info } = context;
+  const { info } = Context.current();
   return callMcpTool(deps.mcp, deps.config.mcp, {
     name: input.call.name,
     target,
@@ -114,17 +127,19 @@ async function executeMcp(deps: ActivityDeps, input: RunToolInput, target: McpCa
     workspaceDir: workspaceDir(deps.config.workspaceRoot, input.workspace),
     signal: Context.current().cancellationSignal,
     maxTotalMs: Math.max(1_000, info.startToCloseTimeoutMs - ACTIVITY_MARGIN_MS),
-    // A progress notification is a sign of life: Temporal sees it in the heartbeat details (`temporal workflow
-    // describe` shows them), and the SDK restarts the request's timeout.
-    onProgress: (progress) => context.heartbeat({ progress }),
+    // A progress notification is a sign of life: the SDK restarts the request's timeout, and the next heartbeat
+    // carries it to Temporal.
+    onProgress: (progress) => {
+      live.progress = progress;
+    },
   });
 }
 
 /** Time kept back from the activity's start-to-close limit, so an MCP call ends as an observation before it. */
 const ACTIVITY_MARGIN_MS = 5_000;
 
-async function observe(deps: ActivityDeps, input: RunToolInput): Promise<ToolObservation> {
-  const { output, ...outcome } = await execute(deps, input);
+async function observe(deps: ActivityDeps, input: RunToolInput, live: LiveCall): Promise<ToolObservation> {
+  const { output, ...outcome } = await execute(deps, input, live);
   return {
     ...outcome,
     ...(await trimObservation(output, deps.config.observationLimit, deps.store, { maxBytes: input.maxOutputBytes })),
@@ -134,7 +149,13 @@ async function observe(deps: ActivityDeps, input: RunToolInput): Promise<ToolObs
 /** Runs one tool call, at most once or at least once as its delivery says (activities/tool-delivery.ts). */
 export async function runTool(deps: ActivityDeps, input: RunToolInput): Promise<ToolObservation> {
   const tool = input.mcp ?? toolHandlers[input.call.name as RunnableToolName].definition;
-  if (deliveryOf(tool) === 'repeatable') return whileHeartbeating(() => observe(deps, input));
+  const live: LiveCall = {};
+  const run = () =>
+    whileHeartbeating(
+      () => observe(deps, input, live),
+      () => live.progress && { progress: live.progress },
+    );
+  if (deliveryOf(tool) === 'repeatable') return run();
   if (!mayRunAtMostOnceCall(input.callKey)) {
     const { attempt } = Context.current().info;
     return {
@@ -147,7 +168,7 @@ export async function runTool(deps: ActivityDeps, input: RunToolInput): Promise<
     };
   }
   try {
-    return await whileHeartbeating(() => observe(deps, input));
+    return await run();
   } catch (err) {
     if (isNotSentFailure(err)) recordNotSent(input.callKey);
     throw err;

@@ -26,11 +26,16 @@ export function deliveryOf(tool: { sideEffects: boolean; idempotent?: boolean })
 interface NotSentDetail {
   callKey: string;
   sent: false;
+  /**
+   * The attempt that sent nothing. Only the attempt right after it may trust the detail: if that one is lost in turn
+   * before its own heartbeat replaced the detail, the detail still reads "not sent", though that attempt may have sent.
+   */
+  attempt: number;
 }
 
-function isNotSent(detail: unknown, callKey: string): boolean {
+function isNotSent(detail: unknown, callKey: string, attempt: number): boolean {
   const candidate = detail as Partial<NotSentDetail> | undefined;
-  return candidate?.callKey === callKey && candidate.sent === false;
+  return candidate?.callKey === callKey && candidate.sent === false && candidate.attempt === attempt - 1;
 }
 
 /**
@@ -40,7 +45,7 @@ function isNotSent(detail: unknown, callKey: string): boolean {
  */
 export function mayRunAtMostOnceCall(callKey: string): boolean {
   const { attempt, heartbeatDetails } = Context.current().info;
-  return attempt <= 1 || isNotSent(heartbeatDetails, callKey);
+  return attempt <= 1 || isNotSent(heartbeatDetails, callKey, attempt);
 }
 
 /**
@@ -49,7 +54,7 @@ export function mayRunAtMostOnceCall(callKey: string): boolean {
  * call as possibly run, which is the safe side.
  */
 export function recordNotSent(callKey: string): void {
-  const detail: NotSentDetail = { callKey, sent: false };
+  const detail: NotSentDetail = { callKey, sent: false, attempt: Context.current().info.attempt };
   Context.current().heartbeat(detail);
 }
 

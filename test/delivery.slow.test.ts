@@ -37,7 +37,9 @@ describe('tool call delivery across a worker crash', () => {
    * Two workers on one queue, both with the fixture server (writing one ledger, 8 s per call); runs `tool` once, kills
    * the worker whose server logged the call, and returns the result and what the ledger and the call log hold.
    */
-  async function callThroughCrash(tool: McpToolName): Promise<{ result: ExecutorResult; ledger: string; calls: string[] }> {
+  async function callThroughCrash(
+    tool: McpToolName,
+  ): Promise<{ result: ExecutorResult; ledger: string; calls: string[] }> {
     const ledger = path.join(dir, 'ledger');
     const callLog = path.join(dir, 'calls');
     const server = fixtureStdio('fixture', {

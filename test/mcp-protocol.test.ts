@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { match, type RecordedRequest, reply } from '../dev/scripted-model';
-import { activitySummaries } from './helpers/history';
+import { activitySummaries, eventually } from './helpers/history';
 import { everythingStdio, fixtureStdio, mcpConfig, startEverythingHttp } from './helpers/mcp-servers';
 import { startTandem, type Tandem } from './helpers/tandem';
 
@@ -39,6 +39,14 @@ describe('MCP protocol behaviour', () => {
       reply.text('finished'),
     ]);
     const run = await tandem.startExecutor(tandem.goalId('mcp-progress'));
+    // Temporal sees the call alive and how far it is: the latest progress is in the activity's heartbeat details.
+    const details = await eventually(async () => {
+      const { raw } = await run.handle.describe();
+      const pending = raw.pendingActivities?.find((activity) => activity.activityType?.name === 'runTool');
+      const payload = pending?.heartbeatDetails?.payloads?.[0];
+      return payload?.data ? JSON.parse(Buffer.from(payload.data).toString('utf8')) : undefined;
+    }, 'progress in the heartbeat details');
+    expect(details).toEqual({ progress: expect.objectContaining({ progress: expect.any(Number), total: 7 }) });
     const result = await run.result();
 
     expect(toolMessages(tandem.model.requests[1])).toEqual([
@@ -82,15 +90,19 @@ describe('MCP protocol behaviour', () => {
       await server.stop();
       server = await startEverythingHttp({ port: Number(port) });
       tandem.model.on(match.any, [
-        reply.toolCall('remote__echo', { message: 'after' }),
+        // Two calls at once on the forgotten session: both are refused, and one new session serves both.
+        reply.toolCalls([
+          { name: 'remote__echo', arguments: { message: 'after' } },
+          { name: 'remote__echo', arguments: { message: 'also' } },
+        ]),
         reply.toolCall('remote__echo', { message: 'later' }),
         reply.text('all echoed'),
       ]);
       const run = await tandem.startExecutor(tandem.goalId('mcp-session-2'));
       const result = await run.result();
-      expect(result.toolCalls.map((call) => call.ok)).toEqual([true, true]);
-      expect(toolMessages(tandem.model.requests.at(-1)!)).toEqual(['Echo: after', 'Echo: later']);
-      expect(await runToolCount(tandem, run.workflowId)).toBe(2);
+      expect(result.toolCalls.map((call) => call.ok)).toEqual([true, true, true]);
+      expect(toolMessages(tandem.model.requests.at(-1)!)).toEqual(['Echo: after', 'Echo: also', 'Echo: later']);
+      expect(await runToolCount(tandem, run.workflowId)).toBe(3);
     } finally {
       await server.stop();
     }

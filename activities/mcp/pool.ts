@@ -76,11 +76,13 @@ export class McpPool {
    */
   async use<T>(server: McpServerConfig, workspaceDir: string, use: (client: Client) => Promise<T>): Promise<T> {
     const connection = await this.connection(server, workspaceDir);
+    // Read before the call: a refusal of the very first request on a session is the server's answer, not a lost session.
+    const sessionWorkedBefore = connection.sessionId !== undefined && connection.sessionUsed;
     try {
       return await this.useConnection(connection, use);
     } catch (err) {
-      if (!(sessionRefused(err) && connection.sessionId !== undefined && connection.sessionUsed)) throw err;
-      await this.drop(server, workspaceDir);
+      if (!(sessionRefused(err) && sessionWorkedBefore)) throw err;
+      await this.replace(server, workspaceDir, connection);
       return this.useConnection(await this.connection(server, workspaceDir), use);
     }
   }
@@ -109,6 +111,18 @@ export class McpPool {
         (connection) => this.closeQuietly(connection),
         () => undefined,
       );
+  }
+
+  /**
+   * Drops `stale` unless another call already replaced it: calls that shared a forgotten session all see the refusal,
+   * and the later ones must not close the new session the first one made.
+   */
+  private async replace(server: McpServerConfig, workspaceDir: string, stale: Connection): Promise<void> {
+    const key = this.key(server, workspaceDir);
+    const pending = this.connections.get(key);
+    if (!pending || (await pending.catch(() => undefined)) !== stale || this.connections.get(key) !== pending) return;
+    this.connections.delete(key);
+    await this.closeQuietly(stale);
   }
 
   /** The redacted tail of a stdio server's stderr, for an error message. */
