@@ -6,8 +6,6 @@
  */
 import { Context } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { z } from 'zod';
 import type { RunnableToolName } from '../common/tools';
 import type { McpCallTarget, McpToolName } from '../common/mcp';
@@ -19,6 +17,7 @@ import { trimObservation } from './observations';
 import { whileHeartbeating } from './heartbeat';
 import { fullArguments } from './large-arguments';
 import { toolHandlers } from './tools';
+import { readWorkspace, writeWorkspace } from './workspace-sync';
 import { ToolInputError } from './tools/tool';
 
 export interface RunToolInput {
@@ -45,29 +44,31 @@ export interface ToolObservation {
   output: string;
   /** Content-store reference of the full output when `output` was trimmed. */
   outputRef?: string;
+  /**
+   * Side-effecting calls only: content-store reference of the workspace manifest after the call (path → content
+   * reference, activities/workspace-sync.ts), so the files at every step are known.
+   */
+  workspaceRef?: string;
 }
 
 /** Defined in node/ so the CLI can name a goal's folder without loading the tools. */
 export { workspaceDir };
 
-/** Side-effecting tool results, recorded by call key, so a retried activity replays the record instead of acting. */
-function journalFile(storeDir: string, callKey: string): string {
-  return path.join(storeDir, 'tool-calls', `${createHash('sha256').update(callKey).digest('hex')}.json`);
+/**
+ * Side-effecting tool results, recorded by call key in the store every worker shares, so a retried activity (on this
+ * worker or another) replays the record instead of acting. The first record written wins.
+ */
+function journalKey(callKey: string): string {
+  return `tool-calls/${createHash('sha256').update(callKey).digest('hex')}.json`;
 }
 
-async function readJournal(storeDir: string, callKey: string): Promise<ToolObservation | undefined> {
-  try {
-    return JSON.parse(await fs.readFile(journalFile(storeDir, callKey), 'utf8')) as ToolObservation;
-  } catch {
-    return undefined;
-  }
+async function readJournal(deps: ActivityDeps, callKey: string): Promise<ToolObservation | undefined> {
+  const bytes = await deps.store.objects.read(journalKey(callKey));
+  return bytes === undefined ? undefined : (JSON.parse(bytes.toString('utf8')) as ToolObservation);
 }
 
-async function writeJournal(storeDir: string, callKey: string, observation: ToolObservation): Promise<void> {
-  const file = journalFile(storeDir, callKey);
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  await fs.writeFile(`${file}.partial`, JSON.stringify(observation));
-  await fs.rename(`${file}.partial`, file);
+async function writeJournal(deps: ActivityDeps, callKey: string, observation: ToolObservation): Promise<void> {
+  await deps.store.objects.create(journalKey(callKey), { bytes: Buffer.from(JSON.stringify(observation)) });
 }
 
 function describeSchemaError(error: z.ZodError): string {
@@ -91,8 +92,8 @@ async function argumentsObject(
   return { ok: true, value: args as Record<string, unknown> };
 }
 
-async function execute(deps: ActivityDeps, input: RunToolInput): Promise<{ ok: boolean; output: string }> {
-  if (input.mcp) return executeMcp(deps, input, input.mcp);
+async function execute(deps: ActivityDeps, input: RunToolInput, dir: string): Promise<{ ok: boolean; output: string }> {
+  if (input.mcp) return executeMcp(deps, input, input.mcp, dir);
   const { definition: tool, execute: run } = toolHandlers[input.call.name as RunnableToolName];
   const args = await argumentsObject(deps, input);
   if (!args.ok) return args;
@@ -105,7 +106,7 @@ async function execute(deps: ActivityDeps, input: RunToolInput): Promise<{ ok: b
   }
   try {
     const output = await run(parsed.data, {
-      workspaceDir: workspaceDir(deps.config.workspaceRoot, input.workspace),
+      workspaceDir: dir,
       signal: Context.current().cancellationSignal,
       config: deps.config,
     });
@@ -121,6 +122,7 @@ async function executeMcp(
   deps: ActivityDeps,
   input: RunToolInput,
   target: McpCallTarget,
+  dir: string,
 ): Promise<{ ok: boolean; output: string }> {
   const args = await argumentsObject(deps, input);
   if (!args.ok) return args;
@@ -128,28 +130,37 @@ async function executeMcp(
     name: input.call.name,
     target,
     arguments: args.value,
-    workspaceDir: workspaceDir(deps.config.workspaceRoot, input.workspace),
+    workspaceDir: dir,
     signal: Context.current().cancellationSignal,
   });
 }
 
-async function observe(deps: ActivityDeps, input: RunToolInput): Promise<ToolObservation> {
-  const { ok, output } = await execute(deps, input);
+async function observe(deps: ActivityDeps, input: RunToolInput, dir: string): Promise<ToolObservation> {
+  const { ok, output } = await execute(deps, input, dir);
   return {
     ok,
     ...(await trimObservation(output, deps.config.observationLimit, deps.store, { maxBytes: input.maxOutputBytes })),
   };
 }
 
-/** Runs one tool call; side-effecting tools run at most once per call key. */
+/**
+ * Runs one tool call in the goal's workspace, materialised from the store (activities/workspace-sync.ts).
+ * Side-effecting tools run at most once per call key, and their observation carries `workspaceRef`, the files after
+ * the call. A worker killed between storing the files and the journal runs the call again on the stored files: a
+ * write of the same content, which is why the journal comes last.
+ */
 export async function runTool(deps: ActivityDeps, input: RunToolInput): Promise<ToolObservation> {
   const sideEffects = input.mcp
     ? input.mcp.sideEffects
     : toolHandlers[input.call.name as RunnableToolName].definition.sideEffects;
-  if (!sideEffects) return whileHeartbeating(() => observe(deps, input));
-  const recorded = await readJournal(deps.config.storeDir, input.callKey);
+  const target = { store: deps.store, workspaceRoot: deps.config.workspaceRoot, workspace: input.workspace };
+  if (!sideEffects) return whileHeartbeating(() => readWorkspace(target, (dir) => observe(deps, input, dir)));
+  const recorded = await readJournal(deps, input.callKey);
   if (recorded) return recorded;
-  const observation = await whileHeartbeating(() => observe(deps, input));
-  await writeJournal(deps.config.storeDir, input.callKey, observation);
+  const { value, workspaceRef } = await whileHeartbeating(() =>
+    writeWorkspace(target, input.callKey, (dir) => observe(deps, input, dir)),
+  );
+  const observation = { ...value, workspaceRef };
+  await writeJournal(deps, input.callKey, observation);
   return observation;
 }
