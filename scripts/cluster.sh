@@ -72,7 +72,14 @@ as_pg() {
   if ((EUID == 0)); then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# Whether the process of a pid file runs. A killed process whose parent is gone may stay a zombie where PID 1 does not
+# reap (containers): it answers kill -0 but serves nothing, so its state is read too.
+alive() {
+  [[ -f "$1" ]] || return 1
+  local pid
+  pid="$(cat "$1")"
+  [[ -r "/proc/$pid/status" ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status"
+}
 
 # Before starting a part: a port someone else holds would fail later with a less clear message.
 need_free_port() {
@@ -190,8 +197,8 @@ stop_pid() {
     local pid
     pid="$(cat "$file")"
     kill "$pid"
-    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+    for _ in $(seq 1 40); do alive "$file" || break; sleep 0.25; done
+    alive "$file" && kill -9 "$pid"
     log "stopped $name"
   fi
   rm -f "$file"

@@ -4,6 +4,7 @@
  * that reads results has empty folders of its own too.
  */
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -189,6 +190,31 @@ describe('tandem on three workers that share only the server and the store', () 
     const shown = await runCli(['result', id, '--json'], await machineFolders('cli'));
     const outcome = JSON.parse(shown.stdout) as { workspace: string };
     // The file the completed write_file call stored before the kill, checked out on a machine that never ran it.
+    await expect(fs.readFile(path.join(outcome.workspace, 'answer.txt'), 'utf8')).resolves.toBe('395\n');
+  });
+
+  it('finishes a goal when the Temporal server is SIGKILLed and restarted in the middle of it', async () => {
+    const s1Answer = match.and(match.purpose('step', 's1'), match.lastRole('tool'));
+    model.on(s1Answer, [
+      reply.slow(10_000, reply.text(`${DEMO_EXPRESSION} = 395`)),
+      reply.text(`${DEMO_EXPRESSION} = 395`),
+    ]);
+    scriptDemo(model);
+    await startWorkers(3);
+    const id = `server-killed-${Date.now()}`;
+    await startGoal(client, { goal: 'Compute and save', id, taskQueue: queue });
+
+    await model.waitForRequests(1, { match: s1Answer, timeoutMs: 120_000 });
+    const pidFile = path.join(process.env.TANDEM_CLUSTER_DIR!, 'temporal.pid');
+    process.kill(Number(await fs.readFile(pidFile, 'utf8')), 'SIGKILL');
+    // `up` again starts only what is down: the server, on the same PostgreSQL database.
+    execFileSync('bash', [path.resolve(__dirname, '../../scripts/cluster.sh'), 'up'], { stdio: 'ignore' });
+    const result = await client.workflow.getHandle(id).result();
+
+    expect(result.ok).toBe(true);
+    expect(model.requestsMatching(match.responseFormat('plan'))).toHaveLength(1);
+    const shown = await runCli(['result', id, '--json'], await machineFolders('cli'));
+    const outcome = JSON.parse(shown.stdout) as { workspace: string };
     await expect(fs.readFile(path.join(outcome.workspace, 'answer.txt'), 'utf8')).resolves.toBe('395\n');
   });
 });
