@@ -20,7 +20,7 @@ WORKDIR /app
 ENV NODE_ENV=production \
     TANDEM_SKIP_TEMPORAL_CLI=1 \
     TANDEM_STATE_DIR=/data \
-    TANDEM_STORE_DIR=/data/store \
+    TANDEM_STORE_URL=/data/store \
     TANDEM_WORKSPACE_ROOT=/data/workspaces
 COPY --from=build --chown=node:node /app /app
 RUN mkdir -p /data/store /data/workspaces && chown -R node:node /data

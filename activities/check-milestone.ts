@@ -7,8 +7,8 @@ import { promises as fs } from 'node:fs';
 import type { CheckMilestoneInput, CheckOutcome, FileCheck, MilestoneCheck } from '../common/checks';
 import { sliceChars } from '../common/limits';
 import type { ActivityDeps } from './deps';
-import { workspaceDir } from './run-tool';
 import { openInWorkspace, resolveInWorkspace } from './tools/workspace';
+import { readWorkspace } from './workspace-sync';
 
 /** Longest excerpt of a file quoted in a failed `contains` check's detail. */
 const EXCERPT_LIMIT = 120;
@@ -76,10 +76,15 @@ async function evaluate(root: string, check: MilestoneCheck): Promise<CheckOutco
   }
 }
 
-/** Evaluates every check, in order; the outcomes travel into the verdict. */
-export async function checkMilestone(deps: ActivityDeps, input: CheckMilestoneInput): Promise<CheckOutcome[]> {
-  const root = workspaceDir(deps.config.workspaceRoot, input.workspace);
-  const outcomes: CheckOutcome[] = [];
-  for (const check of input.checks) outcomes.push(await evaluate(root, check));
-  return outcomes;
+/**
+ * Evaluates every check, in order, on the workspace's newest stored files (whichever worker wrote them); the outcomes
+ * travel into the verdict.
+ */
+export function checkMilestone(deps: ActivityDeps, input: CheckMilestoneInput): Promise<CheckOutcome[]> {
+  const target = { store: deps.store, workspaceRoot: deps.config.workspaceRoot, workspace: input.workspace };
+  return readWorkspace(target, async (root) => {
+    const outcomes: CheckOutcome[] = [];
+    for (const check of input.checks) outcomes.push(await evaluate(root, check));
+    return outcomes;
+  });
 }

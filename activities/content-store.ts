@@ -2,14 +2,15 @@
  * Content-addressed storage for what must not live in workflow history: transcripts and full tool outputs.
  *
  * A reference is `sha256:<hex>` of the stored text, so writing the same content twice (an activity retried after a
- * worker crash) yields the same reference and changes nothing. The file store suits the embedded default and any
- * cluster whose workers share a volume; another backend only has to implement {@link ContentStore}.
+ * worker crash) yields the same reference and changes nothing. The objects live in a folder (the embedded default)
+ * or an S3 bucket (`TANDEM_STORE_URL`, node/store-location.ts) that every worker and the CLI reach.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { UserError } from '../node/errors';
+import { openObjectStore, type ObjectStore } from '../node/object-store';
+import type { StoreLocation } from '../node/store-location';
 
+/** What activities store by reference; {@link ObjectContentStore} adds byte and file variants for workspaces. */
 export interface ContentStore {
   put(text: string): Promise<string>;
   get(ref: string): Promise<string>;
@@ -33,49 +34,69 @@ export class ContentNotFoundError extends UserError {
   override name = 'ContentNotFoundError';
   constructor(
     readonly ref: string,
-    readonly dir: string,
+    readonly store: string,
   ) {
     super(
-      `no stored content for ${JSON.stringify(ref)} in ${dir}: check the reference, and that every worker and the CLI ` +
-        'share TANDEM_STORE_DIR',
+      `no stored content for ${JSON.stringify(ref)} in ${store}: check the reference, and that every worker and the ` +
+        'CLI share one TANDEM_STORE_URL',
     );
   }
 }
 
-export class FileContentStore implements ContentStore {
-  constructor(readonly dir: string) {}
+/**
+ * The content store over an {@link ObjectStore}: object `<hex[0:2]>/<hex[2:]>` holds the content of `sha256:<hex>`
+ * (the layout of the folder store since the first release, so an existing folder keeps working).
+ */
+export class ObjectContentStore implements ContentStore {
+  constructor(readonly objects: ObjectStore) {}
 
   async put(text: string): Promise<string> {
-    const hex = createHash('sha256').update(text).digest('hex');
-    const file = this.fileFor(hex);
-    try {
-      await fs.access(file);
-    } catch {
-      await fs.mkdir(path.dirname(file), { recursive: true });
-      // Write then rename, so a reader on another worker never sees half a file.
-      const partial = `${file}.${process.pid}.${Date.now()}.partial`;
-      await fs.writeFile(partial, text);
-      await fs.rename(partial, file);
-    }
-    return `sha256:${hex}`;
+    return this.putBytes(Buffer.from(text, 'utf8'));
   }
 
   async get(ref: string): Promise<string> {
-    const hex = REF_PATTERN.exec(ref)?.[1];
-    if (!hex) throw new MalformedRefError(ref);
-    try {
-      return await fs.readFile(this.fileFor(hex), 'utf8');
-    } catch {
-      throw new ContentNotFoundError(ref, this.dir);
-    }
+    return (await this.getBytes(ref)).toString('utf8');
   }
 
-  private fileFor(hex: string): string {
-    return path.join(this.dir, hex.slice(0, 2), hex.slice(2));
+  /** {@link put} for bytes that need not be text (a workspace file). */
+  async putBytes(bytes: Buffer): Promise<string> {
+    const ref = refOf(bytes);
+    await this.objects.create(keyOf(ref), { bytes });
+    return ref;
+  }
+
+  /** Stores a local file by streaming it, for files of any size; `ref` is its {@link refOf} hash, computed by the caller. */
+  async putFile(ref: string, file: string): Promise<void> {
+    await this.objects.create(keyOf(ref), { file });
+  }
+
+  /** {@link get} as bytes. */
+  async getBytes(ref: string): Promise<Buffer> {
+    const bytes = await this.objects.read(keyOf(ref));
+    if (bytes === undefined) throw new ContentNotFoundError(ref, this.objects.description);
+    return bytes;
+  }
+
+  /** Writes the content of `ref` into `file`, streamed. */
+  async getFile(ref: string, file: string): Promise<void> {
+    if (!(await this.objects.readToFile(keyOf(ref), file))) {
+      throw new ContentNotFoundError(ref, this.objects.description);
+    }
   }
 }
 
-/** The store in `storeDir` (`TANDEM_STORE_DIR`, see node/config.ts). */
-export function contentStore(storeDir: string): ContentStore {
-  return new FileContentStore(storeDir);
+/** The reference of `bytes`: `sha256:` and the hex digest. */
+export function refOf(bytes: Buffer): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+function keyOf(ref: string): string {
+  const hex = REF_PATTERN.exec(ref)?.[1];
+  if (!hex) throw new MalformedRefError(ref);
+  return `${hex.slice(0, 2)}/${hex.slice(2)}`;
+}
+
+/** The store at `location` (`TANDEM_STORE_URL`, see node/store-location.ts). */
+export function contentStore(location: StoreLocation): ObjectContentStore {
+  return new ObjectContentStore(openObjectStore(location));
 }

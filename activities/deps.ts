@@ -1,11 +1,11 @@
 /** What every activity is built with: the worker's settings and its content store, injected by the factory. */
 import type { TandemConfig } from '../node/config';
-import type { ContentStore } from './content-store';
+import type { ObjectContentStore } from './content-store';
 import type { McpPool } from './mcp/pool';
 
 export interface ActivityDeps {
   config: TandemConfig;
-  store: ContentStore;
+  store: ObjectContentStore;
   /** The worker's MCP connections (activities/mcp/pool.ts). */
   mcp: McpPool;
 }

@@ -8,10 +8,10 @@ import type { CallModelInput, CallModelOutput } from '../common/types';
 import { loadConfig, type TandemConfig } from '../node/config';
 import { callModel } from './call-model';
 import { checkMilestone } from './check-milestone';
-import { contentStore, type ContentStore } from './content-store';
+import { contentStore, type ObjectContentStore } from './content-store';
 import type { ActivityDeps } from './deps';
-import { promises as fs } from 'node:fs';
 import { discoverMcpTools } from './mcp/discovery';
+import { checkoutWorkspace } from './workspace-sync';
 import { whileHeartbeating } from './heartbeat';
 import { McpPool } from './mcp/pool';
 import { runTool, type RunToolInput, type ToolObservation, workspaceDir } from './run-tool';
@@ -28,7 +28,7 @@ export interface DiscoverToolsInput {
  */
 export function createActivities(
   config: TandemConfig = loadConfig(),
-  store: ContentStore = contentStore(config.storeDir),
+  store: ObjectContentStore = contentStore(config.store),
   mcp: McpPool = new McpPool(() => config.mcp),
 ) {
   const deps: ActivityDeps = { config, store, mcp };
@@ -39,12 +39,12 @@ export function createActivities(
     runTool: (input: RunToolInput): Promise<ToolObservation> => runTool(deps, input),
     /** The planner's machine check of a milestone, before the judge (activities/check-milestone.ts). */
     checkMilestone: (input: CheckMilestoneInput): Promise<CheckOutcome[]> => checkMilestone(deps, input),
-    /** The planner, once per goal: creates the goal's workspace and returns its absolute path (for `progress`). */
-    prepareWorkspace: async (workspace: string): Promise<string> => {
-      const dir = workspaceDir(deps.config.workspaceRoot, workspace);
-      await fs.mkdir(dir, { recursive: true });
-      return dir;
-    },
+    /**
+     * The planner, once per goal: checks the goal's workspace out (from the store, where a restarted goal left it) and
+     * returns its absolute path on this worker (for `progress`).
+     */
+    prepareWorkspace: (workspace: string): Promise<string> =>
+      checkoutWorkspace({ store, workspaceRoot: deps.config.workspaceRoot, workspace }),
     /** Start of an executor run: the MCP tools the worker's servers offer (activities/mcp/discovery.ts). */
     discoverTools: ({ workspace }: DiscoverToolsInput): Promise<ToolDiscovery> =>
       whileHeartbeating(() => discoverMcpTools(mcp, config.mcp, workspaceDir(config.workspaceRoot, workspace), store)),

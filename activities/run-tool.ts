@@ -5,6 +5,7 @@
  * not an activity failure: retrying cannot fix a wrong argument, and a retry storm would hide the error from the model.
  */
 import { Context } from '@temporalio/activity';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { RunnableToolName } from '../common/tools';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
@@ -17,6 +18,7 @@ import { trimObservation } from './observations';
 import { whileHeartbeating } from './heartbeat';
 import { fullArguments } from './large-arguments';
 import { toolHandlers } from './tools';
+import { readWorkspace, writeWorkspace } from './workspace-sync';
 import { ToolInputError } from './tools/tool';
 import {
   deliveryOf,
@@ -51,10 +53,33 @@ export interface ToolObservation extends ToolOutcome {
   output: string;
   /** Content-store reference of the full output when `output` was trimmed. */
   outputRef?: string;
+  /**
+   * Side-effecting calls only: content-store reference of the workspace manifest after the call (path → content
+   * reference, activities/workspace-sync.ts), so the files at every step are known.
+   */
+  workspaceRef?: string;
 }
 
 /** Defined in node/ so the CLI can name a goal's folder without loading the tools. */
 export { workspaceDir };
+
+/**
+ * Side-effecting tool results, recorded by call key in the store every worker shares, so a retried activity (on this
+ * worker or another) whose earlier attempt finished the call but not the activity replays the record instead of
+ * acting. Without a record, the call's delivery decides (activities/tool-delivery.ts). The first record written wins.
+ */
+function journalKey(callKey: string): string {
+  return `tool-calls/${createHash('sha256').update(callKey).digest('hex')}.json`;
+}
+
+async function readJournal(deps: ActivityDeps, callKey: string): Promise<ToolObservation | undefined> {
+  const bytes = await deps.store.objects.read(journalKey(callKey));
+  return bytes === undefined ? undefined : (JSON.parse(bytes.toString('utf8')) as ToolObservation);
+}
+
+async function writeJournal(deps: ActivityDeps, callKey: string, observation: ToolObservation): Promise<void> {
+  await deps.store.objects.create(journalKey(callKey), { bytes: Buffer.from(JSON.stringify(observation)) });
+}
 
 function describeSchemaError(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || '(arguments)'}: ${issue.message}`).join('; ');
@@ -85,8 +110,8 @@ interface LiveCall {
   progress?: Progress;
 }
 
-async function execute(deps: ActivityDeps, input: RunToolInput, live: LiveCall): Promise<ToolOutcome> {
-  if (input.mcp) return executeMcp(deps, input, input.mcp, live);
+async function execute(deps: ActivityDeps, input: RunToolInput, dir: string, live: LiveCall): Promise<ToolOutcome> {
+  if (input.mcp) return executeMcp(deps, input, input.mcp, dir, live);
   const { definition: tool, execute: run } = toolHandlers[input.call.name as RunnableToolName];
   const args = await argumentsObject(deps, input);
   if (!args.ok) return args;
@@ -99,7 +124,7 @@ async function execute(deps: ActivityDeps, input: RunToolInput, live: LiveCall):
   }
   try {
     const output = await run(parsed.data, {
-      workspaceDir: workspaceDir(deps.config.workspaceRoot, input.workspace),
+      workspaceDir: dir,
       signal: Context.current().cancellationSignal,
       config: deps.config,
     });
@@ -115,6 +140,7 @@ async function executeMcp(
   deps: ActivityDeps,
   input: RunToolInput,
   target: McpCallTarget,
+  dir: string,
   live: LiveCall,
 ): Promise<ToolOutcome> {
   const args = await argumentsObject(deps, input);
@@ -124,7 +150,7 @@ async function executeMcp(
     name: input.call.name,
     target,
     arguments: args.value,
-    workspaceDir: workspaceDir(deps.config.workspaceRoot, input.workspace),
+    workspaceDir: dir,
     signal: Context.current().cancellationSignal,
     maxTotalMs: Math.max(1_000, info.startToCloseTimeoutMs - ACTIVITY_MARGIN_MS),
     // A progress notification is a sign of life: the SDK restarts the request's timeout, and the next heartbeat
@@ -138,23 +164,39 @@ async function executeMcp(
 /** Time kept back from the activity's start-to-close limit, so an MCP call ends as an observation before it. */
 const ACTIVITY_MARGIN_MS = 5_000;
 
-async function observe(deps: ActivityDeps, input: RunToolInput, live: LiveCall): Promise<ToolObservation> {
-  const { output, ...outcome } = await execute(deps, input, live);
+async function observe(deps: ActivityDeps, input: RunToolInput, dir: string, live: LiveCall): Promise<ToolObservation> {
+  const { output, ...outcome } = await execute(deps, input, dir, live);
   return {
     ...outcome,
     ...(await trimObservation(output, deps.config.observationLimit, deps.store, { maxBytes: input.maxOutputBytes })),
   };
 }
 
-/** Runs one tool call, at most once or at least once as its delivery says (activities/tool-delivery.ts). */
+/**
+ * Runs one tool call in the goal's workspace, materialised from the store (activities/workspace-sync.ts), at most once
+ * or at least once as its delivery says (activities/tool-delivery.ts). A side-effecting call's observation carries
+ * `workspaceRef`, the files after the call, and is journalled by call key last: a worker killed between storing the
+ * files and the journal leaves a retry that follows the call's delivery, as a worker killed mid-call does.
+ */
 export async function runTool(deps: ActivityDeps, input: RunToolInput): Promise<ToolObservation> {
   const tool = input.mcp ?? toolHandlers[input.call.name as RunnableToolName].definition;
+  const target = { store: deps.store, workspaceRoot: deps.config.workspaceRoot, workspace: input.workspace };
   const live: LiveCall = {};
-  const run = () =>
-    whileHeartbeating(
-      () => observe(deps, input, live),
-      () => live.progress && { progress: live.progress },
+  const heartbeatDetails = () => live.progress && { progress: live.progress };
+  if (!tool.sideEffects) {
+    return whileHeartbeating(() => readWorkspace(target, (dir) => observe(deps, input, dir, live)), heartbeatDetails);
+  }
+  const recorded = await readJournal(deps, input.callKey);
+  if (recorded) return recorded;
+  const run = async (): Promise<ToolObservation> => {
+    const { value, workspaceRef } = await whileHeartbeating(
+      () => writeWorkspace(target, input.callKey, (dir) => observe(deps, input, dir, live)),
+      heartbeatDetails,
     );
+    const observation = { ...value, workspaceRef };
+    await writeJournal(deps, input.callKey, observation);
+    return observation;
+  };
   if (deliveryOf(tool) === 'repeatable') return run();
   if (!mayRunAtMostOnceCall(input.callKey)) {
     const { attempt } = Context.current().info;

@@ -27,5 +27,5 @@ export async function goalOutput(client: Client, id: string, ref: string): Promi
       `goal "${id}" has no stored output ${ref}; see its outputRefs with: tandem result ${shellArg(id)} --json`,
     );
   }
-  return contentStore(loadConfig().storeDir).get(ref);
+  return contentStore(loadConfig().store).get(ref);
 }

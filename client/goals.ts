@@ -117,12 +117,12 @@ export function goalSearchAttributes(goal: string, key?: string) {
  */
 /**
  * {@link goalInput} for a goal of any size: one over {@link GOAL_INLINE_BYTES} is stored in the content store (which
- * workers and CLI share, `TANDEM_STORE_DIR`) and travels as `goalRef`, with a preview as `goal`.
+ * workers and CLI share, `TANDEM_STORE_URL`) and travels as `goalRef`, with a preview as `goal`.
  */
 export async function goalInputOfAnySize(opts: Omit<StartGoalOptions, 'id' | 'key' | 'taskQueue'>): Promise<GoalInput> {
   const text = opts.goal.trim();
   if (utf8Bytes(text) <= GOAL_INLINE_BYTES) return goalInput(opts);
-  const goalRef = await contentStore(loadConfig().storeDir).put(text);
+  const goalRef = await contentStore(loadConfig().store).put(text);
   const goal = cutToBytes(text, GOAL_PREVIEW_BYTES, ` … [${utf8Bytes(text)} bytes in all, stored as ${goalRef}]`);
   return { ...goalInput({ ...opts, goal }), goalRef };
 }

@@ -1,7 +1,7 @@
 /**
  * `tandem transcript ID SUBTASK`: a subtask's conversation with the model (messages, tool calls, observations), read
  * from the content store by the reference its executor's `progress` query reports. The workflow history holds only
- * that reference; the store every worker shares (`TANDEM_STORE_DIR`) holds the messages.
+ * that reference; the store every worker shares (`TANDEM_STORE_URL`) holds the messages.
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
@@ -73,6 +73,6 @@ export async function readTranscript(client: Client, id: string, subtaskId?: str
     );
   }
   const ref = progress.transcript ?? null;
-  const messages = ref === null ? [] : await loadTranscript(contentStore(loadConfig().storeDir), ref);
+  const messages = ref === null ? [] : await loadTranscript(contentStore(loadConfig().store), ref);
   return { workflowId, subtaskId: progress.subtaskId, ref, messages };
 }

@@ -344,8 +344,11 @@ async function answersSystemInfo(address: string): Promise<void> {
   }
 }
 
-/** Registers tandem's search attributes with the CLI; one call each, since older CLIs take a single `--type`. */
-async function ensureSearchAttributes(cli: string, address: string, namespace: string): Promise<void> {
+/**
+ * Registers tandem's search attributes in `namespace` with the CLI (the dev server here, the cluster of
+ * scripts/cluster.sh in dev/cluster-setup.ts); one call each, since older CLIs take a single `--type`.
+ */
+export async function ensureSearchAttributes(cli: string, address: string, namespace: string): Promise<void> {
   for (const { name, type } of TANDEM_SEARCH_ATTRIBUTES) {
     const cliType = CLI_TYPE_NAMES[type];
     const args = ['operator', 'search-attribute', 'create', '--name', name, '--type', cliType];

@@ -15,6 +15,7 @@ import { MAX_TIMER_MS, parsePositiveInt } from './numbers';
 import { findProjectRoot } from './project-root';
 import { DEFAULT_MCP_MAX_RESULT_BYTES, type McpConfig, readMcpConfigFile } from './mcp-config';
 import { commaList } from './comma-list';
+import { storeLocation, type StoreLocation } from './store-location';
 
 /** The project root: state folders default to `<root>/.tandem` so a fresh clone keeps everything in one ignored place. */
 export const PROJECT_ROOT = findProjectRoot();
@@ -102,10 +103,17 @@ export interface HttpToolConfig {
 export interface TandemConfig {
   /** `TANDEM_STATE_DIR`: local state (dev server database, workspaces, content store); default `<project>/.tandem`. */
   stateDir: string;
-  /** `TANDEM_WORKSPACE_ROOT`: parent of the per-goal workspace folders; default `<state>/workspaces`. */
+  /**
+   * `TANDEM_WORKSPACE_ROOT`: parent of the per-goal workspace folders; default `<state>/workspaces`. This process's
+   * working copy: the store holds each workspace's truth (activities/workspace-sync.ts).
+   */
   workspaceRoot: string;
-  /** `TANDEM_STORE_DIR`: the content store, shared by every worker and the CLI; default `<state>/store`. */
-  storeDir: string;
+  /**
+   * `TANDEM_STORE_URL` (a folder or `s3://bucket/prefix`; `TANDEM_STORE_DIR` is the older name of a folder): the store
+   * every worker and the CLI share for content by reference, tool-call journals and workspace generations; default
+   * `<state>/store` (node/store-location.ts).
+   */
+  store: StoreLocation;
   /** `TANDEM_TASK_QUEUE`: the task queue of the worker and of goals the CLI starts. */
   taskQueue: string;
   /** `TANDEM_LOG_LEVEL`: the SDK's log level in tandem's processes (TRACE, DEBUG, INFO, WARN, ERROR). */
@@ -253,7 +261,7 @@ export function loadConfig(env: Env = process.env): TandemConfig {
   return {
     stateDir,
     workspaceRoot: path.resolve(text(env, 'TANDEM_WORKSPACE_ROOT') ?? path.join(stateDir, 'workspaces')),
-    storeDir: path.resolve(text(env, 'TANDEM_STORE_DIR') ?? path.join(stateDir, 'store')),
+    store: storeLocation(env, stateDir),
     taskQueue: text(env, 'TANDEM_TASK_QUEUE') ?? DEFAULT_TASK_QUEUE,
     logLevel: logLevel(env),
     maxParallel: positiveInt(env, 'TANDEM_MAX_PARALLEL'),

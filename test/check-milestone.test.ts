@@ -14,7 +14,7 @@ describe('checkMilestone (file checks in the goal workspace)', () => {
     const config = { ...loadConfig(), workspaceRoot: root };
     const mcp = new McpPool(() => config.mcp);
     return checkMilestone(
-      { config, store: contentStore(path.join(root, 'store')), mcp },
+      { config, store: contentStore({ kind: 'folder', dir: path.join(root, 'store') }), mcp },
       { workspace: 'goal-1', checks },
     );
   };

@@ -325,7 +325,7 @@ describe('the tandem CLI (operate and observe)', () => {
   describe('output', () => {
     it('prints a full tool output from the content store', async () => {
       const text = `line 1\n${'x'.repeat(20_000)}\nlast line\n`;
-      const ref = await contentStore(loadConfig().storeDir).put(text);
+      const ref = await contentStore(loadConfig().store).put(text);
       const run = await runCli(['output', finished, ref], env);
       expect(run).toEqual({ code: 0, stdout: text, stderr: '' });
     });
@@ -532,7 +532,7 @@ describe('the tandem CLI (operate and observe)', () => {
     it('refuses an output reference that is not in the store', async () => {
       const run = await runCli(['output', finished, `sha256:${'0'.repeat(64)}`], env);
       expect(run.code).toBe(1);
-      expect(run.stderr).toMatch(/^tandem: no stored content for "sha256:0{64}" in .*share TANDEM_STORE_DIR\n$/);
+      expect(run.stderr).toMatch(/^tandem: no stored content for "sha256:0{64}" in .*share one TANDEM_STORE_URL\n$/);
     });
 
     it.each([[['list']], [['schedule', 'list']], [['pause', 'x']]])(

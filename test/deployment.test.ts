@@ -47,14 +47,14 @@ function dockerStages(): string[][] {
 describe('deployment files', () => {
   const compose = load(read('docker-compose.yml')) as { services: Record<string, ComposeService> };
 
-  it('compose runs PostgreSQL-backed Temporal, its Web UI and the worker, each with a health check', () => {
+  it('compose runs PostgreSQL-backed Temporal, its Web UI, an S3 store and the worker, each with a health check', () => {
     const { services } = compose;
     expect(Object.keys(services).sort()).toEqual(
-      ['postgresql', 'temporal', 'temporal-search-attributes', 'temporal-ui', 'worker'].sort(),
+      ['postgresql', 's3', 's3-bucket', 'temporal', 'temporal-search-attributes', 'temporal-ui', 'worker'].sort(),
     );
     expect(services.temporal.environment).toEqual(expect.objectContaining({ DB: 'postgres12' }));
     expect(services.worker.build).toBe('.');
-    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'worker']) {
+    for (const name of ['postgresql', 's3', 'temporal', 'temporal-ui', 'worker']) {
       expect(services[name].healthcheck?.test.length).toBeGreaterThan(0);
     }
     // The one-shot setup registers exactly the search attributes tandem defines.

@@ -60,7 +60,7 @@ export async function createTandemWorker(opts: TandemWorkerOptions = {}): Promis
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
-    activities: createActivities(config, contentStore(config.storeDir), mcp),
+    activities: createActivities(config, contentStore(config.store), mcp),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     ...opts.options,
   });

@@ -24,14 +24,24 @@ interface StartOptions {
   json?: boolean;
 }
 
-/** Prints how goal `id` ended, with its workspace, and sets exit code 2 unless it ended with an ok result. */
+/**
+ * Prints how goal `id` ended, with its workspace, and sets exit code 2 unless it ended with an ok result. The
+ * workspace is checked out of the store into this machine's `TANDEM_WORKSPACE_ROOT` first, so the folder printed holds
+ * the goal's files whichever workers wrote them.
+ */
 async function printOutcome(id: string, json: boolean | undefined, outcome: GoalOutcome): Promise<void> {
-  const [{ formatOutcome, outcomeJson }, { loadConfig }, { workspaceDir }] = await Promise.all([
+  const [{ formatOutcome, outcomeJson }, { loadConfig }, { contentStore }, { checkoutWorkspace }] = await Promise.all([
     import('../format'),
     import('../../node/config'),
-    import('../../node/workspace'),
+    import('../../activities/content-store'),
+    import('../../activities/workspace-sync'),
   ]);
-  const workspace = workspaceDir(loadConfig().workspaceRoot, id);
+  const config = loadConfig();
+  const workspace = await checkoutWorkspace({
+    store: contentStore(config.store),
+    workspaceRoot: config.workspaceRoot,
+    workspace: id,
+  });
   if (json) printJson({ id, ...outcomeJson(outcome, workspace) });
   else console.log(formatOutcome(id, outcome, workspace));
   if (!outcome.ok) process.exitCode = EXIT_GOAL_NOT_OK;

@@ -79,7 +79,7 @@ export async function startTandem(opts: TandemOptions = {}): Promise<Tandem> {
     model: { ...base.model, baseURL: model.baseURL, apiKey: 'sk-test-secret-key' },
     http: { ...base.http },
   };
-  const store = contentStore(config.storeDir);
+  const store = contentStore(config.store);
   const taskQueue = `test-${randomUUID().slice(0, 8)}`;
   const settings = { ...temporalSettings(), taskQueue };
   const {
