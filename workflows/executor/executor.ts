@@ -16,7 +16,6 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
-  patched,
   setCurrentDetails,
   setHandler,
   workflowInfo,
@@ -78,7 +77,6 @@ import {
 import { approvalCallId, approvalsMarkdown, approvalWait, ApprovalGate } from './approvals';
 import { hasSideEffects, mcpOffer, mcpTarget, offeredNames, resolveToolSet, type ToolSet } from './tool-set';
 import { checkToolCall, type ExecutableCall } from './tool-calls';
-import { Patch } from '../patches';
 import { toolCallSummary } from '../../common/tools';
 
 /** What phase 3 decided the model's reply asks for. */
@@ -197,9 +195,6 @@ function selectAction(reply: CallModelOutput, tools: readonly string[]): Action 
 /** Tools quick and free of side effects enough to run as a local activity (see `runToolLocally`). */
 const LOCAL_TOOLS: ReadonlySet<ToolName> = new Set(['calculator']);
 
-/** Marks runs that take the local path, so histories recorded before it still replay with a regular activity. */
-const LOCAL_TOOLS_PATCH = 'local-calculator';
-
 /**
  * Phase 4, execution: one activity per runnable call, all concurrent; outcomes come back in the model's order. A call
  * the approval policy names first waits at the gate; a denied one is never run. An MCP call whose server stayed out of
@@ -238,7 +233,7 @@ async function execute(
       }
       const mcp = mcpTarget(tools, name);
       const callKey = `${workflowId}/${firstExecutionRunId}/${state.step}/${call.call.id}`;
-      const local = !mcp && LOCAL_TOOLS.has(name as ToolName) && patched(LOCAL_TOOLS_PATCH);
+      const local = !mcp && LOCAL_TOOLS.has(name as ToolName);
       try {
         return await (local ? runToolLocally : runTool).executeWithOptions(
           { summary: toolCallSummary(name, call.args) },
@@ -481,8 +476,7 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
   // reach the planner in either order, and the planner keeps the last report it got, so of two calls held at once one
   // could vanish from the goal's list, where nobody could approve it.
   let reports = Promise.resolve();
-  const gate: ApprovalGate = new ApprovalGate((pending) => {
-    if (!patched(Patch.SerialApprovalReports)) return showHeld(pending);
+  const gate: ApprovalGate = new ApprovalGate(() => {
     reports = reports.then(() => showHeld(gate.pending()));
     return reports;
   });

@@ -1,84 +1,60 @@
 /**
- * The goal's view of the approval gate: which calls its running executors hold (each executor reports its own with
- * `approvalsChanged`), which callIds were already decided, and the decisions accepted but not yet forwarded. The
- * `decideApproval` update validates against this view; the loop forwards accepted decisions to the executor holding
- * the call, which stays the authority (a call it released meanwhile, e.g. on its approval timeout, drops the decision).
+ * The goal's view of the approval gate, over `GoalState.approvals`: which calls its running executors hold (each
+ * executor reports its own with `approvalsChanged`), which callIds were already decided, and the decisions accepted but
+ * not yet forwarded. The `decideApproval` update validates against this view; the loop forwards accepted decisions to
+ * the executor holding the call, which stays the authority (a call it released meanwhile, e.g. on its approval
+ * timeout, drops the decision).
  */
 import { condition } from '@temporalio/workflow';
-import type { ApprovalDecision, ApprovalReceipt, PendingApproval } from '../../common/approvals';
+import type { ApprovalDecision, ApprovalReceipt } from '../../common/approvals';
 import type { ApprovalsReport } from '../../common/contract';
+import type { AcceptedDecision, ApprovalsState } from './goal-state';
 
-interface Accepted {
-  decision: ApprovalDecision;
-  workflowId: string;
-  receipt: ApprovalReceipt;
-  forwarded: boolean;
+/** An executor's report of what it holds now (the `approvalsChanged` handler). */
+export function recordHeld(approvals: ApprovalsState, report: ApprovalsReport): void {
+  approvals.version += 1;
+  if (report.pending.length === 0) delete approvals.held[report.workflowId];
+  else approvals.held[report.workflowId] = report.pending;
 }
 
-export class GoalApprovals {
-  /** Held calls by the executor workflow id holding them. */
-  private readonly held = new Map<string, PendingApproval[]>();
-  private readonly decided = new Set<string>();
-  private readonly inbox: Accepted[] = [];
-  /** Counts changes of the held calls, so the loop wakes to refresh the Web UI details when one arrives. */
-  version = 0;
+/** An executor run ended: whatever it held is resolved (by its end). */
+export function runEndedHolding(approvals: ApprovalsState, workflowId: string): void {
+  if (!(workflowId in approvals.held)) return;
+  approvals.version += 1;
+  delete approvals.held[workflowId];
+}
 
-  /** Every held call of the goal, oldest first. */
-  all(): PendingApproval[] {
-    return [...this.held.values()].flat().sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
-  }
+function holderOf(approvals: ApprovalsState, callId: string): string | undefined {
+  return Object.keys(approvals.held).find((workflowId) =>
+    approvals.held[workflowId].some((call) => call.callId === callId),
+  );
+}
 
-  /** An executor's report of what it holds now (the `approvalsChanged` handler). */
-  record(report: ApprovalsReport): void {
-    this.version += 1;
-    if (report.pending.length === 0) this.held.delete(report.workflowId);
-    else this.held.set(report.workflowId, report.pending);
+/** Why the decision cannot be taken, or undefined: the update's validator (nothing reaches history on a refusal). */
+export function decisionRefusal(approvals: ApprovalsState, decision: ApprovalDecision): string | undefined {
+  if (approvals.decided.includes(decision.callId)) return `tool call "${decision.callId}" was already decided`;
+  if (holderOf(approvals, decision.callId) === undefined) {
+    return (
+      `no tool call "${decision.callId}" is waiting for approval in this goal (it was resolved, timed out, or ` +
+      'never existed); list the waiting ones with: tandem approvals <goal id>'
+    );
   }
+  return undefined;
+}
 
-  /** An executor run ended: whatever it held is resolved (by its end). */
-  runEnded(workflowId: string): void {
-    this.held.delete(workflowId);
-  }
-
-  /** Why the decision cannot be taken, or undefined: the update's validator (nothing reaches history on a refusal). */
-  refusal(decision: ApprovalDecision): string | undefined {
-    if (this.decided.has(decision.callId)) return `tool call "${decision.callId}" was already decided`;
-    if (!this.all().some((approval) => approval.callId === decision.callId)) {
-      return (
-        `no tool call "${decision.callId}" is waiting for approval in this goal (it was resolved, timed out, or ` +
-        'never existed); list the waiting ones with: tandem approvals <goal id>'
-      );
-    }
-    return undefined;
-  }
-
-  /** Accepts a decision the validator let through and waits until the loop has forwarded it. */
-  async accept(decision: ApprovalDecision): Promise<ApprovalReceipt> {
-    this.decided.add(decision.callId);
-    const [workflowId, pending] = [...this.held].find(([, calls]) => calls.some((c) => c.callId === decision.callId))!;
-    const subtaskId = pending.find((call) => call.callId === decision.callId)!.subtaskId;
-    const accepted: Accepted = {
-      decision,
-      workflowId,
-      receipt: { callId: decision.callId, subtaskId, approve: decision.approve },
-      forwarded: false,
-    };
-    this.inbox.push(accepted);
-    // An executor that ends first (cancelled, goal finishing) resolves its calls itself: the update must not outwait it.
-    await condition(() => accepted.forwarded || !this.held.has(workflowId));
-    return accepted.receipt;
-  }
-
-  /** True when accepted decisions wait for the loop. */
-  hasInbox(): boolean {
-    return this.inbox.length > 0;
-  }
-
-  /** The loop's part: hands each accepted decision to `send` (a signal to the holding executor). */
-  async forward(send: (workflowId: string, decision: ApprovalDecision) => Promise<void>): Promise<void> {
-    for (const accepted of this.inbox.splice(0)) {
-      await send(accepted.workflowId, accepted.decision);
-      accepted.forwarded = true;
-    }
-  }
+/** Accepts a decision the validator let through and waits until the loop has forwarded it. */
+export async function acceptDecision(approvals: ApprovalsState, decision: ApprovalDecision): Promise<ApprovalReceipt> {
+  approvals.decided.push(decision.callId);
+  const workflowId = holderOf(approvals, decision.callId)!;
+  const subtaskId = approvals.held[workflowId].find((call) => call.callId === decision.callId)!.subtaskId;
+  const accepted: AcceptedDecision = {
+    decision,
+    workflowId,
+    receipt: { callId: decision.callId, subtaskId, approve: decision.approve },
+    forwarded: false,
+  };
+  approvals.inbox.push(accepted);
+  // An executor that ends first (cancelled, goal finishing) resolves its calls itself: the update must not outwait it.
+  await condition(() => accepted.forwarded || !(workflowId in approvals.held));
+  return accepted.receipt;
 }
