@@ -1,4 +1,5 @@
 /** Human-readable renderings for the CLI, and the objects the `--json` forms print. */
+import { planHeadline } from '../workflows/planner/progress-details';
 import type {
   ChatMessage,
   ExecutorProgress,
@@ -57,7 +58,7 @@ export function formatProgress(id: string, progress: GoalProgress, status: strin
       '\n',
     );
   }
-  lines.push(`plan v${progress.planVersion}: ${progress.planReason.split('\n')[0]}`);
+  lines.push(planHeadline(progress));
   progress.subtasks.forEach((subtask, index) => {
     const branch = index === progress.subtasks.length - 1 ? '└─' : '├─';
     lines.push(
