@@ -215,7 +215,7 @@ describe('the approval gate (a durable wait in the executor)', () => {
     expect(executor.pendingApprovals).toHaveLength(1);
 
     await cancelGoal(tandem.client, id);
-    // A cancelled goal returns its report with the children's partial results (README "Every end a goal can have").
+    // A cancelled goal returns its report with the children's partial results (docs/workflows.md, "Every end a goal can have").
     expect(await handle.result()).toEqual(expect.objectContaining({ ok: false, reason: 'cancelled' }));
     // The held call ends with the executor, which the planner cancels (not terminates); it never ran.
     await eventually(async () => (await child.describe()).status.name !== 'RUNNING', 'the executor to end');
