@@ -59,6 +59,13 @@ export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;
 /** How a held call ended. */
 export type ApprovalOutcome = 'approved' | 'denied' | 'timed_out' | 'cancelled';
 
+/** A held call the executor released, how, and the reason the model was told when it was not approved. */
+export interface ApprovalRelease {
+  callId: string;
+  outcome: Exclude<ApprovalOutcome, 'cancelled'>;
+  reason?: string;
+}
+
 /** What `decideApproval` answers: the decision as the goal recorded it. */
 export interface ApprovalReceipt {
   callId: string;

@@ -173,7 +173,8 @@ describe('the approval gate (a durable wait in the executor)', () => {
     expect(denied.code).toBe(0);
     const again = await runCli(['approve', id, held[0].callId]);
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/already decided|has already finished/);
+    // Refused with what happened to the call: denied, with the person's reason (or the goal had finished by then).
+    expect(again.stderr).toMatch(/is no longer waiting: it was denied \(not in this folder\)|has already finished/);
 
     const result = await handle.result();
     const observation = lastToolOutput(tandem.model.requestsMatching(match.purpose('step', 's1'))[1]);
@@ -192,7 +193,8 @@ describe('the approval gate (a durable wait in the executor)', () => {
       'the timeout',
     );
     await expect(decideApproval(tandem.client, id, { callId: held[0].callId, approve: true })).rejects.toThrow(
-      `goal "${id}" refused to approve ${held[0].callId}: no tool call "${held[0].callId}" is waiting for approval`,
+      `goal "${id}" refused to approve ${held[0].callId}: tool call "${held[0].callId}" is no longer waiting: it was ` +
+        'denied because nobody decided within 1500ms (the approval timeout)',
     );
 
     const result = await handle.result();

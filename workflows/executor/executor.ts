@@ -51,7 +51,12 @@ import {
 } from '../../common/limits';
 import type { ToolName } from '../../common/tools';
 
-import { approvalDecisionSchema, needsApproval, type PendingApproval } from '../../common/approvals';
+import {
+  approvalDecisionSchema,
+  type ApprovalRelease,
+  needsApproval,
+  type PendingApproval,
+} from '../../common/approvals';
 import { addUsage, zeroUsage } from '../../common/usage';
 import {
   CUT_OFF_OBSERVATION,
@@ -317,17 +322,17 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
   setHandler(resumeSignal, () => {
     state.paused = false;
   });
-  const showHeld = async (pending: PendingApproval[]) => {
+  const showHeld = async (pending: PendingApproval[], released?: ApprovalRelease) => {
     state.phase = pending.length ? 'awaiting_approval' : 'execution';
     setCurrentDetails(approvalsMarkdown(pending));
-    await reportApprovals(input, pending);
+    await reportApprovals(input, pending, released);
   };
   // Reports go one at a time, each with what is held when it is sent: two signals issued in one workflow task may
   // reach the planner in either order, and the planner keeps the last report it got, so of two calls held at once one
   // could vanish from the goal's list, where nobody could approve it.
   let reports = Promise.resolve();
-  const gate: ApprovalGate = new ApprovalGate(() => {
-    reports = reports.then(() => showHeld(gate.pending()));
+  const gate: ApprovalGate = new ApprovalGate((_, released) => {
+    reports = reports.then(() => showHeld(gate.pending(), released));
     return reports;
   });
   // A person deciding directly on this executor (one run alone); under a planner, decisions come as the signal below.

@@ -11,7 +11,7 @@ import {
   subtaskProgressSignal,
   subtaskResultSignal,
 } from '../../common/contract';
-import type { PendingApproval } from '../../common/approvals';
+import type { ApprovalRelease, PendingApproval } from '../../common/approvals';
 import type { ExecutorInput, ExecutorResult } from '../../common/types';
 import type { LoopState } from './loop-state';
 
@@ -45,7 +45,11 @@ export async function reportStep(input: ExecutorInput, state: LoopState): Promis
 }
 
 /** Tells the parent planner which calls wait for approval now, so the goal's `progress` lists them. */
-export async function reportApprovals(input: ExecutorInput, pending: PendingApproval[]): Promise<void> {
+export async function reportApprovals(
+  input: ExecutorInput,
+  pending: PendingApproval[],
+  released?: ApprovalRelease,
+): Promise<void> {
   const parent = workflowInfo().parent;
   if (!parent) return;
   try {
@@ -53,6 +57,7 @@ export async function reportApprovals(input: ExecutorInput, pending: PendingAppr
       subtaskId: input.subtask.id,
       workflowId: workflowInfo().workflowId,
       pending,
+      ...(released ? { released } : {}),
     });
   } catch (err) {
     if (isCancellation(err)) throw err;

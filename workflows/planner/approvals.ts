@@ -5,14 +5,16 @@
  * the executor holding the call, which stays the authority (a call it released meanwhile, e.g. on its approval
  * timeout, drops the decision).
  */
-import { condition } from '@temporalio/workflow';
-import type { ApprovalDecision, ApprovalReceipt } from '../../common/approvals';
+import { ApplicationFailure, condition } from '@temporalio/workflow';
+import { FailureType } from '../../common/failures';
+import type { ApprovalDecision, ApprovalReceipt, ApprovalRelease } from '../../common/approvals';
 import type { ApprovalsReport } from '../../common/contract';
 import type { AcceptedDecision, ApprovalsState } from './goal-state';
 
 /** An executor's report of what it holds now (the `approvalsChanged` handler). */
 export function recordHeld(approvals: ApprovalsState, report: ApprovalsReport): void {
   approvals.version += 1;
+  if (report.released) approvals.released[report.released.callId] = report.released;
   if (report.pending.length === 0) delete approvals.held[report.workflowId];
   else approvals.held[report.workflowId] = report.pending;
 }
@@ -30,8 +32,17 @@ function holderOf(approvals: ApprovalsState, callId: string): string | undefined
   );
 }
 
+/** What happened to a released call, in words: approved, denied (with the reason), or denied by its timeout. */
+function releasedAs(release: ApprovalRelease): string {
+  if (release.outcome === 'approved') return 'it was approved';
+  if (release.outcome === 'timed_out') return `it was denied because ${release.reason}`;
+  return `it was denied (${release.reason})`;
+}
+
 /** Why the decision cannot be taken, or undefined: the update's validator (nothing reaches history on a refusal). */
 export function decisionRefusal(approvals: ApprovalsState, decision: ApprovalDecision): string | undefined {
+  const released = approvals.released[decision.callId];
+  if (released) return `tool call "${decision.callId}" is no longer waiting: ${releasedAs(released)}`;
   if (approvals.decided.includes(decision.callId)) return `tool call "${decision.callId}" was already decided`;
   if (holderOf(approvals, decision.callId) === undefined) {
     return (
@@ -42,7 +53,11 @@ export function decisionRefusal(approvals: ApprovalsState, decision: ApprovalDec
   return undefined;
 }
 
-/** Accepts a decision the validator let through and waits until the loop has forwarded it. */
+/**
+ * Accepts a decision the validator let through, waits until the executor holding the call says how it ended, and
+ * answers with that: a decision that came too late (the call's timeout denied it first) fails the update with what
+ * happened, instead of a receipt for a decision nobody applied.
+ */
 export async function acceptDecision(approvals: ApprovalsState, decision: ApprovalDecision): Promise<ApprovalReceipt> {
   approvals.decided.push(decision.callId);
   const workflowId = holderOf(approvals, decision.callId)!;
@@ -55,6 +70,18 @@ export async function acceptDecision(approvals: ApprovalsState, decision: Approv
   };
   approvals.inbox.push(accepted);
   // An executor that ends first (cancelled, goal finishing) resolves its calls itself: the update must not outwait it.
-  await condition(() => accepted.forwarded || !(workflowId in approvals.held));
+  await condition(
+    () => (accepted.forwarded && approvals.released[decision.callId] !== undefined) || !(workflowId in approvals.held),
+  );
+  const released = approvals.released[decision.callId];
+  const applied = released?.outcome === (decision.approve ? 'approved' : 'denied');
+  if (!applied) {
+    throw ApplicationFailure.create({
+      type: FailureType.DecisionNotApplied,
+      message:
+        `tool call "${decision.callId}" was not ${decision.approve ? 'approved' : 'denied'} by this decision: ` +
+        (released ? releasedAs(released) : 'its subtask ended before the decision reached it'),
+    });
+  }
   return accepted.receipt;
 }

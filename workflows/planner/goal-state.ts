@@ -7,7 +7,7 @@
  * share, and {@link pendingWork}, the one answer to "is there work?" that the wait, the turn and the hand-over read.
  * None of it touches Temporal, so the planner's decisions are tested without a server (test/goal-state.test.ts).
  */
-import type { ApprovalDecision, ApprovalReceipt, PendingApproval } from '../../common/approvals';
+import type { ApprovalDecision, ApprovalReceipt, ApprovalRelease, PendingApproval } from '../../common/approvals';
 import type { CancelSubtaskPayload, InterruptPayload } from '../../common/contract';
 import type {
   ExecutorResult,
@@ -92,6 +92,8 @@ export interface ApprovalsState {
   held: Record<string, PendingApproval[]>;
   /** CallIds already decided in this goal. */
   decided: string[];
+  /** How each released call ended, as the executor that held it reported (the truth a later decision is told). */
+  released: Record<string, ApprovalRelease>;
   inbox: AcceptedDecision[];
   /** Counts changes of the held calls, so the loop wakes to refresh the Web UI details when one arrives. */
   version: number;
@@ -170,7 +172,7 @@ export function initialGoalState(startedMs: number): GoalState {
     versionOfTicket: {},
     published: '',
     publishedApprovals: 0,
-    approvals: { held: {}, decided: [], inbox: [], version: 0 },
+    approvals: { held: {}, decided: [], released: {}, inbox: [], version: 0 },
   };
 }
 
