@@ -183,6 +183,21 @@ describe('the approval gate (a durable wait in the executor)', () => {
     await expect(fs.access(path.join(tandem.workspaceDir(id), 'ok.txt'))).rejects.toThrow();
   });
 
+  it("gives the replanner a person's denial and its reason as evidence (the example)", async () => {
+    // The judge finds the milestone missed after the denial: the replan must know why the write never ran.
+    tandem.model.on(match.purpose('judge'), reply.json({ met: false, reason: 'ok.txt was not written' }), {
+      repeatLast: true,
+    });
+    scriptSave(tandem.model);
+    const { id, handle, held } = await startSaving('deny-evidence');
+    expect((await runCli(['deny', id, held[0].callId, '--reason', 'NOPE'])).code).toBe(0);
+    await handle.result();
+
+    const replan = tandem.model.requestsMatching(match.purpose('plan'))[1];
+    expect(replan.lastUserText).toContain('in subtask s1 a person denied write_file');
+    expect(replan.lastUserText).toContain('(reason: NOPE)');
+  });
+
   it('denies a call nobody decided within --approval-timeout, and refuses a decision that comes later', async () => {
     // The step after the timeout is slow, so the late decision reaches a goal that is still running.
     scriptSave(tandem.model, (req) => reply.slow(4_000, reply.text(lastToolOutput(req))) as never);

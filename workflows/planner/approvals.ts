@@ -11,6 +11,21 @@ import type { ApprovalDecision, ApprovalReceipt, ApprovalRelease } from '../../c
 import type { ApprovalsReport } from '../../common/contract';
 import type { AcceptedDecision, ApprovalsState } from './goal-state';
 
+/**
+ * A call a person denied, as evidence for the next replan: the denial and its reason are the person's answer, so the
+ * planner plans around it rather than putting the same call to them again. Undefined for any other report.
+ */
+export function denialEvidence(approvals: ApprovalsState, report: ApprovalsReport): string | undefined {
+  if (report.released?.outcome !== 'denied') return undefined;
+  const { callId, reason } = report.released;
+  const call = approvals.held[report.workflowId]?.find((held) => held.callId === callId);
+  const what = call ? `${call.tool} ${call.arguments}` : `tool call ${callId}`;
+  return (
+    `in subtask ${report.subtaskId} a person denied ${what} (reason: ${reason}); do not plan that call again ` +
+    'unless the plan changes it as the reason asks'
+  );
+}
+
 /** An executor's report of what it holds now (the `approvalsChanged` handler). */
 export function recordHeld(approvals: ApprovalsState, report: ApprovalsReport): void {
   approvals.version += 1;

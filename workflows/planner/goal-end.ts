@@ -36,7 +36,7 @@ async function settle(
   if (!entry) {
     // Cancelled by reconciliation: the new plan is already in place; its partial result is kept as evidence.
     const partial = result.partial ?? result.answer ?? result.evidence;
-    state.cancelledWork.push(
+    state.evidenceForNextReplan.push(
       `subtask ${run.subtaskId} was cancelled (${run.cancelReason}); partial result: ${partial}`,
     );
     return null;

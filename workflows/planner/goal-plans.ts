@@ -116,7 +116,7 @@ export async function replan(goal: Goal): Promise<ReplanOutcome> {
   const { state, settings } = goal;
   const requests = state.replanInbox.splice(0);
   if (requests.some((request) => request.automatic)) state.automaticReplans += 1;
-  const evidence = [...requests.map((request) => request.evidence), ...state.cancelledWork.splice(0)];
+  const evidence = [...requests.map((request) => request.evidence), ...state.evidenceForNextReplan.splice(0)];
   const completed = state.entries
     .filter((entry) => entry.status === 'done')
     .map((entry) => ({ subtask: entry.subtask, answer: entry.result?.answer ?? '' }));

@@ -121,8 +121,11 @@ export interface GoalState {
   /** Set once the goal is being cancelled: nothing waits on a pause any more. */
   cancelling: boolean;
   replanInbox: ReplanRequest[];
-  /** Partial results of runs a new plan cancelled: evidence for the next replan, not a reason for one. */
-  cancelledWork: string[];
+  /**
+   * Evidence for the next replan that is not a reason for one: partial results of runs a new plan cancelled, and the
+   * calls a person denied, with their reasons.
+   */
+  evidenceForNextReplan: string[];
   interruptInbox: InterruptPayload[];
   /** Interrupts for subtasks not started yet, by subtask id ({@link ANY_SUBTASK}: the next to start). */
   queuedInterrupts: Record<string, string[]>;
@@ -163,7 +166,7 @@ export function initialGoalState(startedMs: number): GoalState {
     pausedForwarded: false,
     cancelling: false,
     replanInbox: [],
-    cancelledWork: [],
+    evidenceForNextReplan: [],
     interruptInbox: [],
     queuedInterrupts: {},
     cancelInbox: [],

@@ -52,7 +52,7 @@ import {
 import { approvalDecisionSchema } from '../../common/approvals';
 import { planRequest } from '../prompts';
 import { prepareWorkspace } from '../activity-stubs';
-import { acceptDecision, decisionRefusal, recordHeld } from './approvals';
+import { acceptDecision, decisionRefusal, denialEvidence, recordHeld } from './approvals';
 import {
   applyCancels,
   deliverInterrupts,
@@ -140,7 +140,11 @@ function wireHandlers(goal: Goal): void {
     publishProgressDetails(goal);
   });
   setHandler(subtaskResultSignal, ({ workflowId, result }) => recordResult(goal, workflowId, result));
-  setHandler(approvalsChangedSignal, (report) => recordHeld(state.approvals, report));
+  setHandler(approvalsChangedSignal, (report) => {
+    const denial = denialEvidence(state.approvals, report);
+    if (denial !== undefined) state.evidenceForNextReplan.push(denial);
+    recordHeld(state.approvals, report);
+  });
   setHandler(decideApprovalUpdate, (decision) => acceptDecision(state.approvals, decision), {
     // An unknown or already decided callId is refused here, so a stale or repeated decision never reaches history.
     validator: (payload) => {
