@@ -44,6 +44,8 @@ export interface PendingApproval {
   arguments: string;
   /** ISO time from the workflow clock. */
   requestedAt: string;
+  /** When the call is denied if nobody decides (ISO, workflow clock); absent when it waits without a limit. */
+  timeoutAt?: string;
 }
 
 export const approvalDecisionSchema = z

@@ -97,6 +97,10 @@ describe('the approval gate (a durable wait in the executor)', () => {
       return answer.currentDetails?.includes(held[0].callId) ? answer : undefined;
     }, 'the details to list the call');
     expect(metadata.currentDetails).toContain('Waiting for approval');
+    // `tandem status` says which call waits, since when, and how to decide it (not just "running 0 steps").
+    const status = await runCli(['status', id]);
+    expect(status.stdout).toContain(`! subtask s1 waits for approval since ${held[0].requestedAt}: write_file`);
+    expect(status.stdout).toContain(`decide: tandem approve ${id} ${held[0].callId}`);
     await expect(fs.access(path.join(tandem.workspaceDir(id), 'ok.txt'))).rejects.toThrow();
 
     const listed = await runCli(['approvals', id, '--json']);
@@ -203,6 +207,8 @@ describe('the approval gate (a durable wait in the executor)', () => {
     scriptSave(tandem.model, (req) => reply.slow(4_000, reply.text(lastToolOutput(req))) as never);
     const { id, handle, held } = await startSaving('timeout', { approvalTimeoutMs: 1_500 });
 
+    expect(held[0].timeoutAt).toBe(new Date(Date.parse(held[0].requestedAt) + 1_500).toISOString());
+    expect((await runCli(['status', id])).stdout).toContain(`(denied at ${held[0].timeoutAt} if nobody decides)`);
     await eventually(
       async () => ((await goalProgress(tandem.client, id)).pendingApprovals?.length ?? 1) === 0,
       'the timeout',

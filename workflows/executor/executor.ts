@@ -195,6 +195,7 @@ async function execute(
           // `progress`, and a few 700 kB writes held at once would pass the 2 MB payload limit there.
           arguments: preview(call.call.arguments, ARGUMENTS_PREVIEW_CHARS),
           requestedAt: new Date(Date.now()).toISOString(),
+          ...(wait.timeoutMs === undefined ? {} : { timeoutAt: new Date(Date.now() + wait.timeoutMs).toISOString() }),
         };
         const verdict = await gate.hold(approval, wait.timeoutMs, wait.reason);
         if (!verdict.approve) return { ok: false, output: deniedObservation(name, verdict.reason) };
