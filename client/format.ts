@@ -1,4 +1,5 @@
 /** Human-readable renderings for the CLI, and the objects the `--json` forms print. */
+import { planHeadline } from '../workflows/planner/progress-details';
 import { cutToWidth, oneLine } from './terminal-width';
 import type {
   ChatMessage,
@@ -10,6 +11,7 @@ import type {
   SubtaskProgress,
   Verdict,
 } from '../common/types';
+import type { PendingApproval } from '../common/approvals';
 import { describeOutcome } from '../common/checks';
 import { tokensOf, type TokenUsage } from '../common/usage';
 import type { GoalSummary } from './goal-list';
@@ -58,7 +60,7 @@ export function formatProgress(id: string, progress: GoalProgress, status: strin
       '\n',
     );
   }
-  lines.push(`plan v${progress.planVersion}: ${progress.planReason.split('\n')[0]}`);
+  lines.push(planHeadline(progress));
   progress.subtasks.forEach((subtask, index) => {
     const branch = index === progress.subtasks.length - 1 ? '└─' : '├─';
     lines.push(
@@ -67,7 +69,22 @@ export function formatProgress(id: string, progress: GoalProgress, status: strin
       ...checkLines(subtask.verdict, index === progress.subtasks.length - 1 ? '     ' : '│    '),
     );
   });
+  lines.push(...heldLines(id, progress.pendingApprovals ?? []));
   return lines.join('\n');
+}
+
+/**
+ * The calls waiting for a person, one line each with since when and until when, and the commands that decide them:
+ * while a call waits, its subtask's steps stand still and this is why.
+ */
+function heldLines(id: string, held: readonly PendingApproval[]): string[] {
+  return held.map(
+    (call) =>
+      `! subtask ${call.subtaskId} waits for approval since ${call.requestedAt}` +
+      `${call.timeoutAt ? ` (denied at ${call.timeoutAt} if nobody decides)` : ''}: ${call.tool} ` +
+      `${call.arguments.length > 80 ? `${call.arguments.slice(0, 80)}…` : call.arguments}; decide: tandem approve ` +
+      `${shellArg(id)} ${shellArg(call.callId)} / tandem deny ${shellArg(id)} ${shellArg(call.callId)} --reason "..."`,
+  );
 }
 
 /** The status a closed run shows in its header: Temporal's own when the run did not complete (cancelled, ...). */

@@ -37,6 +37,21 @@ async function progressForCheck(
   }
 }
 
+/**
+ * Refuses a message for a subtask no executor will run again: it ended, or the current plan dropped it. A race the
+ * check cannot see (it ends after the check) is counted by the planner as undelivered, never dropped in silence.
+ */
+function refuseEnded(id: string, progress: GoalProgress, subtaskId: string): void {
+  const open = progress.subtasks.filter((s) => s.status === 'pending' || s.status === 'running').map((s) => s.id);
+  const current = progress.subtasks.find((s) => s.id === subtaskId);
+  if (current && open.includes(subtaskId)) return;
+  const what = current ? `has ended (${current.status})` : 'is not in the current plan (a replan dropped it)';
+  throw new GoalError(
+    `subtask "${subtaskId}" of goal "${id}" ${what}, so no model would read the message; subtasks that can take ` +
+      `one: ${open.length ? open.join(', ') : '(none: no subtask is pending or running)'}`,
+  );
+}
+
 /** What a steering verb did: `changed: false` when the goal was already so; `unchecked` when no worker answered. */
 export interface SteeringOutcome {
   changed: boolean;
@@ -55,8 +70,9 @@ function parsePayload<T>(schema: ZodType<T>, value: unknown): T {
 
 /**
  * Sends `interrupt`: a message for the model, to one subtask's executor or to all running ones. A `subtaskId` is
- * checked against the goal's plan first (every plan version's ids), and refused with the ids there are; a subtask that
- * has not started yet gets the message when it starts.
+ * checked against the goal's plan first (every plan version's ids), and refused with the ids there are; one for a
+ * subtask that has ended (or that a replan dropped) is refused with the ids that can still take a message; a subtask
+ * that has not started yet gets the message when it starts.
  */
 export async function interruptGoal(
   client: Client,
@@ -76,6 +92,7 @@ export async function interruptGoal(
           `goal "${id}" has no subtask "${subtaskId}"; its subtasks: ${ids.length ? ids.join(', ') : '(no plan yet)'}`,
         );
       }
+      if (progress) refuseEnded(id, progress, subtaskId);
     }
     await handle.signal(interruptSignal, payload);
     return { changed: true, ...(unchecked ? { unchecked } : {}) };

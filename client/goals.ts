@@ -62,7 +62,11 @@ export interface StartGoalOptions {
   /** Concurrency key: at most one running goal per key (the workflow id is derived from it, see {@link keyWorkflowId}). */
   key?: string;
   taskQueue: string;
+  /** Steps of each subtask (`--max-subtask-steps`); a plan's own step budget does not change it. */
   maxStepsPerSubtask?: number;
+  /** Steps of the whole goal (`--max-goal-steps`). */
+  maxSteps?: number;
+  /** Tokens of the whole goal (`--max-goal-tokens`). */
   maxTokens?: number;
   maxParallel?: number;
   /** Tools whose calls wait for a person (`--approve`; `side-effects` for every tool that changes the world). */
@@ -90,6 +94,7 @@ export function goalInput(opts: Omit<StartGoalOptions, 'id' | 'key' | 'taskQueue
   const input = goalInputSchema.safeParse({
     goal: opts.goal,
     maxStepsPerSubtask: opts.maxStepsPerSubtask,
+    maxSteps: opts.maxSteps,
     maxTokens: opts.maxTokens,
     maxParallel: opts.maxParallel,
     approveTools: opts.approveTools?.length ? opts.approveTools : undefined,

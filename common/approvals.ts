@@ -49,6 +49,8 @@ export interface PendingApproval {
    * worker lost mid-call): what the model was told, so the approver checks before letting it run again.
    */
   warning?: string;
+  /** When the call is denied if nobody decides (ISO, workflow clock); absent when it waits without a limit. */
+  timeoutAt?: string;
 }
 
 export const approvalDecisionSchema = z
@@ -63,6 +65,13 @@ export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;
 
 /** How a held call ended. */
 export type ApprovalOutcome = 'approved' | 'denied' | 'timed_out' | 'cancelled';
+
+/** A held call the executor released, how, and the reason the model was told when it was not approved. */
+export interface ApprovalRelease {
+  callId: string;
+  outcome: Exclude<ApprovalOutcome, 'cancelled'>;
+  reason?: string;
+}
 
 /** What `decideApproval` answers: the decision as the goal recorded it. */
 export interface ApprovalReceipt {

@@ -10,7 +10,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { INTERRUPT_MESSAGE_CHARS } from './limits';
 import type { ExecutorProgress, ExecutorResult, GoalProgress, PlanVersion } from './types';
-import type { ApprovalDecision, ApprovalReceipt, PendingApproval } from './approvals';
+import type { ApprovalDecision, ApprovalReceipt, ApprovalRelease, PendingApproval } from './approvals';
 import type { TokenUsage } from './usage';
 
 /** Default task queue; `TANDEM_TASK_QUEUE` overrides it (node/config.ts). */
@@ -117,6 +117,8 @@ export interface ApprovalsReport {
   /** The reporting executor's workflow id: a subtask re-run after a replan is another executor. */
   workflowId: string;
   pending: PendingApproval[];
+  /** The call whose release caused this report, and how it ended (absent when a call started waiting). */
+  released?: ApprovalRelease;
 }
 export const approvalsChangedSignal = defineSignal<[ApprovalsReport]>('approvalsChanged');
 

@@ -9,10 +9,10 @@ export const FailureType = {
   /** A `revisePlan` update whose goal ended before the replan was made. */
   GoalFinished: 'GoalFinished',
   /**
-   * The model could not produce a valid plan in its attempts. Raised only by runs started before the fallback plan
-   * and the `plan_invalid` result (workflows/patches.ts), which still replay to it.
+   * A `decideApproval` update whose decision the executor could not apply: the call had been released first (denied by
+   * its approval timeout, say) or its subtask ended. The message says what happened to the call.
    */
-  PlanInvalid: 'PlanInvalid',
+  DecisionNotApplied: 'DecisionNotApplied',
   /** 429 from the model endpoint: retried after its Retry-After. */
   ModelRateLimited: 'ModelRateLimited',
   /** 5xx, connection errors, timeouts: retried with backoff. */

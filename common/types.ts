@@ -330,7 +330,7 @@ export const goalInputSchema = z
       .string()
       .regex(/^sha256:[0-9a-f]{64}$/, 'goalRef is a content-store reference, sha256:<64 hex>')
       .optional(),
-    /** Step cap of a subtask that sets none itself. */
+    /** Step budget of every subtask, as the user set it: a plan's `budget.maxSteps` does not change it. */
     maxStepsPerSubtask: z.number().int().positive().optional(),
     /** Child executors running at once. */
     maxParallel: z.number().int().positive().optional(),

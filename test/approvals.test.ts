@@ -97,6 +97,10 @@ describe('the approval gate (a durable wait in the executor)', () => {
       return answer.currentDetails?.includes(held[0].callId) ? answer : undefined;
     }, 'the details to list the call');
     expect(metadata.currentDetails).toContain('Waiting for approval');
+    // `tandem status` says which call waits, since when, and how to decide it (not just "running 0 steps").
+    const status = await runCli(['status', id]);
+    expect(status.stdout).toContain(`! subtask s1 waits for approval since ${held[0].requestedAt}: write_file`);
+    expect(status.stdout).toContain(`decide: tandem approve ${id} ${held[0].callId}`);
     await expect(fs.access(path.join(tandem.workspaceDir(id), 'ok.txt'))).rejects.toThrow();
 
     const listed = await runCli(['approvals', id, '--json']);
@@ -173,7 +177,8 @@ describe('the approval gate (a durable wait in the executor)', () => {
     expect(denied.code).toBe(0);
     const again = await runCli(['approve', id, held[0].callId]);
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/already decided|has already finished/);
+    // Refused with what happened to the call: denied, with the person's reason (or the goal had finished by then).
+    expect(again.stderr).toMatch(/is no longer waiting: it was denied \(not in this folder\)|has already finished/);
 
     const result = await handle.result();
     const observation = lastToolOutput(tandem.model.requestsMatching(match.purpose('step', 's1'))[1]);
@@ -182,17 +187,35 @@ describe('the approval gate (a durable wait in the executor)', () => {
     await expect(fs.access(path.join(tandem.workspaceDir(id), 'ok.txt'))).rejects.toThrow();
   });
 
+  it("gives the replanner a person's denial and its reason as evidence (the example)", async () => {
+    // The judge finds the milestone missed after the denial: the replan must know why the write never ran.
+    tandem.model.on(match.purpose('judge'), reply.json({ met: false, reason: 'ok.txt was not written' }), {
+      repeatLast: true,
+    });
+    scriptSave(tandem.model);
+    const { id, handle, held } = await startSaving('deny-evidence');
+    expect((await runCli(['deny', id, held[0].callId, '--reason', 'NOPE'])).code).toBe(0);
+    await handle.result();
+
+    const replan = tandem.model.requestsMatching(match.purpose('plan'))[1];
+    expect(replan.lastUserText).toContain('in subtask s1 a person denied write_file');
+    expect(replan.lastUserText).toContain('(reason: NOPE)');
+  });
+
   it('denies a call nobody decided within --approval-timeout, and refuses a decision that comes later', async () => {
     // The step after the timeout is slow, so the late decision reaches a goal that is still running.
     scriptSave(tandem.model, (req) => reply.slow(4_000, reply.text(lastToolOutput(req))) as never);
     const { id, handle, held } = await startSaving('timeout', { approvalTimeoutMs: 1_500 });
 
+    expect(held[0].timeoutAt).toBe(new Date(Date.parse(held[0].requestedAt) + 1_500).toISOString());
+    expect((await runCli(['status', id])).stdout).toContain(`(denied at ${held[0].timeoutAt} if nobody decides)`);
     await eventually(
       async () => ((await goalProgress(tandem.client, id)).pendingApprovals?.length ?? 1) === 0,
       'the timeout',
     );
     await expect(decideApproval(tandem.client, id, { callId: held[0].callId, approve: true })).rejects.toThrow(
-      `goal "${id}" refused to approve ${held[0].callId}: no tool call "${held[0].callId}" is waiting for approval`,
+      `goal "${id}" refused to approve ${held[0].callId}: tool call "${held[0].callId}" is no longer waiting: it was ` +
+        'denied because nobody decided within 1500ms (the approval timeout)',
     );
 
     const result = await handle.result();
@@ -215,7 +238,7 @@ describe('the approval gate (a durable wait in the executor)', () => {
     expect(executor.pendingApprovals).toHaveLength(1);
 
     await cancelGoal(tandem.client, id);
-    // A cancelled goal returns its report with the children's partial results (README "Every end a goal can have").
+    // A cancelled goal returns its report with the children's partial results (docs/workflows.md, "Every end a goal can have").
     expect(await handle.result()).toEqual(expect.objectContaining({ ok: false, reason: 'cancelled' }));
     // The held call ends with the executor, which the planner cancels (not terminates); it never ran.
     await eventually(async () => (await child.describe()).status.name !== 'RUNNING', 'the executor to end');

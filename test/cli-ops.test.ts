@@ -70,6 +70,35 @@ describe('the tandem CLI (operate and observe)', () => {
       });
     });
 
+    it('names each budget by its scope: per subtask or per goal, with the old flags as aliases', async () => {
+      const id = tandem.goalId('scoped-budgets');
+      idleGoals.push(id);
+      const run = await runCli(
+        [
+          'start',
+          'Scoped',
+          '--id',
+          id,
+          '--max-subtask-steps',
+          '4',
+          '--max-goal-steps',
+          '40',
+          '--max-goal-tokens',
+          '900',
+        ],
+        idleEnv,
+      );
+      expect(run.code).toBe(0);
+      const history = await tandem.client.workflow.getHandle(id).fetchHistory();
+      const payload = history.events?.[0].workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      expect(JSON.parse(Buffer.from(payload!.data!).toString())).toEqual(
+        expect.objectContaining({ maxStepsPerSubtask: 4, maxSteps: 40, maxTokens: 900 }),
+      );
+      const both = await runCli(['start', 'x', '--max-subtask-steps', '4', '--max-steps', '5'], idleEnv);
+      expect(both.code).not.toBe(0);
+      expect(both.stderr).toMatch(/--max-steps is an alias of --max-subtask-steps; pass one of them, not 5 and 4/);
+    });
+
     it('prints next-command hints that paste into a shell, for an id with a space and a quote', async () => {
       const id = `${tandem.goalId('quoted')} it's`;
       idleGoals.push(id);

@@ -124,6 +124,23 @@ describe('messages and ends', () => {
     await handle.cancel();
   });
 
+  it('refuses an interrupt for a subtask that has ended, with the ids that can still take one (the example)', async () => {
+    script([subtask('s1'), subtask('s2', ['s1'])]);
+    tandem.model.on(executorOf('s1'), reply.text('one'), { repeatLast: true });
+    tandem.model.on(executorOf('s2'), reply.slow(60_000, reply.text('two')), { repeatLast: true });
+    const handle = await tandem.startPlanner('ended-subtask', { goal: 'Refuse an ended subtask' });
+    await tandem.model.waitForRequests(1, { match: executorOf('s2') });
+    const run = await runCli(['interrupt', handle.workflowId, 'Too late', '--subtask', 's1'], env);
+    expect(run).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `tandem: subtask "s1" of goal "${handle.workflowId}" has ended (done), so no model would read the message; ` +
+        'subtasks that can take one: s2\n',
+    });
+    await handle.cancel();
+  });
+
   it('says when pause or resume changes nothing, and holds the judge and the final report while paused', async () => {
     script([subtask('s1')]);
     // A slow first answer: the CLI calls below run while it is in flight.

@@ -144,7 +144,13 @@ describe('planner', () => {
       executors: { s1: reply.text('nope') },
       verdicts: [reply.json({ met: false, reason: 'still wrong' })],
     });
-    tandem.model.on(match.responseFormat('plan'), plan(subtask('s1')), { repeatLast: true });
+    // Each replan changes the work: a plan that repeats the failed one is refused (see the budget test below).
+    let attempt = 0;
+    tandem.model.on(
+      match.responseFormat('plan'),
+      () => plan(subtask('s1', [], { instructions: `Try again, way ${++attempt}.` })),
+      { repeatLast: true },
+    );
     const result = await (await tandem.startPlanner('exhausted', { goal: 'Impossible', maxReplans: 1 })).result();
 
     expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'replans_exhausted', planVersion: 2 }));
@@ -243,6 +249,27 @@ describe('planner', () => {
     const progress = await handle.query(progressQuery);
     expect(progress.budget.left.tokens).toBe(0);
     await recordGoalHistories(tandem.client, 'budget', handle.workflowId);
+  });
+
+  it("gives each subtask the user's step budget over the plan's, and never reruns the plan that just failed", async () => {
+    // The example: the user said 200 steps per subtask (here 6), the plan said 20 (here 2); the subtask ran out at the
+    // plan's figure, then three replans ran the identical plan with the identical budget.
+    const failing = plan(subtask('s1', [], { budget: { maxSteps: 2 } }));
+    script({ plans: [failing], executors: { s1: reply.toolCall('calculator', { expression: '1+1' }) } });
+    tandem.model.on(match.responseFormat('plan'), failing, { repeatLast: true });
+    const handle = await tandem.startPlanner('user-budget', { goal: 'Count', maxStepsPerSubtask: 6, maxReplans: 3 });
+    const result = await handle.result();
+
+    expect(result.subtasks[0].result).toEqual(expect.objectContaining({ reason: 'budget', steps: 6 }));
+    // One run of the plan, not four: each repeat went back to the model as an error, and the goal ended saying so.
+    expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'plan_invalid', planVersion: 1 }));
+    expect(result.rejectedDrafts?.map((draft) => draft.errors.join(' '))).toEqual([
+      expect.stringContaining('repeats the unfinished work of plan v1, which just failed'),
+      expect.stringContaining('repeats the unfinished work of plan v1'),
+      expect.stringContaining('repeats the unfinished work of plan v1'),
+    ]);
+    const replanRequest = tandem.model.requestsMatching(match.responseFormat('plan'))[1];
+    expect(replanRequest.lastUserText).toContain('each subtask: 6 steps, set by the user');
   });
 
   it('cancels running children at the goal deadline and reports what was done', async () => {

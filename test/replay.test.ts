@@ -7,7 +7,7 @@ import { HISTORY_FIXTURES_DIR, workflowIdOfFixture } from './helpers/history-fix
 /**
  * Determinism guard: every recorded history replays against the current workflow code without a nondeterminism
  * error. A failure here means a change altered the commands a recorded run issued; version it with `patched()` or,
- * when the change is meant to break old runs, re-record the fixtures (README: "Replay fixtures").
+ * when the change is meant to break old runs, re-record the fixtures (docs/versioning.md).
  */
 describe('replay of recorded histories', () => {
   it('replays every fixture against the current workflow code', async () => {

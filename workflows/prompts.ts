@@ -67,6 +67,7 @@ export function replanRequest(
   evidence: string[],
   current: PlanVersion,
   completed: Array<{ subtask: Subtask; answer: string }>,
+  budgetLeft: string,
 ): string {
   const kept = completed.length
     ? completed.map(({ subtask, answer }) => `- ${subtask.id} (${subtask.title}): ${answer}`).join('\n')
@@ -76,6 +77,7 @@ export function replanRequest(
     `The current plan (version ${current.version}) must change. Evidence:\n${evidence.map((line) => `- ${line}`).join('\n')}`,
     `Current plan:\n${JSON.stringify({ subtasks: current.subtasks }, null, 2)}`,
     `Completed subtasks (keep a subtask's id to keep its result; it will not run again):\n${kept}`,
+    `Budget left: ${budgetLeft}.`,
     'Send the complete new plan as JSON.',
   ].join('\n\n');
 }

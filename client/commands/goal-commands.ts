@@ -15,7 +15,12 @@ interface StartOptions {
   goalFile?: string;
   id?: string;
   key?: string;
+  maxSubtaskSteps?: number;
+  maxGoalSteps?: number;
+  maxGoalTokens?: number;
+  /** Alias of `maxSubtaskSteps` (`--max-steps`, the flag's name before the scope was in it). */
   maxSteps?: number;
+  /** Alias of `maxGoalTokens` (`--max-tokens`). */
   maxTokens?: number;
   maxParallel?: number;
   approve?: string[];
@@ -66,8 +71,23 @@ async function goalText(argument: string | undefined, file: string | undefined):
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** A flag and its old alias: either one, or both with the same value; two different values are refused. */
+function flagOrAlias(
+  name: string,
+  value: number | undefined,
+  alias: string,
+  old: number | undefined,
+): number | undefined {
+  if (value !== undefined && old !== undefined && value !== old) {
+    throw new UserError(`--${alias} is an alias of --${name}; pass one of them, not ${old} and ${value}`);
+  }
+  return value ?? old;
+}
+
 async function start(argument: string | undefined, opts: StartOptions): Promise<void> {
   const goal = await goalText(argument, opts.goalFile);
+  const maxStepsPerSubtask = flagOrAlias('max-subtask-steps', opts.maxSubtaskSteps, 'max-steps', opts.maxSteps);
+  const maxTokens = flagOrAlias('max-goal-tokens', opts.maxGoalTokens, 'max-tokens', opts.maxTokens);
   const [{ startGoal, goalOutcome }, { loadConfig }] = await Promise.all([
     import('../goals'),
     import('../../node/config'),
@@ -78,8 +98,9 @@ async function start(argument: string | undefined, opts: StartOptions): Promise<
       id: opts.id,
       key: opts.key,
       taskQueue: settings.taskQueue,
-      maxStepsPerSubtask: opts.maxSteps,
-      maxTokens: opts.maxTokens,
+      maxStepsPerSubtask,
+      maxSteps: opts.maxGoalSteps,
+      maxTokens,
       maxParallel: opts.maxParallel ?? loadConfig().maxParallel,
       approveTools: opts.approve ?? loadConfig().approveTools,
       approvalTimeoutMs: opts.approvalTimeout,
@@ -112,8 +133,11 @@ export function registerGoalCommands(program: Command): void {
     )
     .option('--id <id>', 'workflow id for the goal (default: goal-<random>)', newId)
     .option('--key <key>', 'concurrency key: at most one running goal per key (id goal-key-<key>)')
-    .option('--max-steps <n>', 'step budget of each subtask', positiveInt)
-    .option('--max-tokens <n>', 'token budget of the whole goal', positiveInt)
+    .option('--max-subtask-steps <n>', "step budget of each subtask (a plan's budget does not change it)", positiveInt)
+    .option('--max-goal-steps <n>', 'step budget of the whole goal: the steps of every subtask together', positiveInt)
+    .option('--max-goal-tokens <n>', 'token budget of the whole goal: every model call together', positiveInt)
+    .option('--max-steps <n>', 'alias of --max-subtask-steps', positiveInt)
+    .option('--max-tokens <n>', 'alias of --max-goal-tokens', positiveInt)
     .option('--max-parallel <n>', 'executors running at once (default: $TANDEM_MAX_PARALLEL)', positiveInt)
     .option(
       '--approve <tools>',

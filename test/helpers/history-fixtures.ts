@@ -3,7 +3,7 @@
  * code by test/replay.test.ts, so a change that breaks determinism fails CI.
  *
  * Scenario tests call {@link recordGoalHistories} at their end; it writes only when `TANDEM_RECORD_HISTORIES=1`, so
- * re-recording after an intended change is `TANDEM_RECORD_HISTORIES=1 npx jest <scenario files>` (see the README).
+ * re-recording after an intended change is `TANDEM_RECORD_HISTORIES=1 npx jest <scenario files>` (see docs/versioning.md).
  */
 import type { Client } from '@temporalio/client';
 import { execFile } from 'node:child_process';

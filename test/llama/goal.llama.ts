@@ -1,7 +1,7 @@
 /**
  * `npm run test:llama`, part 2: a whole goal on a real dev server against a real llama-server (SmolLM2-135M, Qwen2.5
  * template, --jinja). The model is too weak to do the work; what is checked is that the goal reaches an end (a
- * result, or a workflow failure such as PlanInvalid) and leaves no workflow running.
+ * result, or a workflow failure) and leaves no workflow running.
  */
 import { match, reply } from '../../dev/scripted-model';
 import { startTandem } from '../helpers/tandem';
@@ -35,7 +35,7 @@ describe('a whole goal on a real llama-server', () => {
         maxStepsPerSubtask: 1,
         maxParallel: 1,
       });
-      // A weak model may fail to plan (PlanInvalid fails the run) or fail its subtasks: either way the goal ends.
+      // A weak model may fail to plan (a fallback plan, or plan_invalid) or fail its subtasks: either way the goal ends.
       // A server that dies would leave the goal retrying its model calls: the crash ends the test at once instead.
       const outcome = await Promise.race([handle.result(), llama.crashed]).then(
         (result) => `completed (ok: ${result.ok}${result.reason ? `, ${result.reason}` : ''})`,

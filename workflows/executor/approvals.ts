@@ -5,7 +5,7 @@
  * the planner, which validated it against its own view); only a call still held accepts one.
  */
 import { condition } from '@temporalio/workflow';
-import type { ApprovalDecision, PendingApproval } from '../../common/approvals';
+import type { ApprovalDecision, ApprovalRelease, PendingApproval } from '../../common/approvals';
 
 /** How a held call ended, and the reason the model is told when it was not approved. */
 export type Verdict = { approve: true } | { approve: false; reason: string };
@@ -18,8 +18,11 @@ interface Held {
 export class ApprovalGate {
   private readonly held = new Map<string, Held>();
 
-  /** `onChange` runs after a call starts or stops waiting, to tell the parent and refresh the Web UI details. */
-  constructor(private readonly onChange: (pending: PendingApproval[]) => Promise<void>) {}
+  /**
+   * `onChange` runs after a call starts or stops waiting (then with how it ended), to tell the parent and refresh the
+   * Web UI details.
+   */
+  constructor(private readonly onChange: (pending: PendingApproval[], released?: ApprovalRelease) => Promise<void>) {}
 
   /** The calls waiting now, oldest first. */
   pending(): PendingApproval[] {
@@ -53,21 +56,26 @@ export class ApprovalGate {
   async hold(approval: PendingApproval, timeoutMs: number | undefined, timeoutReason: string): Promise<Verdict> {
     const entry: Held = { approval };
     this.held.set(approval.callId, entry);
-    let cancelled = false;
+    let released: ApprovalRelease | undefined;
     try {
       await this.onChange(this.pending());
       const decided = () => entry.decision !== undefined;
       const inTime = timeoutMs === undefined ? (await condition(decided), true) : await condition(decided, timeoutMs);
-      if (!inTime || !entry.decision) return { approve: false, reason: timeoutReason };
-      if (entry.decision.approve) return { approve: true };
-      return { approve: false, reason: entry.decision.reason ?? 'no reason given' };
-    } catch (err) {
-      cancelled = true;
-      throw err;
+      const verdict: Verdict =
+        !inTime || !entry.decision
+          ? { approve: false, reason: timeoutReason }
+          : entry.decision.approve
+            ? { approve: true }
+            : { approve: false, reason: entry.decision.reason ?? 'no reason given' };
+      released = verdict.approve
+        ? { callId: approval.callId, outcome: 'approved' }
+        : { callId: approval.callId, outcome: entry.decision ? 'denied' : 'timed_out', reason: verdict.reason };
+      return verdict;
     } finally {
       this.held.delete(approval.callId);
-      // After a cancel the parent learns from the child's result; a signal from a cancelled scope would only fail.
-      if (!cancelled) await this.onChange(this.pending());
+      // After a cancel (no `released`) the parent learns from the child's result; a signal from a cancelled scope
+      // would only fail.
+      if (released) await this.onChange(this.pending(), released);
     }
   }
 }

@@ -4,7 +4,7 @@
  * per tool call, so Temporal checkpoints every step and a completed LLM call is never made again.
  *
  * The only ways in from outside are the signals `interrupt`, `pause` and `resume`, and cancellation. Their handlers
- * only record what arrived; the loop acts on it at fixed points (see the README's "Executor" section): it waits while
+ * only record what arrived; the loop acts on it at fixed points (see docs/executor.md): it waits while
  * paused before each LLM call, and hands pending interrupts to the model at the next input assembly.
  */
 import {
@@ -13,49 +13,36 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
-  getExternalWorkflowHandle,
   isCancellation,
   log,
-  patched,
   setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ToolObservation } from '../../activities/run-tool';
 import { callModel, runTool, runToolLocally } from '../activity-stubs';
-import { type Budget, budgetLeft, exhaustedBudget, msLeft, resolveBudget, type Spent } from './budget';
+import { type Budget, budgetLeft, exhaustedBudget, msLeft, resolveBudget } from './budget';
 import { beforeDeadline, DEADLINE_PASSED } from './deadline';
 import {
-  type BudgetKind,
   type CallModelOutput,
   type ChatMessage,
-  type ExecutorEndReason,
   type ExecutorInput,
-  type ExecutorPhase,
   type ExecutorProgress,
   type ExecutorResult,
-  type ExecutorStatus,
   type ToolCall,
-  type ToolCallRecord,
 } from '../../common/types';
 import {
   approvalDecisionSignal,
-  approvalsChangedSignal,
   decideApprovalUpdate,
   executorProgressQuery,
   interruptPayloadSchema,
   interruptSignal,
   interruptsSignal,
   pauseSignal,
-  PROGRESS_REPORT_INTERVAL_MS,
-  PROGRESS_REPORT_MIN_STEPS,
   resumeSignal,
-  subtaskProgressSignal,
-  subtaskResultSignal,
 } from '../../common/contract';
 import {
   ARGUMENTS_PREVIEW_CHARS,
-  EVIDENCE_LINE_CHARS,
   INTERRUPT_MESSAGE_CHARS,
   interruptBatches,
   OBSERVATIONS_BUDGET_BYTES,
@@ -64,8 +51,13 @@ import {
 } from '../../common/limits';
 import type { ToolName } from '../../common/tools';
 
-import { approvalDecisionSchema, needsApproval, type PendingApproval } from '../../common/approvals';
-import { addUsage, type TokenUsage, zeroUsage } from '../../common/usage';
+import {
+  approvalDecisionSchema,
+  type ApprovalRelease,
+  needsApproval,
+  type PendingApproval,
+} from '../../common/approvals';
+import { addUsage, zeroUsage } from '../../common/usage';
 import {
   CUT_OFF_OBSERVATION,
   deniedObservation,
@@ -78,9 +70,11 @@ import {
 import { approvalCallId, approvalsMarkdown, approvalWait, ApprovalGate } from './approvals';
 import { hasSideEffects, mcpOffer, mcpTarget, offeredNames, resolveToolSet, type ToolSet } from './tool-set';
 import { checkToolCall, type ExecutableCall } from './tool-calls';
-import { checkRepetition, type RepetitionState } from './repetition';
-import { Patch } from '../patches';
+import { checkRepetition } from './repetition';
 import { toolCallSummary } from '../../common/tools';
+import { addEvidence, type LoopState, spent, waitWhilePaused } from './loop-state';
+import { budgetEnd, ended, finished } from './results';
+import { reportApprovals, reportResult, reportStep } from './reports';
 
 /** What phase 3 decided the model's reply asks for. */
 type Action =
@@ -89,36 +83,6 @@ type Action =
   | { kind: 'tools'; calls: ToolCall[]; checked: ExecutableCall[] }
   /** A reply without tool calls that cannot be used (empty, cut off): the problem goes back as a user message. */
   | { kind: 'retry'; problem: string };
-
-interface LoopState {
-  transcript: string | null;
-  step: number;
-  phase: ExecutorPhase;
-  status: ExecutorStatus;
-  paused: boolean;
-  /** Interrupt messages not yet shown to the model (filled by the signal handler only). */
-  interrupts: string[];
-  /** Observations of the last step, for the next input assembly. */
-  observations: ChatMessage[];
-  usage: TokenUsage;
-  /** The latest {@link TOOL_CALL_RECORDS} tool calls, arguments as previews (the transcript keeps them whole). */
-  toolCalls: ToolCallRecord[];
-  /** Tool calls made in all (absent in state carried over by runs started before it was counted). */
-  toolCallCount?: number;
-  lastToolCalls: ToolCallRecord[];
-  /** Workflow time and step of the last progress report to the planner. */
-  reportedAt?: number;
-  reportedStep?: number;
-  /** One line per observation, for the result's evidence. */
-  evidence: string[];
-  /** The model's latest non-empty text, the best partial answer there is when the loop ends early. */
-  lastText: string | null;
-  startedAt: number;
-  /** The tools this run offers, MCP discovery included; set once per run and carried across continue-as-new. */
-  tools?: ToolSet;
-  /** The run of identical tool calls the latest calls belong to (./repetition.ts). */
-  repetition?: RepetitionState;
-}
 
 /** Characters of each waiting interrupt that `progress` shows (`tandem status` prints one line per interrupt). */
 const PENDING_INTERRUPT_PREVIEW_CHARS = 200;
@@ -200,9 +164,6 @@ function selectAction(reply: CallModelOutput, tools: readonly string[]): Action 
 /** Tools quick and free of side effects enough to run as a local activity (see `runToolLocally`). */
 const LOCAL_TOOLS: ReadonlySet<ToolName> = new Set(['calculator']);
 
-/** Marks runs that take the local path, so histories recorded before it still replay with a regular activity. */
-const LOCAL_TOOLS_PATCH = 'local-calculator';
-
 /**
  * Phase 4, execution: one activity per runnable call, all concurrent; outcomes come back in the model's order. A call
  * the approval policy names first waits at the gate; a denied one is never run. An MCP call whose server stayed out of
@@ -236,13 +197,14 @@ async function execute(
           arguments: preview(call.call.arguments, ARGUMENTS_PREVIEW_CHARS),
           requestedAt: new Date(Date.now()).toISOString(),
           ...unknownOutcomeWarning(state, name),
+          ...(wait.timeoutMs === undefined ? {} : { timeoutAt: new Date(Date.now() + wait.timeoutMs).toISOString() }),
         };
         const verdict = await gate.hold(approval, wait.timeoutMs, wait.reason);
         if (!verdict.approve) return { ok: false, output: deniedObservation(name, verdict.reason) };
       }
       const mcp = mcpTarget(tools, name);
       const callKey = `${workflowId}/${firstExecutionRunId}/${state.step}/${call.call.id}`;
-      const local = !mcp && LOCAL_TOOLS.has(name as ToolName) && patched(LOCAL_TOOLS_PATCH);
+      const local = !mcp && LOCAL_TOOLS.has(name as ToolName);
       try {
         return await (local ? runToolLocally : runTool).executeWithOptions(
           { summary: toolCallSummary(name, call.args) },
@@ -306,119 +268,6 @@ function observeProblem(state: LoopState, problem: string): void {
   state.phase = 'observation';
   state.observations.push({ role: 'user', content: problem });
   addEvidence(state, `step ${state.step}: ${problem}`);
-}
-
-/**
- * Evidence lines kept: the latest observations are what a judge needs, and an unbounded list would make a long run's
- * result (and the state carried across continue-as-new) grow without limit.
- */
-const EVIDENCE_LINES = 40;
-
-function addEvidence(state: LoopState, line: string): void {
-  state.evidence.push(preview(line, EVIDENCE_LINE_CHARS));
-  if (state.evidence.length > EVIDENCE_LINES) state.evidence.splice(0, state.evidence.length - EVIDENCE_LINES);
-}
-
-function spent(state: LoopState): Spent {
-  return { steps: state.step, usage: state.usage, startedAt: state.startedAt, now: Date.now() };
-}
-
-/** Before each LLM call: wait while paused (queries still answer). */
-async function waitWhilePaused(state: LoopState): Promise<void> {
-  if (!state.paused) return;
-  state.phase = 'paused';
-  await condition(() => !state.paused);
-}
-
-/**
- * Tells the goal's planner how far this subtask is, so its own `progress` covers the whole tree: at most once per
- * {@link PROGRESS_REPORT_INTERVAL_MS} of workflow time, so the planner's history does not grow with executor steps.
- * Executors started by planners before `reportTo` existed (recorded histories) report every step to their parent.
- */
-async function reportStep(input: ExecutorInput, state: LoopState): Promise<void> {
-  const target = input.reportTo ?? workflowInfo().parent?.workflowId;
-  if (target === undefined) return;
-  if (input.reportTo !== undefined) {
-    // Both bounds: time keeps the planner's history from growing with fast steps, the step count with slow ones.
-    const now = Date.now();
-    const due =
-      state.reportedAt === undefined ||
-      (now - state.reportedAt >= PROGRESS_REPORT_INTERVAL_MS &&
-        state.step - (state.reportedStep ?? 0) >= PROGRESS_REPORT_MIN_STEPS);
-    if (!due) return;
-    state.reportedAt = now;
-    state.reportedStep = state.step;
-  }
-  try {
-    // By workflow id only: the planner's latest run, even after a continue-as-new.
-    await getExternalWorkflowHandle(target).signal(subtaskProgressSignal, {
-      subtaskId: input.subtask.id,
-      step: state.step,
-      usage: { ...state.usage },
-    });
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    // Progress is advisory: a parent that is gone must not fail the subtask.
-    log.warn('could not report the step to the parent planner', { error: String(err) });
-  }
-}
-
-/** Tells the parent planner which calls wait for approval now, so the goal's `progress` lists them. */
-async function reportApprovals(input: ExecutorInput, pending: PendingApproval[]): Promise<void> {
-  const parent = workflowInfo().parent;
-  if (!parent) return;
-  try {
-    await getExternalWorkflowHandle(parent.workflowId).signal(approvalsChangedSignal, {
-      subtaskId: input.subtask.id,
-      workflowId: workflowInfo().workflowId,
-      pending,
-    });
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    log.warn('could not report held calls to the parent planner', { error: String(err) });
-  }
-}
-
-function partialOf(state: LoopState, why: string): string {
-  const last = state.lastText ?? state.evidence.at(-1);
-  return last === undefined ? why : `${why}\nlast progress: ${last}`;
-}
-
-function finished(state: LoopState, answer: string): ExecutorResult {
-  state.status = 'done';
-  const evidence = [...state.evidence, `final answer: ${answer}`].join('\n');
-  return { ok: true, answer, steps: state.step, usage: state.usage, ...toolCallsOf(state), evidence };
-}
-
-function toolCallsOf(state: LoopState): Pick<ExecutorResult, 'toolCalls' | 'toolCallCount'> {
-  return {
-    toolCalls: state.toolCalls,
-    ...(state.toolCallCount !== undefined ? { toolCallCount: state.toolCallCount } : {}),
-  };
-}
-
-function ended(state: LoopState, reason: ExecutorEndReason, why: string, budget?: BudgetKind): ExecutorResult {
-  state.status = reason === 'cancelled' ? 'cancelled' : 'failed';
-  return {
-    ok: false,
-    answer: null,
-    reason,
-    ...(budget ? { budget } : {}),
-    partial: partialOf(state, why),
-    steps: state.step,
-    usage: state.usage,
-    ...toolCallsOf(state),
-    evidence: [...state.evidence, `stopped: ${why}`].join('\n'),
-  };
-}
-
-function budgetEnd(state: LoopState, budget: Budget, kind: BudgetKind): ExecutorResult {
-  const limit = {
-    steps: `${budget.maxSteps} steps`,
-    tokens: `${budget.maxTokens} tokens`,
-    time: `${budget.maxSeconds} seconds`,
-  }[kind];
-  return ended(state, 'budget', `the ${kind} budget (${limit}) ran out`, kind);
 }
 
 /** What a run hands to its continuation: the subtask, and the loop's state at a step boundary. */
@@ -505,18 +354,17 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
   setHandler(resumeSignal, () => {
     state.paused = false;
   });
-  const showHeld = async (pending: PendingApproval[]) => {
+  const showHeld = async (pending: PendingApproval[], released?: ApprovalRelease) => {
     state.phase = pending.length ? 'awaiting_approval' : 'execution';
     setCurrentDetails(approvalsMarkdown(pending));
-    await reportApprovals(input, pending);
+    await reportApprovals(input, pending, released);
   };
   // Reports go one at a time, each with what is held when it is sent: two signals issued in one workflow task may
   // reach the planner in either order, and the planner keeps the last report it got, so of two calls held at once one
   // could vanish from the goal's list, where nobody could approve it.
   let reports = Promise.resolve();
-  const gate: ApprovalGate = new ApprovalGate((pending) => {
-    if (!patched(Patch.SerialApprovalReports)) return showHeld(pending);
-    reports = reports.then(() => showHeld(gate.pending()));
+  const gate: ApprovalGate = new ApprovalGate((_, released) => {
+    reports = reports.then(() => showHeld(gate.pending(), released));
     return reports;
   });
   // A person deciding directly on this executor (one run alone); under a planner, decisions come as the signal below.
@@ -581,17 +429,4 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
     await condition(allHandlersFinished);
   });
   return result;
-}
-
-/** Sends the result to the goal's workflow id (see `subtaskResultSignal`); a planner that is gone is not a failure. */
-async function reportResult(input: ExecutorInput, result: ExecutorResult): Promise<void> {
-  if (input.reportTo === undefined) return;
-  try {
-    await getExternalWorkflowHandle(input.reportTo).signal(subtaskResultSignal, {
-      workflowId: workflowInfo().workflowId,
-      result,
-    });
-  } catch (err) {
-    log.warn('could not report the result to the planner', { planner: input.reportTo, error: String(err) });
-  }
 }

@@ -4,18 +4,11 @@
  * across continue-as-new, so every later step, and every replay, offers exactly the tools the run started with,
  * whatever the MCP servers list by then.
  */
-import { Patch } from '../patches';
-import { log, patched } from '@temporalio/workflow';
+import { log } from '@temporalio/workflow';
 import type { McpCallTarget, McpToolDescriptor, McpToolOffer, ToolDiscovery } from '../../common/mcp';
 import { TOOL_DEFINITIONS, TOOL_NAMES, type ToolName } from '../../common/tools';
 import type { ExecutorInput } from '../../common/types';
 import { discoverTools } from '../activity-stubs';
-
-/**
- * The version marker of MCP discovery. Histories recorded before it existed have no discovery activity: on replay
- * `patched` answers false for them and the run goes on with built-ins only, as it did then.
- */
-export const MCP_DISCOVERY_PATCH = 'tandem-mcp-discovery';
 
 /** What a run offers; kept in the loop state (`continued` carries it). */
 export interface ToolSet {
@@ -27,16 +20,13 @@ export interface ToolSet {
 
 /** Runs discovery for a fresh run (once; never again after continue-as-new) and picks the offered tools. */
 export async function resolveToolSet(input: ExecutorInput): Promise<ToolSet> {
-  let discovery: ToolDiscovery = { tools: [], toolsRef: null, problems: [] };
-  if (patched(MCP_DISCOVERY_PATCH)) {
-    discovery = await discoverTools.executeWithOptions({ summary: 'discover MCP tools' }, [
-      { workspace: input.workspace },
-    ]);
-    for (const problem of discovery.problems) log.warn('an MCP server offered no tools', { problem });
-  }
+  const discovery: ToolDiscovery = await discoverTools.executeWithOptions({ summary: 'discover MCP tools' }, [
+    { workspace: input.workspace },
+  ]);
+  for (const problem of discovery.problems) log.warn('an MCP server offered no tools', { problem });
   // `escalate` is always offered: however few tools a subtask gets, the model must be able to say it cannot be done.
   // An empty list means all tools, as the plan schema says: offering only `escalate` would make every subtask fail.
-  const named = input.tools?.length === 0 && patched(Patch.EmptyToolsMeanAll) ? undefined : input.tools;
+  const named = input.tools?.length === 0 ? undefined : input.tools;
   const builtIns: ToolName[] = named
     ? [...new Set<ToolName>([...named.filter((name): name is ToolName => name in TOOL_DEFINITIONS), 'escalate'])]
     : [...TOOL_NAMES];

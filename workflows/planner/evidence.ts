@@ -10,15 +10,7 @@ import {
   RESULT_TEXT_CHARS,
 } from '../../common/limits';
 import type { ExecutorResult, GoalResult, Subtask, Verdict } from '../../common/types';
-import type { TokenUsage } from '../../common/usage';
-
-/** What the planner knows of a run while it is in flight (from the executor's step reports). */
-export interface RunSoFar {
-  steps: number;
-  usage: TokenUsage;
-  /** Set when the planner cancelled the run, with why. */
-  cancelReason?: string;
-}
+import type { RunSoFar } from './goal-state';
 
 /** The partial result of a run that ended without returning one (cancelled, or the child failed). */
 export function resultOfFailedRun(run: RunSoFar, err: unknown): ExecutorResult {

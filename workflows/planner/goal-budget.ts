@@ -43,15 +43,17 @@ function minDefined(...values: Array<number | undefined>): number | undefined {
 }
 
 /**
- * A subtask's budget capped at what is left of the goal's: its own caps (or the goal's per-subtask step default),
- * never more than the goal can still afford. Integer caps are floored so a fraction left never rounds up.
+ * A subtask's budget capped at what is left of the goal's: its own caps, never more than the goal can still afford.
+ * A step budget the user gave (`--max-subtask-steps`) is every subtask's, whatever the plan set: the user's word
+ * beats the model's guess, which was the cause of subtasks ending at a plan's 20 steps under a user's 200. Integer
+ * caps are floored so a fraction left never rounds up.
  */
 export function capSubtaskBudget(
   own: SubtaskBudget | undefined,
-  defaultMaxSteps: number | undefined,
+  userMaxSteps: number | undefined,
   goal: GoalBudgetProgress,
 ): SubtaskBudget {
-  const maxSteps = minDefined(own?.maxSteps ?? defaultMaxSteps, goal.left.steps);
+  const maxSteps = minDefined(userMaxSteps ?? own?.maxSteps, goal.left.steps);
   const maxTokens = minDefined(own?.maxTokens, goal.left.tokens);
   const maxSeconds = minDefined(own?.maxSeconds, goal.left.seconds);
   return {

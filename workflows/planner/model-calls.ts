@@ -3,9 +3,7 @@
  * round), judging a result against its milestone (after its machine checks), and writing the report. Each adds its
  * tokens to the goal's usage.
  */
-import { patched } from '@temporalio/workflow';
 import { callModel, checkMilestone } from '../activity-stubs';
-import { Patch } from '../patches';
 import { impliedChecks, type CheckOutcome } from '../../common/checks';
 import type { ChatMessage, ExecutorResult, RejectedDraft, Subtask, Verdict } from '../../common/types';
 import { addUsage, type TokenUsage } from '../../common/usage';
@@ -40,7 +38,8 @@ export type DraftOutcome =
 
 /**
  * Asks the model for plan version `version`, sending validation errors back until it is valid or the attempts run out.
- * Every refused draft is appended to `rejected`. Out of attempts it returns the last errors: the caller decides what a
+ * Every refused draft is appended to `rejected`; `refuse` names why a valid draft still cannot run (it goes back to
+ * the model like a validation error). Out of attempts it returns the last errors: the caller decides what a
  * plan that could not be made means (a fallback plan first, a `plan_invalid` end on a replan).
  */
 export async function draftPlan(
@@ -48,6 +47,7 @@ export async function draftPlan(
   version: number,
   usage: TokenUsage,
   rejected: RejectedDraft[],
+  refuse: (subtasks: Subtask[]) => string | undefined = () => undefined,
 ): Promise<DraftOutcome> {
   let transcript: string | null = null;
   let append: ChatMessage[] = [
@@ -64,18 +64,19 @@ export async function draftPlan(
     // A longer plan reached the workflow cut (see REPLY_INLINE_CHARS): say so, rather than that it is not JSON.
     const check: PlanCheck = reply.contentRef
       ? { ok: false, cutOff: false, errors: [PLAN_TOO_LONG] }
-      : checkPlan(reply.content, reply.finishReason, patched(Patch.PlanRepairs), patched(Patch.PlanFieldRepairs));
-    if (check.ok) return check;
-    last = check;
+      : checkPlan(reply.content, reply.finishReason);
+    const refusal = check.ok ? refuse(check.subtasks) : undefined;
+    if (check.ok && refusal === undefined) return check;
+    last = check.ok ? { ok: false, cutOff: false, errors: [refusal!] } : check;
     rejected.push({
       version,
       attempt,
-      cutOff: check.cutOff,
-      errors: check.errors,
+      cutOff: last.cutOff,
+      errors: last.errors,
       excerpt: (reply.content ?? '').slice(0, REJECTED_EXCERPT_LIMIT),
     });
     transcript = reply.transcript;
-    append = [{ role: 'user', content: planCorrection(check.errors) }];
+    append = [{ role: 'user', content: planCorrection(last.errors) }];
   }
   return last;
 }
@@ -112,17 +113,12 @@ export async function judge(
     met: false,
     reason: `the judge's reply is not a verdict: ${JSON.stringify(reply.content?.slice(0, 200))}`,
   };
-  if (patched(Patch.LenientVerdict)) return withChecks(readVerdict(reply.content) ?? notVerdict);
-  try {
-    return withChecks(verdictSchema.parse(JSON.parse(reply.content ?? '')));
-  } catch {
-    return withChecks(notVerdict);
-  }
+  return withChecks(readVerdict(reply.content) ?? notVerdict);
 }
 
 /**
  * The verdict on a finished subtask: its machine checks first (the `checkMilestone` activity, only when it has
- * checks, so runs recorded before checks existed replay unchanged), then the judge. A subtask without checks whose
+ * checks), then the judge. A subtask without checks whose
  * milestone names files gets a check that each exists ({@link impliedChecks}): an executor that claims a file it never
  * wrote does not get past a judge that believes it. A failed check decides the verdict, whatever a judge would say, so
  * the judge is not asked: its reason names every failed check.
@@ -134,7 +130,7 @@ export async function checkAndJudge(
   usage: TokenUsage,
 ): Promise<Verdict> {
   const planned = subtask.checks ?? [];
-  const wanted = planned.length || !patched(Patch.ImpliedChecks) ? planned : impliedChecks(subtask.milestone);
+  const wanted = planned.length ? planned : impliedChecks(subtask.milestone);
   if (!wanted.length) return judge(subtask, result, usage);
   const checks = await checkMilestone.executeWithOptions({ summary: `check ${subtask.id}` }, [
     { workspace, checks: wanted },
@@ -159,7 +155,7 @@ export async function writeReport(request: string, usage: TokenUsage, fallback: 
       { purpose: 'report', transcript, append, tools: [] },
     ]);
     addUsage(usage, reply.usage);
-    if (reply.finishReason !== 'length' || !patched(Patch.ReportCutOff)) return reply.content ?? '';
+    if (reply.finishReason !== 'length') return reply.content ?? '';
     transcript = reply.transcript;
     append = [{ role: 'user', content: REPORT_CUT_OFF_CORRECTION }];
   }

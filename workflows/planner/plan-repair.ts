@@ -68,7 +68,7 @@ function listOf(value: unknown, field: string, where: string, repairs: string[])
   return once;
 }
 
-function repairBudget(budget: unknown, where: string, repairs: string[], more: boolean): unknown {
+function repairBudget(budget: unknown, where: string, repairs: string[]): unknown {
   if (budget === null) {
     repairs.push(`budget of ${where} was null; read as absent`);
     return undefined;
@@ -77,8 +77,8 @@ function repairBudget(budget: unknown, where: string, repairs: string[], more: b
   const out = knownFields(budget, Object.keys(BUDGET_FLOORS), `the budget of ${where}`, repairs);
   for (const [field, floor] of Object.entries(BUDGET_FLOORS)) {
     let value = numberOf(out[field]);
-    if (more && value !== undefined && value !== null) value = repairBudgetValue(field, value, where, repairs);
-    if (value === null || (more && value === undefined)) {
+    if (value !== undefined && value !== null) value = repairBudgetValue(field, value, where, repairs);
+    if (value === null || value === undefined) {
       delete out[field];
       continue;
     }
@@ -90,11 +90,11 @@ function repairBudget(budget: unknown, where: string, repairs: string[], more: b
   return out;
 }
 
-function repairSubtask(raw: unknown, index: number, repairs: string[], more: boolean): unknown {
+function repairSubtask(raw: unknown, index: number, repairs: string[]): unknown {
   if (!isJsonObject(raw)) return raw;
   const where = `subtask ${typeof raw.id === 'string' || typeof raw.id === 'number' ? `"${raw.id}"` : index + 1}`;
   const subtask = knownFields(raw, SUBTASK_FIELDS, where, repairs);
-  if (more) repairTexts(subtask, where, repairs);
+  repairTexts(subtask, where, repairs);
   if (typeof subtask.id === 'number') {
     repairs.push(`id ${subtask.id} of ${where} read as the string "${subtask.id}"`);
     subtask.id = String(subtask.id);
@@ -107,7 +107,7 @@ function repairSubtask(raw: unknown, index: number, repairs: string[], more: boo
   if ('tools' in subtask) {
     let tools = listOf(subtask.tools, 'tools', where, repairs);
     if (Array.isArray(tools) && tools.length === 0) repairs.push(`tools of ${where} was []: all tools are offered`);
-    else if (more && Array.isArray(tools)) {
+    else if (Array.isArray(tools)) {
       const kept = repairTools(tools, where, repairs);
       if (kept.length === 0) repairs.push(`tools of ${where} named no tool: all tools are offered`);
       tools = kept;
@@ -116,7 +116,7 @@ function repairSubtask(raw: unknown, index: number, repairs: string[], more: boo
     else subtask.tools = tools;
   }
   if ('budget' in subtask) {
-    const budget = repairBudget(subtask.budget, where, repairs, more);
+    const budget = repairBudget(subtask.budget, where, repairs);
     if (budget === undefined) delete subtask.budget;
     else subtask.budget = budget;
   }
@@ -128,7 +128,7 @@ function repairSubtask(raw: unknown, index: number, repairs: string[], more: boo
       repairs.push(`checks of ${where} was one check, not a list; read as a list of it`);
       subtask.checks = [subtask.checks];
     }
-    if (more && Array.isArray(subtask.checks)) {
+    if (Array.isArray(subtask.checks)) {
       subtask.checks = repairChecks(subtask.checks, where, repairs);
       if ((subtask.checks as unknown[]).length === 0) delete subtask.checks;
     }
@@ -137,10 +137,10 @@ function repairSubtask(raw: unknown, index: number, repairs: string[], more: boo
 }
 
 /**
- * Repairs the shape of a parsed draft (before the schema check); returns the repaired value and what was repaired.
- * `more` adds the repairs of ./plan-repair-fields.ts (runs started before them replay without).
+ * Repairs the shape of a parsed draft (before the schema check), with the field repairs of ./plan-repair-fields.ts;
+ * returns the repaired value and what was repaired.
  */
-export function repairShape(json: unknown, more = true): { value: unknown; repairs: string[] } {
+export function repairShape(json: unknown): { value: unknown; repairs: string[] } {
   const repairs: string[] = [];
   let plan = json;
   if (Array.isArray(plan)) {
@@ -148,10 +148,10 @@ export function repairShape(json: unknown, more = true): { value: unknown; repai
     plan = { subtasks: plan };
   }
   if (!isJsonObject(plan)) return { value: plan, repairs };
-  const known = knownFields(more ? unwrapPlan(plan, repairs) : plan, ['subtasks'], 'the plan', repairs);
+  const known = knownFields(unwrapPlan(plan, repairs), ['subtasks'], 'the plan', repairs);
   if (Array.isArray(known.subtasks)) {
-    const subtasks = known.subtasks.map((subtask, index) => repairSubtask(subtask, index, repairs, more));
-    known.subtasks = more ? repairIds(subtasks, repairs) : subtasks;
+    const subtasks = known.subtasks.map((subtask, index) => repairSubtask(subtask, index, repairs));
+    known.subtasks = repairIds(subtasks, repairs);
   }
   return { value: known, repairs };
 }

@@ -52,12 +52,9 @@ export function cutOffError(content: string | null, what: string): string {
 /**
  * Reads the model's reply and checks the plan: repairs what it can without guessing (./plan-repair.ts), then schema,
  * size, unique ids, known dependencies, no cycle. `finishReason` `length` means the reply was cut off: it is refused
- * as such, never parsed. `repair: false` is the validation of runs started before repairs existed (no repairs, no
- * cut-off check), and `more: false` of runs started before the field repairs (./plan-repair-fields.ts), so they
- * replay to the same decisions.
+ * as such, never parsed.
  */
-export function checkPlan(content: string | null, finishReason = 'stop', repair = true, more = true): PlanCheck {
-  if (!repair) return checkPlanAsRecorded(content);
+export function checkPlan(content: string | null, finishReason = 'stop'): PlanCheck {
   if (finishReason === 'length') {
     return {
       ok: false,
@@ -67,7 +64,7 @@ export function checkPlan(content: string | null, finishReason = 'stop', repair 
   }
   const read = readJson(content, 'plan');
   if (!read.ok) return { ok: false, cutOff: false, errors: [read.error] };
-  const shape = repairShape(read.json, more);
+  const shape = repairShape(read.json);
   const parsed = planSchema.safeParse(shape.value);
   if (!parsed.success) return { ok: false, cutOff: false, errors: schemaErrors(parsed.error.issues) };
   const { subtasks, repairs } = repairSubtasks(parsed.data.subtasks);
@@ -78,26 +75,6 @@ export function checkPlan(content: string | null, finishReason = 'stop', repair 
 
 function schemaErrors(issues: Array<{ path: PropertyKey[]; message: string }>): string[] {
   return [...new Set(issues.map((issue) => `${issue.path.map(String).join('.') || 'plan'}: ${issue.message}`))];
-}
-
-/** Validation as runs started before repairs recorded it: the reply parsed as it is, nothing repaired. */
-function checkPlanAsRecorded(content: string | null): PlanCheck {
-  let json: unknown;
-  try {
-    json = JSON.parse(content ?? '');
-  } catch {
-    return {
-      ok: false,
-      cutOff: false,
-      errors: [`the reply is not JSON: ${JSON.stringify((content ?? '').slice(0, 200))}`],
-    };
-  }
-  const parsed = planSchema.safeParse(json);
-  if (!parsed.success) return { ok: false, cutOff: false, errors: schemaErrors(parsed.error.issues) };
-  const errors = graphErrors(parsed.data.subtasks);
-  return errors.length
-    ? { ok: false, cutOff: false, errors }
-    : { ok: true, subtasks: parsed.data.subtasks, repairs: [] };
 }
 
 /** Size, unique ids, known dependencies and no cycle; each error once. */

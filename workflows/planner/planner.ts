@@ -3,9 +3,9 @@
  * for a plan, runs the subtasks whose dependencies are done as concurrent child executors, has a judge check each
  * result against its milestone, replans on evidence (automatically or on request) and ends with a report.
  *
- * This function only wires the message handlers to the goal's state (./goal-run.ts) and runs the loop. Handlers only
- * record what arrived; the loop acts on it at one defined point per turn, in this order: pause/resume, interrupts,
- * cancellations, finished children (judged), budget, replan, completion, dispatch.
+ * This function only wires the message handlers to the goal's state (./goal-state.ts) and runs the loop; the actions
+ * live in ./goal-children.ts, ./goal-plans.ts and ./goal-end.ts, every Temporal effect in ./goal-effects.ts. Handlers
+ * only record what arrived; the loop acts on it at one defined point per turn (see {@link turn}).
  *
  * Failure semantics: goal-level outcomes (automatic replans exhausted, goal budget exhausted, a replan the model
  * could not make valid) end as a *result* with `ok: false` and a `reason`, because they are answers the caller acts on
@@ -21,7 +21,6 @@ import {
   continueAsNew,
   isCancellation,
   log,
-  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -52,34 +51,57 @@ import {
 } from '../../common/types';
 import { approvalDecisionSchema } from '../../common/approvals';
 import { planRequest } from '../prompts';
-import { GoalRun, type GoalSnapshot } from './goal-run';
-
-/**
- * The `patched()` id of the planner's behaviour since issue 13 (see `GoalSettings.detached`). Recorded histories of
- * runs started before it replay on the old path; every new run takes the new one.
- */
-export const DETACHED_CHILDREN_PATCH = 'tandem-detached-children';
+import { prepareWorkspace } from '../activity-stubs';
+import { acceptDecision, decisionRefusal, denialEvidence, recordHeld } from './approvals';
+import {
+  applyCancels,
+  deliverInterrupts,
+  dispatchReady,
+  forwardDecisions,
+  forwardPause,
+  recordResult,
+  sendCancels,
+} from './goal-children';
+import { waitUntil } from './goal-effects';
+import { endingReason, endPlanInvalid, finish, finishCancelled, settleReturned } from './goal-end';
+import { handOverDue, handOverState } from './goal-hand-over';
+import { adoptFirstPlan, draft, recordReplan, replan, replanAnswered } from './goal-plans';
+import { progressNow, publish, publishProgressDetails, type Goal } from './goal-publish';
+import {
+  allDone,
+  canDispatch,
+  type GoalState,
+  goalBudget,
+  hasPendingWork,
+  initialGoalState,
+  isFinished,
+  pendingWork,
+  runOf,
+  stepReported,
+} from './goal-state';
+import { exhaustedCap } from './goal-budget';
 
 /** What a planner run is started with: the goal, and after a continue-as-new the previous run's state. */
-export type PlannerInput = GoalInput & { continued?: GoalSnapshot };
+export type PlannerInput = GoalInput & { continued?: GoalState };
 
 /** Wires the messages to the goal's state: handlers validate and record, nothing else. */
-function wireHandlers(goal: GoalRun): void {
-  setHandler(progressQuery, () => goal.progress());
+function wireHandlers(goal: Goal): void {
+  const { state } = goal;
+  setHandler(progressQuery, () => progressNow(goal));
   setHandler(replanSignal, (payload) => {
     const checked = replanPayloadSchema.safeParse(payload);
     if (!checked.success) log.warn('replan signal dropped', { error: checked.error.message });
-    else if (goal.finished) log.warn('replan signal dropped: the goal is finishing', { status: goal.status });
-    else goal.recordReplan(checked.data.evidence, false);
+    else if (isFinished(state)) log.warn('replan signal dropped: the goal is finishing', { status: state.status });
+    else recordReplan(goal, checked.data.evidence, false);
   });
   setHandler(
     revisePlanUpdate,
     async ({ evidence }) => {
-      const version = await goal.replanAnswered(goal.recordReplan(evidence.trim(), false));
+      const version = await replanAnswered(goal, recordReplan(goal, evidence.trim(), false));
       if (version === undefined) {
         throw ApplicationFailure.create({
           type: FailureType.GoalFinished,
-          message: `the goal ended (${goal.status}) before the replan`,
+          message: `the goal ended (${state.status}) before the replan`,
         });
       }
       return version;
@@ -89,68 +111,110 @@ function wireHandlers(goal: GoalRun): void {
       validator: (payload) => {
         const checked = replanPayloadSchema.safeParse(payload);
         if (!checked.success) throw new Error(checked.error.issues.map((issue) => issue.message).join('; '));
-        if (goal.finished) throw new Error(`the goal is ${goal.status}; a finished goal cannot be replanned`);
+        if (isFinished(state)) throw new Error(`the goal is ${state.status}; a finished goal cannot be replanned`);
       },
     },
   );
   setHandler(interruptSignal, (payload) => {
     const checked = interruptPayloadSchema.safeParse(payload);
-    if (checked.success) goal.recordInterrupt(checked.data);
+    if (checked.success) state.interruptInbox.push(checked.data);
     else log.warn('interrupt signal dropped', { error: checked.error.message });
   });
   setHandler(cancelSubtaskSignal, (payload) => {
     const checked = cancelSubtaskPayloadSchema.safeParse(payload);
-    if (checked.success) goal.recordCancelSubtask(checked.data);
+    if (checked.success) state.cancelInbox.push(checked.data);
     else log.warn('cancelSubtask signal dropped', { error: checked.error.message });
   });
-  setHandler(pauseSignal, () => goal.recordPaused(true));
-  setHandler(resumeSignal, () => goal.recordPaused(false));
-  setHandler(subtaskProgressSignal, ({ subtaskId, step, usage }) => goal.recordStep(subtaskId, step, usage));
-  setHandler(subtaskResultSignal, ({ workflowId, result }) => goal.recordResult(workflowId, result));
-  setHandler(approvalsChangedSignal, (report) => goal.approvals.record(report));
-  setHandler(decideApprovalUpdate, (decision) => goal.approvals.accept(decision), {
+  setHandler(pauseSignal, () => {
+    state.paused = true;
+  });
+  setHandler(resumeSignal, () => {
+    state.paused = false;
+  });
+  // A step report is progress of a run in flight: the Web UI details follow at once (they are not a history event);
+  // the search attributes wait for the loop's next turn, as each upsert is one.
+  setHandler(subtaskProgressSignal, ({ subtaskId, step, usage }) => {
+    const run = runOf(state, state.entries.find((entry) => entry.subtask.id === subtaskId)?.runWorkflowId);
+    if (!run) return;
+    stepReported(run, step, usage);
+    publishProgressDetails(goal);
+  });
+  setHandler(subtaskResultSignal, ({ workflowId, result }) => recordResult(goal, workflowId, result));
+  setHandler(approvalsChangedSignal, (report) => {
+    const denial = denialEvidence(state.approvals, report);
+    if (denial !== undefined) state.evidenceForNextReplan.push(denial);
+    recordHeld(state.approvals, report);
+  });
+  setHandler(decideApprovalUpdate, (decision) => acceptDecision(state.approvals, decision), {
     // An unknown or already decided callId is refused here, so a stale or repeated decision never reaches history.
     validator: (payload) => {
       const checked = approvalDecisionSchema.safeParse(payload);
       if (!checked.success) throw new Error(checked.error.issues.map((issue) => issue.message).join('; '));
-      const refusal = goal.approvals.refusal(checked.data);
+      const refusal = decisionRefusal(state.approvals, checked.data);
       if (refusal) throw new Error(refusal);
     },
   });
 }
 
+/** Waits until pending work, a hand-over, the budget, the end or a dispatch gives the loop something to do. */
+function waitForWork(goal: Goal): Promise<void> {
+  const { state, settings } = goal;
+  const somethingToDo = () =>
+    hasPendingWork(pendingWork(state)) ||
+    handOverDue(state) ||
+    exhaustedCap(goalBudget(state, settings, Date.now())) !== null ||
+    allDone(state) ||
+    canDispatch(state, settings, Date.now());
+  return waitUntil(somethingToDo, settings.limits.deadlineMs, Date.now());
+}
+
+/**
+ * One turn of the loop, in this order, each step awaiting only when it has work (an idle await would let
+ * cancellations propagate at another point of the history, and the order of commands is what replay checks):
+ * 1. pause/resume first, so nothing below talks to a child that should be holding, or holds one that was resumed;
+ * 2. interrupts and approval decisions next, so they reach an executor before any cancel of this turn ends it;
+ * 3. cancellations (requested, then sent), so a cancelled subtask is not judged as if it had finished on its own;
+ * 4. returned runs judged, since their verdicts decide the budget, the replan and the end below;
+ * 5. the goal's end on a used-up budget or replans, before a replan that could not run anyway;
+ * 6. a replan, before completion, since a queued replan means the work is not done;
+ * 7. completion, then dispatch of whatever is ready.
+ * Returns the goal's result when the turn ended it.
+ */
+async function turn(goal: Goal): Promise<GoalResult | undefined> {
+  const work = pendingWork(goal.state);
+  if (work.pause) await forwardPause(goal);
+  if (work.interrupts) await deliverInterrupts(goal);
+  if (work.decisions) await forwardDecisions(goal);
+  applyCancels(goal, (evidence, automatic) => recordReplan(goal, evidence, automatic));
+  if (pendingWork(goal.state).cancels) await sendCancels(goal);
+  if (pendingWork(goal.state).returnedRuns) await settleReturned(goal);
+  const ending = endingReason(goal);
+  if (ending === 'budget_exhausted' || ending === 'replans_exhausted') return finish(goal, false, ending);
+  if (pendingWork(goal.state).replans) {
+    const outcome = await replan(goal);
+    return outcome.kind === 'invalid' ? endPlanInvalid(goal, outcome.draft, outcome.evidence) : undefined;
+  }
+  if (ending === 'done') return finish(goal, true);
+  dispatchReady(goal);
+  return undefined;
+}
+
 /** The loop: plan, then one turn per batch of events until the goal ends. */
-async function runGoal(goal: GoalRun, input: PlannerInput, promptGoal: string): Promise<GoalResult> {
+async function runGoal(goal: Goal, input: PlannerInput): Promise<GoalResult> {
   if (!input.continued) {
-    goal.publish();
-    await goal.prepareWorkspace();
-    goal.adoptFirstPlan(await goal.draft(planRequest(promptGoal)));
+    publish(goal);
+    goal.state.workspace = await prepareWorkspace(goal.settings.goalId);
+    adoptFirstPlan(goal, await draft(goal, planRequest(goal.settings.promptGoal)));
   }
   for (;;) {
-    // Continue-as-new when the server suggests it, at a turn boundary with nothing half-done; running children are
-    // carried by workflow id (they outlive this run and report to the goal's id).
-    if (goal.handOverDue()) {
-      await continueAsNew<typeof plannerWorkflow>({ ...input, continued: goal.snapshot() });
+    // Continue-as-new when the server suggests it, at a turn boundary with nothing half-done.
+    if (handOverDue(goal.state)) {
+      await continueAsNew<typeof plannerWorkflow>({ ...input, continued: handOverState(goal.state) });
     }
-    goal.publish();
-    await goal.waitForWork();
-    // Each step awaits only when it has work: an idle await would let cancellations propagate earlier than recorded
-    // histories have them, and the order of commands is part of what replay checks.
-    if (goal.pending().pause) await goal.forwardPause();
-    if (goal.pending().interrupts) await goal.deliverInterrupts();
-    if (goal.pending().decisions) await goal.forwardDecisions();
-    goal.applyCancels();
-    if (goal.pending().cancels) await goal.sendCancels();
-    if (goal.pending().finishedRuns) await goal.settleFinished();
-    const ending = goal.endingReason();
-    if (ending === 'budget_exhausted' || ending === 'replans_exhausted') return goal.finish(false, ending);
-    if (goal.pending().replans) {
-      const ended = await goal.replan();
-      if (ended) return ended;
-      continue;
-    }
-    if (ending === 'done') return goal.finish(true);
-    goal.dispatchReady();
+    publish(goal);
+    await waitForWork(goal);
+    const result = await turn(goal);
+    if (result) return result;
   }
 }
 
@@ -165,44 +229,42 @@ export async function plannerWorkflow(input: PlannerInput): Promise<GoalResult> 
     );
   }
   const { goal: goalText, goalRef, maxStepsPerSubtask, maxTokens, maxSteps, deadline } = parsed.data;
-  const detached = patched(DETACHED_CHILDREN_PATCH);
-  // A goal passed by reference reaches the model whole: the model-call activity expands the marker.
-  const promptGoal = goalRef === undefined ? goalText : contentMarker(goalRef);
-  const goal = new GoalRun({
-    goalId: workflowInfo().workflowId,
-    goal: goalText,
-    maxStepsPerSubtask,
-    maxParallel: parsed.data.maxParallel ?? DEFAULT_MAX_PARALLEL,
-    maxReplans: parsed.data.maxReplans ?? DEFAULT_MAX_REPLANS,
-    limits: { maxTokens, maxSteps, deadlineMs: deadline === undefined ? undefined : Date.parse(deadline) },
-    startedMs: continued?.startedMs ?? Date.now(),
-    detached,
-    promptGoal,
-    ...(parsed.data.approveTools?.length
-      ? { approval: { tools: parsed.data.approveTools, timeoutMs: parsed.data.approvalTimeoutMs } }
-      : {}),
-  });
-  if (continued) goal.restore(continued);
+  const goal: Goal = {
+    // Carried as it is: a continuation resumes the goal where its previous run handed over.
+    state: continued ?? initialGoalState(Date.now()),
+    settings: {
+      goalId: workflowInfo().workflowId,
+      goal: goalText,
+      maxStepsPerSubtask,
+      maxParallel: parsed.data.maxParallel ?? DEFAULT_MAX_PARALLEL,
+      maxReplans: parsed.data.maxReplans ?? DEFAULT_MAX_REPLANS,
+      limits: { maxTokens, maxSteps, deadlineMs: deadline === undefined ? undefined : Date.parse(deadline) },
+      // A goal passed by reference reaches the model whole: the model-call activity expands the marker.
+      promptGoal: goalRef === undefined ? goalText : contentMarker(goalRef),
+      ...(parsed.data.approveTools?.length
+        ? { approval: { tools: parsed.data.approveTools, timeoutMs: parsed.data.approvalTimeoutMs } }
+        : {}),
+    },
+  };
   wireHandlers(goal);
   try {
-    const result = await runGoal(goal, input, promptGoal);
+    const result = await runGoal(goal, input);
     await condition(allHandlersFinished);
     return result;
   } catch (err) {
-    if (isCancellation(err) && detached) {
+    if (isCancellation(err)) {
       // Cancelling a goal is an end it reports: children cancelled by request, their partials, a report.
       return CancellationScope.nonCancellable(async () => {
-        const result = await goal.finishCancelled();
+        const result = await finishCancelled(goal);
         await condition(allHandlersFinished);
         return result;
       });
     }
-    if (isCancellation(err)) throw err;
-    // The failure handler: whatever ends the goal as a workflow failure (a plan the model cannot make valid, a failed
-    // report call), the Web UI details, the search attributes and the progress query still say why, next to every
-    // completed subtask, which the query keeps serving after the run has closed.
-    goal.status = 'failed';
-    goal.publish(err instanceof Error ? err.message : String(err));
+    // The failure handler: whatever ends the goal as a workflow failure (a failed report call, say), the Web UI
+    // details, the search attributes and the progress query still say why, next to every completed subtask, which
+    // the query keeps serving after the run has closed.
+    goal.state.status = 'failed';
+    publish(goal, err instanceof Error ? err.message : String(err));
     throw err;
   }
 }

@@ -47,13 +47,22 @@ function approvalLines(progress: GoalProgress): string[] {
 }
 
 /**
+ * The plan a goal runs, in one line: `plan v<N>: <reason>`, or that it has none yet. A goal that failed while planning
+ * has no version to name, and "plan v0" would read as one.
+ */
+export function planHeadline(progress: Pick<GoalProgress, 'planVersion' | 'planReason'>): string {
+  if (progress.planVersion === 0) return 'no plan yet (the goal has not adopted one)';
+  return `plan v${progress.planVersion}: ${progress.planReason.split('\n')[0]}`;
+}
+
+/**
  * Renders `progress` as markdown for `setCurrentDetails`: a summary line, the budget, a table, missed milestones,
  * check outcomes and the calls waiting for approval.
  */
 export function progressMarkdown(progress: GoalProgress): string {
   const { used, left } = progress.budget;
   const lines = [
-    `**${progress.status}** · plan v${progress.planVersion}: ${progress.planReason.split('\n')[0]}`,
+    `**${progress.status}** · ${planHeadline(progress)}`,
     '',
     `tokens ${amount(used.tokens, left.tokens)} · steps ${amount(used.steps, left.steps)} · ` +
       `seconds ${amount(used.seconds, left.seconds)} · replans ${progress.replans}`,

@@ -28,7 +28,7 @@ export interface Reconciliation {
 }
 
 /** Same work: what the executor is given, ignoring the title (a renamed subtask is still the same work). */
-function sameWork(a: Subtask, b: Subtask): boolean {
+export function sameWork(a: Subtask, b: Subtask): boolean {
   const work = (subtask: Subtask) =>
     JSON.stringify([
       subtask.instructions,
@@ -38,6 +38,23 @@ function sameWork(a: Subtask, b: Subtask): boolean {
       subtask.budget,
     ]);
   return work(a) === work(b);
+}
+
+/**
+ * Whether `next` repeats the work of `current` that is not done: the same subtasks (by id) with the same work, so
+ * running it would retry what just failed, under the same budget.
+ */
+export function repeatsUnfinished(current: CurrentSubtask[], next: Subtask[]): boolean {
+  const unfinished = current.filter((entry) => entry.status !== 'done');
+  const doneIds = new Set(current.filter((entry) => entry.status === 'done').map((entry) => entry.subtask.id));
+  const fresh = next.filter((subtask) => !doneIds.has(subtask.id));
+  return (
+    fresh.length === unfinished.length &&
+    fresh.every((subtask) => {
+      const old = unfinished.find((entry) => entry.subtask.id === subtask.id);
+      return old !== undefined && sameWork(old.subtask, subtask);
+    })
+  );
 }
 
 /** Decides, per subtask id, what happens to the current work when `next` replaces the current plan. */

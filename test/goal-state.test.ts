@@ -1,0 +1,164 @@
+import type { ExecutorResult, Subtask } from '../common/types';
+import { zeroUsage } from '../common/usage';
+import { handOverState } from '../workflows/planner/goal-hand-over';
+import { progressMarkdown } from '../workflows/planner/progress-details';
+import {
+  canDispatch,
+  canHandOver,
+  cancelDecided,
+  cancelsToSend,
+  type GoalSettings,
+  type GoalState,
+  goalProgress,
+  hasPendingWork,
+  initialGoalState,
+  pendingWork,
+  runDispatched,
+  runReturned,
+  runSettled,
+  runStarted,
+  stepReported,
+} from '../workflows/planner/goal-state';
+
+const subtask = (id: string, dependsOn: string[] = []): Subtask => ({
+  id,
+  title: id,
+  instructions: `do ${id}`,
+  milestone: `${id} done`,
+  dependsOn,
+});
+
+const settings: GoalSettings = {
+  goalId: 'g',
+  goal: 'the goal',
+  maxStepsPerSubtask: undefined,
+  maxParallel: 2,
+  maxReplans: 2,
+  limits: {},
+  promptGoal: 'the goal',
+};
+
+const result = (steps: number): ExecutorResult => ({
+  ok: true,
+  answer: 'done',
+  steps,
+  usage: { ...zeroUsage(), promptTokens: 10 },
+  toolCalls: [],
+  evidence: 'done',
+});
+
+/** A goal planned with the given subtasks, none started. */
+function planned(...subtasks: Subtask[]): GoalState {
+  const state = initialGoalState(0);
+  state.status = 'running';
+  state.plans.push({ version: 1, reason: 'initial plan', createdAt: '2026-12-01T00:00:00.000Z', subtasks });
+  state.entries = subtasks.map((s) => ({ subtask: s, status: 'pending', workflowId: `g.v1.${s.id}` }));
+  return state;
+}
+
+describe('goal state', () => {
+  it('is plain data: a JSON round trip (what continue-as-new does) gives the same state', () => {
+    const state = planned(subtask('s1'));
+    const run = runDispatched(state, state.entries[0]);
+    runStarted(run);
+    stepReported(run, 3, zeroUsage());
+    expect(JSON.parse(JSON.stringify(state))).toEqual(state);
+  });
+
+  it('moves a child run one way only: starting, running, returned, settled', () => {
+    const state = planned(subtask('s1'));
+    const run = runDispatched(state, state.entries[0]);
+    expect(run.phase).toBe('starting');
+    runStarted(run);
+    expect(run.phase).toBe('running');
+    runReturned(run, result(4));
+    expect(run).toMatchObject({ phase: 'returned', steps: 4 });
+    // A second copy of the result (signal and completion both arrive) and a late step report change nothing.
+    runReturned(run, result(9));
+    stepReported(run, 7, zeroUsage());
+    runStarted(run);
+    expect(run).toMatchObject({ phase: 'returned', steps: 4 });
+    runSettled(run);
+    expect(run.phase).toBe('settled');
+  });
+
+  it('sends a cancel decided while the child was starting once it has started, and only once', () => {
+    const state = planned(subtask('s1'));
+    const run = runDispatched(state, state.entries[0]);
+    cancelDecided(run, 'plan v2 dropped s1');
+    expect(cancelsToSend(state)).toEqual([]);
+    runStarted(run);
+    expect(cancelsToSend(state)).toEqual([run]);
+    expect(pendingWork(state).cancels).toBe(true);
+    run.cancelSent = true;
+    expect(pendingWork(state).cancels).toBe(false);
+  });
+
+  it('answers "is there work?" from one predicate, for every inbox', () => {
+    const state = planned(subtask('s1'));
+    expect(hasPendingWork(pendingWork(state))).toBe(false);
+    const cases: Array<[keyof ReturnType<typeof pendingWork>, (s: GoalState) => void]> = [
+      ['pause', (s) => (s.paused = true)],
+      ['interrupts', (s) => s.interruptInbox.push({ message: 'hi' })],
+      ['cancelRequests', (s) => s.cancelInbox.push({ subtaskId: 's1', reason: 'no' })],
+      ['replans', (s) => s.replanInbox.push({ evidence: 'e', automatic: false, ticket: 1 })],
+      ['approvalsShown', (s) => (s.approvals.version += 1)],
+      ['returnedRuns', (s) => runReturned(runDispatched(s, s.entries[0]), result(1))],
+    ];
+    for (const [kind, arrive] of cases) {
+      const copy = structuredClone(state);
+      arrive(copy);
+      const work = pendingWork(copy);
+      expect({ kind, pending: work[kind], any: hasPendingWork(work), handOver: canHandOver(copy, true) }).toEqual({
+        kind,
+        pending: true,
+        any: true,
+        handOver: false,
+      });
+    }
+  });
+
+  it('hands over only with nothing pending, no child starting and no update in flight', () => {
+    const state = planned(subtask('s1'));
+    expect(canHandOver(state, true)).toBe(true);
+    expect(canHandOver(state, false)).toBe(false);
+    const run = runDispatched(state, state.entries[0]);
+    expect(canHandOver(state, true)).toBe(false);
+    runStarted(run);
+    expect(canHandOver(state, true)).toBe(true);
+  });
+
+  it('carries running children and folds settled ones into what was spent', () => {
+    const state = planned(subtask('s1'), subtask('s2'));
+    const done = runDispatched(state, state.entries[0]);
+    runStarted(done);
+    runReturned(done, result(5));
+    runSettled(done);
+    const running = runDispatched(state, state.entries[1]);
+    runStarted(running);
+    stepReported(running, 2, zeroUsage());
+    const next = handOverState(state);
+    expect(next.runs).toEqual([running]);
+    expect(next.spent.steps).toBe(5);
+    expect(goalProgress(next, settings, 0).budget.used.steps).toBe(goalProgress(state, settings, 0).budget.used.steps);
+  });
+
+  it('dispatches only while not paused, below maxParallel, with a ready subtask', () => {
+    const state = planned(subtask('s1'), subtask('s2', ['s1']));
+    expect(canDispatch(state, settings, 0)).toBe(true);
+    state.paused = true;
+    expect(canDispatch(state, settings, 0)).toBe(false);
+    state.paused = false;
+    runDispatched(state, state.entries[0]);
+    // s2 waits for s1.
+    expect(canDispatch(state, settings, 0)).toBe(false);
+  });
+
+  it('says "no plan yet" and no replans (not plan v0, replans -1) for a goal that has not adopted a plan', () => {
+    const progress = goalProgress(initialGoalState(0), settings, 0);
+    expect({ planVersion: progress.planVersion, replans: progress.replans }).toEqual({ planVersion: 0, replans: 0 });
+    const details = progressMarkdown(progress);
+    expect(details).toContain('no plan yet');
+    expect(details).not.toMatch(/plan v0|replans -1/);
+  });
+});

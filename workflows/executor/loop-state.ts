@@ -1,0 +1,64 @@
+/**
+ * The executor loop's state, one plain object that continue-as-new carries as it is, and the small reads and waits
+ * every phase shares.
+ */
+import { condition } from '@temporalio/workflow';
+import type { ChatMessage, ExecutorPhase, ExecutorStatus, ToolCallRecord } from '../../common/types';
+import { EVIDENCE_LINE_CHARS, preview } from '../../common/limits';
+import type { TokenUsage } from '../../common/usage';
+import type { Spent } from './budget';
+import type { ToolSet } from './tool-set';
+import type { RepetitionState } from './repetition';
+
+/** Everything one executor run knows; handlers fill `interrupts` and `paused`, the loop the rest. */
+export interface LoopState {
+  transcript: string | null;
+  step: number;
+  phase: ExecutorPhase;
+  status: ExecutorStatus;
+  paused: boolean;
+  /** Interrupt messages not yet shown to the model (filled by the signal handler only). */
+  interrupts: string[];
+  /** Observations of the last step, for the next input assembly. */
+  observations: ChatMessage[];
+  usage: TokenUsage;
+  /** The latest `TOOL_CALL_RECORDS` (common/limits.ts) tool calls, arguments as previews (the transcript keeps them whole). */
+  toolCalls: ToolCallRecord[];
+  /** Tool calls made in all (absent in state carried over by runs started before it was counted). */
+  toolCallCount?: number;
+  lastToolCalls: ToolCallRecord[];
+  /** Workflow time and step of the last progress report to the planner. */
+  reportedAt?: number;
+  reportedStep?: number;
+  /** One line per observation, for the result's evidence. */
+  evidence: string[];
+  /** The model's latest non-empty text, the best partial answer there is when the loop ends early. */
+  lastText: string | null;
+  startedAt: number;
+  /** The tools this run offers, MCP discovery included; set once per run and carried across continue-as-new. */
+  tools?: ToolSet;
+  /** The run of identical tool calls the latest calls belong to (./repetition.ts). */
+  repetition?: RepetitionState;
+}
+
+/**
+ * Evidence lines kept: the latest observations are what a judge needs, and an unbounded list would make a long run's
+ * result (and the state carried across continue-as-new) grow without limit.
+ */
+const EVIDENCE_LINES = 40;
+
+export function addEvidence(state: LoopState, line: string): void {
+  state.evidence.push(preview(line, EVIDENCE_LINE_CHARS));
+  if (state.evidence.length > EVIDENCE_LINES) state.evidence.splice(0, state.evidence.length - EVIDENCE_LINES);
+}
+
+export function spent(state: LoopState): Spent {
+  return { steps: state.step, usage: state.usage, startedAt: state.startedAt, now: Date.now() };
+}
+
+/** Before each LLM call: wait while paused (queries still answer). */
+export async function waitWhilePaused(state: LoopState): Promise<void> {
+  if (!state.paused) return;
+  state.phase = 'paused';
+  await condition(() => !state.paused);
+}

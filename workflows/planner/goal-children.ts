@@ -1,0 +1,202 @@
+/**
+ * The planner's child executors: starting the ready subtasks, and the messages the loop hands them (pause and resume,
+ * interrupts, approval decisions, cancel requests). Decisions are taken over the plain state (./goal-state.ts);
+ * ./goal-effects.ts carries them out.
+ */
+import { log } from '@temporalio/workflow';
+import { approvalDecisionSignal, interruptsSignal, pauseSignal, resumeSignal } from '../../common/contract';
+import { interruptBatches } from '../../common/limits';
+import type { ExecutorResult } from '../../common/types';
+import { runEndedHolding } from './approvals';
+import { resultOfFailedRun } from './evidence';
+import { capSubtaskBudget, exhaustedCap } from './goal-budget';
+import { cancelExecutor, signalExecutor, startExecutor } from './goal-effects';
+import type { Goal } from './goal-publish';
+import {
+  ANY_SUBTASK,
+  cancelDecided,
+  cancelsToSend,
+  type ChildRun,
+  currentPlan,
+  type Entry,
+  entryOf,
+  goalBudget,
+  runDispatched,
+  runningEntries,
+  runOf,
+  runReturned,
+  runStarted,
+} from './goal-state';
+import { readySubtasks } from './plan';
+
+/** Deterministic, readable child ids (goal, plan version, subtask) so a subtask can be found in the Web UI. */
+export function childWorkflowId(goalId: string, planVersion: number, subtaskId: string): string {
+  return `${goalId}.v${planVersion}.${subtaskId}`;
+}
+
+/** A child's result arrived (by signal or by its completion): whatever it held for approval is resolved too. */
+export function recordResult(goal: Goal, workflowId: string, result: ExecutorResult): void {
+  const run = runOf(goal.state, workflowId);
+  if (!run) return;
+  runReturned(run, result);
+  runEndedHolding(goal.state.approvals, workflowId);
+}
+
+/** Starts the ready subtasks, up to `maxParallel` running at once and while the budget lasts. */
+export function dispatchReady(goal: Goal): void {
+  const { state, settings } = goal;
+  if (state.paused) return;
+  let started = false;
+  for (const subtask of readySubtasks(currentPlan(state).subtasks, (id) => entryOf(state, id)?.status)) {
+    if (runningEntries(state).length >= settings.maxParallel) break;
+    if (exhaustedCap(goalBudget(state, settings, Date.now())) !== null) break;
+    dispatch(goal, entryOf(state, subtask.id)!);
+    started = true;
+  }
+  if (started) delete state.queuedInterrupts[ANY_SUBTASK];
+}
+
+/** The interrupts queued for `subtaskId` that fit its input; the rest follow by signal once it runs. */
+function takeQueuedInterrupts(goal: Goal, subtaskId: string): string[] | undefined {
+  const { state } = goal;
+  const queued = [...(state.queuedInterrupts[ANY_SUBTASK] ?? []), ...(state.queuedInterrupts[subtaskId] ?? [])];
+  delete state.queuedInterrupts[subtaskId];
+  if (queued.length === 0) return undefined;
+  const [first, ...rest] = interruptBatches(queued);
+  const later = rest.flat();
+  if (later.length > 0) state.interruptInbox.push(...later.map((message) => ({ message, subtaskId })));
+  return first;
+}
+
+function dispatch(goal: Goal, entry: Entry): void {
+  const { state, settings } = goal;
+  const run = runDispatched(state, entry);
+  const context = Object.fromEntries(
+    entry.subtask.dependsOn.map((id) => [id, entryOf(state, id)?.result?.answer ?? '']),
+  );
+  const budget = capSubtaskBudget(
+    entry.subtask.budget,
+    settings.maxStepsPerSubtask,
+    goalBudget(state, settings, Date.now()),
+  );
+  const interrupts = takeQueuedInterrupts(goal, entry.subtask.id);
+  startExecutor(
+    run.workflowId,
+    `${entry.subtask.id} · ${entry.subtask.title}`,
+    {
+      subtask: entry.subtask,
+      workspace: settings.goalId,
+      context,
+      tools: entry.subtask.tools,
+      budget,
+      ...(settings.approval ? { approval: settings.approval } : {}),
+      interrupts,
+      reportTo: settings.goalId,
+    },
+    {
+      // A cancel decided before the child started is sent at the loop's next turn (`cancelsToSend`).
+      started: () => {
+        runStarted(run);
+        const held = run.heldInterrupts?.splice(0) ?? [];
+        state.interruptInbox.push(...held.map((message) => ({ message, subtaskId: run.subtaskId })));
+      },
+      returned: (result) => recordResult(goal, run.workflowId, result),
+      failed: (err) => recordResult(goal, run.workflowId, resultOfFailedRun(run, err)),
+    },
+  );
+}
+
+/** Decides to cancel a run; the loop sends the request (handlers and decisions only record). */
+export function cancelRun(run: ChildRun, reason: string): void {
+  cancelDecided(run, reason);
+}
+
+/** Sends the cancel requests decided since the last turn. */
+export async function sendCancels(goal: Goal): Promise<void> {
+  for (const run of cancelsToSend(goal.state)) {
+    run.cancelSent = true;
+    await cancelExecutor(run.workflowId);
+  }
+}
+
+/** Sends `send` to each running child that has started and not returned. */
+async function toRunning(goal: Goal, send: (run: ChildRun) => Promise<unknown>): Promise<void> {
+  for (const entry of runningEntries(goal.state)) {
+    const run = runOf(goal.state, entry.runWorkflowId);
+    if (run?.phase === 'running') await send(run);
+  }
+}
+
+/** Forwards a pause or resume to the running children. */
+export async function forwardPause(goal: Goal): Promise<void> {
+  const { state } = goal;
+  state.pausedForwarded = state.paused;
+  await toRunning(goal, (run) => signalExecutor(run.workflowId, state.paused ? pauseSignal : resumeSignal));
+}
+
+/**
+ * Every interrupt that arrived since the last turn, in one `interrupts` signal per running executor (in batches under
+ * the payload limit); one for a subtask that has not started waits in its queue and goes into its input when it
+ * starts; one for all subtasks while none runs waits for the next to start. One for a subtask that already ended is
+ * counted as undelivered (`undeliveredInterrupts`), never dropped in silence.
+ */
+export async function deliverInterrupts(goal: Goal): Promise<void> {
+  const { state } = goal;
+  const now = new Map<string, string[]>();
+  for (const { message, subtaskId } of state.interruptInbox.splice(0)) {
+    const targets = runningEntries(state).filter((entry) => !subtaskId || entry.subtask.id === subtaskId);
+    for (const entry of targets) now.set(entry.runWorkflowId!, [...(now.get(entry.runWorkflowId!) ?? []), message]);
+    if (targets.length > 0) continue;
+    const entry = subtaskId === undefined ? undefined : entryOf(state, subtaskId);
+    if (subtaskId === undefined || entry?.status === 'pending') {
+      (state.queuedInterrupts[subtaskId ?? ANY_SUBTASK] ??= []).push(message);
+    } else {
+      state.undelivered += 1;
+      log.warn('interrupt not delivered: the subtask is not pending or running', { subtaskId, status: entry?.status });
+    }
+  }
+  for (const [workflowId, messages] of now) {
+    const run = runOf(state, workflowId)!;
+    if (run.phase === 'starting') {
+      // A signal cannot reach a child that has not started: they go back to the inbox when it has (see `dispatch`).
+      (run.heldInterrupts ??= []).push(...messages);
+      continue;
+    }
+    if (run.phase !== 'running') {
+      // The executor returned before the planner's turn: there is no next model call of that run to hand them to.
+      state.undelivered += messages.length;
+      log.warn('interrupts not delivered: the subtask had already returned', { subtask: run.subtaskId });
+      continue;
+    }
+    for (const batch of interruptBatches(messages)) {
+      if (!(await signalExecutor(workflowId, interruptsSignal, { messages: batch }))) state.undelivered += batch.length;
+    }
+  }
+}
+
+/** Hands each accepted approval decision to the executor that holds the call. */
+export async function forwardDecisions(goal: Goal): Promise<void> {
+  for (const accepted of goal.state.approvals.inbox.splice(0)) {
+    const run = runOf(goal.state, accepted.workflowId);
+    if (run?.phase === 'running') await signalExecutor(run.workflowId, approvalDecisionSignal, accepted.decision);
+    accepted.forwarded = true;
+  }
+}
+
+/**
+ * Cancels the subtasks someone asked to cancel: a running one's child, a pending one before it starts (which queues a
+ * replan that does not count against `maxReplans`).
+ */
+export function applyCancels(goal: Goal, recordReplan: (evidence: string, automatic: boolean) => void): void {
+  const { state } = goal;
+  for (const { subtaskId, reason } of state.cancelInbox.splice(0)) {
+    const entry = entryOf(state, subtaskId);
+    const run = runOf(state, entry?.runWorkflowId);
+    if (entry?.status === 'running' && run) cancelRun(run, reason);
+    else if (entry?.status === 'pending') {
+      entry.status = 'cancelled';
+      recordReplan(`subtask ${subtaskId} was cancelled before it started: ${reason}`, false);
+    } else
+      log.warn('cancelSubtask dropped: the subtask is not pending or running', { subtaskId, status: entry?.status });
+  }
+}

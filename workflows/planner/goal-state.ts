@@ -1,0 +1,366 @@
+/**
+ * The goal's state as one plain, serialisable object, as samples-typescript's safe-message-handlers keeps its
+ * `ClusterManagerState`: the plans, where each subtask stands, every child run, the inboxes message handlers fill and
+ * what was spent. Continue-as-new carries it as it is (./goal-hand-over.ts only folds finished runs into `spent`).
+ *
+ * Everything here is pure: the lifecycle of a child run (one transition per event), the reads the loop and the queries
+ * share, and {@link pendingWork}, the one answer to "is there work?" that the wait, the turn and the hand-over read.
+ * None of it touches Temporal, so the planner's decisions are tested without a server (test/goal-state.test.ts).
+ */
+import type { ApprovalDecision, ApprovalReceipt, ApprovalRelease, PendingApproval } from '../../common/approvals';
+import type { CancelSubtaskPayload, InterruptPayload } from '../../common/contract';
+import type {
+  ExecutorResult,
+  GoalProgress,
+  GoalStatus,
+  PlanVersion,
+  RejectedDraft,
+  Subtask,
+  SubtaskStatus,
+  Verdict,
+} from '../../common/types';
+import { addUsage, tokensOf, type TokenUsage, zeroUsage } from '../../common/usage';
+import type { ApprovalPolicy } from '../../common/approvals';
+import { budgetProgress, exhaustedCap, type GoalLimits } from './goal-budget';
+import { readySubtasks } from './plan';
+
+/** What a goal run is started with, once its input is validated and defaults are applied; never changes. */
+export interface GoalSettings {
+  goalId: string;
+  goal: string;
+  maxStepsPerSubtask: number | undefined;
+  maxParallel: number;
+  maxReplans: number;
+  limits: GoalLimits;
+  /** The goal as prompts quote it: the text, or a content marker the model-call activity expands (`goalRef`). */
+  promptGoal: string;
+  /** Tool calls that wait for a person, passed to every executor; none when absent. */
+  approval?: ApprovalPolicy;
+}
+
+/**
+ * One child executor run, by phase. A subtask may have several over the goal's life (re-run after a replan). Each
+ * event moves a run one way only: `starting` → `running` (the child started) → `returned` (its result came, by
+ * signal or by its completion) → `settled` (the loop judged it, or filed it as cancelled work).
+ */
+export type ChildRun = RunSoFar &
+  ({ phase: 'starting' } | { phase: 'running' } | { phase: 'returned' | 'settled'; result: ExecutorResult });
+
+/** What every phase of a run knows: which child, what it spent so far, and whether the planner cancelled it. */
+export interface RunSoFar {
+  subtaskId: string;
+  workflowId: string;
+  steps: number;
+  usage: TokenUsage;
+  /** Set when the planner decided to cancel the run, with why. */
+  cancelReason?: string;
+  /** Whether that cancel request was sent (it can be only once the child has started). */
+  cancelSent?: boolean;
+  /** Interrupts that came while the child was starting: back to the inbox once it has started. */
+  heldInterrupts?: string[];
+}
+
+/** A subtask of the current plan and where it stands; `runWorkflowId` names its latest run. */
+export interface Entry {
+  subtask: Subtask;
+  status: SubtaskStatus;
+  workflowId: string;
+  runWorkflowId?: string;
+  verdict?: Verdict;
+  result?: ExecutorResult;
+}
+
+/** A replan waiting for the loop; `ticket` lets a `revisePlan` update find the version that answered it. */
+export interface ReplanRequest {
+  evidence: string;
+  /** Automatic replans (missed milestone, failed child) count against `maxReplans`; requested ones do not. */
+  automatic: boolean;
+  ticket: number;
+}
+
+/** A decision the `decideApproval` update accepted, until the loop has forwarded it to the holding executor. */
+export interface AcceptedDecision {
+  decision: ApprovalDecision;
+  workflowId: string;
+  receipt: ApprovalReceipt;
+  forwarded: boolean;
+}
+
+/** The goal's view of the approval gate (./approvals.ts reads and changes it). */
+export interface ApprovalsState {
+  /** Held calls by the executor workflow id holding them. */
+  held: Record<string, PendingApproval[]>;
+  /** CallIds already decided in this goal. */
+  decided: string[];
+  /** How each released call ended, as the executor that held it reported (the truth a later decision is told). */
+  released: Record<string, ApprovalRelease>;
+  inbox: AcceptedDecision[];
+  /** Counts changes of the held calls, so the loop wakes to refresh the Web UI details when one arrives. */
+  version: number;
+}
+
+/** The whole state of a goal (see the module comment); every field is plain data. */
+export interface GoalState {
+  status: GoalStatus;
+  /** Epoch milliseconds the goal started (its first run's start; kept over continue-as-new). */
+  startedMs: number;
+  plans: PlanVersion[];
+  /** Drafts plan validation refused, for `history`; bounded by the attempts per version. */
+  rejectedDrafts: RejectedDraft[];
+  entries: Entry[];
+  /** Every run this workflow run knows of: cancelled and superseded ones too, so usage counts all the work. */
+  runs: ChildRun[];
+  /** Usage and steps of settled runs an earlier run handed over without their records. */
+  spent: { usage: TokenUsage; steps: number };
+  /** The planner's own LLM calls: plans, judges, report. */
+  ownUsage: TokenUsage;
+  automaticReplans: number;
+  paused: boolean;
+  /** The pause state the running children were last told. */
+  pausedForwarded: boolean;
+  /** Set once the goal is being cancelled: nothing waits on a pause any more. */
+  cancelling: boolean;
+  replanInbox: ReplanRequest[];
+  /**
+   * Evidence for the next replan that is not a reason for one: partial results of runs a new plan cancelled, and the
+   * calls a person denied, with their reasons.
+   */
+  evidenceForNextReplan: string[];
+  interruptInbox: InterruptPayload[];
+  /** Interrupts for subtasks not started yet, by subtask id ({@link ANY_SUBTASK}: the next to start). */
+  queuedInterrupts: Record<string, string[]>;
+  cancelInbox: CancelSubtaskPayload[];
+  /** Interrupts that came for a subtask after it had returned (nothing left to hand them to); shown in `progress`. */
+  undelivered: number;
+  /** The goal's workspace on the workers (absolute path), once known. */
+  workspace?: string;
+  nextTicket: number;
+  /** Plan version that answered each replan ticket. */
+  versionOfTicket: Record<number, number>;
+  /** The search attributes last upserted, so an unchanged state writes no event. */
+  published: string;
+  /** `approvals.version` as last published. */
+  publishedApprovals: number;
+  approvals: ApprovalsState;
+}
+
+/** Key of the queue of interrupts for whichever executors start next (sent to all subtasks while none ran). */
+export const ANY_SUBTASK = '*';
+
+/** Statuses after which no replan, interrupt or decision is taken any more. */
+export const FINISHED: readonly GoalStatus[] = ['reporting', 'completed', 'failed', 'cancelled'];
+
+/** The state of a goal that has not planned yet. */
+export function initialGoalState(startedMs: number): GoalState {
+  return {
+    status: 'planning',
+    startedMs,
+    plans: [],
+    rejectedDrafts: [],
+    entries: [],
+    runs: [],
+    spent: { usage: zeroUsage(), steps: 0 },
+    ownUsage: zeroUsage(),
+    automaticReplans: 0,
+    paused: false,
+    pausedForwarded: false,
+    cancelling: false,
+    replanInbox: [],
+    evidenceForNextReplan: [],
+    interruptInbox: [],
+    queuedInterrupts: {},
+    cancelInbox: [],
+    undelivered: 0,
+    nextTicket: 1,
+    versionOfTicket: {},
+    published: '',
+    publishedApprovals: 0,
+    approvals: { held: {}, decided: [], released: {}, inbox: [], version: 0 },
+  };
+}
+
+// ---- a child run's lifecycle: one transition per event ----
+
+/** The loop decided to start `entry`: a new run in phase `starting`, linked from its entry. */
+export function runDispatched(state: GoalState, entry: Entry): ChildRun {
+  const run: ChildRun = {
+    phase: 'starting',
+    subtaskId: entry.subtask.id,
+    workflowId: entry.workflowId,
+    steps: 0,
+    usage: zeroUsage(),
+  };
+  state.runs.push(run);
+  entry.runWorkflowId = run.workflowId;
+  entry.status = 'running';
+  return run;
+}
+
+/** The child started: it can take signals and cancel requests from now on. */
+export function runStarted(run: ChildRun): void {
+  if (run.phase === 'starting') Object.assign(run, { phase: 'running' });
+}
+
+/** An executor's step report; a run that already returned keeps its result's numbers. */
+export function stepReported(run: ChildRun, step: number, usage: TokenUsage): void {
+  if (run.phase !== 'starting' && run.phase !== 'running') return;
+  run.steps = step;
+  run.usage = { ...usage };
+}
+
+/** A child's result, by signal or by its completion, whichever comes first; later copies change nothing. */
+export function runReturned(run: ChildRun, result: ExecutorResult): void {
+  if (run.phase === 'returned' || run.phase === 'settled') return;
+  Object.assign(run, { phase: 'returned', result, steps: result.steps, usage: result.usage });
+}
+
+/** The planner decides to cancel a run; the request goes out once the child has started (see `cancelsToSend`). */
+export function cancelDecided(run: ChildRun, reason: string): void {
+  if (run.phase === 'returned' || run.phase === 'settled' || run.cancelReason !== undefined) return;
+  run.cancelReason = reason;
+}
+
+/** The loop judged the run (or filed it as cancelled work). */
+export function runSettled(run: ChildRun): void {
+  if (run.phase === 'returned') Object.assign(run, { phase: 'settled' });
+}
+
+// ---- reads ----
+
+export function currentPlan(state: GoalState): PlanVersion {
+  return state.plans[state.plans.length - 1];
+}
+
+export function entryOf(state: GoalState, subtaskId: string): Entry | undefined {
+  return state.entries.find((entry) => entry.subtask.id === subtaskId);
+}
+
+export function runOf(state: GoalState, workflowId: string | undefined): ChildRun | undefined {
+  return workflowId === undefined ? undefined : state.runs.find((run) => run.workflowId === workflowId);
+}
+
+/** The subtasks of the current plan that run now. */
+export function runningEntries(state: GoalState): Entry[] {
+  return state.entries.filter((entry) => entry.status === 'running');
+}
+
+/** Started runs with a cancel decided and not yet sent. */
+export function cancelsToSend(state: GoalState): ChildRun[] {
+  return state.runs.filter((run) => run.phase === 'running' && run.cancelReason !== undefined && !run.cancelSent);
+}
+
+export function isFinished(state: GoalState): boolean {
+  return FINISHED.includes(state.status);
+}
+
+export function allDone(state: GoalState): boolean {
+  return state.entries.every((entry) => entry.status === 'done');
+}
+
+/** Tokens of the whole goal: the planner's own calls and every run's. */
+export function goalUsage(state: GoalState): TokenUsage {
+  const total = { ...state.ownUsage };
+  addUsage(total, state.spent.usage);
+  for (const run of state.runs) addUsage(total, run.usage);
+  return total;
+}
+
+/** What the goal has spent and has left at `nowMs` (the workflow clock). */
+export function goalBudget(state: GoalState, settings: GoalSettings, nowMs: number) {
+  const steps = state.runs.reduce((sum, run) => sum + run.steps, state.spent.steps);
+  return budgetProgress(settings.limits, { tokens: tokensOf(goalUsage(state)), steps }, state.startedMs, nowMs);
+}
+
+/** Whether a ready subtask could start now: not paused, below `maxParallel`, budget left. */
+export function canDispatch(state: GoalState, settings: GoalSettings, nowMs: number): boolean {
+  return (
+    !state.paused &&
+    runningEntries(state).length < settings.maxParallel &&
+    exhaustedCap(goalBudget(state, settings, nowMs)) === null &&
+    readySubtasks(currentPlan(state).subtasks, (id) => entryOf(state, id)?.status).length > 0
+  );
+}
+
+/**
+ * What the loop has to act on, by kind: the one predicate the wait wakes on, the turn acts on and the hand-over
+ * requires empty. A new inbox or outbox is one field here, and every reader follows.
+ */
+export interface PendingWork {
+  /** A pause or resume not yet forwarded to the running children. */
+  pause: boolean;
+  interrupts: boolean;
+  /** Accepted approval decisions to forward to the executors holding the calls. */
+  decisions: boolean;
+  /** `cancelSubtask` requests not yet applied. */
+  cancelRequests: boolean;
+  /** Cancel requests decided for started children and not yet sent. */
+  cancels: boolean;
+  /** Runs that returned and wait to be judged. */
+  returnedRuns: boolean;
+  replans: boolean;
+  /** Held calls changed since the Web UI details were last written. */
+  approvalsShown: boolean;
+}
+
+export function pendingWork(state: GoalState): PendingWork {
+  return {
+    pause: state.paused !== state.pausedForwarded,
+    interrupts: state.interruptInbox.length > 0,
+    decisions: state.approvals.inbox.length > 0,
+    cancelRequests: state.cancelInbox.length > 0,
+    cancels: cancelsToSend(state).length > 0,
+    returnedRuns: state.runs.some((run) => run.phase === 'returned'),
+    replans: state.replanInbox.length > 0,
+    approvalsShown: state.approvals.version !== state.publishedApprovals,
+  };
+}
+
+export function hasPendingWork(work: PendingWork): boolean {
+  return Object.values(work).some(Boolean);
+}
+
+/**
+ * Whether this run may hand over now: no pending work and no child still starting (its start would be lost), and no
+ * update in flight (`handlersIdle`), so the state is the whole truth and nothing half-done is carried.
+ */
+export function canHandOver(state: GoalState, handlersIdle: boolean): boolean {
+  return handlersIdle && !hasPendingWork(pendingWork(state)) && !state.runs.some((run) => run.phase === 'starting');
+}
+
+/** The `progress` query's answer. */
+export function goalProgress(state: GoalState, settings: GoalSettings, nowMs: number): GoalProgress {
+  const plan = currentPlan(state);
+  return {
+    status: state.paused && state.status === 'running' ? 'paused' : state.status,
+    paused: state.paused,
+    ...(state.workspace !== undefined ? { workspace: state.workspace } : {}),
+    queuedInterrupts: Object.values(state.queuedInterrupts).reduce((sum, queue) => sum + queue.length, 0),
+    undeliveredInterrupts: state.undelivered,
+    goal: settings.goal,
+    planVersion: state.plans.length,
+    planReason: plan?.reason ?? '',
+    plan: plan?.subtasks ?? [],
+    subtasks: state.entries.map((entry) => {
+      const usage = runOf(state, entry.runWorkflowId)?.usage ?? zeroUsage();
+      return {
+        id: entry.subtask.id,
+        title: entry.subtask.title,
+        status: entry.status,
+        workflowId: entry.workflowId,
+        steps: runOf(state, entry.runWorkflowId)?.steps ?? 0,
+        usage: { ...usage },
+        tokens: tokensOf(usage),
+        ...(entry.verdict ? { verdict: entry.verdict } : {}),
+      };
+    }),
+    usage: goalUsage(state),
+    budget: goalBudget(state, settings, nowMs),
+    // A goal that never adopted a plan has made no replan (not -1).
+    replans: Math.max(0, state.plans.length - 1),
+    versions: state.plans,
+    rejectedDrafts: state.rejectedDrafts,
+    pendingApprovals: Object.values(state.approvals.held)
+      .flat()
+      .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt)),
+  };
+}
