@@ -26,7 +26,11 @@ describe('file names in NFC (tools and checks)', () => {
   const context = () => ({ workspaceDir: workspace, signal: new AbortController().signal, config: config() });
   const check = (file: string) =>
     checkMilestone(
-      { config: config(), store: contentStore({ kind: 'folder', dir: path.join(root, 'store') }), mcp: new McpPool(() => config().mcp) },
+      {
+        config: config(),
+        store: contentStore({ kind: 'folder', dir: path.join(root, 'store') }),
+        mcp: new McpPool(() => config().mcp),
+      },
       { workspace: 'goal-1', checks: [{ kind: 'file', file }] },
     );
 
