@@ -141,6 +141,9 @@ describe('help and completion', () => {
     expect(run.code).toBe(0);
     expect(await bashCompletes(run.stdout, ['tandem', 'st'])).toEqual(['start', 'status']);
     expect(await bashCompletes(run.stdout, ['tandem', 'start', '--max'])).toEqual([
+      '--max-subtask-steps',
+      '--max-goal-steps',
+      '--max-goal-tokens',
       '--max-steps',
       '--max-tokens',
       '--max-parallel',
