@@ -63,8 +63,8 @@ export function describeBlockedTask(id: string, blocked: BlockedTask): string {
   return (
     `"${id}" is blocked by a non-determinism error: the worker's workflow code no longer matches the goal's history ` +
     `(attempt ${blocked.attempt}: ${blocked.message}). To go on: run a worker with the workflow code the goal ` +
-    'started on; or make the change safe for goals in flight, with patched() (workflows/patches.ts) or Worker ' +
-    'Versioning, and deploy that; or start the goal over under the new code: ' +
+    'started on; or make the change safe for goals in flight, with patched() or Worker Versioning (docs/versioning.md) ' +
+    'and deploy that; or start the goal over under the new code: ' +
     `temporal workflow reset -w ${shellArg(id)} --type FirstWorkflowTask --reason "workflow code changed"`
   );
 }

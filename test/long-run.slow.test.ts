@@ -105,12 +105,18 @@ describe('a long planner run', () => {
       const REPLANS = 50;
       const missed = reply.json({ met: false, reason: 'not yet: try again' });
       const met = reply.json({ met: true, reason: 'done at last' });
+      // Each plan differs from the last: a replan that repeats the plan that just failed is refused (docs/budgets.md).
+      let plans = 0;
       tandem.model
         .on(
           match.responseFormat('plan'),
-          reply.json({
-            subtasks: [{ id: 's1', title: 'Try', instructions: 'Try once more.', milestone: 'met', dependsOn: [] }],
-          }),
+          () => {
+            plans += 1;
+            const instructions = `Try once more (attempt ${plans}).`;
+            return reply.json({
+              subtasks: [{ id: 's1', title: 'Try', instructions, milestone: 'met', dependsOn: [] }],
+            });
+          },
           { repeatLast: true },
         )
         .on(match.responseFormat('verdict'), [...Array.from({ length: REPLANS }, () => missed), met], {
