@@ -49,22 +49,33 @@ describe('the CLI at start-up', () => {
     },
   );
 
-  it('answers within 1.5 s when no server listens, naming the address and how to start one', async () => {
+  // The figure (under 1.5 s on an idle machine) is measured by `npm run bench` (docs/bench.md); a timed test would fail
+  // on a loaded machine. What makes it fast is asserted here instead: the verb fails before it loads the Temporal SDK,
+  // so no connection retries run (the old code took 5.5-9 s retrying); the bound only rules out such a retry loop.
+  const NO_RETRY_LOOP_MS = 5_000;
+
+  it('answers at once when no server listens, naming the address and how to start one', async () => {
     const address = `127.0.0.1:${await closedPort()}`;
+    const file = path.join(dir, 'no-server.txt');
     const started = performance.now();
-    const run = await runCli(['status', 'any-goal', '--address', address]);
+    const run = await runCli(['status', 'any-goal', '--address', address], {
+      NODE_OPTIONS: `--require ${recorder}`,
+      LOADED_MODULES_FILE: file,
+    });
     const elapsedMs = performance.now() - started;
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
       new RegExp(`^tandem: cannot reach Temporal at ${address} .*start one with "tandem dev"`),
     );
-    expect(elapsedMs).toBeLessThan(1_500);
+    const temporal = (await fs.readFile(file, 'utf8')).split('\n').filter((module) => /@temporalio\//.test(module));
+    expect(temporal).toEqual([]);
+    expect(elapsedMs).toBeLessThan(NO_RETRY_LOOP_MS);
   });
 
-  it('answers within 1.5 s for a host that does not resolve', async () => {
+  it('answers at once for a host that does not resolve', async () => {
     const started = performance.now();
     const run = await runCli(['list'], { TEMPORAL_ADDRESS: 'no-such-host.invalid:7233' });
-    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(performance.now() - started).toBeLessThan(NO_RETRY_LOOP_MS);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^tandem: cannot reach Temporal at no-such-host\.invalid:7233 \(TCP ENOTFOUND\)/);
   });
