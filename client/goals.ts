@@ -21,23 +21,10 @@ import {
 } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { goalInputSchema, type GoalInput, type GoalProgress, type GoalResult } from '../common/types';
-import {
-  EXECUTOR_WORKFLOW_TYPE,
-  goalSearchAttribute,
-  keySearchAttribute,
-  PLANNER_WORKFLOW_TYPE,
-  progressQuery,
-  statusSearchAttribute,
-} from '../common/contract';
+import { EXECUTOR_WORKFLOW_TYPE, PLANNER_WORKFLOW_TYPE, progressQuery } from '../common/contract';
+import { goalSearchAttributes, goalSummary, keyWorkflowId } from '../common/goal-start';
 import { messageWithCauses, NotFoundError, UserError } from '../node/errors';
-import {
-  cutToBytes,
-  GOAL_ATTRIBUTE_BYTES,
-  GOAL_INLINE_BYTES,
-  GOAL_PREVIEW_BYTES,
-  GOAL_SUMMARY_BYTES,
-  utf8Bytes,
-} from '../common/limits';
+import { cutToBytes, GOAL_INLINE_BYTES, GOAL_PREVIEW_BYTES, utf8Bytes } from '../common/limits';
 import { contentStore } from '../activities/content-store';
 import { loadConfig } from '../node/config';
 import type { plannerWorkflow } from '../workflows/planner/planner';
@@ -46,14 +33,6 @@ import { shellArg } from './shell-arg';
 /** An error about a goal the user can act on (unknown id, finished goal, bad input): one line, exit code 1. */
 export class GoalError extends UserError {
   override name = 'GoalError';
-}
-
-/** The server caps a workflow summary at 400 bytes; the goal is cut (in UTF-8 bytes) well before that. */
-export const SUMMARY_LIMIT = GOAL_SUMMARY_BYTES;
-
-/** A goal's Web UI summary: its start, cut to {@link SUMMARY_LIMIT} bytes. */
-export function goalSummary(goal: string): string {
-  return cutToBytes(goal, SUMMARY_LIMIT);
 }
 
 export interface StartGoalOptions {
@@ -81,11 +60,6 @@ export type StartedGoal = WorkflowHandleWithFirstExecutionRunId<typeof plannerWo
 /** Keys become part of a workflow id, so they are held to the characters Temporal's UI and CLI show unescaped. */
 const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
-/** The workflow id every goal of concurrency key `key` runs under: one id per key is what makes the key exclusive. */
-export function keyWorkflowId(key: string): string {
-  return `goal-key-${key}`;
-}
-
 /**
  * The planner's input, checked with the same zod schema the planner applies (so the two cannot disagree): a bad one
  * throws a {@link GoalError} before anything starts.
@@ -105,21 +79,6 @@ export function goalInput(opts: Omit<StartGoalOptions, 'id' | 'key' | 'taskQueue
   return Object.fromEntries(Object.entries(input.data).filter(([, value]) => value !== undefined)) as GoalInput;
 }
 
-/** Search attributes a goal starts with; the planner keeps status, plan version and tokens current from there. */
-export function goalSearchAttributes(goal: string, key?: string) {
-  return [
-    // Cut to fit the server's search attribute size limit (2 KB by default): a longer goal would refuse to start.
-    { key: goalSearchAttribute, value: cutToBytes(goal, GOAL_ATTRIBUTE_BYTES) },
-    { key: statusSearchAttribute, value: 'planning' },
-    ...(key === undefined ? [] : [{ key: keySearchAttribute, value: key }]),
-  ];
-}
-
-/**
- * Starts a planner workflow under `--id`, the key's id, or `goal-<random>`. With a concurrency key, Temporal's `USE_EXISTING` id conflict policy returns the running
- * goal of that key instead of starting a second one (no home-made lock); a start token in the memo tells which
- * happened, since the start call returns the same kind of handle either way.
- */
 /**
  * {@link goalInput} for a goal of any size: one over {@link GOAL_INLINE_BYTES} is stored in the content store (which
  * workers and CLI share, `TANDEM_STORE_URL`) and travels as `goalRef`, with a preview as `goal`.
@@ -132,6 +91,12 @@ export async function goalInputOfAnySize(opts: Omit<StartGoalOptions, 'id' | 'ke
   return { ...goalInput({ ...opts, goal }), goalRef };
 }
 
+/**
+ * Starts a planner workflow under `--id`, the key's id, or `goal-<random>`. With a concurrency key, Temporal's
+ * `USE_EXISTING` id conflict policy returns the running goal of that key, whoever started it (a person or a keyed
+ * schedule's launcher, workflows/keyed-goal-launcher.ts), instead of starting a second one (no home-made lock); a
+ * start token in the memo tells which happened, since the start call returns the same kind of handle either way.
+ */
 export async function startGoal(client: Client, opts: StartGoalOptions): Promise<StartedGoal> {
   const input = await goalInputOfAnySize(opts);
   if (opts.key !== undefined && !KEY_PATTERN.test(opts.key)) {

@@ -1,12 +1,20 @@
 /**
  * Scheduled goals (`tandem schedule ...`): Temporal Schedules whose action starts a planner workflow. The overlap
  * policy SKIP means a firing is dropped while the previous goal of the same schedule still runs, so a slow goal never
- * piles up behind itself.
+ * piles up behind itself. With `--key` the action starts the keyed-goal launcher instead, which starts the goal under
+ * the key's one id or ends `key_busy` (workflows/keyed-goal-launcher.ts), so a key runs one goal whoever started it.
  */
-import { type Client, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
+import {
+  type Client,
+  type ScheduleExecutionResult,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+} from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '../node/errors';
-import { goalInput, GoalError, goalSearchAttributes, goalSummary, keyWorkflowId } from './goals';
+import { KEYED_GOAL_LAUNCHER_WORKFLOW_TYPE, PLANNER_WORKFLOW_TYPE } from '../common/contract';
+import { goalSearchAttributes, goalSummary, keyWorkflowId, type KeyedGoalLaunch } from '../common/goal-start';
+import { goalInput, GoalError } from './goals';
 
 export interface CreateScheduleOptions {
   cron: string;
@@ -38,16 +46,27 @@ export async function createSchedule(client: Client, opts: CreateScheduleOptions
     await client.schedule.create({
       scheduleId,
       spec: { cronExpressions: [opts.cron] },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'plannerWorkflow',
-        taskQueue: opts.taskQueue,
-        args: [input],
-        // The server appends the firing time to this id, so each firing is its own goal.
-        workflowId: opts.key !== undefined ? keyWorkflowId(opts.key) : `goal-${scheduleId}`,
-        staticSummary: goalSummary(input.goal),
-        typedSearchAttributes: goalSearchAttributes(input.goal, opts.key),
-      },
+      action:
+        opts.key === undefined
+          ? {
+              type: 'startWorkflow',
+              workflowType: PLANNER_WORKFLOW_TYPE,
+              taskQueue: opts.taskQueue,
+              args: [input],
+              // The server appends the firing time to this id, so each firing is its own goal.
+              workflowId: `goal-${scheduleId}`,
+              staticSummary: goalSummary(input.goal),
+              typedSearchAttributes: goalSearchAttributes(input.goal),
+            }
+          : {
+              type: 'startWorkflow',
+              workflowType: KEYED_GOAL_LAUNCHER_WORKFLOW_TYPE,
+              taskQueue: opts.taskQueue,
+              args: [{ key: opts.key, input } satisfies KeyedGoalLaunch],
+              // Not a goal's id: the launcher starts the goal itself under keyWorkflowId(key).
+              workflowId: `launch-${scheduleId}`,
+              staticSummary: goalSummary(`start ${keyWorkflowId(opts.key)}: ${input.goal}`),
+            },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
       // The spec comes back from the server as calendars; the memo keeps the cron and goal as the user wrote them.
       memo: { kind: MEMO_KIND, cron: opts.cron, goal: input.goal, key: opts.key ?? null },
@@ -84,12 +103,20 @@ export async function listSchedules(client: Client): Promise<ScheduleSummaryRow[
       key: (memo.key as string | null | undefined) ?? null,
       paused: schedule.state.paused,
       nextRun: schedule.info.nextActionTimes[0]?.toISOString() ?? null,
-      recentGoals: schedule.info.recentActions.flatMap((action) =>
-        'workflow' in action.action ? [action.action.workflow.workflowId] : [],
-      ),
+      recentGoals: recentGoals(schedule.info.recentActions, memo.key as string | null | undefined),
     });
   }
   return rows;
+}
+
+/**
+ * The goals a schedule's recent firings started, oldest first. A keyed schedule's firings start launchers, and every
+ * goal they start (or found running) is the key's one id, so that id stands for them all.
+ */
+function recentGoals(actions: ScheduleExecutionResult[], key: string | null | undefined): string[] {
+  const ids = actions.flatMap((action) => ('workflow' in action.action ? [action.action.workflow.workflowId] : []));
+  if (!key) return ids;
+  return ids.length > 0 ? [keyWorkflowId(key)] : [];
 }
 
 /** Deletes a schedule; goals it already started keep running. */

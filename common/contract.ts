@@ -19,6 +19,8 @@ export const DEFAULT_TASK_QUEUE = 'tandem';
 /** Workflow type names, as clients start them by name (`temporal workflow start --type plannerWorkflow`). */
 export const PLANNER_WORKFLOW_TYPE = 'plannerWorkflow';
 export const EXECUTOR_WORKFLOW_TYPE = 'executorWorkflow';
+/** What a schedule with `--key` starts at each firing: it starts the key's goal unless one runs (common/goal-start.ts). */
+export const KEYED_GOAL_LAUNCHER_WORKFLOW_TYPE = 'keyedGoalLauncherWorkflow';
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Messages: the interrupt/replan channel (the only way in from outside) and the queries that read the tree.

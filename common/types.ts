@@ -244,7 +244,11 @@ export type ExecutorPhase =
   | 'finished';
 
 /** Why a subtask ended without an answer. */
-export type ExecutorEndReason = 'budget' | 'escalated' | 'cancelled' | 'model_error';
+/**
+ * Why an executor ended without an answer. `content_filter`: the provider withheld the model's reply
+ * (`finish_reason: content_filter`); its text and tool calls were neither used nor run (docs/model-replies.md).
+ */
+export type ExecutorEndReason = 'budget' | 'escalated' | 'cancelled' | 'model_error' | 'content_filter';
 export type BudgetKind = 'steps' | 'tokens' | 'time';
 
 /** One tool call the model made, as recorded in the result and shown by the `progress` query. */

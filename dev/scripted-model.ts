@@ -387,6 +387,12 @@ export const reply = {
   /** A 200 with a JSON content type and a body that is not JSON. */
   garbage: (): RawReply => ({ raw: '{"id": "chatcmpl-garbage", "choices": [ <<not json', status: 200 }),
   empty: (opts?: { nullContent?: boolean }): EmptyReply => ({ empty: true, nullContent: opts?.nullContent }),
+  /**
+   * A reply the provider's content filter withheld (`finish_reason: 'content_filter'`, as Azure OpenAI sends it): no
+   * content by default, or the partial message given (text, tool calls).
+   */
+  filtered: (message: Record<string, unknown> = { content: null }): MessageReply =>
+    reply.message(message, { finishReason: 'content_filter' }),
   /** Content cut off by `max_tokens` (`finish_reason: 'length'`). */
   truncated: (content: string): TextReply => ({ content, finishReason: 'length' }),
   /** Any assistant message, sent as given (see {@link MessageReply}). */

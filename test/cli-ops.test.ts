@@ -4,6 +4,7 @@ import { loadConfig } from '../node/config';
 import { scriptDemo } from '../dev/demo-model';
 import type { GoalSummary } from '../client/goal-list';
 import type { ScheduleSummaryRow } from '../client/schedules';
+import type { KeyedGoalLaunchResult } from '../common/goal-start';
 import { watchGoal } from '../client/watch';
 import { sendToRunningGoal } from '../client/goals';
 import { interruptSignal } from '../common/contract';
@@ -361,6 +362,75 @@ describe('the tandem CLI (operate and observe)', () => {
   });
 
   describe('schedules', () => {
+    /** Fires schedule `id` now and returns what its newest firing's workflow returned. */
+    async function fire(id: string): Promise<KeyedGoalLaunchResult> {
+      const handle = tandem.client.schedule.getHandle(id);
+      const before = (await handle.describe()).info.recentActions.length;
+      await handle.trigger();
+      const launcherId = await eventually(async () => {
+        const actions = (await handle.describe()).info.recentActions;
+        return actions.length > before ? actions[actions.length - 1].action.workflow.workflowId : undefined;
+      }, 'the schedule to fire');
+      return tandem.client.workflow.getHandle(launcherId).result();
+    }
+
+    it("starts nothing when a key's goal started by `start --key` is running as the schedule fires", async () => {
+      const key = `busy-${randomUUID().slice(0, 6)}`;
+      const goalId = `goal-key-${key}`;
+      idleGoals.push(goalId);
+      const person = JSON.parse((await runCli(['start', 'By hand', '--key', key, '--json'], idleEnv)).stdout);
+      const create = await runCli(
+        ['schedule', 'create', '--cron', '0 0 1 1 *', 'By schedule', '--key', key, '--json'],
+        env,
+      );
+      const { id } = JSON.parse(create.stdout) as { id: string };
+      try {
+        expect(await fire(id)).toEqual({
+          outcome: 'key_busy',
+          goalId,
+          message: `goal already running for key ${key}: ${goalId}`,
+        });
+        const description = await tandem.client.workflow.getHandle(goalId).describe();
+        expect({ runId: description.runId, status: description.status.name }).toEqual({
+          runId: person.runId,
+          status: 'RUNNING',
+        });
+        const keyed = await tandem.client.workflow.count(`TandemKey = '${key}' AND ExecutionStatus = 'Running'`);
+        expect(keyed.count).toBe(1);
+      } finally {
+        await tandem.client.schedule.getHandle(id).delete();
+      }
+    });
+
+    it('starts nothing on `start --key` while the goal a schedule started for that key is running', async () => {
+      tandem.model.reset();
+      // The scheduled goal's plan never comes, so the goal is still running when the person starts one.
+      tandem.model.on(match.purpose('plan'), reply.hang(), { repeatLast: true });
+      const key = `sched-first-${randomUUID().slice(0, 6)}`;
+      const goalId = `goal-key-${key}`;
+      idleGoals.push(goalId);
+      const create = await runCli(
+        ['schedule', 'create', '--cron', '0 0 1 1 *', 'By schedule', '--key', key, '--json'],
+        env,
+      );
+      const { id } = JSON.parse(create.stdout) as { id: string };
+      try {
+        const launched = await fire(id);
+        expect(launched).toEqual({ outcome: 'started', goalId, runId: expect.any(String) });
+        const second = await runCli(['start', 'By hand', '--key', key], idleEnv);
+        expect(second).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
+        expect(second.stdout.split('\n')[0]).toBe(`goal already running for key ${key}: ${goalId}`);
+        const json = JSON.parse((await runCli(['start', 'By hand', '--key', key, '--json'], idleEnv)).stdout);
+        expect(json).toEqual({ id: goalId, runId: (launched as { runId: string }).runId, alreadyRunning: true });
+        const keyed = await tandem.client.workflow.count(`TandemKey = '${key}' AND ExecutionStatus = 'Running'`);
+        expect(keyed.count).toBe(1);
+      } finally {
+        await tandem.client.schedule.getHandle(id).delete();
+        tandem.model.reset();
+        scriptDemo(tandem.model);
+      }
+    });
+
     it('creates a schedule that starts a goal when it fires, lists it and deletes it', async () => {
       tandem.model.reset();
       scriptDemo(tandem.model);
@@ -384,17 +454,15 @@ describe('the tandem CLI (operate and observe)', () => {
       });
 
       const handle = tandem.client.schedule.getHandle(id);
-      await handle.trigger();
-      const goalId = await eventually(
-        async () => (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId,
-        'the schedule to start a goal',
-      );
-      expect(goalId).toMatch(new RegExp(`^goal-key-${key}-`));
+      const goalId = `goal-key-${key}`;
+      expect(await fire(id)).toEqual({ outcome: 'started', goalId, runId: expect.any(String) });
       const result = await tandem.client.workflow.getHandle(goalId).result();
       expect(result.ok).toBe(true);
       const description = await tandem.client.workflow.getHandle(goalId).describe();
       expect(description.searchAttributes.TandemKey).toEqual([key]);
       expect((await handle.describe()).policies.overlap).toBe('SKIP');
+      const relisted = JSON.parse((await runCli(['schedule', 'list', '--json'], env)).stdout) as ScheduleSummaryRow[];
+      expect(relisted.find((row) => row.id === id)?.recentGoals).toEqual([goalId]);
 
       expect((await runCli(['schedule', 'delete', id], env)).stdout).toBe(`deleted schedule ${id}\n`);
       const again = await runCli(['schedule', 'delete', id], env);

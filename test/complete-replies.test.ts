@@ -156,3 +156,70 @@ describe('an incomplete reply in whole runs', () => {
     tandem.model.assertAllAnswered();
   });
 });
+
+describe('a reply withheld by the content filter (complete, but not an answer)', () => {
+  let tandem: Tandem;
+  beforeEach(async () => {
+    tandem = await startTandem();
+  });
+  afterEach(async () => {
+    await tandem.stop();
+  });
+
+  it('ends the executor with reason content_filter, running none of its tool calls and keeping none of its text', async () => {
+    tandem.model.on(match.any, [
+      reply.filtered({
+        content: 'Here is how to',
+        tool_calls: [
+          {
+            id: 'call_1',
+            type: 'function',
+            function: { name: 'write_file', arguments: JSON.stringify({ path: 'out.txt', content: 'flagged' }) },
+          },
+        ],
+      }),
+    ]);
+    const started = await tandem.startExecutor(tandem.goalId('filtered-step'));
+    const result = await started.result();
+    expect(result).toEqual(
+      expect.objectContaining({ ok: false, answer: null, reason: 'content_filter', steps: 1, toolCalls: [] }),
+    );
+    expect(result.partial).toMatch(/content filter withheld the model's reply/);
+    expect(result.partial).not.toMatch(/Here is how to/);
+    expect(tandem.model.requests).toHaveLength(1);
+    tandem.model.assertAllAnswered();
+  });
+
+  it('takes a withheld plan, verdict or report as a refusal, never as the result', async () => {
+    const plan = JSON.stringify({
+      subtasks: [{ id: 's1', title: 'Do s1', instructions: 'Answer.', milestone: 's1 is answered', dependsOn: [] }],
+    });
+    // The replan the withheld verdict causes must change the work: a plan that repeats a failed one is refused.
+    const replan = plan.replace('"Answer."', '"Answer again."');
+    const verdict = JSON.stringify({ met: true, reason: 'the answer meets the milestone' });
+    tandem.model
+      // The withheld plan and verdict carry a whole valid JSON text: the finish reason alone must refuse them.
+      .on(match.responseFormat('plan'), [reply.filtered({ content: plan }), reply.text(plan), reply.text(replan)], {
+        name: 'planner',
+      })
+      .on(match.responseFormat('verdict'), [reply.filtered({ content: verdict }), reply.text(verdict)], {
+        name: 'judge',
+      })
+      .on(match.systemContains('final report'), [reply.filtered({ content: 'The report: done.' })], { name: 'report' })
+      .on(match.systemContains('Subtask s1:'), [reply.text('s1 answer')], { name: 's1', repeatLast: true });
+    const handle = await tandem.startPlanner('filtered-planner', { goal: 'Answer s1' });
+    const result = await handle.result();
+    expect(result.ok).toBe(true);
+    const plans = tandem.model.requestsMatching(match.responseFormat('plan'));
+    expect(plans[1].text).toMatch(/the plan was withheld by the provider's content filter/);
+    expect(result.replans).toHaveLength(1);
+    expect(JSON.stringify(result.replans[0])).toMatch(
+      /the judge's verdict was withheld by the provider's content filter/,
+    );
+    expect(tandem.model.requestsMatching(match.systemContains('final report'))).toHaveLength(1);
+    expect(result.report).toMatch(
+      /^The provider's content filter withheld the model's report; this report is the subtasks' own results\.\n- s1 · Do s1 \(done\): s1 answer$/,
+    );
+    tandem.model.assertAllAnswered();
+  });
+});

@@ -39,6 +39,11 @@ export const CUT_OFF_OBSERVATION =
   'your reply was cut off by the length limit and was discarded; send a shorter reply (split large content into ' +
   'several tool calls)';
 
+/** Why an executor ended on a reply the provider's content filter withheld (`reason: 'content_filter'`). */
+export const CONTENT_FILTER_END =
+  "the provider's content filter withheld the model's reply (finish_reason content_filter); nothing of it was used " +
+  'or run: rephrase the subtask, or check what in its input the filter objects to';
+
 export const PLANNER_SYSTEM_PROMPT = [
   'You are the planner of an agent. Break the goal into a small number of subtasks that an executor with tools can do',
   'one at a time. Each subtask has an id (short, lowercase, e.g. "s1"), a title, instructions, a milestone (acceptance',
@@ -131,14 +136,15 @@ export const REPORT_CUT_OFF_CORRECTION =
   'Your report was cut off by the length limit and is not accepted. Write it again, much shorter (at most 150 words).';
 
 /**
- * The report when the model's was cut off twice: built from the subtask results themselves, saying so, so a goal
- * never ends on half a sentence.
+ * The report when the model gave none that can be used (`why`: cut off twice, withheld by the content filter): built
+ * from the subtask results themselves, saying so, so a goal never ends on half a sentence or on a refusal.
  */
 export function reportFromResults(
   results: Array<{ subtask: Subtask; status: SubtaskStatus; result?: ExecutorResult }>,
+  why: string,
 ): string {
   return [
-    "The model's report was cut off by the length limit twice; this report is the subtasks' own results.",
+    `${why}; this report is the subtasks' own results.`,
     ...results.map(
       ({ subtask, status, result }) =>
         `- ${subtask.id} · ${subtask.title} (${status}): ${result?.answer ?? result?.partial ?? 'no result'}`,

@@ -59,6 +59,7 @@ import {
 } from '../../common/approvals';
 import { addUsage, zeroUsage } from '../../common/usage';
 import {
+  CONTENT_FILTER_END,
   CUT_OFF_OBSERVATION,
   deniedObservation,
   EMPTY_REPLY_OBSERVATION,
@@ -80,6 +81,8 @@ import { reportApprovals, reportResult, reportStep } from './reports';
 type Action =
   | { kind: 'final'; answer: string }
   | { kind: 'escalate'; reason: string }
+  /** A reply the provider's content filter withheld: complete, but neither an answer nor calls to run. */
+  | { kind: 'filtered' }
   | { kind: 'tools'; calls: ToolCall[]; checked: ExecutableCall[] }
   /** A reply without tool calls that cannot be used (empty, cut off): the problem goes back as a user message. */
   | { kind: 'retry'; problem: string };
@@ -134,12 +137,15 @@ async function reason(
   if (reply === DEADLINE_PASSED) return reply;
   state.transcript = reply.transcript;
   addUsage(state.usage, reply.usage);
-  if (reply.content?.trim()) state.lastText = reply.content;
+  // Withheld text is not the best partial answer there is: the provider flagged it.
+  if (reply.content?.trim() && reply.finishReason !== 'content_filter') state.lastText = reply.content;
   return reply;
 }
 
 /** Phase 3, action selection: a final answer, an escalation, tool calls to run, or a reply the model must redo. */
 function selectAction(reply: CallModelOutput, tools: readonly string[]): Action {
+  // Asking again sends the same transcript to the same filter; the planner's replan is where the subtask can change.
+  if (reply.finishReason === 'content_filter') return { kind: 'filtered' };
   if (reply.finishReason === 'length') {
     if (reply.toolCalls.length === 0) return { kind: 'retry', problem: CUT_OFF_OBSERVATION };
     const refused: ExecutableCall = { kind: 'refused', observation: CUT_OFF_OBSERVATION };
@@ -309,6 +315,7 @@ async function runLoop(
     // A final answer wins unless an interrupt arrived meanwhile: then the model sees its answer and the message.
     if (action.kind === 'final' && state.interrupts.length === 0) return finished(state, action.answer);
     if (action.kind === 'escalate') return ended(state, 'escalated', `escalated by the model: ${action.reason}`);
+    if (action.kind === 'filtered') return ended(state, 'content_filter', CONTENT_FILTER_END);
     if (action.kind === 'retry') observeProblem(state, action.problem);
     else if (action.kind === 'tools') {
       observe(state, action.calls, await execute(input, state, action.checked, gate, budget));

@@ -97,7 +97,7 @@ export async function finish(
   const report = await writeReport(
     reportRequest(settings.promptGoal, sections, reason ? { reason, replans, detail } : undefined),
     state.ownUsage,
-    reportFromResults(sections),
+    (why) => reportFromResults(sections, why),
   );
   state.status = ok ? 'completed' : reason === 'cancelled' ? 'cancelled' : 'failed';
   publish(goal);

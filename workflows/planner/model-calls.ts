@@ -9,7 +9,7 @@ import type { ChatMessage, ExecutorResult, RejectedDraft, Subtask, Verdict } fro
 import { addUsage, type TokenUsage } from '../../common/usage';
 import { verdictSchema } from '../../common/types';
 import { jsonSchemaOf } from '../../common/json-schema';
-import { checkPlan, cutOffError, type PlanCheck, planJsonSchema } from './plan';
+import { checkPlan, contentFilterError, cutOffError, type PlanCheck, planJsonSchema } from './plan';
 import { readVerdict } from './verdict';
 import { REPLY_INLINE_CHARS } from '../../common/limits';
 import {
@@ -109,6 +109,10 @@ export async function judge(
   if (reply.finishReason === 'length') {
     return withChecks({ met: false, reason: cutOffError(reply.content, "judge's verdict") });
   }
+  // A withheld verdict is no verdict: "not met" costs a replan, trusting an unjudged result could cost the goal.
+  if (reply.finishReason === 'content_filter') {
+    return withChecks({ met: false, reason: contentFilterError("judge's verdict") });
+  }
   const notVerdict: Verdict = {
     met: false,
     reason: `the judge's reply is not a verdict: ${JSON.stringify(reply.content?.slice(0, 200))}`,
@@ -142,9 +146,14 @@ export async function checkAndJudge(
 /**
  * Writes the final report from the request built by `reportRequest`. A report cut off by the length limit is not
  * accepted: it goes back once asking for a shorter one, and if that is cut off too the report is `fallback` (built
- * from the subtasks' results), never half a sentence.
+ * from the subtasks' results, given why), never half a sentence. A report the provider's content filter withheld is
+ * `fallback` at once: asking again would send the same request to the same filter.
  */
-export async function writeReport(request: string, usage: TokenUsage, fallback: string): Promise<string> {
+export async function writeReport(
+  request: string,
+  usage: TokenUsage,
+  fallback: (why: string) => string,
+): Promise<string> {
   let transcript: string | null = null;
   let append: ChatMessage[] = [
     { role: 'system', content: REPORT_SYSTEM_PROMPT },
@@ -155,9 +164,11 @@ export async function writeReport(request: string, usage: TokenUsage, fallback: 
       { purpose: 'report', transcript, append, tools: [] },
     ]);
     addUsage(usage, reply.usage);
+    if (reply.finishReason === 'content_filter')
+      return fallback("The provider's content filter withheld the model's report");
     if (reply.finishReason !== 'length') return reply.content ?? '';
     transcript = reply.transcript;
     append = [{ role: 'user', content: REPORT_CUT_OFF_CORRECTION }];
   }
-  return fallback;
+  return fallback("The model's report was cut off by the length limit twice");
 }

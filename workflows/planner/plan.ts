@@ -40,6 +40,14 @@ function findCycle(subtasks: Subtask[]): string[] | null {
   return null;
 }
 
+/**
+ * Why a reply the provider's content filter withheld (`finish_reason: content_filter`) is refused: it is complete, but
+ * a refusal, not the plan, verdict or report asked for; whatever text came with it is not read.
+ */
+export function contentFilterError(what: string): string {
+  return `the ${what} was withheld by the provider's content filter (finish_reason content_filter)`;
+}
+
 /** Why a reply cut off by the length limit is refused, naming it as such (its JSON would only be "invalid"). */
 export function cutOffError(content: string | null, what: string): string {
   const text = content ?? '';
@@ -51,10 +59,17 @@ export function cutOffError(content: string | null, what: string): string {
 
 /**
  * Reads the model's reply and checks the plan: repairs what it can without guessing (./plan-repair.ts), then schema,
- * size, unique ids, known dependencies, no cycle. `finishReason` `length` means the reply was cut off: it is refused
- * as such, never parsed.
+ * size, unique ids, known dependencies, no cycle. `finishReason` `length` means the reply was cut off, and
+ * `content_filter` that the provider withheld it: either is refused as such, never parsed.
  */
 export function checkPlan(content: string | null, finishReason = 'stop'): PlanCheck {
+  if (finishReason === 'content_filter') {
+    return {
+      ok: false,
+      cutOff: false,
+      errors: [`${contentFilterError('plan')}: state the subtasks plainly, without the content the filter objects to`],
+    };
+  }
   if (finishReason === 'length') {
     return {
       ok: false,
