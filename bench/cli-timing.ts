@@ -1,32 +1,50 @@
 /**
- * How long the CLI takes from a cold process: `tandem --version`, `tandem status ID`, and the Temporal CLI's
- * `temporal workflow describe` on the same goal. Runs whatever `bin/tandem.cjs` is (from source through tsx today,
- * compiled ahead of time if the CLI is built), each command several times, and keeps the median.
+ * How long the CLI takes from a cold process, next to the tools it is measured against, in one run so the ratios
+ * hold on a loaded machine too: `tandem --version` against `node -e ''`, `tandem status ID` and `tandem list` against
+ * `temporal workflow describe` and `temporal workflow list` on the same goal and server, and a verb with no server.
+ * Each command runs several times; the median is kept.
  */
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
+import { freePort } from '../dev/dev-server';
 import { resolveTemporalCli } from '../dev/temporal-cli';
 import { percentile } from './stats';
 
 const TANDEM_BIN = path.join(__dirname, '..', 'bin', 'tandem.cjs');
 const RUNS = 5;
 
-/** Median wall time of one command, and whether it exited 0 every time. */
+/** Median wall time of one command, and whether it exited as expected every time. */
 export interface CommandTiming {
   command: string;
   medianMs: number;
   ok: boolean;
 }
 
-function timeOnce(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; ok: boolean }> {
+/** A tandem command's median over its reference's: the figure the targets are stated in. */
+export interface CliRatio {
+  name: string;
+  ratio: number;
+  /** The most the ratio may be (issue 21's targets). */
+  target: number;
+}
+
+function timeOnce(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; code: number }> {
   const started = performance.now();
   return new Promise((resolve) => {
-    execFile(file, args, { env, timeout: 60_000 }, (error) => resolve({ ms: performance.now() - started, ok: !error }));
+    execFile(file, args, { env, timeout: 60_000 }, (error) =>
+      resolve({ ms: performance.now() - started, code: error ? Number(error.code ?? 1) : 0 }),
+    );
   });
 }
 
-async function timeCommand(label: string, file: string, args: string[], env: NodeJS.ProcessEnv) {
-  const runs: Array<{ ms: number; ok: boolean }> = [];
+async function timeCommand(
+  label: string,
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  expectedCode = 0,
+): Promise<CommandTiming> {
+  const runs: Array<{ ms: number; code: number }> = [];
   for (let i = 0; i < RUNS; i++) runs.push(await timeOnce(file, args, env));
   return {
     command: label,
@@ -34,21 +52,50 @@ async function timeCommand(label: string, file: string, args: string[], env: Nod
       runs.map((run) => run.ms),
       50,
     ),
-    ok: runs.every((run) => run.ok),
+    ok: runs.every((run) => run.code === expectedCode),
   };
 }
 
-/** Times the three commands against the goal `goalId` on the server at `address`. */
-export async function timeCli(address: string, goalId: string): Promise<Record<string, CommandTiming>> {
+/** Times the CLI against the goal `goalId` on the server at `address`, and a verb pointed at a closed port. */
+export async function timeCli(
+  address: string,
+  goalId: string,
+): Promise<{ timings: Record<string, CommandTiming>; ratios: CliRatio[] }> {
   const env = { ...process.env, TEMPORAL_ADDRESS: address };
-  return {
-    version: await timeCommand('tandem --version', process.execPath, [TANDEM_BIN, '--version'], env),
-    status: await timeCommand(`tandem status ID`, process.execPath, [TANDEM_BIN, 'status', goalId], env),
+  const temporal = resolveTemporalCli();
+  const tandem = (label: string, args: string[], expectedCode?: number) =>
+    timeCommand(label, process.execPath, [TANDEM_BIN, ...args], env, expectedCode);
+  const closed = `127.0.0.1:${await freePort()}`;
+  const timings = {
+    node: await timeCommand("node -e ''", process.execPath, ['-e', ''], env),
+    version: await tandem('tandem --version', ['--version']),
+    status: await tandem('tandem status ID', ['status', goalId]),
     temporalDescribe: await timeCommand(
       'temporal workflow describe -w ID',
-      resolveTemporalCli(),
-      ['workflow', 'describe', '-w', goalId, '--address', address],
+      temporal,
+      [...['workflow', 'describe', '-w', goalId, '--address', address]],
       env,
     ),
+    list: await tandem('tandem list', ['list']),
+    temporalList: await timeCommand(
+      'temporal workflow list',
+      temporal,
+      ['workflow', 'list', '--address', address],
+      env,
+    ),
+    noServer: await tandem('tandem status ID, no server', ['status', goalId, '--address', closed], 1),
+  };
+  const ratio = (name: string, of: CommandTiming, to: CommandTiming, target: number): CliRatio => ({
+    name,
+    ratio: of.medianMs / to.medianMs,
+    target,
+  });
+  return {
+    timings,
+    ratios: [
+      ratio("--version / node -e ''", timings.version, timings.node, 2),
+      ratio('status / temporal workflow describe', timings.status, timings.temporalDescribe, 3),
+      ratio('list / temporal workflow list', timings.list, timings.temporalList, 3),
+    ],
   };
 }

@@ -7,12 +7,14 @@
  * an ok result. Errors: a parse error or a {@link UserError} is one line on stderr starting `tandem:`; anything else
  * is a bug and keeps its stack.
  */
-import { Command, CommanderError } from 'commander';
+import { Argument, Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { messageWithCauses, UserError } from '../node/errors';
 import { findProjectRoot } from '../node/project-root';
 import { registerApprovalCommands } from './commands/approval-commands';
+import { addExamples } from './commands/examples';
+import { COMPLETION_SHELLS, type CompletionShell, completionScript } from './completion';
 import { registerControlCommands } from './commands/control-commands';
 import { registerGoalCommands } from './commands/goal-commands';
 import { registerRunCommands } from './commands/run-commands';
@@ -65,6 +67,14 @@ registerControlCommands(program);
 registerApprovalCommands(program);
 registerScheduleCommands(program);
 registerRunCommands(program);
+program
+  .command('completion')
+  .description('Print the shell completion script of every verb and flag, for bash, zsh or fish')
+  .addArgument(new Argument('<shell>', 'the shell to complete in').choices(COMPLETION_SHELLS))
+  .action((shell: CompletionShell) => {
+    process.stdout.write(completionScript(program, shell));
+  });
+addExamples(program);
 oneLineParseErrors(program, 'tandem');
 // ...except where they are refused: dev and demo run their own server.
 for (const verb of program.commands.filter((command) => ['dev', 'demo'].includes(command.name()))) {

@@ -3,7 +3,15 @@
  * worker in this process; with no OPENAI_BASE_URL, the scripted demo model too; for the demo, one goal run end to end.
  */
 import { DEMO_EXPRESSION, type DemoPace, startDemoModel } from '../dev/demo-model';
-import { startDevServer, type DevServer } from '../dev/dev-server';
+import {
+  type DevServer,
+  type DevServerOptions,
+  freePort,
+  isListening,
+  ownServerPorts,
+  PortTakenError,
+  startDevServer,
+} from '../dev/dev-server';
 import type { ScriptedModel } from '../dev/scripted-model';
 import { loadConfig, type TandemConfig } from '../node/config';
 import { connectClient, temporalSettings, type TemporalSettings } from '../node/connection';
@@ -45,19 +53,56 @@ function devServerFailure(err: unknown, port: number): UserError {
   );
 }
 
+/**
+ * Starts tandem's own dev server, or reuses one tandem started from this state folder, never a stranger's: a worker
+ * on another Temporal server's `tandem` queue would run its goals, and its goals ours. When the port was chosen
+ * (`--port`, `TANDEM_DEV_PORT`) and a stranger holds it, that is refused with the flag to use; when it is the
+ * default, a running server of ours elsewhere is reused, or free ports are picked, and the log says so.
+ */
+async function ownDevServer(
+  log: (line: string) => void,
+  config: TandemConfig,
+  opts: EmbeddedOptions,
+): Promise<DevServer> {
+  const port = opts.port ?? config.devPort;
+  const uiPort = opts.uiPort ?? config.uiPort;
+  const start = async (server: Pick<DevServerOptions, 'port' | 'uiPort'>) => {
+    try {
+      return await startDevServer({ ...server, namespace: opts.namespace, reuse: 'own' });
+    } catch (err) {
+      if (err instanceof PortTakenError) throw err;
+      throw devServerFailure(err, server.port!);
+    }
+  };
+  const refusal = (err: PortTakenError) =>
+    new UserError(
+      `${err.message}: tandem will not add a worker to its task queue; choose a free port with --port N ` +
+        '(or TANDEM_DEV_PORT), or stop what listens there',
+    );
+  try {
+    return await start({ port, uiPort });
+  } catch (err) {
+    if (!(err instanceof PortTakenError)) throw err;
+    if (opts.port !== undefined || process.env.TANDEM_DEV_PORT) throw refusal(err);
+    const ours = ownServerPorts(config.stateDir)[0];
+    const moved = ours ?? (await freePort());
+    const movedUi = opts.uiPort === undefined && (await isListening('127.0.0.1', uiPort)) ? await freePort() : uiPort;
+    log(`${err.message}; using ${ours ? 'our server on ' : ''}port ${moved} instead (--port N to choose one)`);
+    // Taken again between the pick and the start (another process was quicker): refused, never attached.
+    return start({ port: moved, uiPort: movedUi }).catch((again: unknown) => {
+      throw again instanceof PortTakenError ? refusal(again) : again;
+    });
+  }
+}
+
 /** Starts (or reuses) the dev server and runs a worker against it until stop(). */
 async function startEmbedded(
   log: (line: string) => void,
   config: TandemConfig,
   opts: EmbeddedOptions,
 ): Promise<Embedded> {
-  const port = opts.port ?? config.devPort;
-  let server: DevServer;
-  try {
-    server = await startDevServer({ port, uiPort: opts.uiPort ?? config.uiPort, namespace: opts.namespace });
-  } catch (err) {
-    throw devServerFailure(err, port);
-  }
+  const server = await ownDevServer(log, config, opts);
+  const port = Number(server.address.split(':').at(-1));
   log(`Temporal dev server ${server.reused ? 'already running' : 'started'} at ${server.address}`);
   if (server.uiUrl) log(`Web UI: ${server.uiUrl}`);
   if (port !== DEFAULT_PORT)

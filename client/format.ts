@@ -1,5 +1,6 @@
 /** Human-readable renderings for the CLI, and the objects the `--json` forms print. */
 import { planHeadline } from '../workflows/planner/progress-details';
+import { cutToWidth, oneLine } from './terminal-width';
 import type {
   ChatMessage,
   ExecutorProgress,
@@ -218,12 +219,24 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-/** `list`: a header row, then one goal per line, newest first. */
-export function formatGoalList(goals: GoalSummary[]): string {
+/** The fewest characters of the goal `list` shows, however narrow the terminal: the id alone rarely says what it is. */
+const MIN_GOAL_COLUMN = 20;
+
+/**
+ * `list`: a header row, then one line per goal, in the order given (newest first). The goal is put on one line and
+ * cut so the row fits in `width` columns (the whole text is in `--json`).
+ */
+export function formatGoalList(goals: GoalSummary[], width: number): string {
   if (goals.length === 0) return 'no goals';
+  const rows = goals.map((goal) => [goal.id, goal.status, goal.startTime, String(goal.tokens ?? '-')]);
+  const header = ['ID', 'STATUS', 'STARTED', 'TOKENS'];
+  const used = header
+    .map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)) + 2)
+    .reduce((sum, columnWidth) => sum + columnWidth, 0);
+  const goalWidth = Math.max(MIN_GOAL_COLUMN, width - 1 - used);
   return table(
-    ['ID', 'STATUS', 'STARTED', 'TOKENS', 'GOAL'],
-    goals.map((goal) => [goal.id, goal.status, goal.startTime, String(goal.tokens ?? '-'), goal.goal ?? '']),
+    [...header, 'GOAL'],
+    goals.map((goal, index) => [...rows[index]!, cutToWidth(oneLine(goal.goal ?? ''), goalWidth)]),
   );
 }
 

@@ -38,6 +38,13 @@ const INVALID_ARGUMENT = 3;
 /** How many goals `list` prints when `--limit` is not given; the newest first. */
 export const LIST_LIMIT = 100;
 
+/**
+ * How many matching goals `list` reads at most to find the newest `--limit` by start time. The visibility store
+ * answers running goals first and closed ones by close time, and the dev server's SQLite store refuses
+ * `ORDER BY StartTime`, so the order is made here; past this many, narrow the list with --query or --status.
+ */
+export const LIST_SCAN_LIMIT = 10_000;
+
 /** What `list` asks for: a status bucket, a visibility query of the user's own, how many. */
 export interface ListOptions {
   status?: ListStatus;
@@ -93,14 +100,18 @@ function summarize(info: WorkflowExecutionInfo): GoalSummary {
   };
 }
 
-/** Up to `limit` goals ({@link LIST_LIMIT} by default), newest first. A query the server refuses is a GoalError. */
+/**
+ * Up to `limit` goals ({@link LIST_LIMIT} by default), newest start first (ties by id), of the first
+ * {@link LIST_SCAN_LIMIT} that match. A query the server refuses is a GoalError.
+ */
 export async function listGoals(client: Client, opts: ListOptions = {}): Promise<GoalSummary[]> {
   const limit = opts.limit ?? LIST_LIMIT;
   const goals: GoalSummary[] = [];
   try {
-    for await (const info of client.workflow.list({ query: listQuery(opts.status, opts.query), pageSize: limit })) {
+    const query = listQuery(opts.status, opts.query);
+    for await (const info of client.workflow.list({ query, pageSize: 1_000 })) {
       goals.push(summarize(info));
-      if (goals.length >= limit) break;
+      if (goals.length >= LIST_SCAN_LIMIT) break;
     }
   } catch (err) {
     // INVALID_ARGUMENT: the server could not parse the query or does not know an attribute it names.
@@ -110,5 +121,7 @@ export async function listGoals(client: Client, opts: ListOptions = {}): Promise
     }
     throw err;
   }
-  return goals;
+  // ISO 8601 times of one format compare as strings.
+  goals.sort((a, b) => b.startTime.localeCompare(a.startTime) || a.id.localeCompare(b.id));
+  return goals.slice(0, limit);
 }

@@ -29,7 +29,7 @@ import {
   progressQuery,
   statusSearchAttribute,
 } from '../common/contract';
-import { messageWithCauses, UserError } from '../node/errors';
+import { messageWithCauses, NotFoundError, UserError } from '../node/errors';
 import {
   cutToBytes,
   GOAL_ATTRIBUTE_BYTES,
@@ -163,10 +163,9 @@ export async function startGoal(client: Client, opts: StartGoalOptions): Promise
   return Object.assign(handle, { alreadyRunning });
 }
 
-function notFound(id: string, client: Client): GoalError {
-  return new GoalError(
-    `no goal with id "${id}" in namespace "${client.options.namespace}"; check the id (tandem start prints it)`,
-  );
+/** The CLI adds which server and namespace it asked (client/commands/shared.ts). */
+function notFound(id: string): NotFoundError {
+  return new NotFoundError(`no goal with id "${id}"; check the id (tandem start prints it), --address and --namespace`);
 }
 
 /** Any workflow's handle and description (a goal's or an executor's), after checking that it exists. */
@@ -178,7 +177,7 @@ export async function describeWorkflow(
   try {
     return { handle, description: await handle.describe() };
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw notFound(id, client);
+    if (err instanceof WorkflowNotFoundError) throw notFound(id);
     throw err;
   }
 }

@@ -5,6 +5,7 @@
  */
 import { type Client, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
+import { NotFoundError } from '../node/errors';
 import { goalInput, GoalError, goalSearchAttributes, goalSummary, keyWorkflowId } from './goals';
 
 export interface CreateScheduleOptions {
@@ -97,7 +98,7 @@ export async function deleteSchedule(client: Client, id: string): Promise<void> 
     await client.schedule.getHandle(id).delete();
   } catch (err) {
     if (err instanceof ScheduleNotFoundError) {
-      throw new GoalError(`no schedule with id "${id}"; list them with: tandem schedule list`);
+      throw new NotFoundError(`no schedule with id "${id}"; list them with: tandem schedule list`);
     }
     throw err;
   }

@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatSnapshot, snapshotJson } from './format';
 import { snapshot, type Snapshot } from './inspect';
+import { cutToWidth, terminalWidth } from './terminal-width';
 
 /** Often enough to feel live, rare enough that a hundred watchers cost the worker little. */
 export const WATCH_INTERVAL_MS = 1_000;
@@ -45,8 +46,10 @@ class Redrawer {
       this.out.write(`${frame}\n\n`);
       return;
     }
-    const width = this.out.columns ?? 120;
-    const lines = frame.split('\n').map((line) => (line.length > width ? line.slice(0, width - 1) : line));
+    // One column short of the width: a line that fills the last column makes some terminals wrap, and a wrapped line
+    // throws off the count of lines to move back over.
+    const width = terminalWidth(this.out.columns) - 1;
+    const lines = frame.split('\n').map((line) => cutToWidth(line, width));
     this.out.write(`${this.lines > 0 ? `\x1b[${this.lines}F\x1b[J` : ''}${lines.join('\n')}\n`);
     this.lines = lines.length;
   }

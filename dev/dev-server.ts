@@ -4,7 +4,7 @@
  * listens on the port, and in both cases makes sure tandem's search attributes are registered.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -57,6 +57,12 @@ export interface DevServerOptions {
   namespace?: string;
   /** Receives each line the server prints; nothing is printed by default. */
   log?: (line: string) => void;
+  /**
+   * Which server already listening on the port may be used: `any` (tests share one server between processes), or
+   * `own`, one this project's tandem started (its owner file in the state folder names a live process); anything
+   * else on the port is a {@link PortTakenError}. Default `any`.
+   */
+  reuse?: 'any' | 'own';
 }
 
 /** A running dev server, started by {@link startDevServer} or found already listening. */
@@ -84,9 +90,73 @@ export class DevServerError extends Error {
 }
 
 /**
+ * The port of `startDevServer({reuse: 'own'})` answers, but not as a server tandem started here: another Temporal
+ * server (whose task queue a worker must not join) or another program.
+ */
+export class PortTakenError extends DevServerError {
+  constructor(readonly port: number) {
+    super(`port ${port} is taken by a server tandem did not start (another Temporal server, or another program)`);
+    this.name = 'PortTakenError';
+  }
+}
+
+/** What the owner file of a dev server tandem started says: its process and where it listens. */
+interface OwnerRecord {
+  pid: number;
+  port: number;
+}
+
+const OWNER_FILE = /^dev-server-(\d+)\.json$/;
+
+/** `<state dir>/dev-server-<port>.json`: written once the server answers, removed when it stops. */
+function ownerFile(stateDir: string, port: number): string {
+  return path.join(stateDir, `dev-server-${port}.json`);
+}
+
+/** True while `pid` names a process (signal 0 only checks; EPERM means it exists under another user). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readOwner(stateDir: string, port: number): OwnerRecord | undefined {
+  try {
+    const record = JSON.parse(readFileSync(ownerFile(stateDir, port), 'utf8')) as OwnerRecord;
+    return record.port === port && Number.isInteger(record.pid) && record.pid > 0 && isAlive(record.pid)
+      ? record
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The ports of the dev servers tandem started from `stateDir` that still run, so a second `tandem dev` or `demo`
+ * finds the first one even where it had to move off a taken default port. A stale file (its process gone) is skipped.
+ */
+export function ownServerPorts(stateDir: string): number[] {
+  let names: string[];
+  try {
+    names = readdirSync(stateDir);
+  } catch {
+    return [];
+  }
+  return names
+    .map((name) => OWNER_FILE.exec(name)?.[1])
+    .filter((port): port is string => port !== undefined)
+    .map(Number)
+    .filter((port) => readOwner(stateDir, port) !== undefined);
+}
+
+/**
  * Starts a dev server, or reuses the one already accepting connections on `ip:port`, and resolves once it answers
  * gRPC and tandem's search attributes are registered.
  *
+ * @throws PortTakenError with `reuse: 'own'`, when what listens on the port is not a server tandem started here.
  * @throws DevServerError when the server exits early, is not ready within 30 s, or rejects a search attribute.
  * @throws Error when no `temporal` CLI is found or a port variable is not a port number.
  */
@@ -100,6 +170,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const cli = resolveTemporalCli();
 
   if (await isListening(ip, port)) {
+    if (opts.reuse === 'own' && !readOwner(config.stateDir, port)) throw new PortTakenError(port);
     // Another worker, CLI or test process started it: share it instead of failing on a taken port.
     await waitUntilReady(address, () => undefined, []);
     await ensureSearchAttributes(cli, address, namespace);
@@ -131,7 +202,14 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     await server.stop();
     throw error;
   }
-  return { address, uiUrl: opts.headless ? null : `http://${ip}:${uiPort}`, reused: false, stop: server.stop };
+  const owner = ownerFile(config.stateDir, port);
+  mkdirSync(config.stateDir, { recursive: true });
+  writeFileSync(owner, JSON.stringify({ pid: server.pid, port } satisfies OwnerRecord));
+  const stop = async () => {
+    await server.stop();
+    rmSync(owner, { force: true });
+  };
+  return { address, uiUrl: opts.headless ? null : `http://${ip}:${uiPort}`, reused: false, stop };
 }
 
 /** Resolves true when something accepts TCP connections on `ip:port` (within 1 s). */
@@ -167,6 +245,8 @@ interface ServerProcess {
   /** Why the process is gone (e.g. "exited with code 1"), or undefined while it runs. */
   exitReason: () => string | undefined;
   stderrTail: string[];
+  /** The server's process id, for its owner file. */
+  pid: number;
   stop: () => Promise<void>;
 }
 
@@ -202,7 +282,7 @@ function spawnServer(cli: string, args: string[], log: (line: string) => void): 
 
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= terminate(child, exited));
-  return { exitReason: () => exitReason, stderrTail, stop };
+  return { exitReason: () => exitReason, stderrTail, pid: child.pid ?? -1, stop };
 }
 
 async function terminate(child: ChildProcess, exited: Promise<void>): Promise<void> {

@@ -14,6 +14,7 @@ import { ConfigError } from './errors';
 import { MAX_TIMER_MS, parsePositiveInt } from './numbers';
 import { findProjectRoot } from './project-root';
 import { type McpConfig, readMcpConfigFile } from './mcp-config';
+import { commaList } from './comma-list';
 
 /** The project root: state folders default to `<root>/.tandem` so a fresh clone keeps everything in one ignored place. */
 export const PROJECT_ROOT = findProjectRoot();
@@ -275,12 +276,4 @@ function approveTools(env: Env): string[] {
     );
   }
   return entries;
-}
-
-/** A comma-separated list, trimmed, without empty entries. */
-export function commaList(raw: string | undefined): string[] {
-  return (raw ?? '')
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '');
 }

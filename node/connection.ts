@@ -3,11 +3,12 @@
  * TEMPORAL_* env vars), so the same code runs against the local dev server, a self-hosted cluster or Temporal Cloud;
  * the CLI's global `--address`, `--namespace` and `--profile` flags override them.
  */
-import { Client, Connection } from '@temporalio/client';
+import type { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { loadConfig } from './config';
 import { ConnectionSettingsError, TemporalUnreachableError, UserError } from './errors';
+import { parseHostPort, probeTcp } from './server-address';
 
 export const DEFAULT_ADDRESS = 'localhost:7233';
 export const DEFAULT_NAMESPACE = 'default';
@@ -50,6 +51,13 @@ export function temporalSettings(overrides: ConnectionOverrides = {}): TemporalS
   ]) {
     if (value.trim() === '') throw new UserError(`${flag} is empty: give a value, or leave it out to use the default`);
   }
+  if (!parseHostPort(address)) {
+    const source = overrides.address !== undefined ? '--address' : 'TEMPORAL_ADDRESS (or the profile)';
+    throw new UserError(
+      `${source} "${address}" is not host:port: name the port too, e.g. ${address.replace(/:\d*$/, '')}:7233 ` +
+        "(the dev server's default)",
+    );
+  }
   return {
     connectionOptions: { ...config.connectionOptions, address },
     namespace,
@@ -57,13 +65,30 @@ export function temporalSettings(overrides: ConnectionOverrides = {}): TemporalS
   };
 }
 
-/** A client connected with {@link temporalSettings}; fails fast with an actionable message when nothing answers. */
+/** How long the TCP probe before connecting may take: a refused port answers in microseconds, a remote host in ms. */
+const PROBE_TIMEOUT_MS = 1_000;
+
+/**
+ * A client connected with {@link temporalSettings}; fails fast with an actionable message when nothing answers.
+ *
+ * @throws TemporalUnreachableError within {@link PROBE_TIMEOUT_MS} when the port is closed or the host unknown, and
+ *   at the 5 s connect deadline when something answers TCP but not gRPC.
+ */
 export async function connectClient(settings: TemporalSettings = temporalSettings()): Promise<Client> {
+  const { address, proxy } = settings.connectionOptions;
+  const target = parseHostPort(address);
+  // Through a proxy the address is the proxy's to resolve: a local probe would test the wrong network.
+  if (target && !proxy) {
+    const probe = await probeTcp(target, PROBE_TIMEOUT_MS);
+    if (probe.kind === 'closed') throw new TemporalUnreachableError(address, new Error(`TCP ${probe.code}`));
+  }
+  // Loaded after the probe: the SDK is most of a verb's start-up time, and an absent server needs none of it.
+  const sdk = await import('@temporalio/client');
   let connection: Connection;
   try {
-    connection = await Connection.connect({ ...settings.connectionOptions, connectTimeout: '5 seconds' });
+    connection = await sdk.Connection.connect({ ...settings.connectionOptions, connectTimeout: '5 seconds' });
   } catch (err) {
     throw new TemporalUnreachableError(settings.connectionOptions.address, err);
   }
-  return new Client({ connection, namespace: settings.namespace });
+  return new sdk.Client({ connection, namespace: settings.namespace });
 }

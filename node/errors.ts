@@ -11,6 +11,14 @@ export class UserError extends Error {
   override name = 'UserError';
 }
 
+/**
+ * An id (goal, executor, schedule) the server has no record of. The CLI adds which server and namespace it asked
+ * (client/commands/shared.ts): with several clusters or namespaces, "not found" alone sends people to the wrong one.
+ */
+export class NotFoundError extends UserError {
+  override name = 'NotFoundError';
+}
+
 /** A setting (environment variable or flag) with a value tandem cannot use. */
 export class ConfigError extends UserError {
   override name = 'ConfigError';

@@ -2,7 +2,8 @@
  * `tandem dev` as a newcomer runs it: no OPENAI_BASE_URL, a port of its own. It serves the scripted demo model, says
  * how to point another terminal at it, and its first subtask is slow enough to watch from another `tandem`.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../dev/dev-server';
@@ -36,7 +37,44 @@ describe('tandem dev', () => {
     expect(status).toMatch(/├─ s1\s+running\s+1 step/);
     expect(status).toMatch(/└─ s2\s+pending/);
 
+    // The owner file is how a later `tandem dev` or `demo` from this folder tells this server from a stranger's.
+    const owner = path.join(stateDir, `dev-server-${port}.json`);
+    expect(existsSync(owner)).toBe(true);
     expect(await dev.interrupt()).toBe(0);
     dev = undefined;
+    expect(existsSync(owner)).toBe(false);
+  });
+
+  describe('never attaches to a stranger', () => {
+    let listener: Server;
+    let listenerPort: number;
+    beforeAll(async () => {
+      listener = createServer((socket) => socket.destroy());
+      await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+      listenerPort = (listener.address() as { port: number }).port;
+    });
+    afterAll(() => new Promise<void>((resolve) => listener.close(() => resolve())));
+
+    /** This jest run's Temporal server: a real Temporal, started from another state folder than the CLI's. */
+    const strangerTemporal = () => Number(process.env.TEMPORAL_ADDRESS!.split(':').at(-1));
+
+    it.each([
+      ['another Temporal server, given by --port', () => ['demo', '--exit', '--port', String(strangerTemporal())], {}],
+      ['another Temporal server, given by TANDEM_DEV_PORT', () => ['dev'], { port: strangerTemporal }],
+      ['a program that is not Temporal', () => ['demo', '--exit', '--port', String(listenerPort)], {}],
+    ])('refuses a port taken by %s, naming the flag to use', async (_what, args, fromEnv) => {
+      const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-stranger-'));
+      const env = {
+        TANDEM_STATE_DIR: stateDir,
+        TEMPORAL_ADDRESS: undefined,
+        ...('port' in fromEnv ? { TANDEM_DEV_PORT: String(fromEnv.port()) } : {}),
+      };
+      const run = await runCli(args(), env);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(
+        /^tandem: port \d+ is taken by a server tandem did not start \(another Temporal server, or another program\): tandem will not add a worker to its task queue; choose a free port with --port N/,
+      );
+      expect(run.stdout).not.toMatch(/worker running|goal .* started/);
+    });
   });
 });

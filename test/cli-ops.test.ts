@@ -213,6 +213,33 @@ describe('the tandem CLI (operate and observe)', () => {
       const text = await runCli(['list', '--status', 'running'], env);
       expect(text.stdout).toMatch(new RegExp(`^${running}\\s+running\\s`, 'm'));
     });
+
+    it('lists newest first by start time, one line per goal, the goal cut to fit and whole in --json', async () => {
+      const longGoal = `Audit the logs\nthen write a report\n\twith ${'many details '.repeat(20)}`;
+      const older = tandem.goalId('older');
+      expect((await runCli(['start', longGoal, '--id', older], idleEnv)).code).toBe(0);
+      const newer = await startIdleGoal('newer');
+      // Closed in the other order: the store answers by close time, the list must still be by start time.
+      await tandem.client.workflow.getHandle(newer).terminate('list order test');
+      await tandem.client.workflow.getHandle(older).terminate('list order test');
+      const query = `WorkflowId = '${older}' OR WorkflowId = '${newer}'`;
+      const listed = async () => JSON.parse((await runCli(['list', '--query', query, '--json'], env)).stdout);
+      await eventually(
+        async () => ((await listed()) as GoalSummary[]).every((goal) => goal.status === 'terminated'),
+        'both goals to be listed as terminated',
+      );
+      const json = (await listed()) as GoalSummary[];
+      expect(json.map((goal) => goal.id)).toEqual([newer, older]);
+      expect(json[1]!.goal).toBe(longGoal.trim());
+
+      const text = await runCli(['list', '--query', query], env);
+      const lines = text.stdout.trimEnd().split('\n');
+      expect(lines).toHaveLength(3);
+      expect(lines[1]).toMatch(new RegExp(`^${newer}\\s`));
+      expect(lines[2]).toMatch(new RegExp(`^${older}\\s.*Audit the logs then write a report with many details .*…$`));
+      // Off a terminal the width is 120 columns, one kept free so a line never wraps.
+      for (const line of lines) expect(line.length).toBeLessThanOrEqual(119);
+    });
   });
 
   describe('watch', () => {
@@ -246,6 +273,29 @@ describe('the tandem CLI (operate and observe)', () => {
       });
       expect(outcome).toEqual(expect.objectContaining({ executionStatus: 'COMPLETED', progressStatus: 'completed' }));
       expect(written).toContain('└─ s2');
+    });
+
+    it.each([0, undefined, Number.NaN])('draws whole lines on a terminal that reports %p columns', async (columns) => {
+      let written = '';
+      await watchGoal(tandem.client, finished, { isTTY: true, columns, write: (text: string) => (written += text) });
+      expect(written).toMatch(/└─ s2\s+done/);
+      expect(written).toMatch(new RegExp(`^${finished} {2}completed`, 'm'));
+    });
+
+    it('cuts every line to a narrow terminal, marking the cut', async () => {
+      let written = '';
+      await watchGoal(tandem.client, finished, {
+        isTTY: true,
+        columns: 12,
+        write: (text: string) => (written += text),
+      });
+      // The redraw's cursor moves (ESC [ n F, ESC [ J) are not part of a line's width.
+      const lines = written
+        .replace(new RegExp(`${String.fromCharCode(27)}\\[\\d*[FJ]`, 'g'), '')
+        .trimEnd()
+        .split('\n');
+      for (const line of lines) expect(Array.from(line).length).toBeLessThanOrEqual(11);
+      expect(lines[0]).toMatch(/…$/);
     });
   });
 
@@ -348,14 +398,19 @@ describe('the tandem CLI (operate and observe)', () => {
       expect((await runCli(['schedule', 'delete', id], env)).stdout).toBe(`deleted schedule ${id}\n`);
       const again = await runCli(['schedule', 'delete', id], env);
       expect(again.code).toBe(1);
-      expect(again.stderr).toBe(`tandem: no schedule with id "${id}"; list them with: tandem schedule list\n`);
+      expect(again.stderr).toMatch(
+        new RegExp(`^tandem: no schedule with id "${id}"; list them with: tandem schedule list \\[asked Temporal at `),
+      );
     });
   });
 
   describe('errors: one actionable line and a non-zero exit code', () => {
     const unknown = 'no-such-goal';
     it.each([
-      [['watch', unknown], /^tandem: no goal with id "no-such-goal" in namespace "default"/],
+      [
+        ['watch', unknown],
+        /^tandem: no goal with id "no-such-goal"; .* \[asked Temporal at [\w.:[\]]+, namespace "default"\]$/,
+      ],
       [['history', unknown], /^tandem: no goal with id "no-such-goal"/],
       [['replan', unknown, 'evidence'], /^tandem: no goal with id "no-such-goal"/],
       [['interrupt', unknown, 'hello'], /^tandem: no goal with id "no-such-goal"/],

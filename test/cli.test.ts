@@ -51,7 +51,10 @@ describe('the tandem CLI (foundation verbs)', () => {
 
   it.each([
     [['start', ''], /^tandem: the goal is empty: pass what you want done/],
-    [['status', 'no-such-goal'], /^tandem: no goal with id "no-such-goal" in namespace "default"/],
+    [
+      ['status', 'no-such-goal'],
+      /^tandem: no goal with id "no-such-goal"; .* \[asked Temporal at [\w.:[\]]+, namespace "default"\]$/,
+    ],
     [['result', 'no-such-goal'], /^tandem: no goal with id "no-such-goal"/],
     [
       ['start', 'x', '--max-steps', 'lots'],

@@ -1,9 +1,9 @@
 /** The verbs of MCP tools and the approval gate: tools, approvals, approve, deny. */
 import type { Command } from 'commander';
-import { loadConfig } from '../../node/config';
-import { decideApproval, formatApprovals, pendingApprovals } from '../approvals';
-import { formatToolList, listTools } from '../tool-list';
 import { nonEmptyId, printJson, withClient } from './shared';
+
+/** Each action loads its modules when it runs: the MCP SDK and the Temporal client cost --help and --version nothing. */
+const approvals = () => import('../approvals');
 
 /** Registers the tool and approval verbs on `program`. */
 export function registerApprovalCommands(program: Command): void {
@@ -14,6 +14,10 @@ export function registerApprovalCommands(program: Command): void {
     )
     .option('--json', 'print {tools: [{name, source, tool, sideEffects, description, inputSchema}], problems} as JSON')
     .action(async (opts: { json?: boolean }) => {
+      const [{ loadConfig }, { formatToolList, listTools }] = await Promise.all([
+        import('../../node/config'),
+        import('../tool-list'),
+      ]);
       const list = await listTools(loadConfig());
       if (opts.json) printJson(list);
       else console.log(formatToolList(list));
@@ -26,6 +30,7 @@ export function registerApprovalCommands(program: Command): void {
     .option('--json', 'print [{callId, subtaskId, tool, arguments, requestedAt}] as JSON')
     .action((id: string, opts: { json?: boolean }) =>
       withClient(async (client) => {
+        const { formatApprovals, pendingApprovals } = await approvals();
         const pending = await pendingApprovals(client, id);
         if (opts.json) printJson(pending);
         else console.log(formatApprovals(id, pending));
@@ -39,6 +44,7 @@ export function registerApprovalCommands(program: Command): void {
     .argument('<callId>', 'the call, as `tandem approvals ID` lists it', nonEmptyId)
     .action((id: string, callId: string) =>
       withClient(async (client) => {
+        const { decideApproval } = await approvals();
         const receipt = await decideApproval(client, id, { callId, approve: true });
         console.log(`approved ${receipt.callId} (subtask ${receipt.subtaskId})`);
       }),
@@ -52,6 +58,7 @@ export function registerApprovalCommands(program: Command): void {
     .option('--reason <reason>', 'why, for the model')
     .action((id: string, callId: string, opts: { reason?: string }) =>
       withClient(async (client) => {
+        const { decideApproval } = await approvals();
         const receipt = await decideApproval(client, id, {
           callId,
           approve: false,

@@ -1,19 +1,33 @@
-/** Parsers of `tandem start --approve` and `--approval-timeout`. */
-import { InvalidArgumentError } from 'commander';
-import { APPROVE_EXPECTED, parseDuration, unknownApproveEntries } from '../../common/approvals';
-import { commaList } from '../../node/config';
+/**
+ * Parsers of `tandem start --approve` and `--approval-timeout`. They run while commander parses, for every verb's
+ * registration too, so they stay free of zod and the tool catalogue: the names in `--approve` are checked against
+ * the catalogue by {@link checkApproveNames}, a hook that runs only when `start` does.
+ */
+import { type Command, InvalidArgumentError } from 'commander';
+import { parseDuration } from '../../common/durations';
+import { commaList } from '../../node/comma-list';
 
 /** `--approve write_file,everything__echo` or `--approve side-effects`: each entry a tool name or the keyword. */
 export function approveList(value: string): string[] {
   const entries = commaList(value);
-  const unknown = unknownApproveEntries(entries);
-  if (entries.length === 0 || unknown.length) {
-    throw new InvalidArgumentError(
-      `${unknown.length ? `unknown tool ${unknown.map((entry) => `"${entry}"`).join(', ')}; ` : ''}expected ` +
-        APPROVE_EXPECTED,
-    );
-  }
+  if (entries.length === 0) throw new InvalidArgumentError('expected tool names or side-effects, got an empty list');
   return entries;
+}
+
+/**
+ * A `preAction` hook: refuses `--approve` entries that are neither the keyword nor a tool name, as a parse error of
+ * the flag (one line naming `--help`), before anything is sent to the server.
+ */
+export async function checkApproveNames(command: Command): Promise<void> {
+  const entries = command.opts<{ approve?: string[] }>().approve;
+  if (!entries) return;
+  const { APPROVE_EXPECTED, unknownApproveEntries } = await import('../../common/approvals');
+  const unknown = unknownApproveEntries(entries);
+  if (unknown.length === 0) return;
+  command.error(
+    `option '--approve <tools>' argument '${entries.join(',')}' is invalid. ` +
+      `unknown tool ${unknown.map((entry) => `"${entry}"`).join(', ')}; expected ${APPROVE_EXPECTED}`,
+  );
 }
 
 /** `--approval-timeout 15m` in milliseconds. */

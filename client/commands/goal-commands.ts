@@ -8,7 +8,7 @@ import { UserError } from '../../node/errors';
 import type { GoalOutcome } from '../goals';
 import { LIST_STATUSES, type ListStatus } from '../list-statuses';
 import { EXIT_GOAL_NOT_OK, newId, nonEmptyId, positiveInt, printJson, withClient } from './shared';
-import { approvalTimeout, approveList } from './approval-options';
+import { approvalTimeout, approveList, checkApproveNames } from './approval-options';
 import { shellArg } from '../shell-arg';
 
 interface StartOptions {
@@ -141,6 +141,7 @@ export function registerGoalCommands(program: Command): void {
     )
     .option('--wait', 'wait for the goal to finish and print its result (exit code 2 unless it is ok)')
     .option('--json', 'print JSON instead of text')
+    .hook('preAction', checkApproveNames)
     .action(start);
 
   program
@@ -204,10 +205,14 @@ export function registerGoalCommands(program: Command): void {
     .option('--json', 'print an array of goal summaries as JSON')
     .action((opts: { status?: ListStatus; query?: string; limit: number; json?: boolean }) =>
       withClient(async (client) => {
-        const [{ listGoals }, { formatGoalList }] = await Promise.all([import('../goal-list'), import('../format')]);
+        const [{ listGoals }, { formatGoalList }, { terminalWidth }] = await Promise.all([
+          import('../goal-list'),
+          import('../format'),
+          import('../terminal-width'),
+        ]);
         const goals = await listGoals(client, opts);
         if (opts.json) printJson(goals);
-        else console.log(formatGoalList(goals));
+        else console.log(formatGoalList(goals, terminalWidth(process.stdout.columns)));
       }),
     );
 

@@ -5,7 +5,7 @@
 import type { Client } from '@temporalio/client';
 import { InvalidArgumentError } from 'commander';
 import type { ConnectionOverrides, TemporalSettings } from '../../node/connection';
-import { grpcStatusOf, TemporalUnreachableError, UserError } from '../../node/errors';
+import { grpcStatusOf, NotFoundError, TemporalUnreachableError, UserError } from '../../node/errors';
 import { parsePositiveInt } from '../../node/numbers';
 
 /** Exit code of `start --wait`, `result` and `watch` when the goal ended without an ok result. */
@@ -79,6 +79,10 @@ function connectionError(err: unknown, settings: TemporalSettings): unknown {
       `Temporal at ${address} refused the request (${grpcStatusOf(err)?.details}): check TEMPORAL_API_KEY, the TLS ` +
         'settings and the namespace (--profile, --namespace)',
     );
+  }
+  if (err instanceof NotFoundError) {
+    err.message += ` [asked Temporal at ${address}, namespace "${settings.namespace}"]`;
+    return err;
   }
   if ((err as Error).name === 'NamespaceNotFoundError') {
     return new UserError(
