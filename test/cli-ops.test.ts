@@ -11,7 +11,7 @@ import type { GoalProgress, GoalResult, PlanVersion } from '../common/types';
 import { runCli } from './helpers/cli';
 import { cancelRequested, eventually, signalsOf } from './helpers/history';
 import { match, reply } from '../dev/scripted-model';
-import { startTandem, type Tandem } from './helpers/tandem';
+import { resultOf, startTandem, type Tandem } from './helpers/tandem';
 
 describe('the tandem CLI (operate and observe)', () => {
   let tandem: Tandem;
@@ -257,7 +257,7 @@ describe('the tandem CLI (operate and observe)', () => {
       expect(run.code).toBe(0);
       // Off a terminal each changed frame is appended, then one line says how the goal ended.
       const frames = run.stdout.trim().split('\n\n');
-      expect(frames.pop()).toBe(`goal ${id} ended: completed (completed)`);
+      expect(frames.pop()).toBe(`goal ${id} ended: completed`);
       expect(frames.length).toBeGreaterThanOrEqual(2);
       expect(frames.some((frame) => /s1\s+running/.test(frame))).toBe(true);
       expect(frames[frames.length - 1]).toMatch(/^watched-\w+ {2}completed/);
@@ -346,7 +346,7 @@ describe('the tandem CLI (operate and observe)', () => {
       );
       const replanRequest = tandem.model.requestsMatching(match.responseFormat('plan')).at(-1);
       expect(replanRequest?.text).toContain('the data source moved');
-      expect((await tandem.client.workflow.getHandle(id).result()).ok).toBe(true);
+      expect((await resultOf(tandem.client.workflow.getHandle(id))).ok).toBe(true);
     });
   });
 
@@ -389,7 +389,7 @@ describe('the tandem CLI (operate and observe)', () => {
         'the schedule to start a goal',
       );
       expect(goalId).toMatch(new RegExp(`^goal-key-${key}-`));
-      const result = await tandem.client.workflow.getHandle(goalId).result();
+      const result = await resultOf(tandem.client.workflow.getHandle(goalId));
       expect(result.ok).toBe(true);
       const description = await tandem.client.workflow.getHandle(goalId).describe();
       expect(description.searchAttributes.TandemKey).toEqual([key]);

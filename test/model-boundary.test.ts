@@ -6,7 +6,7 @@
 import type { ExecutorInput } from '../common/types';
 import { match, reply, startScriptedModel } from '../dev/scripted-model';
 import { snapshot } from '../client/inspect';
-import { startTandem, type Tandem } from './helpers/tandem';
+import { resultOf, startTandem, type Tandem } from './helpers/tandem';
 
 describe('the model boundary in whole runs', () => {
   let tandem: Tandem;
@@ -159,7 +159,7 @@ describe('the model boundary in whole runs', () => {
         .on(match.purpose('report'), reply.text('Done: 4'));
       judgeModel.on(match.purpose('judge'), reply.json({ met: true, reason: 'it is 4' }));
       const handle = await tandem.startPlanner('roles', { goal: 'Add 2 and 2' });
-      expect(await handle.result()).toEqual(expect.objectContaining({ ok: true }));
+      expect(await resultOf(handle)).toEqual(expect.objectContaining({ ok: true }));
       expect(tandem.model.requests.map((r) => [r.purpose, r.body.model])).toEqual([
         ['plan', 'strong-planner'],
         ['step', 'small-executor'],

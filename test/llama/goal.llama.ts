@@ -4,7 +4,7 @@
  * result, or a workflow failure) and leaves no workflow running.
  */
 import { match, reply } from '../../dev/scripted-model';
-import { startTandem } from '../helpers/tandem';
+import { resultOf, startTandem } from '../helpers/tandem';
 import { startLlamaServer, type LlamaServer } from './llama-server';
 
 describe('a whole goal on a real llama-server', () => {
@@ -36,7 +36,7 @@ describe('a whole goal on a real llama-server', () => {
         maxParallel: 1,
       });
       // A weak model may fail to plan (a fallback plan, or plan_invalid) or fail its subtasks: either way the goal ends.
-      const outcome = await handle.result().then(
+      const outcome = await resultOf(handle).then(
         (result) => `completed (ok: ${result.ok}${result.reason ? `, ${result.reason}` : ''})`,
         (err: Error) => `failed: ${(err.cause as Error | undefined)?.message ?? err.message}`,
       );
