@@ -54,7 +54,7 @@ interface Common {
   executionStatus: string;
   /** Set once the run has closed. */
   end: RunEnd | null;
-  /** How it ended, in the words of docs/endings.md (`completed`, `failed (budget_exhausted)`, `cancelled`, ...); null while it runs. */
+  /** How it ended, in the words of docs/endings.md (`completed`, `failed (budget_exhausted)`, ...); null while open. */
   ending: string | null;
   /** Calls being retried right now, oldest workflow first; empty when nothing is failing. */
   failingCalls: FailingCall[];

@@ -1,6 +1,6 @@
 /**
- * One vocabulary of endings (docs/endings.md), and where a run's result travels when the run does not complete: a goal
- * or subtask that ends not ok fails its workflow with a {@link FailureType.GoalNotOk} / {@link FailureType.SubtaskNotOk}
+ * One vocabulary of endings (docs/endings.md), and where a run's result travels when the run does not complete: a
+ * goal or subtask that ends not ok fails its workflow with a `GoalNotOk` / `SubtaskNotOk` (common/failures.ts)
  * `ApplicationFailure` whose first detail is the whole result, and a cancelled one ends as Canceled with the result in
  * its memo (a Canceled close event carries no details). Sandbox-safe: the workflows, the client and the CLI share it.
  */

@@ -12,7 +12,7 @@ export const FailureType = {
    * the run as Failed (common/endings.ts reads the result back). A cancelled goal ends as Canceled instead.
    */
   GoalNotOk: 'GoalNotOk',
-  /** A subtask that ended without its answer (budget, escalated, model error): as `GoalNotOk`, with the `ExecutorResult`. */
+  /** A subtask that ended without its answer (budget, escalated, model error): as `GoalNotOk`, with its result. */
   SubtaskNotOk: 'SubtaskNotOk',
   /** A `revisePlan` update whose goal ended before the replan was made. */
   GoalFinished: 'GoalFinished',

@@ -201,8 +201,13 @@ describe('the Temporal Web UI shows a goal', () => {
     await page.goto(
       `${ui}/namespaces/default/workflows/${cancelled.workflowId}/${cancelled.firstExecutionRunId}/relationships`,
     );
-    const child = page.locator('tr, li, a', { hasText: `${cancelled.workflowId}.v1.s1` }).first();
-    await child.waitFor();
+    await page.getByText(`${cancelled.workflowId}.v1.s1`).first().waitFor();
+    // Three Canceled badges: the page's, the planner's row and its child executor's row.
+    await page
+      .getByText(/^canceled$/i)
+      .filter({ visible: true })
+      .nth(2)
+      .waitFor();
     await page.screenshot({ path: path.join(SCREENSHOTS, 'cancelled-relationships.png') });
   });
 });
