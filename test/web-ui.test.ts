@@ -170,6 +170,15 @@ describe('the Temporal Web UI shows a goal', () => {
     }
     await page.screenshot({ path: path.join(SCREENSHOTS, 'outcomes-list.png') });
 
+    // The failures, as the list's `Failures` view filters them (ExecutionStatus = Failed): the two that did not end ok.
+    const failures = encodeURIComponent(`ExecutionStatus="Failed" AND WorkflowId STARTS_WITH "${prefix}"`);
+    await page.goto(`${ui}/namespaces/default/workflows?query=${failures}`);
+    for (const id of [budget.workflowId, refused.workflowId]) {
+      await page.getByRole('link', { name: id, exact: true }).first().waitFor();
+    }
+    expect(await page.getByRole('link', { name: ok.workflowId, exact: true }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: cancelled.workflowId, exact: true }).count()).toBe(0);
+
     // A goal that ended not ok: Failed, its failure the GoalNotOk with the ending, its details saying how it ended.
     await page.goto(`${ui}/namespaces/default/workflows/${budget.workflowId}/${budget.firstExecutionRunId}`);
     await statusBadge(page, 'Failed').waitFor();
