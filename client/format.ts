@@ -13,6 +13,7 @@ import type {
 } from '../common/types';
 import type { PendingApproval } from '../common/approvals';
 import { describeOutcome } from '../common/checks';
+import { endingOf, endingOfStatus } from '../common/endings';
 import { tokensOf, type TokenUsage } from '../common/usage';
 import type { GoalSummary } from './goal-list';
 import type { FailureSummary, GoalOutcome } from './goals';
@@ -87,16 +88,15 @@ function heldLines(id: string, held: readonly PendingApproval[]): string[] {
   );
 }
 
-/** The status a closed run shows in its header: Temporal's own when the run did not complete (cancelled, ...). */
+/** The status a run shows in its header: its progress while it runs, its ending (docs/endings.md) once closed. */
 function headerStatus(snap: Snapshot): string {
-  if (snap.executionStatus === 'RUNNING' || snap.executionStatus === 'COMPLETED') return snap.progress.status;
-  return snap.executionStatus === 'FAILED' ? 'failed' : snap.executionStatus.toLowerCase();
+  return snap.ending ?? snap.progress.status;
 }
 
 /** Why a closed run ended without an ok result, as one line; nothing for an ok one. */
 function endLine(snap: Snapshot, end: RunEnd | null): string[] {
   if (!end || end.ok) return [];
-  if (end.failure) return [`${headerStatus(snap)}: ${failureLine(end.failure)}`];
+  if (end.failure) return [`${endingOfStatus(snap.executionStatus)}: ${failureLine(end.failure)}`];
   const resultOf =
     snap.kind === 'goal' ? `tandem result ${shellArg(snap.id)}` : `tandem status ${shellArg(snap.id)} --json`;
   return [`ended without an ok result: ${end.reason ?? 'not ok'} (see ${resultOf})`];
@@ -163,13 +163,7 @@ export function snapshotJson(snap: Snapshot): Record<string, unknown> {
 
 /** The report of a goal that ended with a result, its subtasks, and the folder its files are in. */
 export function formatResult(id: string, result: GoalResult, workspace?: string): string {
-  const ending = result.reason ? ` (${result.reason})` : '';
-  const lines = [
-    `${id}  ${result.ok ? 'completed' : 'failed'}${ending}  ${tokens(result.usage)}`,
-    '',
-    result.report,
-    '',
-  ];
+  const lines = [`${id}  ${endingOf(result)}  ${tokens(result.usage)}`, '', result.report, ''];
   for (const { id: subtaskId, title, status, verdict, result: subtask } of result.subtasks) {
     lines.push(
       `  ${subtaskId} ${status === 'done' ? '✓' : '✗'} ${title}: ${subtask?.answer ?? subtask?.reason ?? status}`,
@@ -184,7 +178,7 @@ export function formatResult(id: string, result: GoalResult, workspace?: string)
 /** `result` and `start --wait`: the report, or why the goal's workflow failed. */
 export function formatOutcome(id: string, outcome: GoalOutcome, workspace: string): string {
   if ('result' in outcome) return formatResult(id, outcome.result, workspace);
-  const status = outcome.executionStatus === 'FAILED' ? 'failed' : outcome.executionStatus.toLowerCase();
+  const status = endingOfStatus(outcome.executionStatus);
   return [`${id}  ${status}`, '', `${status}: ${failureLine(outcome.failure)}`, '', `workspace: ${workspace}`].join(
     '\n',
   );

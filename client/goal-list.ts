@@ -57,8 +57,8 @@ export interface ListOptions {
 }
 
 /**
- * Visibility queries per bucket. A goal whose workflow completed but whose result is not ok counts as failed: the
- * planner records that in TandemStatus, while Temporal only sees a completed workflow.
+ * Visibility queries per bucket. A not-ok goal is Failed and a cancelled one Canceled (docs/endings.md); the clauses on
+ * a Completed workflow's TandemStatus keep the runs recorded before that, which completed whatever their outcome.
  */
 const STATUS_QUERIES: Record<ListStatus, string> = {
   running: `ExecutionStatus = 'Running'`,

@@ -6,14 +6,16 @@
 import type { Client } from '@temporalio/client';
 import { contentStore } from '../activities/content-store';
 import { loadConfig } from '../node/config';
-import { describeGoal, GoalError } from './goals';
+import { describeGoal, GoalError, runResult } from './goals';
 import { shellArg } from './shell-arg';
 
 /** Every content reference a finished goal's result mentions: tool calls' `outputRef`s and notes in trimmed replies. */
 async function refsOfFinishedGoal(client: Client, id: string): Promise<Set<string>> {
   const { handle, description } = await describeGoal(client, id);
-  if (description.status.name !== 'COMPLETED') return new Set();
-  return new Set(JSON.stringify(await handle.result()).match(/sha256:[0-9a-f]{64}/g) ?? []);
+  if (description.status.name === 'RUNNING') return new Set();
+  const ended = await runResult(handle);
+  if (!('result' in ended)) return new Set();
+  return new Set(JSON.stringify(ended.result).match(/sha256:[0-9a-f]{64}/g) ?? []);
 }
 
 /**

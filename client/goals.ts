@@ -20,6 +20,7 @@ import {
   WorkflowNotFoundError,
 } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
+import { endedCancelled, endingOfStatus, RESULT_MEMO_KEY, resultInFailure } from '../common/endings';
 import { goalInputSchema, type GoalInput, type GoalProgress, type GoalResult } from '../common/types';
 import { EXECUTOR_WORKFLOW_TYPE, PLANNER_WORKFLOW_TYPE, progressQuery } from '../common/contract';
 import { goalSearchAttributes, goalSummary, keyWorkflowId } from '../common/goal-start';
@@ -174,7 +175,7 @@ export async function goalHandle(client: Client, id: string): Promise<WorkflowHa
 
 function alreadyFinished(id: string, status: string, action: string): GoalError {
   return new GoalError(
-    `goal "${id}" has already finished (${status.toLowerCase()}): ${action} only applies to a running goal; ` +
+    `goal "${id}" has already finished (${endingOfStatus(status)}): ${action} only applies to a running goal; ` +
       `read its result with: tandem result ${shellArg(id)}`,
   );
 }
@@ -261,22 +262,38 @@ export function failureOf(err: WorkflowFailedError): FailureSummary {
   return { message: activity ? `${activity} failed: ${message}` : message, type };
 }
 
+/**
+ * Waits for a run to close and reads its result wherever it travelled (common/endings.ts): the completion's value
+ * (ok), the details of a `GoalNotOk`/`SubtaskNotOk` failure (Failed), or the memo of a Canceled run. A run that
+ * closed with no result of tandem's (terminated, timed out, an `InvalidGoal`, a run from before) gives its failure.
+ */
+export async function runResult<T>(handle: WorkflowHandle): Promise<{ result: T } | { error: WorkflowFailedError }> {
+  try {
+    return { result: (await handle.result()) as T };
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    const carried = resultInFailure<T>(err);
+    if (carried !== undefined) return { result: carried };
+    if (endedCancelled(err)) {
+      const memo = (await handle.describe()).memo?.[RESULT_MEMO_KEY] as T | undefined;
+      if (memo !== undefined) return { result: memo };
+    }
+    return { error: err };
+  }
+}
+
 /** How a goal ended: its result (`ok` as the planner decided), or, when the workflow itself failed, why. */
 export type GoalOutcome =
-  | { ok: boolean; executionStatus: 'COMPLETED'; result: GoalResult }
+  | { ok: boolean; executionStatus: string; result: GoalResult }
   | { ok: false; executionStatus: string; failure: FailureSummary };
 
 /** Waits for the goal to end and says how; only an unknown id or an unreachable server throw. */
 export async function goalOutcome(client: Client, id: string): Promise<GoalOutcome> {
-  const handle = await goalHandle(client, id);
-  try {
-    const result = await handle.result();
-    return { ok: result.ok, executionStatus: 'COMPLETED', result };
-  } catch (err) {
-    if (!(err instanceof WorkflowFailedError)) throw err;
-    const { description } = await describeWorkflow(client, id);
-    return { ok: false, executionStatus: description.status.name, failure: failureOf(err) };
-  }
+  const ended = await runResult<GoalResult>(await goalHandle(client, id));
+  const { description } = await describeWorkflow(client, id);
+  const executionStatus = description.status.name;
+  if ('result' in ended) return { ok: ended.result.ok, executionStatus, result: ended.result };
+  return { ok: false, executionStatus, failure: failureOf(ended.error) };
 }
 
 /** Waits for the goal's result. A goal that failed as a workflow becomes a GoalError carrying the failure's message. */

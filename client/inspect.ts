@@ -5,12 +5,7 @@
  * function serves both verbs, so they always agree.
  */
 import { blockedWorkflowTask, describeBlockedTask } from './blocked-task';
-import {
-  type Client,
-  type WorkflowExecutionDescription,
-  WorkflowFailedError,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { type Client, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
 import {
   EXECUTOR_WORKFLOW_TYPE,
   executorProgressQuery,
@@ -18,8 +13,9 @@ import {
   progressQuery,
 } from '../common/contract';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { endingOf, endingOfStatus } from '../common/endings';
 import type { ExecutorProgress, ExecutorResult, GoalProgress, GoalResult } from '../common/types';
-import { describeWorkflow, type FailureSummary, failureOf, GoalError, isDeadlineExceeded } from './goals';
+import { describeWorkflow, type FailureSummary, failureOf, GoalError, isDeadlineExceeded, runResult } from './goals';
 import { shellArg } from './shell-arg';
 
 /** How long a query may wait for a worker before the CLI looks for the reason. */
@@ -59,6 +55,8 @@ interface Common {
   executionStatus: string;
   /** Set once the run has closed. */
   end: RunEnd | null;
+  /** How it ended, in the words of docs/endings.md (`completed`, `failed (budget_exhausted)`, ...); null while open. */
+  ending: string | null;
   /** Calls being retried right now, oldest workflow first; empty when nothing is failing. */
   failingCalls: FailingCall[];
   /** Model calls whose reply is streaming right now, with the tokens received so far (from their heartbeats). */
@@ -174,13 +172,15 @@ async function callsInFlight(
 /** How a closed run ended; the SDK fetches only the close event. */
 async function endOf(handle: WorkflowHandle, description: WorkflowExecutionDescription): Promise<RunEnd | null> {
   if (description.status.name === 'RUNNING') return null;
-  try {
-    const result = (await handle.result()) as GoalResult | ExecutorResult;
-    return { ok: result.ok, reason: result.reason ?? null, failure: null };
-  } catch (err) {
-    if (!(err instanceof WorkflowFailedError)) throw err;
-    return { ok: false, reason: null, failure: failureOf(err) };
-  }
+  const ended = await runResult<GoalResult | ExecutorResult>(handle);
+  if ('result' in ended) return { ok: ended.result.ok, reason: ended.result.reason ?? null, failure: null };
+  return { ok: false, reason: null, failure: failureOf(ended.error) };
+}
+
+/** A closed run's ending: its result's when it has one, else Temporal's status in the same words. */
+function endingOfRun(executionStatus: string, end: RunEnd | null): string | null {
+  if (!end) return null;
+  return end.failure ? endingOfStatus(executionStatus) : endingOf({ ok: end.ok, reason: end.reason ?? undefined });
 }
 
 /**
@@ -251,7 +251,7 @@ export async function snapshot(client: Client, id: string): Promise<Snapshot> {
       endOf(handle, description),
       callsInFlight(client, description, subtaskOf, null),
     ]);
-    return { kind: 'goal', id, executionStatus, end, ...calls, progress };
+    return { kind: 'goal', id, executionStatus, end, ending: endingOfRun(executionStatus, end), ...calls, progress };
   }
   if (description.type === EXECUTOR_WORKFLOW_TYPE) {
     const progress = await query(client, handle, () => handle.query(executorProgressQuery));
@@ -260,7 +260,8 @@ export async function snapshot(client: Client, id: string): Promise<Snapshot> {
       callsInFlight(client, description, () => null, progress.subtaskId),
     ]);
     const goalId = description.parentExecution?.workflowId ?? null;
-    return { kind: 'executor', id, executionStatus, end, ...calls, goalId, progress };
+    const ending = endingOfRun(executionStatus, end);
+    return { kind: 'executor', id, executionStatus, end, ending, ...calls, goalId, progress };
   }
   throw new GoalError(`"${id}" is a ${description.type}, not a goal or an executor of tandem`);
 }

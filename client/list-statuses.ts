@@ -4,9 +4,10 @@
  */
 
 /**
- * The `--status` filter values. A cancelled goal *completes* with `reason: 'cancelled'` (TandemStatus `cancelled`), or
- * was cancelled as a workflow (runs from before that, or a planner that did not get to report); a terminated or timed-out
- * goal never reported, so its TandemStatus is whatever it was (often `running`): the bucket says what happened.
+ * The `--status` filter values, the endings of docs/endings.md. A goal that ended not ok is Failed and a cancelled one
+ * Canceled; runs recorded before that completed with TandemStatus `failed` or `cancelled`, and still sort by it. A
+ * terminated or timed-out goal never reported, so its TandemStatus is whatever it was (often `running`): the bucket
+ * says what happened.
  */
 export const LIST_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'terminated', 'timed_out'] as const;
 export type ListStatus = (typeof LIST_STATUSES)[number];

@@ -25,6 +25,8 @@ export interface WatchOutcome {
   executionStatus: string;
   /** The last progress status (`completed`, `failed`, ... for a goal; `done`, `failed`, ... for an executor). */
   progressStatus: string;
+  /** How it ended, in the words of docs/endings.md: `completed`, `failed (replans_exhausted)`, `cancelled`, ... */
+  ending: string;
   /** The last snapshot, with how the run ended. */
   last: Snapshot;
 }
@@ -83,7 +85,8 @@ export async function watchGoal(
     if (opts.json) json.draw(snap);
     else redrawer.draw(formatSnapshot(snap));
     if (snap.executionStatus !== 'RUNNING') {
-      return { executionStatus: snap.executionStatus, progressStatus: snap.progress.status, last: snap };
+      const ending = snap.ending ?? snap.executionStatus.toLowerCase();
+      return { executionStatus: snap.executionStatus, progressStatus: snap.progress.status, ending, last: snap };
     }
     await sleep(opts.intervalMs ?? WATCH_INTERVAL_MS);
   }

@@ -6,6 +6,14 @@
 export const FailureType = {
   /** The goal input can never run (empty goal, bad budget): the planner fails at once, without retries. */
   InvalidGoal: 'InvalidGoal',
+  /**
+   * A goal that ended with `ok: false` (`replans_exhausted`, `budget_exhausted`, `plan_invalid`): the planner fails its
+   * workflow with this non-retryable type, the whole `GoalResult` as the failure's first detail, so the Web UI shows
+   * the run as Failed (common/endings.ts reads the result back). A cancelled goal ends as Canceled instead.
+   */
+  GoalNotOk: 'GoalNotOk',
+  /** A subtask that ended without its answer (budget, escalated, model error): as `GoalNotOk`, with its result. */
+  SubtaskNotOk: 'SubtaskNotOk',
   /** A `revisePlan` update whose goal ended before the replan was made. */
   GoalFinished: 'GoalFinished',
   /**

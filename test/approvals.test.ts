@@ -11,7 +11,7 @@ import { match, type RecordedRequest, reply, type ScriptedModel } from '../dev/s
 import { runCli } from './helpers/cli';
 import { eventually } from './helpers/history';
 import { everythingStdio, mcpConfig } from './helpers/mcp-servers';
-import { startTandem, type Tandem } from './helpers/tandem';
+import { resultOf, startTandem, type Tandem } from './helpers/tandem';
 
 function lastToolOutput(req: RecordedRequest): string {
   const tool = [...req.messages].reverse().find((message) => message.role === 'tool');
@@ -111,7 +111,7 @@ describe('the approval gate (a durable wait in the executor)', () => {
     const approved = await runCli(['approve', id, held[0].callId]);
     expect(approved).toEqual(expect.objectContaining({ code: 0, stdout: `approved ${held[0].callId} (subtask s1)\n` }));
 
-    const result = await handle.result();
+    const result = await resultOf(handle);
     expect(result.ok).toBe(true);
     expect(await fs.readFile(path.join(tandem.workspaceDir(id), 'ok.txt'), 'utf8')).toBe('approved');
     expect(result.subtasks[0].result?.toolCalls).toEqual([expect.objectContaining({ name: 'write_file', ok: true })]);
@@ -163,7 +163,7 @@ describe('the approval gate (a durable wait in the executor)', () => {
     for (const call of held) expect(call.arguments.length).toBeLessThan(ARGUMENTS_PREVIEW_CHARS + 100);
     for (const call of held) await decideApproval(tandem.client, id, { callId: call.callId, approve: true });
 
-    expect((await handle.result()).ok).toBe(true);
+    expect((await resultOf(handle)).ok).toBe(true);
     for (const name of ['s1-a', 's1-b', 's2-a', 's2-b']) {
       expect((await fs.stat(path.join(tandem.workspaceDir(id), `${name}.txt`))).size).toBe(700_000);
     }
@@ -180,7 +180,7 @@ describe('the approval gate (a durable wait in the executor)', () => {
     // Refused with what happened to the call: denied, with the person's reason (or the goal had finished by then).
     expect(again.stderr).toMatch(/is no longer waiting: it was denied \(not in this folder\)|has already finished/);
 
-    const result = await handle.result();
+    const result = await resultOf(handle);
     const observation = lastToolOutput(tandem.model.requestsMatching(match.purpose('step', 's1'))[1]);
     expect(observation).toContain('was not run: it needed approval and was denied (not in this folder)');
     expect(result.subtasks[0].result?.toolCalls).toEqual([expect.objectContaining({ name: 'write_file', ok: false })]);
@@ -218,7 +218,7 @@ describe('the approval gate (a durable wait in the executor)', () => {
         'denied because nobody decided within 1500ms (the approval timeout)',
     );
 
-    const result = await handle.result();
+    const result = await resultOf(handle);
     const observation = lastToolOutput(tandem.model.requestsMatching(match.purpose('step', 's1'))[1]);
     expect(observation).toContain('denied (nobody decided within 1500ms (the approval timeout))');
     expect(result.subtasks[0].result?.toolCalls).toEqual([expect.objectContaining({ ok: false })]);
@@ -238,12 +238,12 @@ describe('the approval gate (a durable wait in the executor)', () => {
     expect(executor.pendingApprovals).toHaveLength(1);
 
     await cancelGoal(tandem.client, id);
-    // A cancelled goal returns its report with the children's partial results (docs/workflows.md, "Every end a goal can have").
-    expect(await handle.result()).toEqual(expect.objectContaining({ ok: false, reason: 'cancelled' }));
+    // A cancelled goal keeps its report with the children's partial results (docs/endings.md).
+    expect(await resultOf(handle)).toEqual(expect.objectContaining({ ok: false, reason: 'cancelled' }));
     // The held call ends with the executor, which the planner cancels (not terminates); it never ran.
     await eventually(async () => (await child.describe()).status.name !== 'RUNNING', 'the executor to end');
-    expect((await child.describe()).status.name).toBe('COMPLETED');
-    expect(await child.result()).toEqual(expect.objectContaining({ ok: false, reason: 'cancelled' }));
+    expect((await child.describe()).status.name).toBe('CANCELLED');
+    expect(await resultOf(child)).toEqual(expect.objectContaining({ ok: false, reason: 'cancelled' }));
     expect(tandem.model.requestsMatching(match.purpose('step', 's1'))).toHaveLength(1);
     await expect(fs.access(path.join(tandem.workspaceDir(id), 'ok.txt'))).rejects.toThrow();
   });
@@ -274,7 +274,7 @@ describe('the approval gate (a durable wait in the executor)', () => {
       await handle.executeUpdate(decideApprovalUpdate, { args: [{ callId: held.callId, approve: true }] }),
     ).toEqual({ callId: held.callId, subtaskId: 't1', approve: true });
 
-    const result = (await handle.result()) as ExecutorResult;
+    const result = (await resultOf(handle)) as ExecutorResult;
     // Only the named tool waited; the calculator ran at once, and both outcomes came back in the model's order.
     const outputs = tandem.model.requests[1].messages.filter((message) => message.role === 'tool');
     expect(outputs.map((message) => message.content)).toEqual(['Echo: gated', '2']);

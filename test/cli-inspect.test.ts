@@ -179,7 +179,10 @@ describe('the tandem CLI (inspecting goals and executors)', () => {
     );
     const watch = await runCli(['watch', id], env);
     expect(watch.code).toBe(2);
-    expect(watch.stdout.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^goal ${id} ended: failed \\(failed\\): `));
+    // One vocabulary (docs/endings.md): the ending, then the failure's words; not "failed (failed)".
+    expect(watch.stdout.trimEnd().split('\n').at(-1)).toMatch(
+      new RegExp(`^goal ${id} ended: failed: callModel failed: .*HTTP 401: Incorrect API key provided`),
+    );
   });
 
   it('shows the last error and the attempt number while a model call keeps failing', async () => {
@@ -216,7 +219,8 @@ describe('the tandem CLI (inspecting goals and executors)', () => {
     const id = await finishedGoal(tandem, env, 'executor');
     const status = await runCli(['status', `${id}.v1.s1`], env);
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(new RegExp(`^${id}\\.v1\\.s1 {2}done {2}step 2 {2}\\d+ tokens$`, 'm'));
+    // A closed executor's header is its ending (docs/endings.md); the goal's subtask table says `done`.
+    expect(status.stdout).toMatch(new RegExp(`^${id}\\.v1\\.s1 {2}completed {2}step 2 {2}\\d+ tokens$`, 'm'));
     expect(status.stdout).toContain(`subtask s1 of goal ${id}`);
     expect(status.stdout).toContain('✓ calculator {"expression":"17 * 23 + 4"}');
     expect(status.stdout).toContain(`conversation: tandem transcript ${id} s1`);

@@ -12,7 +12,7 @@ import type { GoalProgress, GoalResult, PlanVersion } from '../common/types';
 import { runCli } from './helpers/cli';
 import { cancelRequested, eventually, signalsOf } from './helpers/history';
 import { match, reply } from '../dev/scripted-model';
-import { startTandem, type Tandem } from './helpers/tandem';
+import { resultOf, startTandem, type Tandem } from './helpers/tandem';
 
 describe('the tandem CLI (operate and observe)', () => {
   let tandem: Tandem;
@@ -259,7 +259,7 @@ describe('the tandem CLI (operate and observe)', () => {
       expect(run.code).toBe(0);
       // Off a terminal each changed frame is appended, then one line says how the goal ended.
       const frames = run.stdout.trim().split('\n\n');
-      expect(frames.pop()).toBe(`goal ${id} ended: completed (completed)`);
+      expect(frames.pop()).toBe(`goal ${id} ended: completed`);
       expect(frames.length).toBeGreaterThanOrEqual(2);
       expect(frames.some((frame) => /s1\s+running/.test(frame))).toBe(true);
       expect(frames[frames.length - 1]).toMatch(/^watched-\w+ {2}completed/);
@@ -348,7 +348,7 @@ describe('the tandem CLI (operate and observe)', () => {
       );
       const replanRequest = tandem.model.requestsMatching(match.responseFormat('plan')).at(-1);
       expect(replanRequest?.text).toContain('the data source moved');
-      expect((await tandem.client.workflow.getHandle(id).result()).ok).toBe(true);
+      expect((await resultOf(tandem.client.workflow.getHandle(id))).ok).toBe(true);
     });
   });
 
@@ -456,7 +456,7 @@ describe('the tandem CLI (operate and observe)', () => {
       const handle = tandem.client.schedule.getHandle(id);
       const goalId = `goal-key-${key}`;
       expect(await fire(id)).toEqual({ outcome: 'started', goalId, runId: expect.any(String) });
-      const result = await tandem.client.workflow.getHandle(goalId).result();
+      const result = await resultOf(tandem.client.workflow.getHandle(goalId));
       expect(result.ok).toBe(true);
       const description = await tandem.client.workflow.getHandle(goalId).describe();
       expect(description.searchAttributes.TandemKey).toEqual([key]);

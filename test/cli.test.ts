@@ -1,7 +1,7 @@
 import { scriptDemo } from '../dev/demo-model';
 import type { GoalProgress, GoalResult } from '../common/types';
 import { runCli } from './helpers/cli';
-import { startTandem, type Tandem } from './helpers/tandem';
+import { resultOf, startTandem, type Tandem } from './helpers/tandem';
 
 describe('the tandem CLI (foundation verbs)', () => {
   let tandem: Tandem;
@@ -46,7 +46,7 @@ describe('the tandem CLI (foundation verbs)', () => {
     const started = await runCli(['start', 'Compute and save', '--id', id, '--json'], env);
     expect(started.code).toBe(0);
     expect(JSON.parse(started.stdout)).toEqual({ id, runId: expect.any(String), alreadyRunning: false });
-    expect((await tandem.client.workflow.getHandle(id).result()).ok).toBe(true);
+    expect((await resultOf(tandem.client.workflow.getHandle(id))).ok).toBe(true);
   });
 
   it.each([

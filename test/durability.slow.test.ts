@@ -15,6 +15,7 @@ import { startGoal } from '../client/goals';
 import type { ExecutorInput, ExecutorResult } from '../common/types';
 import { match, reply, startScriptedModel, type RecordedRequest, type ScriptedModel } from '../dev/scripted-model';
 import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
+import { resultOf } from './helpers/tandem';
 
 jest.setTimeout(240_000);
 
@@ -72,7 +73,7 @@ describe('durability', () => {
     await model.waitForRequests(1, { match: s1Answer, timeoutMs: 60_000 });
     await workers[0].kill('SIGKILL');
     workers.push(await startWorkerProcess(env));
-    const result = await handle.result();
+    const result = await resultOf(handle);
 
     expect(result.ok).toBe(true);
     expect(await fs.readFile(path.join(workspaceDir(loadConfig().workspaceRoot, id), 'answer.txt'), 'utf8')).toBe(
@@ -125,7 +126,7 @@ describe('durability', () => {
     while (pageRequests === 0) await new Promise((resolve) => setTimeout(resolve, 100));
     await workers[0].kill('SIGKILL');
     workers.push(await startWorkerProcess(env));
-    const result = (await handle.result()) as ExecutorResult;
+    const result = (await resultOf(handle)) as ExecutorResult;
     page.close();
 
     expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'fetched' }));
@@ -163,7 +164,7 @@ describe('durability', () => {
     server = await startDevServer({ port, uiPort: await freePort(), dbFile, headless: true });
     try {
       connection = await Connection.connect({ address: server.address });
-      const result = await new Client({ connection }).workflow.getHandle(id).result();
+      const result = await resultOf(new Client({ connection }).workflow.getHandle(id));
       expect(result.ok).toBe(true);
       expect(await fs.readFile(path.join(workspaceDir(loadConfig().workspaceRoot, id), 'answer.txt'), 'utf8')).toBe(
         '395\n',

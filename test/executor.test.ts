@@ -356,7 +356,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
     expect(result.partial).toMatch(/cancelled[\s\S]*calculator/);
     expect(result.toolCalls).toEqual([expect.objectContaining({ name: 'calculator', ok: true })]);
     await eventually(() => tandem.model.requests[1].clientAborted || undefined);
-    expect((await run.handle.describe()).status.name).toBe('COMPLETED');
+    expect((await run.handle.describe()).status.name).toBe('CANCELLED');
     await expectReplays(run.handle);
   });
 

@@ -8,7 +8,7 @@ import { TemporalUnreachableError } from '../node/errors';
 import { progressQuery, statusSearchAttribute } from '../common/contract';
 import { recordGoalHistories } from './helpers/history-fixtures';
 import { match, reply } from '../dev/scripted-model';
-import { startTandem, type Tandem } from './helpers/tandem';
+import { resultOf, startTandem, type Tandem } from './helpers/tandem';
 
 describe('a goal from plan to report (foundation)', () => {
   let tandem: Tandem;
@@ -28,7 +28,7 @@ describe('a goal from plan to report (foundation)', () => {
       id,
       taskQueue: tandem.taskQueue,
     });
-    const result = await handle.result();
+    const result = await resultOf(handle);
 
     expect(result.ok).toBe(true);
     expect(result.subtasks.map((subtask) => subtask.id)).toEqual(['s1', 's2']);
@@ -58,7 +58,7 @@ describe('a goal from plan to report (foundation)', () => {
     scriptDemo(tandem.model);
     const id = tandem.goalId('children');
     const handle = await startGoal(tandem.client, { goal: 'Compute and save', id, taskQueue: tandem.taskQueue });
-    await handle.result();
+    await resultOf(handle);
 
     for (const [subtask, title] of [
       ['s1', 'Compute the value'],
@@ -97,7 +97,7 @@ describe('a goal from plan to report (foundation)', () => {
     ]);
     expect(progress.usage.promptTokens).toBeGreaterThan(0);
 
-    await handle.result();
+    await resultOf(handle);
     const done = await goalProgress(tandem.client, id);
     expect(done.status).toBe('completed');
     expect(done.subtasks.map((subtask) => [subtask.status, subtask.steps])).toEqual([
@@ -163,7 +163,7 @@ describe('subtask budgets (foundation)', () => {
       maxStepsPerSubtask: 3,
       maxReplans: 0,
     });
-    const result = await handle.result();
+    const result = await resultOf(handle);
     expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'replans_exhausted' }));
     expect(result.subtasks[0].result).toEqual(
       expect.objectContaining({ ok: false, reason: 'budget', budget: 'steps', steps: 3, answer: null }),
@@ -203,7 +203,7 @@ describe('bad input (foundation)', () => {
         taskQueue: tandem.taskQueue,
         args: [{ goal: '' }],
       });
-      const failure = await handle.result().catch((err: unknown) => err);
+      const failure = await resultOf(handle).catch((err: unknown) => err);
       expect(failure).toBeInstanceOf(WorkflowFailedError);
       expect(((failure as WorkflowFailedError).cause as Error).message).toMatch(/the goal is empty/);
       expect(tandem.model.requests).toHaveLength(0);

@@ -20,7 +20,7 @@ import { workspaceDir } from '../activities/run-tool';
 import { fitGoalResult } from '../workflows/planner/evidence';
 import { runCli } from './helpers/cli';
 import { activitySummaries } from './helpers/history';
-import { startTandem, type Tandem } from './helpers/tandem';
+import { resultOf, startTandem, type Tandem } from './helpers/tandem';
 
 const BIN = path.resolve(__dirname, '../bin/tandem.cjs');
 
@@ -84,7 +84,7 @@ describe('limits, side effects and workspaces', () => {
     ]);
     const id = tandem.goalId('big-writes');
     const handle = await startExecutor(id);
-    const result = (await within(90_000, 'the executor', handle.result())) as ExecutorResult;
+    const result = (await within(90_000, 'the executor', resultOf(handle))) as ExecutorResult;
 
     expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'five files written', steps: 6 }));
     expect(payloadBytes(result)).toBeLessThan(PAYLOAD_BUDGET_BYTES);
@@ -106,7 +106,7 @@ describe('limits, side effects and workspaces', () => {
     ]);
     const id = tandem.goalId('by-reference');
     const handle = await startExecutor(id);
-    const result = (await within(90_000, 'the executor', handle.result())) as ExecutorResult;
+    const result = (await within(90_000, 'the executor', resultOf(handle))) as ExecutorResult;
 
     expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'all written', steps: 3 }));
     expect(await fs.readFile(path.join(tandem.workspaceDir(id), 'huge.txt'), 'utf8')).toBe(body(7, 3_000_000));
@@ -137,8 +137,8 @@ describe('limits, side effects and workspaces', () => {
     const writeCall = (content: string) =>
       reply.toolCalls([{ name: 'write_file', arguments: { path: 'a.txt', content }, id: 'call_same' }]);
     tandem.model.on(match.any, [writeCall('first'), reply.text('one'), writeCall('second run'), reply.text('two')]);
-    await (await startExecutor(id)).result();
-    await (await startExecutor(id)).result();
+    await resultOf(await startExecutor(id));
+    await resultOf(await startExecutor(id));
 
     expect(await fs.readFile(path.join(tandem.workspaceDir(id), 'a.txt'), 'utf8')).toBe('second run');
     const observations = tandem.model.requests.flatMap((req) => req.messages.filter((m) => m.role === 'tool'));
@@ -165,7 +165,7 @@ describe('limits, side effects and workspaces', () => {
       ]),
       reply.text('done'),
     ]);
-    const result = (await (await startExecutor(id)).result()) as ExecutorResult;
+    const result = (await resultOf(await startExecutor(id))) as ExecutorResult;
 
     expect(result.toolCalls.map((call) => call.ok)).toEqual([false, false, false, false, true]);
     expect(await fs.readdir(outside)).toEqual(['secret.txt']);
@@ -193,7 +193,7 @@ describe('limits, side effects and workspaces', () => {
       ]),
       reply.text('done'),
     ]);
-    const result = (await (await startExecutor(id)).result()) as ExecutorResult;
+    const result = (await resultOf(await startExecutor(id))) as ExecutorResult;
 
     expect(result.toolCalls.map((call) => call.ok)).toEqual([false, false, false, false, true]);
     expect(await fs.readFile(path.join(outside, 'secret.txt'), 'utf8')).toBe('top secret');
@@ -216,7 +216,7 @@ describe('limits, side effects and workspaces', () => {
     // or the 1,000-character evidence line (35 characters of prefix) lands inside an emoji.
     await fs.writeFile(path.join(ws, 'emoji.txt'), `a${'😀'.repeat(5_000)}`);
     tandem.model.on(match.any, [reply.toolCall('read_file', { path: 'emoji.txt' }), reply.text('read it')]);
-    const result = (await (await startExecutor(id)).result()) as ExecutorResult;
+    const result = (await resultOf(await startExecutor(id))) as ExecutorResult;
 
     tandem.model.assertAllAnswered();
     expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'read it' }));
@@ -237,7 +237,7 @@ describe('limits, side effects and workspaces', () => {
     const calls = Array.from({ length: 300 }, () => ({ name: 'read_file', arguments: { path: 'han.txt' } }));
     tandem.model.on(match.any, [reply.toolCalls(calls), reply.text('read them all')]);
     const handle = await startExecutor(id, { budget: { maxSteps: 3 } });
-    const result = (await within(120_000, 'the executor', handle.result())) as ExecutorResult;
+    const result = (await within(120_000, 'the executor', resultOf(handle))) as ExecutorResult;
 
     expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'read them all' }));
     const observations = tandem.model.requests[1].messages.filter((m) => m.role === 'tool');
@@ -349,7 +349,7 @@ describe('limits, side effects and workspaces', () => {
       .on(match.purpose('report'), reply.text('Report.'), { repeatLast: true })
       .on(match.any, reply.text('done'), { repeatLast: true });
     const handle = await tandem.startPlanner('huge-plan', { goal: 'Plan at length' });
-    const result = await within(60_000, 'the goal', handle.result());
+    const result = await within(60_000, 'the goal', resultOf(handle));
 
     expect(result.ok).toBe(true);
     expect(result.subtasks.map((s) => s.id)).toEqual(['t1']);

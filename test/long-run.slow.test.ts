@@ -10,7 +10,7 @@ import { freePort, startDevServer, type DevServer } from '../dev/dev-server';
 import { executorProgressQuery, interruptSignal, progressQuery } from '../common/contract';
 import { type ExecutorInput, type ExecutorResult } from '../common/types';
 import { match, reply, startScriptedModel, type ScriptedModel } from '../dev/scripted-model';
-import { startTandem } from './helpers/tandem';
+import { resultOf, startTandem } from './helpers/tandem';
 import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
 
 jest.setTimeout(600_000);
@@ -80,7 +80,7 @@ describe('a long executor run', () => {
     expect(progress.step).toBeGreaterThan(20);
     await handle.signal(interruptSignal, { message: 'still counting?' });
 
-    const result = (await handle.result()) as ExecutorResult;
+    const result = (await resultOf(handle)) as ExecutorResult;
     expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'done', steps: STEPS }));
     // The result keeps the latest TOOL_CALL_RECORDS records (a bounded payload) and counts them all.
     expect(result.toolCalls).toHaveLength(TOOL_CALL_RECORDS);
@@ -128,7 +128,7 @@ describe('a long planner run', () => {
       await tandem.model.waitForRequests(REPLANS / 2, { match: match.responseFormat('verdict'), timeoutMs: 300_000 });
       expect((await handle.query(progressQuery)).planVersion).toBeGreaterThan(REPLANS / 4);
 
-      const result = await handle.result();
+      const result = await resultOf(handle);
       expect(result).toEqual(expect.objectContaining({ ok: true, planVersion: REPLANS + 1 }));
       expect(result.replans).toHaveLength(REPLANS);
       const description = await handle.describe();

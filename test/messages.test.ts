@@ -9,7 +9,7 @@ import { match, reply, type Matcher } from '../dev/scripted-model';
 import { runCli } from './helpers/cli';
 import { eventually } from './helpers/history';
 import { recordGoalHistories } from './helpers/history-fixtures';
-import { startTandem, type Tandem } from './helpers/tandem';
+import { resultOf, startTandem, type Tandem } from './helpers/tandem';
 
 function subtask(id: string, dependsOn: string[] = []): Subtask {
   return { id, title: `Do ${id}`, instructions: `Instructions of ${id}.`, milestone: `${id} is answered`, dependsOn };
@@ -44,7 +44,7 @@ describe('messages and ends', () => {
     await tandem.model.waitForRequests(1, { match: executorOf('s1') });
     const messages = Array.from({ length: 200 }, (_, i) => `note number ${i} of 200`);
     await Promise.all(messages.map((message) => handle.signal(interruptSignal, { message })));
-    const result = await handle.result();
+    const result = await resultOf(handle);
 
     expect(result.ok).toBe(true);
     const seen = tandem.model
@@ -76,7 +76,7 @@ describe('messages and ends', () => {
       return pendingInterrupts.length === messages.length ? pendingInterrupts : undefined;
     }, 'every interrupt to reach the executor');
     expect(waiting[0]).toMatch(/^note \d+: €+… \[\d+ more characters not kept here\]$/);
-    const result = await handle.result();
+    const result = await resultOf(handle);
 
     expect(result.ok).toBe(true);
     const steps = tandem.model.requestsMatching(executorOf('s1'));
@@ -98,7 +98,7 @@ describe('messages and ends', () => {
     await sleep(1_000);
     expect((await handle.query(progressQuery)).queuedInterrupts).toBe(1);
 
-    expect((await handle.result()).ok).toBe(true);
+    expect((await resultOf(handle)).ok).toBe(true);
     const s2 = tandem.model.requestsMatching(executorOf('s2'));
     expect(s2[0].text).toContain('Use metric units');
     expect(
@@ -164,7 +164,7 @@ describe('messages and ends', () => {
     expect(tandem.model.requestsMatching(match.purpose('judge'))).toHaveLength(0);
     expect(tandem.model.requestsMatching(match.purpose('report'))).toHaveLength(0);
     expect(await cli(['resume', id])).toBe(`resume sent to ${id}\n`);
-    expect((await handle.result()).ok).toBe(true);
+    expect((await resultOf(handle)).ok).toBe(true);
   });
 
   it('cancels a goal: children cancelled, not terminated, each with its partial; the goal reports it (the example)', async () => {
@@ -178,7 +178,7 @@ describe('messages and ends', () => {
     await tandem.model.waitForRequests(1, { match: executorOf('s2') });
     // Temporal's cancellation, as `tandem cancel` requests it (test/cli-ops.test.ts checks the CLI sends it).
     await handle.cancel();
-    const result = await handle.result();
+    const result = await resultOf(handle);
 
     expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'cancelled', report: 'Report.' }));
     expect(result.subtasks.map((s) => [s.id, s.status, s.result?.reason])).toEqual([
@@ -188,16 +188,21 @@ describe('messages and ends', () => {
     expect(result.subtasks[0].result?.partial).toContain('calculator');
     for (const s of ['s1', 's2']) {
       const child = await tandem.client.workflow.getHandle(`${handle.workflowId}.v1.${s}`).describe();
-      expect(child.status.name).toBe('COMPLETED');
+      expect(child.status.name).toBe('CANCELLED');
     }
+    // The Web UI's status is the outcome: Canceled, the result (report and partials) kept in the memo.
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
     expect((await handle.query(progressQuery)).status).toBe('cancelled');
+    const again = await runCli(['cancel', handle.workflowId], env);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain(`goal "${handle.workflowId}" has already finished (cancelled)`);
     const listed = await eventually(async () => {
       const run = await runCli(['list', '--status', 'cancelled', '--json'], env);
       const goal = (JSON.parse(run.stdout) as GoalSummary[]).find((g) => g.id === handle.workflowId);
       return goal;
     }, 'the cancelled goal to be listed');
     expect(listed).toEqual(
-      expect.objectContaining({ status: 'cancelled', executionStatus: 'COMPLETED', tandemStatus: 'cancelled' }),
+      expect.objectContaining({ status: 'cancelled', executionStatus: 'CANCELLED', tandemStatus: 'cancelled' }),
     );
     await recordGoalHistories(tandem.client, 'cancel', handle.workflowId);
   });

@@ -13,7 +13,7 @@ import { progressQuery } from '../common/contract';
 import type { Subtask } from '../common/types';
 import { freePort, startDevServer, type DevServer } from '../dev/dev-server';
 import { match, reply } from '../dev/scripted-model';
-import { startTandem, type Tandem } from './helpers/tandem';
+import { resultOf, startTandem, type Tandem } from './helpers/tandem';
 
 jest.setTimeout(3_600_000);
 
@@ -85,7 +85,7 @@ describe('a long goal', () => {
     });
     await new Promise((resolve) => setTimeout(resolve, 20_000));
     const midway = (await handle.query(progressQuery)).budget.used.steps;
-    const result = await handle.result();
+    const result = await resultOf(handle);
     const seconds = (Date.now() - started) / 1000;
 
     expect(result.ok).toBe(true);

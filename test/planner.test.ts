@@ -1,4 +1,5 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import {
   cancelSubtaskSignal,
@@ -11,7 +12,7 @@ import {
 } from '../common/contract';
 import { type Subtask } from '../common/types';
 import { match, reply, type Matcher, type ScriptedReply } from '../dev/scripted-model';
-import { startTandem, type Tandem } from './helpers/tandem';
+import { resultOf, startTandem, type Tandem } from './helpers/tandem';
 import { recordGoalHistories } from './helpers/history-fixtures';
 import { eventually } from './helpers/history';
 
@@ -70,7 +71,7 @@ describe('planner', () => {
       },
     });
     const handle = await tandem.startPlanner('dag', { goal: 'A DAG', maxParallel: 2 });
-    const result = await handle.result();
+    const result = await resultOf(handle);
 
     expect(result.ok).toBe(true);
     expect(result.subtasks.map((entry) => [entry.id, entry.status])).toEqual([
@@ -101,7 +102,7 @@ describe('planner', () => {
       plans: [plan(subtask('s1', ['s2']), subtask('s2', ['s1'])), plan(subtask('s1'), subtask('s2', ['s1']))],
       executors: { s1: reply.text('one'), s2: reply.text('two') },
     });
-    const result = await (await tandem.startPlanner('corrected', { goal: 'Two steps' })).result();
+    const result = await resultOf(await tandem.startPlanner('corrected', { goal: 'Two steps' }));
 
     expect(result.ok).toBe(true);
     expect(result.planVersion).toBe(1);
@@ -118,7 +119,7 @@ describe('planner', () => {
       verdicts: [reply.json({ met: false, reason: 'the answer has no digits' }), met],
     });
     const handle = await tandem.startPlanner('missed', { goal: 'A number' });
-    const result = await handle.result();
+    const result = await resultOf(handle);
 
     expect(result.ok).toBe(true);
     expect(result.planVersion).toBe(2);
@@ -151,9 +152,25 @@ describe('planner', () => {
       () => plan(subtask('s1', [], { instructions: `Try again, way ${++attempt}.` })),
       { repeatLast: true },
     );
-    const result = await (await tandem.startPlanner('exhausted', { goal: 'Impossible', maxReplans: 1 })).result();
+    const handle = await tandem.startPlanner('exhausted', { goal: 'Impossible', maxReplans: 1 });
+    const result = await resultOf(handle);
 
     expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'replans_exhausted', planVersion: 2 }));
+    // The Web UI's status is the outcome: Failed, with the whole result in a non-retryable GoalNotOk's details.
+    expect((await handle.describe()).status.name).toBe('FAILED');
+    const failure = await handle.result().then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    const cause = (failure as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    expect([cause.type, cause.nonRetryable, cause.message]).toEqual([
+      'GoalNotOk',
+      true,
+      'the goal ended failed (replans_exhausted)',
+    ]);
+    expect(cause.details).toEqual([result]);
     expect(result.replans.map((version) => version.reason)).toEqual([expect.stringContaining('still wrong')]);
     const reportRequest = tandem.model.requestsMatching(match.systemContains('final report'))[0];
     expect(reportRequest.lastUserText).toContain('ended before it was done (replans_exhausted)');
@@ -168,7 +185,7 @@ describe('planner', () => {
     await tandem.model.waitForRequests(1, { match: match.responseFormat('verdict') });
     await tandem.model.waitForRequests(1, { match: executorOf('s2') });
     await handle.signal(replanSignal, { evidence: 's2 is not needed; s3 is' });
-    const result = await handle.result();
+    const result = await resultOf(handle);
 
     expect(result.ok).toBe(true);
     expect(result.planVersion).toBe(2);
@@ -217,7 +234,7 @@ describe('planner', () => {
       }),
     );
     expect(Date.parse(version.createdAt)).not.toBeNaN();
-    const result = await handle.result();
+    const result = await resultOf(handle);
     expect(result.subtasks.map((entry) => entry.id)).toEqual(['s1', 's2']);
     // s1 was running unchanged, so it kept running: one run, under its v1 id.
     expect(tandem.model.requestsMatching(firstStepOf('s1'))).toHaveLength(1);
@@ -234,9 +251,10 @@ describe('planner', () => {
       executors: { s1: reply.text('one', { prompt_tokens: 400, completion_tokens: 200 }), s2: reply.text('two') },
     });
     const handle = await tandem.startPlanner('budget', { goal: 'Expensive', maxTokens: 500 });
-    const result = await handle.result();
+    const result = await resultOf(handle);
 
     expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'budget_exhausted' }));
+    expect((await handle.describe()).status.name).toBe('FAILED');
     expect(result.subtasks.map((entry) => [entry.id, entry.status])).toEqual([
       ['s1', 'done'],
       ['s2', 'skipped'],
@@ -258,9 +276,13 @@ describe('planner', () => {
     script({ plans: [failing], executors: { s1: reply.toolCall('calculator', { expression: '1+1' }) } });
     tandem.model.on(match.responseFormat('plan'), failing, { repeatLast: true });
     const handle = await tandem.startPlanner('user-budget', { goal: 'Count', maxStepsPerSubtask: 6, maxReplans: 3 });
-    const result = await handle.result();
+    const result = await resultOf(handle);
 
     expect(result.subtasks[0].result).toEqual(expect.objectContaining({ reason: 'budget', steps: 6 }));
+    // The subtask that did not reach its answer shows as Failed, its result in a SubtaskNotOk's details.
+    const child = tandem.client.workflow.getHandle(`${handle.workflowId}.v1.s1`);
+    expect((await child.describe()).status.name).toBe('FAILED');
+    expect(await resultOf(child)).toEqual(expect.objectContaining({ ok: false, reason: 'budget', budget: 'steps' }));
     // One run of the plan, not four: each repeat went back to the model as an error, and the goal ended saying so.
     expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'plan_invalid', planVersion: 1 }));
     expect(result.rejectedDrafts?.map((draft) => draft.errors.join(' '))).toEqual([
@@ -275,7 +297,7 @@ describe('planner', () => {
   it('cancels running children at the goal deadline and reports what was done', async () => {
     script({ plans: [plan(subtask('s1'))], executors: { s1: reply.hang() } });
     const deadline = new Date(Date.now() + 3_000).toISOString();
-    const result = await (await tandem.startPlanner('deadline', { goal: 'Too slow', deadline })).result();
+    const result = await resultOf(await tandem.startPlanner('deadline', { goal: 'Too slow', deadline }));
 
     expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'budget_exhausted' }));
     // The child's time budget is capped at what is left of the goal's, so at the deadline either the planner cancels
@@ -308,7 +330,7 @@ describe('planner', () => {
     expect(progress.budget.used.tokens).toBeGreaterThan(0);
     expect(progress.budget.left.tokens).toBe(100_000 - progress.budget.used.tokens);
 
-    await handle.result();
+    await resultOf(handle);
     const done = await handle.query(progressQuery);
     expect(done.status).toBe('completed');
     expect(done.subtasks.map((entry) => [entry.id, entry.status, entry.steps, entry.verdict?.met])).toEqual([
@@ -340,7 +362,7 @@ describe('planner', () => {
         : undefined;
     }, "the details to show s1's first step");
     expect(details).toMatch(/\|\s*s1 · Do s1\s*\|\s*running\s*\|\s*1\s*\|\s*[1-9]\d*\s*\|/);
-    expect((await handle.result()).ok).toBe(true);
+    expect((await resultOf(handle)).ok).toBe(true);
   });
 
   it('cancels one subtask on cancelSubtask and replans with its partial result, without using up maxReplans', async () => {
@@ -351,7 +373,7 @@ describe('planner', () => {
     const handle = await tandem.startPlanner('cancel', { goal: 'Cancel one', maxReplans: 0 });
     await tandem.model.waitForRequests(1, { match: executorOf('s1') });
     await handle.signal(cancelSubtaskSignal, { subtaskId: 's1', reason: 'taking too long' });
-    const result = await handle.result();
+    const result = await resultOf(handle);
 
     expect(result).toEqual(expect.objectContaining({ ok: true, planVersion: 2 }));
     expect(result.replans[0].reason).toMatch(/s1 did not finish \(cancelled\).*taking too long/);
@@ -376,7 +398,7 @@ describe('planner', () => {
     expect(tandem.model.requestsMatching(match.responseFormat('verdict'))).toHaveLength(0);
     expect(tandem.model.requestsMatching(executorOf('s2'))).toHaveLength(0);
     await handle.signal(resumeSignal);
-    expect((await handle.result()).ok).toBe(true);
+    expect((await resultOf(handle)).ok).toBe(true);
   });
 });
 
@@ -402,7 +424,7 @@ describe('planner → executor channel', () => {
     const handle = await tandem.startPlanner('interrupt', { goal: 'Interrupt me' });
     await tandem.model.waitForRequests(1, { match: executorOf('s1') });
     await handle.signal(interruptSignal, { message: 'use 6*7 instead', subtaskId: 's1' });
-    await handle.result();
+    await resultOf(handle);
 
     const [, next] = tandem.model.requestsMatching(executorOf('s1'));
     expect(next.text).toContain('use 6*7 instead');
@@ -426,6 +448,6 @@ describe('planner → executor channel', () => {
     // The executor's first step finished but it made no second model request while paused.
     expect(tandem.model.requestsMatching(executorOf('s1'))).toHaveLength(1);
     await handle.signal(resumeSignal);
-    expect((await handle.result()).ok).toBe(true);
+    expect((await resultOf(handle)).ok).toBe(true);
   });
 });

@@ -6,7 +6,7 @@ import { progressQuery, statusSearchAttribute } from '../common/contract';
 import { TOOL_NAMES } from '../common/tools';
 import { MIN_SUBTASK_TOKENS } from '../common/types';
 import { match, reply, type ScriptedReply } from '../dev/scripted-model';
-import { startTandem, type Tandem } from './helpers/tandem';
+import { resultOf, startTandem, type Tandem } from './helpers/tandem';
 
 /** A subtask as a model writes it. */
 const draft = (id: string, extra: Record<string, unknown> = {}) => ({
@@ -66,7 +66,7 @@ describe('plans and verdicts you can trust', () => {
       ])
       .on(match.purpose('step', 's1'), reply.text('I wrote notes.txt with "hello".'));
     const handle = await tandem.startPlanner('claims', { goal: 'Write hello to notes.txt' });
-    const result = await handle.result();
+    const result = await resultOf(handle);
 
     expect(result).toEqual(expect.objectContaining({ ok: true, planVersion: 2 }));
     expect(result.replans[0].reason).toBe(
@@ -111,7 +111,7 @@ describe('plans and verdicts you can trust', () => {
       ])
       .on(match.purpose('step', 's1'), reply.text('I saved 395 to answer.txt.'));
     const handle = await tandem.startPlanner('implied', { goal: 'Save 395 to answer.txt' });
-    const result = await handle.result();
+    const result = await resultOf(handle);
 
     expect(result).toEqual(expect.objectContaining({ ok: true, planVersion: 2 }));
     expect(result.replans[0].reason).toBe(
@@ -140,7 +140,7 @@ describe('plans and verdicts you can trust', () => {
       ])
       .on(match.purpose('step', 's1'), reply.text('Saved 395 to out.txt.'));
     const handle = await tandem.startPlanner('record', { goal: 'Save 395 to out.txt' });
-    const result = await handle.result();
+    const result = await resultOf(handle);
 
     expect(result).toEqual(expect.objectContaining({ ok: true, planVersion: 2 }));
     const [first, second] = judgeRequests(tandem);
@@ -168,7 +168,7 @@ describe('plans and verdicts you can trust', () => {
     script({ plans: [reply.text(text)] });
     tandem.model.on(match.purpose('step'), reply.text('done'), { repeatLast: true });
     const handle = await tandem.startPlanner('repairs', { goal: 'Repair me' });
-    const result = await handle.result();
+    const result = await resultOf(handle);
 
     expect(result.ok).toBe(true);
     expect(planRequests(tandem)).toHaveLength(1);
@@ -202,7 +202,7 @@ describe('plans and verdicts you can trust', () => {
     });
     tandem.model.on(match.purpose('step'), reply.text('done'), { repeatLast: true });
     const handle = await tandem.startPlanner('weak-plan', { goal: 'Answer in two steps' });
-    const result = await handle.result();
+    const result = await resultOf(handle);
 
     expect(result).toEqual(expect.objectContaining({ ok: true, planVersion: 1 }));
     expect(result.replans).toHaveLength(0);
@@ -231,7 +231,7 @@ describe('plans and verdicts you can trust', () => {
       plans: [plan(draft('s1'), dangling, draft('s3', { dependsOn: ['compute17 * 23 + 4'] })), plan(draft('s1'))],
     });
     tandem.model.on(match.purpose('step'), reply.text('done'), { repeatLast: true });
-    const result = await (await tandem.startPlanner('errors', { goal: 'Re-ask me' })).result();
+    const result = await resultOf(await tandem.startPlanner('errors', { goal: 'Re-ask me' }));
 
     expect(result.ok).toBe(true);
     const correction = planRequests(tandem)[1].lastUserText;
@@ -253,7 +253,7 @@ describe('plans and verdicts you can trust', () => {
     });
     tandem.model.on(match.purpose('step', 'goal'), reply.text('17 * 23 + 4 = 395'));
     const handle = await tandem.startPlanner('fallback', { goal: 'Compute 17 * 23 + 4' });
-    const result = await handle.result();
+    const result = await resultOf(handle);
 
     expect(result).toEqual(expect.objectContaining({ ok: true, planVersion: 1 }));
     expect(planRequests(tandem)).toHaveLength(3);
@@ -306,7 +306,7 @@ describe('plans and verdicts you can trust', () => {
       .on(match.purpose('step', 's3'), reply.hang())
       .on(match.purpose('step', 's4'), reply.slow(2_000, reply.text('four')));
     const handle = await tandem.startPlanner('invalid', { goal: 'Four things', maxParallel: 4 });
-    const result = await handle.result();
+    const result = await resultOf(handle);
 
     expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'plan_invalid', planVersion: 1 }));
     expect(result.subtasks.map(({ id, status, verdict }) => [id, status, verdict?.met])).toEqual([
@@ -338,8 +338,8 @@ describe('plans and verdicts you can trust', () => {
     expect(reportRequest).toContain('could not produce a valid plan v2 in 3 attempts');
     expect(reportRequest).toContain('## s1 · Do s1 (done)\none');
     expect(result.report).toMatch(/^Report\./);
-    // The goal ended as a result, so result, status and history all work on it.
-    expect((await handle.describe()).status.name).toBe('COMPLETED');
+    // The goal ended as a result (Failed, the result in its GoalNotOk), so result, status and history all work on it.
+    expect((await handle.describe()).status.name).toBe('FAILED');
     expect((await goalResult(tandem.client, handle.workflowId)).reason).toBe('plan_invalid');
     const progress = await goalProgress(tandem.client, handle.workflowId);
     expect(progress.status).toBe('failed');
@@ -361,7 +361,7 @@ describe('plans and verdicts you can trust', () => {
       ],
     });
     tandem.model.on(match.purpose('step', 's1'), reply.text('one'));
-    const result = await (await tandem.startPlanner('cut-report', { goal: 'Report me' })).result();
+    const result = await resultOf(await tandem.startPlanner('cut-report', { goal: 'Report me' }));
 
     const reports = tandem.model.requestsMatching(match.purpose('report'));
     expect(reports).toHaveLength(2);

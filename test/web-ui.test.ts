@@ -10,7 +10,8 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { scriptDemo } from '../dev/demo-model';
 import { startGoal } from '../client/goals';
 import { progressQuery } from '../common/contract';
-import { startTandem, type Tandem } from './helpers/tandem';
+import { match, reply } from '../dev/scripted-model';
+import { resultOf, startTandem, type Tandem } from './helpers/tandem';
 
 /** Debian's package; CI installs it in .ci/run (no browser download: only package registries are reachable). */
 const CHROMIUM = '/usr/bin/chromium';
@@ -26,6 +27,14 @@ const CHROMIUM_ARGS = [
 const SCREENSHOTS = path.resolve(__dirname, '../.tandem/screenshots');
 /** The UI renders the timeline after its first fetches; generous, for a loaded CI machine. */
 const UI_TIMEOUT_MS = 30_000;
+
+/** The visible status badge of a workflow's page (the Web UI also keeps hidden texts such as "Failed to fetch"). */
+function statusBadge(page: Page, status: string) {
+  return page
+    .getByText(new RegExp(`^${status}$`, 'i'))
+    .filter({ visible: true })
+    .first();
+}
 
 describe('the Temporal Web UI shows a goal', () => {
   let tandem: Tandem;
@@ -55,7 +64,7 @@ describe('the Temporal Web UI shows a goal', () => {
       key,
       taskQueue: tandem.taskQueue,
     });
-    expect((await handle.result()).ok).toBe(true);
+    expect((await resultOf(handle)).ok).toBe(true);
     const id = handle.workflowId;
 
     // The list, filtered by the TandemKey search attribute the goal was started with.
@@ -109,5 +118,105 @@ describe('the Temporal Web UI shows a goal', () => {
       await page.getByText(summary).first().waitFor();
     }
     await page.screenshot({ path: path.join(SCREENSHOTS, 'executor.png') });
+  });
+
+  it("shows each goal's outcome as its status: failed red, cancelled, ok green, and why one failed while planning", async () => {
+    // Four goals under one id prefix, so the filtered list shows them together: the rules for the goals that must not
+    // end ok come first (the first rule that matches answers).
+    const prefix = `ui-end-${randomUUID().slice(0, 6)}`;
+    tandem.model.reset();
+    tandem.model.on(match.and(match.purpose('plan'), match.userContains('Refused goal')), reply.error(401, 'Bad key'), {
+      repeatLast: true,
+    });
+    scriptDemo(tandem.model);
+    const start = (suffix: string, goal: string, extra: { maxTokens?: number } = {}) =>
+      startGoal(tandem.client, { goal, id: `${prefix}-${suffix}`, taskQueue: tandem.taskQueue, ...extra });
+    const ok = await start('ok', 'Compute 17 * 23 + 4 and save it');
+    const budget = await start('budget', 'Compute 17 * 23 + 4 and save it', { maxTokens: 1 });
+    const refused = await start('refused', 'Refused goal');
+    expect((await resultOf(ok)).ok).toBe(true);
+    expect(await resultOf(budget)).toEqual(expect.objectContaining({ ok: false, reason: 'budget_exhausted' }));
+    await expect(refused.result()).rejects.toThrow();
+
+    tandem.model.reset();
+    tandem.model.on(match.purpose('step', 's1'), reply.slow(60_000, reply.text('never')), { repeatLast: true });
+    scriptDemo(tandem.model);
+    const cancelled = await start('cancelled', 'Compute 17 * 23 + 4 and save it');
+    await tandem.model.waitForRequests(1, { match: match.purpose('step', 's1'), timeoutMs: 30_000 });
+    await cancelled.cancel();
+    expect(await resultOf(cancelled)).toEqual(expect.objectContaining({ ok: false, reason: 'cancelled' }));
+
+    // The list: each row's status badge is the outcome.
+    const query = encodeURIComponent(`WorkflowType="plannerWorkflow" AND WorkflowId STARTS_WITH "${prefix}"`);
+    await page.goto(`${ui}/namespaces/default/workflows?query=${query}`);
+    const expected: Array<[string, string]> = [
+      [ok.workflowId, 'Completed'],
+      [budget.workflowId, 'Failed'],
+      [refused.workflowId, 'Failed'],
+      [cancelled.workflowId, 'Canceled'],
+    ];
+    for (const [id, status] of expected) {
+      const row = page.locator('tr', { has: page.getByRole('link', { name: id, exact: true }) }).first();
+      await row.waitFor();
+      expect((await row.innerText()).toLowerCase()).toContain(status.toLowerCase());
+    }
+    // The counts above the list, in the Web UI's own colours: one green, two red, one grey.
+    for (const count of ['1 Completed', '2 Failed', '1 Canceled']) {
+      await page
+        .getByText(new RegExp(`^${count}$`, 'i'))
+        .filter({ visible: true })
+        .first()
+        .waitFor();
+    }
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'outcomes-list.png') });
+
+    // The failures, as the list's `Failures` view filters them (ExecutionStatus = Failed): the two that did not end ok.
+    const failures = encodeURIComponent(`ExecutionStatus="Failed" AND WorkflowId STARTS_WITH "${prefix}"`);
+    await page.goto(`${ui}/namespaces/default/workflows?query=${failures}`);
+    for (const id of [budget.workflowId, refused.workflowId]) {
+      await page.getByRole('link', { name: id, exact: true }).first().waitFor();
+    }
+    expect(await page.getByRole('link', { name: ok.workflowId, exact: true }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: cancelled.workflowId, exact: true }).count()).toBe(0);
+
+    // A goal that ended not ok: Failed, its failure the GoalNotOk with the ending, its details saying how it ended.
+    await page.goto(`${ui}/namespaces/default/workflows/${budget.workflowId}/${budget.firstExecutionRunId}`);
+    await statusBadge(page, 'Failed').waitFor();
+    await page.getByText('the goal ended failed (budget_exhausted)').first().waitFor();
+    await page.getByText('User Metadata').first().click();
+    await page
+      .frameLocator('#user-metadata-current-details')
+      .getByText('Ended: failed (budget_exhausted)')
+      .first()
+      .waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'failed-goal.png') });
+
+    // A goal that failed while planning: its details say which call failed and with what.
+    await page.goto(`${ui}/namespaces/default/workflows/${refused.workflowId}/${refused.firstExecutionRunId}`);
+    await statusBadge(page, 'Failed').waitFor();
+    await page.getByText('User Metadata').first().click();
+    const planning = page.frameLocator('#user-metadata-current-details');
+    await planning.getByText('no plan yet').first().waitFor();
+    await planning
+      .getByText(/Failed: callModel failed: .*HTTP 401/)
+      .first()
+      .waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'failed-while-planning.png') });
+
+    // A cancelled goal: Canceled, and so is its child under Relationships.
+    await page.goto(`${ui}/namespaces/default/workflows/${cancelled.workflowId}/${cancelled.firstExecutionRunId}`);
+    await statusBadge(page, 'Canceled').waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'cancelled-goal.png') });
+    await page.goto(
+      `${ui}/namespaces/default/workflows/${cancelled.workflowId}/${cancelled.firstExecutionRunId}/relationships`,
+    );
+    await page.getByText(`${cancelled.workflowId}.v1.s1`).first().waitFor();
+    // Three Canceled badges: the page's, the planner's row and its child executor's row.
+    await page
+      .getByText(/^canceled$/i)
+      .filter({ visible: true })
+      .nth(2)
+      .waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'cancelled-relationships.png') });
   });
 });

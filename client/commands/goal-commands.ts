@@ -184,11 +184,9 @@ export function registerGoalCommands(program: Command): void {
         const [{ watchGoal }, { endedBadly }] = await Promise.all([import('../watch'), import('../inspect')]);
         const outcome = await watchGoal(client, id, process.stdout, { json: opts.json });
         if (!opts.json) {
-          const why = outcome.last.end?.failure?.message ?? outcome.last.end?.reason;
-          console.log(
-            `${outcome.last.kind} ${id} ended: ${outcome.executionStatus.toLowerCase()} (${outcome.progressStatus})` +
-              (why && !outcome.last.end?.ok ? `: ${why}` : ''),
-          );
+          // The ending already names a result's reason; a run that failed as a workflow adds the failure's words.
+          const why = outcome.last.end?.failure?.message;
+          console.log(`${outcome.last.kind} ${id} ended: ${outcome.ending}${why ? `: ${why}` : ''}`);
         }
         if (endedBadly(outcome.last)) process.exitCode = EXIT_GOAL_NOT_OK;
       }),

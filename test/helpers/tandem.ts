@@ -2,7 +2,12 @@
  * One tandem per test: a real worker (in this process, on the shared dev server, on its own task queue) whose
  * activities talk to a scripted model server through the real openai client, and a client to drive it.
  */
-import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import type { WorkerOptions } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { temporalSettings } from '../../node/connection';
@@ -14,6 +19,17 @@ import { startScriptedModel, type ScriptedModel, type ScriptedModelOptions } fro
 import { contentStore, type ContentStore } from '../../activities/content-store';
 import { workspaceDir } from '../../activities/run-tool';
 import { loadConfig, type TandemConfig } from '../../node/config';
+import { runResult } from '../../client/goals';
+
+/**
+ * A run's result however it closed: completed (ok), Failed with `GoalNotOk`/`SubtaskNotOk`, or Canceled (the memo), as
+ * `tandem result` reads it (common/endings.ts). A run that closed without a result of tandem's rejects with its failure.
+ */
+export async function resultOf<H extends WorkflowHandle>(handle: H): Promise<Awaited<ReturnType<H['result']>>> {
+  const ended = await runResult<Awaited<ReturnType<H['result']>>>(handle);
+  if ('error' in ended) throw ended.error;
+  return ended.result;
+}
 
 export interface Tandem {
   client: Client;
@@ -120,7 +136,7 @@ export async function startTandem(opts: TandemOptions = {}): Promise<Tandem> {
         handle,
         workflowId,
         workspace: workspaceDir(config.workspaceRoot, workflowId),
-        result: () => handle.result(),
+        result: () => resultOf(handle),
       };
     },
     async stop() {

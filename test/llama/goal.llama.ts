@@ -4,7 +4,7 @@
  * result, or a workflow failure) and leaves no workflow running.
  */
 import { match, reply } from '../../dev/scripted-model';
-import { startTandem } from '../helpers/tandem';
+import { resultOf, startTandem } from '../helpers/tandem';
 import { startLlamaServer, type LlamaServer } from './llama-server';
 
 describe('a whole goal on a real llama-server', () => {
@@ -37,7 +37,7 @@ describe('a whole goal on a real llama-server', () => {
       });
       // A weak model may fail to plan (a fallback plan, or plan_invalid) or fail its subtasks: either way the goal ends.
       // A server that dies would leave the goal retrying its model calls: the crash ends the test at once instead.
-      const outcome = await Promise.race([handle.result(), llama.crashed]).then(
+      const outcome = await Promise.race([resultOf(handle), llama.crashed]).then(
         (result) => `completed (ok: ${result.ok}${result.reason ? `, ${result.reason}` : ''})`,
         (err: Error) => `failed: ${(err.cause as Error | undefined)?.message ?? err.message}`,
       );

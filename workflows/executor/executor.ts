@@ -76,6 +76,7 @@ import { toolCallSummary } from '../../common/tools';
 import { addEvidence, type LoopState, spent, waitWhilePaused } from './loop-state';
 import { budgetEnd, ended, finished } from './results';
 import { reportApprovals, reportResult, reportStep } from './reports';
+import { endWith } from '../ending';
 
 /** What phase 3 decided the model's reply asks for. */
 type Action =
@@ -435,5 +436,5 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
     await reportResult(input, result);
     await condition(allHandlersFinished);
   });
-  return result;
+  return endWith(result, 'subtask');
 }

@@ -16,6 +16,7 @@ import {
   type SignalDefinition,
 } from '@temporalio/workflow';
 import { planVersionSearchAttribute, statusSearchAttribute, tokensSearchAttribute } from '../../common/contract';
+import { resultInFailure } from '../../common/endings';
 import type { ExecutorInput, ExecutorResult, GoalStatus } from '../../common/types';
 import { executorWorkflow } from '../executor/executor';
 
@@ -41,7 +42,12 @@ export function startExecutor(
     });
     events.started();
     return handle.result();
-  }).then(events.returned, events.failed);
+    // A subtask that did not reach its answer fails its workflow with its result in the failure (../ending.ts).
+  }).then(events.returned, (err) => {
+    const result = resultInFailure<ExecutorResult>(err);
+    if (result) events.returned(result);
+    else events.failed(err);
+  });
 }
 
 /**

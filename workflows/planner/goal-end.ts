@@ -3,6 +3,7 @@
  * ending it (cancel what runs, wait for it, report).
  */
 import { condition } from '@temporalio/workflow';
+import { endingOf } from '../../common/endings';
 import type { GoalFailureReason, GoalResult } from '../../common/types';
 import { reportFromResults, reportRequest } from '../prompts';
 import { compactResult, evidenceOf, fitGoalResult, resultOfFailedRun } from './evidence';
@@ -100,7 +101,7 @@ export async function finish(
     (why) => reportFromResults(sections, why),
   );
   state.status = ok ? 'completed' : reason === 'cancelled' ? 'cancelled' : 'failed';
-  publish(goal);
+  publish(goal, `**Ended:** ${endingOf({ ok, reason })}${detail ? ` · ${detail}` : ''}`);
   return fitGoalResult({
     ok,
     report,

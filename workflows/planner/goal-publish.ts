@@ -19,14 +19,14 @@ export function progressNow({ state, settings }: Goal) {
   return goalProgress(state, settings, Date.now());
 }
 
-/** The Web UI's current details: `progress` as markdown, and why the goal failed when it did. */
-export function publishProgressDetails(goal: Goal, failure?: string): void {
+/** The Web UI's current details: `progress` as markdown, and a last line on how the goal ended once it has. */
+export function publishProgressDetails(goal: Goal, ending?: string): void {
   const details = progressMarkdown(progressNow(goal));
-  publishDetails(failure === undefined ? details : `${details}\n\n**Failed:** ${failure}`);
+  publishDetails(ending === undefined ? details : `${details}\n\n${ending}`);
 }
 
-/** Search attributes on change, current details every call. */
-export function publish(goal: Goal, failure?: string): void {
+/** Search attributes on change, current details every call (with `ending` as their last line, when given). */
+export function publish(goal: Goal, ending?: string): void {
   const progress = progressNow(goal);
   const { state } = goal;
   state.published = publishSearchAttributes(state.published, {
@@ -35,7 +35,7 @@ export function publish(goal: Goal, failure?: string): void {
     tokens: tokensOf(progress.usage),
   });
   state.publishedApprovals = state.approvals.version;
-  publishProgressDetails(goal, failure);
+  publishProgressDetails(goal, ending);
 }
 
 /** Waits while a pause holds the goal: the planner's own model calls (plan, judge, replan, report) wait too. */

@@ -8,8 +8,9 @@
  * only record what arrived; the loop acts on it at one defined point per turn (see {@link turn}).
  *
  * Failure semantics: goal-level outcomes (automatic replans exhausted, goal budget exhausted, a replan the model
- * could not make valid) end as a *result* with `ok: false` and a `reason`, because they are answers the caller acts on
- * and come with a report of the work done. A first plan the model cannot make valid is replaced by a one-subtask
+ * could not make valid, a cancel) end as a *result* with `ok: false` and a `reason`, because they are answers the
+ * caller acts on and come with a report of the work done; ../ending.ts then closes the run as Failed (`GoalNotOk`, the
+ * result in its details) or Canceled (the result in its memo), so the Web UI's status is the outcome. A first plan the model cannot make valid is replaced by a one-subtask
  * fallback plan. Input that can never run (`InvalidGoal`) is a *workflow failure*: a non-retryable
  * `ApplicationFailure`, since there is nothing to run or report.
  */
@@ -50,6 +51,7 @@ import {
   type GoalResult,
 } from '../../common/types';
 import { approvalDecisionSchema } from '../../common/approvals';
+import { endWith, failureMessage } from '../ending';
 import { planRequest } from '../prompts';
 import { prepareWorkspace } from '../activity-stubs';
 import { acceptDecision, decisionRefusal, denialEvidence, recordHeld } from './approvals';
@@ -247,6 +249,11 @@ export async function plannerWorkflow(input: PlannerInput): Promise<GoalResult> 
     },
   };
   wireHandlers(goal);
+  return endWith(await resultOf(goal, input), 'goal');
+}
+
+/** Runs the goal to its result, a cancelled goal's too; a goal that cannot report fails here as a workflow. */
+async function resultOf(goal: Goal, input: PlannerInput): Promise<GoalResult> {
   try {
     const result = await runGoal(goal, input);
     await condition(allHandlersFinished);
@@ -264,7 +271,7 @@ export async function plannerWorkflow(input: PlannerInput): Promise<GoalResult> 
     // details, the search attributes and the progress query still say why, next to every completed subtask, which
     // the query keeps serving after the run has closed.
     goal.state.status = 'failed';
-    publish(goal, err instanceof Error ? err.message : String(err));
+    publish(goal, `**Failed:** ${failureMessage(err)}`);
     throw err;
   }
 }
