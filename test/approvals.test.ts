@@ -195,7 +195,7 @@ describe('the approval gate (a durable wait in the executor)', () => {
     scriptSave(tandem.model);
     const { id, handle, held } = await startSaving('deny-evidence');
     expect((await runCli(['deny', id, held[0].callId, '--reason', 'NOPE'])).code).toBe(0);
-    await handle.result();
+    await resultOf(handle);
 
     const replan = tandem.model.requestsMatching(match.purpose('plan'))[1];
     expect(replan.lastUserText).toContain('in subtask s1 a person denied write_file');
