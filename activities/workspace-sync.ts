@@ -22,6 +22,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
+import { canonicalJson } from '../common/canonical-json';
 import { workspaceDir } from '../node/workspace';
 import type { ObjectContentStore } from './content-store';
 
@@ -203,10 +204,6 @@ async function newest(store: ObjectContentStore, dir: string): Promise<Generatio
   return { number, manifestRef: record.manifestRef, manifest: await manifestOf(store, record.manifestRef) };
 }
 
-function canonical(manifest: Manifest): string {
-  return JSON.stringify(Object.fromEntries(Object.entries(manifest).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
-}
-
 /**
  * Stores what the call changed (`after` against `base`) as the next generation, applying the changes on top of any
  * generation another worker wrote meanwhile. Returns the reference of the manifest written.
@@ -232,8 +229,8 @@ async function commit(
       }
     }
     for (const [key, ref] of changed) merged[key] = ref;
-    const text = canonical(merged);
-    if (head && text === canonical(head.manifest)) return head.manifestRef;
+    const text = canonicalJson(merged);
+    if (head && text === canonicalJson(head.manifest)) return head.manifestRef;
     const manifestRef = await store.put(text);
     const number = (head?.number ?? 0) + 1;
     const record: GenerationRecord = { manifestRef, callKey };

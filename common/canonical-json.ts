@@ -1,7 +1,7 @@
 /**
  * JSON with object keys sorted, so two values that are equal as data compare equal as text whatever order their keys
- * were written in. Pure and sandbox-safe: the executor's repetition check and the model boundary's quotation check
- * both use it.
+ * were written in. Pure and sandbox-safe: the executor's repetition check, the model boundary's quotation check
+ * and the workspace manifests (activities/workspace-sync.ts) use it.
  */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
