@@ -77,6 +77,7 @@ export async function callModel(deps: ActivityDeps, input: CallModelInput): Prom
     streamedTokens: 0,
   };
   let lastBeat = 0;
+  const started = Date.now();
   const response = await whileHeartbeating(
     async () => {
       try {
@@ -101,7 +102,8 @@ export async function callModel(deps: ActivityDeps, input: CallModelInput): Prom
     },
     () => progress,
   );
-  return guardPayloadSize(await toOutput(deps, prompt, response));
+  const elapsedMs = Date.now() - started;
+  return guardPayloadSize({ ...(await toOutput(deps, prompt, response)), elapsedMs });
 }
 
 async function toOutput(deps: ActivityDeps, prompt: string, response: ModelResponse): Promise<CallModelOutput> {

@@ -56,12 +56,18 @@ async function timeCommand(
   };
 }
 
-/** Times the CLI against the goal `goalId` on the server at `address`, and a verb pointed at a closed port. */
+/**
+ * Times the CLI against the goal `goalId` on the server at `address`, and a verb pointed at a closed port. With the
+ * server's `httpAddress`, `status` and `list` read over its HTTP API as they do after `tandem dev` (and are timed over
+ * gRPC too, the way of a TLS or API-key connection); without it, over gRPC only.
+ */
 export async function timeCli(
   address: string,
   goalId: string,
+  httpAddress: string | null,
 ): Promise<{ timings: Record<string, CommandTiming>; ratios: CliRatio[] }> {
-  const env = { ...process.env, TEMPORAL_ADDRESS: address };
+  const env = { ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_HTTP_ADDRESS: httpAddress ?? '' };
+  const grpcEnv = { ...env, TEMPORAL_HTTP_ADDRESS: '' };
   const temporal = resolveTemporalCli();
   const tandem = (label: string, args: string[], expectedCode?: number) =>
     timeCommand(label, process.execPath, [TANDEM_BIN, ...args], env, expectedCode);
@@ -70,6 +76,12 @@ export async function timeCli(
     node: await timeCommand("node -e ''", process.execPath, ['-e', ''], env),
     version: await tandem('tandem --version', ['--version']),
     status: await tandem('tandem status ID', ['status', goalId]),
+    statusGrpc: await timeCommand(
+      'tandem status ID, over gRPC',
+      process.execPath,
+      [TANDEM_BIN, 'status', goalId],
+      grpcEnv,
+    ),
     temporalDescribe: await timeCommand(
       'temporal workflow describe -w ID',
       temporal,
@@ -77,6 +89,7 @@ export async function timeCli(
       env,
     ),
     list: await tandem('tandem list', ['list']),
+    listGrpc: await timeCommand('tandem list, over gRPC', process.execPath, [TANDEM_BIN, 'list'], grpcEnv),
     temporalList: await timeCommand(
       'temporal workflow list',
       temporal,
@@ -96,6 +109,8 @@ export async function timeCli(
       ratio("--version / node -e ''", timings.version, timings.node, 2),
       ratio('status / temporal workflow describe', timings.status, timings.temporalDescribe, 3),
       ratio('list / temporal workflow list', timings.list, timings.temporalList, 3),
+      ratio('status over gRPC / temporal workflow describe', timings.statusGrpc, timings.temporalDescribe, 3),
+      ratio('list over gRPC / temporal workflow list', timings.listGrpc, timings.temporalList, 3),
     ],
   };
 }

@@ -14,7 +14,9 @@
  * 1,000-goal level is long on a 2-core machine, so it runs on request: `--only-levels --levels 1000`), `--steps 100`
  * (steps per loop run), `--only-levels` (skip sections 1, 3 and 4), `--worker '{"workflowThreadPoolSize":2}'` (worker
  * options over the defaults below, to try a tuning), `--eager` (also run the floor and tandem on a second dev server
- * with eager activity dispatch enabled).
+ * with eager activity dispatch enabled), `--cluster` (instead of all that: the demo goals on the dev server and on the
+ * PostgreSQL-backed cluster with 1 and 3 worker processes, bench/cluster.ts; `--cluster-goals 30` goals per
+ * configuration, `--model-latency 25` ms per model reply).
  */
 import { Client, Connection } from '@temporalio/client';
 import {
@@ -34,6 +36,7 @@ import { freePort, startDevServer } from '../dev/dev-server';
 import { startScriptedModel } from '../dev/scripted-model';
 import { createTandemWorker, WORKFLOWS_PATH } from '../worker/worker';
 import { timeCli, type CommandTiming } from './cli-timing';
+import { clusterFigures } from './cluster';
 import {
   floorBundle,
   runAiSdk,
@@ -103,12 +106,22 @@ async function main(): Promise<void> {
       steps: { type: 'string', default: '100' },
       'only-levels': { type: 'boolean', default: false },
       eager: { type: 'boolean', default: false },
+      // The outer loop's cost and the CLI's timings only: a quick run when the CLI changed.
+      'only-cli': { type: 'boolean', default: false },
+      cluster: { type: 'boolean', default: false },
+      'cluster-goals': { type: 'string', default: '30' },
+      'model-latency': { type: 'string', default: '25' },
     },
   });
+  if (flags.cluster) {
+    await clusterSection(flags.json, Number(flags['cluster-goals']), Number(flags['model-latency']));
+    return;
+  }
   const levels = flags.levels.split(',').filter(Boolean).map(Number);
   WORKER_SETTINGS = { ...DEFAULT_WORKER_SETTINGS, ...(JSON.parse(flags.worker) as Partial<WorkerOptions>) };
   const steps = Number(flags.steps);
-  const contenders = !flags['only-levels'];
+  const onlyCli = flags['only-cli'];
+  const contenders = !flags['only-levels'] && !onlyCli;
   // Errors only, from the SDK and its core alike: at 100 goals the core warns about every slow workflow task, which
   // would bury the table (the step latencies say the same in numbers).
   Runtime.install({
@@ -241,32 +254,35 @@ async function main(): Promise<void> {
       });
     }
 
-    print(`\ndemo goals (plan → 2 executors → judge → report) on one worker, all started at once:`);
-    const concurrency: Record<string, LevelFigures> = {};
-    const levelRows = [['goals', 'goals/min', 'step p50 ms', 'step p95 ms', 'peak RSS MiB', 'failures', 'seconds']];
-    for (const count of levels) {
-      const level = await runLevel(client, { taskQueue: TASK_QUEUE, count, rss });
-      concurrency[String(count)] = level;
-      levelRows.push([
-        String(count),
-        fixed(level.goalsPerMinute, 0),
-        fixed(level.stepP50Ms),
-        fixed(level.stepP95Ms),
-        fixed(level.peakRssMiB, 0),
-        String(level.failures),
-        fixed(level.seconds, 0),
-      ]);
+    if (!onlyCli) await concurrencyLevels();
+    async function concurrencyLevels(): Promise<void> {
+      print(`\ndemo goals (plan → 2 executors → judge → report) on one worker, all started at once:`);
+      const concurrency: Record<string, LevelFigures> = {};
+      const levelRows = [['goals', 'goals/min', 'step p50 ms', 'step p95 ms', 'peak RSS MiB', 'failures', 'seconds']];
+      for (const count of levels) {
+        const level = await runLevel(client, { taskQueue: TASK_QUEUE, count, rss });
+        concurrency[String(count)] = level;
+        levelRows.push([
+          String(count),
+          fixed(level.goalsPerMinute, 0),
+          fixed(level.stepP50Ms),
+          fixed(level.stepP95Ms),
+          fixed(level.peakRssMiB, 0),
+          String(level.failures),
+          fixed(level.seconds, 0),
+        ]);
+      }
+      print(table(levelRows));
+      print(
+        `  worker: ${Object.entries(WORKER_SETTINGS)
+          .map(([key, value]) => `${key} ${value}`)
+          .join(', ')}; RSS is the whole bench process (worker + scripted model + client); step latencies from up to` +
+          ` 100 goals' executor histories`,
+      );
+      Object.assign(report, { concurrency, workerSettings: WORKER_SETTINGS });
     }
-    print(table(levelRows));
-    print(
-      `  worker: ${Object.entries(WORKER_SETTINGS)
-        .map(([key, value]) => `${key} ${value}`)
-        .join(', ')}; RSS is the whole bench process (worker + scripted model + client); step latencies from up to` +
-        ` 100 goals' executor histories`,
-    );
-    Object.assign(report, { concurrency, workerSettings: WORKER_SETTINGS });
 
-    if (contenders) {
+    if (contenders || onlyCli) {
       print('\nouter loop, model tokens (estimated, 4 characters a token, messages + offered tools):');
       const demo = await outerLoopCost(client, model, {
         taskQueue: TASK_QUEUE,
@@ -303,7 +319,7 @@ async function main(): Promise<void> {
       Object.assign(report, { outerLoop: { demo: demo.cost, twentySteps: long.cost } });
 
       print('\nCLI, median of 5 cold starts (one run, so the ratios hold on a loaded machine):');
-      const cli = await timeCli(server.address, demo.goalId);
+      const cli = await timeCli(server.address, demo.goalId, server.httpAddress);
       print(
         table([
           ['command', 'ms', 'exit as expected'],
@@ -353,6 +369,47 @@ async function main(): Promise<void> {
     await server.stop();
   }
   if (flags.json) print(JSON.stringify(report));
+}
+
+/** `--cluster`: the same goals on the dev server and on the PostgreSQL-backed cluster, one table. */
+async function clusterSection(json: boolean, goals: number, modelLatencyMs: number): Promise<void> {
+  const startedAt = new Date();
+  console.log(
+    `tandem benchmark, cluster · ${os.cpus().length} cores · node ${process.version} · load ${os
+      .loadavg()
+      .map((load) => load.toFixed(1))
+      .join(' ')} · ${startedAt.toISOString()}`,
+  );
+  const rows = await clusterFigures({ goals, modelLatencyMs });
+  console.log(
+    `\n${goals} demo goals (plan → 2 executors → judge → report) started at once, worker processes with folders of` +
+      ` their own, scripted model answering in ${modelLatencyMs} ms:`,
+  );
+  console.log(
+    table([
+      ['server', 'store', 'workers', 'goals/min', 'step p50 ms', 'step p95 ms', 'failures', 'seconds'],
+      ...rows.map((row) => [
+        row.server,
+        row.store,
+        String(row.workers),
+        fixed(row.goalsPerMinute, 0),
+        fixed(row.stepP50Ms),
+        fixed(row.stepP95Ms),
+        String(row.failures),
+        fixed(row.seconds, 0),
+      ]),
+    ]),
+  );
+  console.log(
+    `  load average at the end: ${os
+      .loadavg()
+      .map((load) => load.toFixed(1))
+      .join(' ')}`,
+  );
+  if (json) {
+    const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+    console.log(JSON.stringify({ date: startedAt.toISOString(), command, cores: os.cpus().length, cluster: rows }));
+  }
 }
 
 /** The floor and tandem's executor on a dev server that allows eager activity dispatch. */

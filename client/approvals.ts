@@ -9,6 +9,7 @@ import {
   type ApprovalReceipt,
   type PendingApproval,
 } from '../common/approvals';
+import { priorDenialLine } from '../common/denials';
 import { decideApprovalUpdate } from '../common/contract';
 import { goalProgress, GoalError, isDeadlineExceeded, sendToRunningGoal } from './goals';
 import { shellArg } from './shell-arg';
@@ -53,7 +54,8 @@ export function formatApprovals(id: string, pending: PendingApproval[]): string 
     ...pending.map(
       (approval) =>
         `  ${approval.callId}  ${approval.subtaskId}  ${approval.tool} ${approval.arguments.slice(0, 160)}  ` +
-        `since ${approval.requestedAt}${approval.warning ? `\n    warning: ${approval.warning}` : ''}`,
+        `since ${approval.requestedAt}${approval.warning ? `\n    warning: ${approval.warning}` : ''}` +
+        `${approval.deniedBefore ? `\n    ${priorDenialLine(approval.deniedBefore)}` : ''}`,
     ),
   ].join('\n');
 }

@@ -4,17 +4,8 @@
  * longer matches the history of a goal in flight. `status` says so, with the cause and what to do, instead of waiting
  * for a query that cannot be answered.
  */
-import type { Client } from '@temporalio/client';
 import { shellArg } from './shell-arg';
-
-/**
- * `WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR` of `temporal.api.enums.v1.WorkflowTaskFailedCause` (the number
- * the API sends; `@temporalio/proto` is not a dependency of tandem's own). The SDK's `[TMPRL1100]` code says the same.
- */
-const NON_DETERMINISTIC_CAUSE = 24;
-
-/** How far back in history the last workflow task failure is looked for: a blocked run's last events. */
-const RECENT_EVENTS = 20;
+import type { WorkflowReader } from './workflow-reader';
 
 /** A workflow task that failed and is being retried: its attempt, the failure's cause and message. */
 export interface BlockedTask {
@@ -27,29 +18,17 @@ export interface BlockedTask {
  * The blocked workflow task of `workflowId`, or undefined when its workflow task is not failing (no task pending, or a
  * first attempt, or a last task that did not fail).
  */
-export async function blockedWorkflowTask(client: Client, workflowId: string): Promise<BlockedTask | undefined> {
-  const namespace = client.options.namespace;
-  const description = await client.workflowService.describeWorkflowExecution({
-    namespace,
-    execution: { workflowId },
-  });
-  const attempt = description.pendingWorkflowTask?.attempt ?? 0;
+export async function blockedWorkflowTask(
+  reader: WorkflowReader,
+  workflowId: string,
+): Promise<BlockedTask | undefined> {
+  const attempt = (await reader.describe(workflowId)).pendingWorkflowTaskAttempt;
   if (attempt < 2) return undefined;
-  const history = await client.workflowService.getWorkflowExecutionHistoryReverse({
-    namespace,
-    execution: { workflowId },
-    maximumPageSize: RECENT_EVENTS,
-  });
-  const failed = history.history?.events?.find(
-    (event) => event.workflowTaskFailedEventAttributes,
-  )?.workflowTaskFailedEventAttributes;
+  const failed = await reader.lastWorkflowTaskFailure(workflowId);
   if (!failed) return undefined;
-  const message = failed.failure?.message ?? 'no message';
-  return {
-    attempt,
-    nonDeterministic: failed.cause === NON_DETERMINISTIC_CAUSE || /TMPRL1100|nondetermin/i.test(message),
-    message,
-  };
+  // The SDK's `[TMPRL1100]` code says the same as the server's cause, for servers that record another cause.
+  const nonDeterministic = failed.nonDeterministicCause || /TMPRL1100|nondetermin/i.test(failed.message);
+  return { attempt, nonDeterministic, message: failed.message };
 }
 
 /** One line: what blocks the goal and what to do about it. */

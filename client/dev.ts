@@ -107,6 +107,10 @@ async function startEmbedded(
   if (server.uiUrl) log(`Web UI: ${server.uiUrl}`);
   if (port !== DEFAULT_PORT)
     log(`in another terminal, point tandem at it with: export TEMPORAL_ADDRESS=${server.address}`);
+  // A random port each start: only this line can tell another terminal where it is (docs/cli.md, "Speed").
+  if (server.httpAddress) {
+    log(`status and list answer faster over its HTTP API: export TEMPORAL_HTTP_ADDRESS=${server.httpAddress}`);
+  }
   // The worker talks to this server whatever TEMPORAL_ADDRESS says: that is what `dev` is for.
   const settings: TemporalSettings = {
     ...temporalSettings({ address: server.address, namespace: opts.namespace }),

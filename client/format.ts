@@ -12,19 +12,14 @@ import type {
   Verdict,
 } from '../common/types';
 import type { PendingApproval } from '../common/approvals';
-import { describeOutcome } from '../common/checks';
-import { endingOf, endingOfStatus } from '../common/endings';
+import { describeOutcome } from '../common/check-lines';
+import { priorDenialLine } from '../common/denials';
+import { endingOf, endingOfStatus } from '../common/ending-words';
 import { tokensOf, type TokenUsage } from '../common/usage';
 import type { GoalSummary } from './goal-list';
 import type { FailureSummary, GoalOutcome } from './goals';
-import {
-  describeFailingCall,
-  describeStreamingCall,
-  type ExecutorSnapshot,
-  type GoalSnapshot,
-  type RunEnd,
-  type Snapshot,
-} from './inspect';
+import { describeFailingCall, describeStreamingCall } from './call-lines';
+import type { ExecutorSnapshot, GoalSnapshot, RunEnd, Snapshot } from './inspect';
 import type { ScheduleSummaryRow } from './schedules';
 import { shellArg } from './shell-arg';
 
@@ -70,7 +65,7 @@ export function formatProgress(id: string, progress: GoalProgress, status: strin
       ...checkLines(subtask.verdict, index === progress.subtasks.length - 1 ? '     ' : '│    '),
     );
   });
-  lines.push(...heldLines(id, progress.pendingApprovals ?? []));
+  lines.push(...heldLines(id, progress.pendingApprovals ?? []), ...countedLines(progress));
   return lines.join('\n');
 }
 
@@ -78,14 +73,34 @@ export function formatProgress(id: string, progress: GoalProgress, status: strin
  * The calls waiting for a person, one line each with since when and until when, and the commands that decide them:
  * while a call waits, its subtask's steps stand still and this is why.
  */
-function heldLines(id: string, held: readonly PendingApproval[]): string[] {
-  return held.map(
-    (call) =>
-      `! subtask ${call.subtaskId} waits for approval since ${call.requestedAt}` +
+export function heldLines(id: string, held: readonly PendingApproval[]): string[] {
+  return held.flatMap((call) => [
+    `! subtask ${call.subtaskId} waits for approval since ${call.requestedAt}` +
       `${call.timeoutAt ? ` (denied at ${call.timeoutAt} if nobody decides)` : ''}: ${call.tool} ` +
       `${call.arguments.length > 80 ? `${call.arguments.slice(0, 80)}…` : call.arguments}; decide: tandem approve ` +
       `${shellArg(id)} ${shellArg(call.callId)} / tandem deny ${shellArg(id)} ${shellArg(call.callId)} --reason "..."`,
-  );
+    ...(call.deniedBefore ? [`  ${priorDenialLine(call.deniedBefore)}`] : []),
+  ]);
+}
+
+/**
+ * What the goal counted instead of dropping: calls refused without asking (an identical call had been denied) and
+ * interrupts no model was shown. `result` prints the same lines from the goal's result.
+ */
+export function countedLines(counts: { refusedRepeatCalls?: number; undeliveredInterrupts?: number }): string[] {
+  const lines: string[] = [];
+  if (counts.refusedRepeatCalls) {
+    lines.push(
+      `! ${counts.refusedRepeatCalls} call(s) refused without asking: an identical call was denied earlier in this ` +
+        'goal (the model was told; tandem transcript shows it)',
+    );
+  }
+  if (counts.undeliveredInterrupts) {
+    lines.push(
+      `! ${counts.undeliveredInterrupts} interrupt(s) not delivered: their subtask had ended before a model saw them`,
+    );
+  }
+  return lines;
 }
 
 /** The status a run shows in its header: its progress while it runs, its ending (docs/endings.md) once closed. */
@@ -99,7 +114,7 @@ function endLine(snap: Snapshot, end: RunEnd | null): string[] {
   if (end.failure) return [`${endingOfStatus(snap.executionStatus)}: ${failureLine(end.failure)}`];
   const resultOf =
     snap.kind === 'goal' ? `tandem result ${shellArg(snap.id)}` : `tandem status ${shellArg(snap.id)} --json`;
-  return [`ended without an ok result: ${end.reason ?? 'not ok'} (see ${resultOf})`];
+  return [`ended without an ok result: ${end.reason} (see ${resultOf})`];
 }
 
 function formatGoalSnapshot(snap: GoalSnapshot): string {
@@ -166,11 +181,13 @@ export function formatResult(id: string, result: GoalResult, workspace?: string)
   const lines = [`${id}  ${endingOf(result)}  ${tokens(result.usage)}`, '', result.report, ''];
   for (const { id: subtaskId, title, status, verdict, result: subtask } of result.subtasks) {
     lines.push(
-      `  ${subtaskId} ${status === 'done' ? '✓' : '✗'} ${title}: ${subtask?.answer ?? subtask?.reason ?? status}`,
+      `  ${subtaskId} ${status === 'done' ? '✓' : '✗'} ${title}: ${subtask ? (subtask.ok ? subtask.answer : subtask.reason) : status}`,
       ...checkLines(verdict, '      '),
     );
   }
-  if (result.reason) lines.push('', `ended without an ok result: ${result.reason}`);
+  if (!result.ok) lines.push('', `ended without an ok result: ${result.reason}`);
+  const counted = countedLines(result);
+  if (counted.length) lines.push('', ...counted);
   if (workspace) lines.push('', `workspace: ${workspace}`);
   return lines.join('\n');
 }

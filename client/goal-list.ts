@@ -2,18 +2,12 @@
  * `tandem list`: goals found through Temporal's visibility store, filtered by execution status and tandem's search
  * attributes, so it works on any cluster without asking a worker.
  */
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import {
-  goalSearchAttribute,
-  keySearchAttribute,
-  planVersionSearchAttribute,
-  statusSearchAttribute,
-  tokensSearchAttribute,
-} from '../common/contract';
-import { grpcStatusOf } from '../node/errors';
+import type { Client } from '@temporalio/client';
+import { SEARCH_ATTRIBUTE_NAMES } from '../common/names';
+import { GoalError, grpcStatusOf } from '../node/errors';
 import { blockedWorkflowTask, type BlockedTask } from './blocked-task';
-import { GoalError } from './goals';
 import { bucketOf, type ListStatus } from './list-statuses';
+import type { ListedWorkflow, WorkflowReader } from './workflow-reader';
 
 /**
  * A goal as `tandem list --json` prints it. Stable: fields are only ever added. `status` is the filter bucket;
@@ -56,19 +50,18 @@ export interface ListOptions {
   limit?: number;
 }
 
+const TANDEM_STATUS = SEARCH_ATTRIBUTE_NAMES.status;
+
 /**
  * Visibility queries per bucket. A not-ok goal is Failed and a cancelled one Canceled (docs/endings.md); the clauses on
  * a Completed workflow's TandemStatus keep the runs recorded before that, which completed whatever their outcome.
  */
 const STATUS_QUERIES: Record<ListStatus, string> = {
   running: `ExecutionStatus = 'Running'`,
-  completed:
-    `ExecutionStatus = 'Completed' AND ${statusSearchAttribute.name} != 'failed' AND ` +
-    `${statusSearchAttribute.name} != 'cancelled'`,
-  failed: `(ExecutionStatus = 'Failed' OR (ExecutionStatus = 'Completed' AND ${statusSearchAttribute.name} = 'failed'))`,
+  completed: `ExecutionStatus = 'Completed' AND ${TANDEM_STATUS} != 'failed' AND ` + `${TANDEM_STATUS} != 'cancelled'`,
+  failed: `(ExecutionStatus = 'Failed' OR (ExecutionStatus = 'Completed' AND ${TANDEM_STATUS} = 'failed'))`,
   cancelled:
-    `(ExecutionStatus = 'Canceled' OR ` +
-    `(ExecutionStatus = 'Completed' AND ${statusSearchAttribute.name} = 'cancelled'))`,
+    `(ExecutionStatus = 'Canceled' OR ` + `(ExecutionStatus = 'Completed' AND ${TANDEM_STATUS} = 'cancelled'))`,
   terminated: `ExecutionStatus = 'Terminated'`,
   timed_out: `ExecutionStatus = 'TimedOut'`,
 };
@@ -85,21 +78,19 @@ export function listQuery(status?: ListStatus, query?: string): string {
   ].join(' AND ');
 }
 
-function summarize(info: WorkflowExecutionInfo): GoalSummary {
-  const attributes = info.typedSearchAttributes;
-  const tandemStatus = attributes.get(statusSearchAttribute) ?? null;
+function summarize(info: ListedWorkflow): GoalSummary {
   return {
     id: info.workflowId,
     runId: info.runId,
-    status: bucketOf(info.status.name, tandemStatus),
-    executionStatus: info.status.name,
-    tandemStatus,
-    goal: attributes.get(goalSearchAttribute) ?? null,
-    key: attributes.get(keySearchAttribute) ?? null,
-    planVersion: attributes.get(planVersionSearchAttribute) ?? null,
-    tokens: attributes.get(tokensSearchAttribute) ?? null,
-    startTime: info.startTime.toISOString(),
-    closeTime: info.closeTime?.toISOString() ?? null,
+    status: bucketOf(info.executionStatus, info.tandemStatus),
+    executionStatus: info.executionStatus,
+    tandemStatus: info.tandemStatus,
+    goal: info.goal,
+    key: info.key,
+    planVersion: info.planVersion,
+    tokens: info.tokens,
+    startTime: info.startTime,
+    closeTime: info.closeTime,
     blocked: null,
   };
 }
@@ -108,12 +99,12 @@ function summarize(info: WorkflowExecutionInfo): GoalSummary {
  * Up to `limit` goals ({@link LIST_LIMIT} by default), newest start first (ties by id), of the first
  * {@link LIST_SCAN_LIMIT} that match. A query the server refuses is a GoalError.
  */
-export async function listGoals(client: Client, opts: ListOptions = {}): Promise<GoalSummary[]> {
+export async function listGoalsOf(reader: WorkflowReader, opts: ListOptions = {}): Promise<GoalSummary[]> {
   const limit = opts.limit ?? LIST_LIMIT;
   const goals: GoalSummary[] = [];
   try {
     const query = listQuery(opts.status, opts.query);
-    for await (const info of client.workflow.list({ query, pageSize: 1_000 })) {
+    for await (const info of reader.list(query)) {
       goals.push(summarize(info));
       if (goals.length >= LIST_SCAN_LIMIT) break;
     }
@@ -133,8 +124,14 @@ export async function listGoals(client: Client, opts: ListOptions = {}): Promise
     shown
       .filter((goal) => goal.executionStatus === 'RUNNING')
       .map(async (goal) => {
-        goal.blocked = (await blockedWorkflowTask(client, goal.id).catch(() => undefined)) ?? null;
+        goal.blocked = (await blockedWorkflowTask(reader, goal.id).catch(() => undefined)) ?? null;
       }),
   );
   return shown;
+}
+
+/** {@link listGoalsOf} through the SDK's client. */
+export async function listGoals(client: Client, opts: ListOptions = {}): Promise<GoalSummary[]> {
+  const { grpcReader } = await import('./grpc-reader');
+  return listGoalsOf(grpcReader(client), opts);
 }

@@ -20,11 +20,13 @@ import {
   WorkflowNotFoundError,
 } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
-import { endedCancelled, endingOfStatus, RESULT_MEMO_KEY, resultInFailure } from '../common/endings';
+import { endingOfStatus } from '../common/ending-words';
+import { endedCancelled, resultInFailure } from '../common/endings';
+import { RESULT_MEMO_KEY } from '../common/names';
 import { goalInputSchema, type GoalInput, type GoalProgress, type GoalResult } from '../common/types';
 import { EXECUTOR_WORKFLOW_TYPE, PLANNER_WORKFLOW_TYPE, progressQuery } from '../common/contract';
 import { goalSearchAttributes, goalSummary, keyWorkflowId } from '../common/goal-start';
-import { messageWithCauses, NotFoundError, UserError } from '../node/errors';
+import { GoalError, messageWithCauses, noGoalWithId } from '../node/errors';
 import { cutToBytes, GOAL_INLINE_BYTES, GOAL_PREVIEW_BYTES, utf8Bytes } from '../common/limits';
 import { contentStore } from '../activities/content-store';
 import { loadConfig } from '../node/config';
@@ -32,9 +34,7 @@ import type { plannerWorkflow } from '../workflows/planner/planner';
 import { shellArg } from './shell-arg';
 
 /** An error about a goal the user can act on (unknown id, finished goal, bad input): one line, exit code 1. */
-export class GoalError extends UserError {
-  override name = 'GoalError';
-}
+export { GoalError } from '../node/errors';
 
 export interface StartGoalOptions {
   goal: string;
@@ -129,11 +129,6 @@ export async function startGoal(client: Client, opts: StartGoalOptions): Promise
   return Object.assign(handle, { alreadyRunning });
 }
 
-/** The CLI adds which server and namespace it asked (client/commands/shared.ts). */
-function notFound(id: string): NotFoundError {
-  return new NotFoundError(`no goal with id "${id}"; check the id (tandem start prints it), --address and --namespace`);
-}
-
 /** Any workflow's handle and description (a goal's or an executor's), after checking that it exists. */
 export async function describeWorkflow(
   client: Client,
@@ -143,7 +138,7 @@ export async function describeWorkflow(
   try {
     return { handle, description: await handle.describe() };
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw notFound(id);
+    if (err instanceof WorkflowNotFoundError) throw noGoalWithId(id);
     throw err;
   }
 }

@@ -1,53 +1,25 @@
 /**
  * What `tandem status` and `tandem watch` show about a goal or an executor: its `progress` query, how it ended (read
  * from the close event, so a failed goal says why), and the calls that keep failing right now (the pending
- * activities' last failure and attempt, from `describe()` on the workflow and on its running children). One snapshot
- * function serves both verbs, so they always agree.
+ * activities' last failure and attempt, from a describe of the workflow and of its running children). One snapshot
+ * function serves both verbs, so they always agree, and it reads through a {@link WorkflowReader}, so the gRPC and
+ * the HTTP way print the same.
  */
+import type { Client } from '@temporalio/client';
+import { endingOf, endingOfStatus } from '../common/ending-words';
+import { EXECUTOR_WORKFLOW_TYPE, PLANNER_WORKFLOW_TYPE, PROGRESS_QUERY_NAME } from '../common/names';
+import type { ExecutorProgress, GoalProgress } from '../common/types';
+import { GoalError } from '../node/errors';
 import { blockedWorkflowTask, describeBlockedTask } from './blocked-task';
-import { type Client, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
-import {
-  EXECUTOR_WORKFLOW_TYPE,
-  executorProgressQuery,
-  PLANNER_WORKFLOW_TYPE,
-  progressQuery,
-} from '../common/contract';
-import { defaultPayloadConverter } from '@temporalio/common';
-import { endingOf, endingOfStatus } from '../common/endings';
-import type { ExecutorProgress, ExecutorResult, GoalProgress, GoalResult } from '../common/types';
-import { describeWorkflow, type FailureSummary, failureOf, GoalError, isDeadlineExceeded, runResult } from './goals';
+import type { RunEnd } from './run-end';
+import { describeFailingCall, type FailingCall, type StreamingCall } from './call-lines';
 import { shellArg } from './shell-arg';
+import { QueryDeadlineExceeded, type WorkflowReader, type WorkflowView } from './workflow-reader';
 
 /** How long a query may wait for a worker before the CLI looks for the reason. */
 const QUERY_DEADLINE_MS = 10_000;
 
-/** An activity Temporal is retrying: the call, its attempt and what the last attempt failed with. */
-export interface FailingCall {
-  /** The workflow that made the call: the goal, or one of its executors. */
-  workflowId: string;
-  /** The executor's subtask, when the call is an executor's. */
-  subtaskId: string | null;
-  /** `callModel`, `runTool`, ... */
-  activity: string;
-  attempt: number;
-  /** 0 means unlimited. */
-  maximumAttempts: number;
-  lastError: string;
-  /** The failure type, e.g. `ModelUnavailable` (common/failures.ts). */
-  errorType: string | null;
-  /** When Temporal tries again, if it has scheduled that. */
-  nextAttemptTime: string | null;
-}
-
-/** How a closed run ended. */
-export interface RunEnd {
-  /** The result's `ok`; false for a run that failed, was cancelled, terminated or timed out. */
-  ok: boolean;
-  /** The result's `reason` (`budget_exhausted`, `model_error`, ...) when it has one. */
-  reason: string | null;
-  /** When the run ended without a result. */
-  failure: FailureSummary | null;
-}
+export type { RunEnd } from './run-end';
 
 interface Common {
   id: string;
@@ -79,36 +51,16 @@ export interface ExecutorSnapshot extends Common {
 
 export type Snapshot = GoalSnapshot | ExecutorSnapshot;
 
-function timeOf(ts: { seconds?: unknown; nanos?: number | null } | null | undefined): string | null {
-  if (!ts || ts.seconds === undefined || ts.seconds === null) return null;
-  return new Date(Number(ts.seconds) * 1000 + Math.round((ts.nanos ?? 0) / 1e6)).toISOString();
-}
-
-/**
- * A model call in flight and how far its reply has streamed. Workflow code cannot see an activity in flight, so
- * `callModel` heartbeats `{purpose, subtaskId, streamedTokens}` and the client reads it from the pending activity
- * (`temporal workflow describe` shows the same heartbeat details).
- */
-export interface StreamingCall {
-  workflowId: string;
-  subtaskId: string | null;
-  /** What the call is for: plan, judge, report or step. */
-  purpose: string;
-  streamedTokens: number;
-}
-
 /** The `callModel` activities of one workflow that have heartbeated streamed tokens. */
-function streamingCallsOf(description: WorkflowExecutionDescription, subtaskId: string | null): StreamingCall[] {
-  return (description.raw.pendingActivities ?? []).flatMap((activity) => {
-    const payload = activity.heartbeatDetails?.payloads?.[0];
-    if (activity.activityType?.name !== 'callModel' || !payload) return [];
-    const details = defaultPayloadConverter.fromPayload(payload) as
-      { purpose?: unknown; subtaskId?: unknown; streamedTokens?: unknown } | undefined;
+function streamingCallsOf(view: WorkflowView, subtaskId: string | null): StreamingCall[] {
+  return view.pendingActivities.flatMap((activity) => {
+    if (activity.activityType !== 'callModel' || activity.heartbeat === undefined) return [];
+    const details = activity.heartbeat as { purpose?: unknown; subtaskId?: unknown; streamedTokens?: unknown } | null;
     if (typeof details?.streamedTokens !== 'number') return [];
     const ofCall = typeof details.subtaskId === 'string' ? details.subtaskId : null;
     return [
       {
-        workflowId: description.workflowId,
+        workflowId: view.workflowId,
         subtaskId: subtaskId ?? ofCall,
         purpose: String(details.purpose ?? ''),
         streamedTokens: details.streamedTokens,
@@ -118,26 +70,26 @@ function streamingCallsOf(description: WorkflowExecutionDescription, subtaskId: 
 }
 
 /** The pending activities of one workflow that have failed at least once. */
-function failingCallsOf(description: WorkflowExecutionDescription, subtaskId: string | null): FailingCall[] {
-  return (description.raw.pendingActivities ?? []).flatMap((activity) => {
+function failingCallsOf(view: WorkflowView, subtaskId: string | null): FailingCall[] {
+  return view.pendingActivities.flatMap((activity) => {
     const failure = activity.lastFailure;
     if (!failure) return [];
     let errorType: string | null = null;
-    for (let at: typeof failure | null | undefined = failure; at; at = at.cause) {
-      errorType = at.applicationFailureInfo?.type || errorType;
-    }
     let deepest = failure;
-    while (deepest.cause) deepest = deepest.cause;
+    for (let at: typeof failure | null = failure; at; at = at.cause) {
+      errorType = at.applicationType || errorType;
+      deepest = at;
+    }
     return [
       {
-        workflowId: description.workflowId,
+        workflowId: view.workflowId,
         subtaskId,
-        activity: activity.activityType?.name ?? 'activity',
-        attempt: activity.attempt ?? 0,
-        maximumAttempts: activity.maximumAttempts ?? 0,
+        activity: activity.activityType ?? 'activity',
+        attempt: activity.attempt,
+        maximumAttempts: activity.maximumAttempts,
         lastError: deepest.message || failure.message || 'unknown error',
         errorType,
-        nextAttemptTime: timeOf(activity.nextAttemptScheduleTime),
+        nextAttemptTime: activity.nextAttemptTime,
       },
     ];
   });
@@ -145,125 +97,119 @@ function failingCallsOf(description: WorkflowExecutionDescription, subtaskId: st
 
 /** The calls in flight of a workflow and of its running children, read from one describe of each. */
 async function callsInFlight(
-  client: Client,
-  description: WorkflowExecutionDescription,
+  reader: WorkflowReader,
+  view: WorkflowView,
   subtaskOfChild: (workflowId: string) => string | null,
   ownSubtask: string | null,
 ): Promise<{ failingCalls: FailingCall[]; streamingCalls: StreamingCall[] }> {
   const children = await Promise.all(
-    (description.raw.pendingChildren ?? []).map(async ({ workflowId }) => {
-      if (!workflowId) return [];
+    view.pendingChildIds.map(async (workflowId) => {
       try {
-        return [
-          { description: await client.workflow.getHandle(workflowId).describe(), subtask: subtaskOfChild(workflowId) },
-        ];
+        return [{ view: await reader.describe(workflowId), subtask: subtaskOfChild(workflowId) }];
       } catch {
         return []; // The child closed in between: nothing of it is in flight any more.
       }
     }),
   );
-  const all = [{ description, subtask: ownSubtask }, ...children.flat()];
+  const all = [{ view, subtask: ownSubtask }, ...children.flat()];
   return {
-    failingCalls: all.flatMap((each) => failingCallsOf(each.description, each.subtask)),
-    streamingCalls: all.flatMap((each) => streamingCallsOf(each.description, each.subtask)),
+    failingCalls: all.flatMap((each) => failingCallsOf(each.view, each.subtask)),
+    streamingCalls: all.flatMap((each) => streamingCallsOf(each.view, each.subtask)),
   };
 }
 
-/** How a closed run ended; the SDK fetches only the close event. */
-async function endOf(handle: WorkflowHandle, description: WorkflowExecutionDescription): Promise<RunEnd | null> {
-  if (description.status.name === 'RUNNING') return null;
-  const ended = await runResult<GoalResult | ExecutorResult>(handle);
-  if ('result' in ended) return { ok: ended.result.ok, reason: ended.result.reason ?? null, failure: null };
-  return { ok: false, reason: null, failure: failureOf(ended.error) };
+/** How a closed run ended; null while it runs. */
+async function endOf(reader: WorkflowReader, view: WorkflowView): Promise<RunEnd | null> {
+  if (view.executionStatus === 'RUNNING') return null;
+  return reader.runEnd(view.workflowId);
 }
 
 /** A closed run's ending: its result's when it has one, else Temporal's status in the same words. */
 function endingOfRun(executionStatus: string, end: RunEnd | null): string | null {
   if (!end) return null;
-  return end.failure ? endingOfStatus(executionStatus) : endingOf({ ok: end.ok, reason: end.reason ?? undefined });
+  return end.failure
+    ? endingOfStatus(executionStatus)
+    : endingOf(end.ok ? { ok: true } : { ok: false, reason: end.reason });
 }
 
 /**
  * Why no worker answered in time: a model call that keeps failing (the loop is waiting for it), no worker polling the
  * task queue at all, or a worker busy with something that has not failed.
  */
-export async function whyNoAnswer(client: Client, id: string, what: string): Promise<string> {
+export async function whyNoAnswerOf(reader: WorkflowReader, id: string, what: string): Promise<string> {
   // A workflow task that keeps failing (a non-determinism error) answers nothing, whatever else is pending.
-  const blocked = await blockedWorkflowTask(client, id);
+  const blocked = await blockedWorkflowTask(reader, id);
   if (blocked) return describeBlockedTask(id, blocked);
-  const { description } = await describeWorkflow(client, id);
-  const calls = (await callsInFlight(client, description, () => null, null)).failingCalls;
+  const view = await reader.describe(id);
+  const calls = (await callsInFlight(reader, view, () => null, null)).failingCalls;
   if (calls.length > 0) {
     return (
       `${what} of "${id}" is waiting: ${describeFailingCall(calls[0])}; it goes on when that call succeeds ` +
       `(follow it with: tandem watch ${shellArg(id)})`
     );
   }
-  const { pollers } = await client.workflowService.describeTaskQueue({
-    namespace: client.options.namespace,
-    taskQueue: { name: description.taskQueue },
-  });
-  if ((pollers ?? []).length === 0) {
-    return `no worker polls task queue "${description.taskQueue}", so nothing answered ${what} of "${id}"; start one with: tandem worker`;
+  if ((await reader.pollerCount(view.taskQueue)) === 0) {
+    return `no worker polls task queue "${view.taskQueue}", so nothing answered ${what} of "${id}"; start one with: tandem worker`;
   }
   return (
-    `${what} of "${id}" was not answered in time; a worker polls "${description.taskQueue}", so the goal is busy ` +
+    `${what} of "${id}" was not answered in time; a worker polls "${view.taskQueue}", so the goal is busy ` +
     `(a slow model or tool call) or the worker is overloaded: follow it with tandem watch ${shellArg(id)}`
   );
 }
 
-/** One line for a model call streaming its reply: where, what for, and the tokens so far. */
-export function describeStreamingCall(call: StreamingCall): string {
-  const where = call.subtaskId ? `subtask ${call.subtaskId}: ` : '';
-  return `${where}${call.purpose || 'model'} reply streaming, ${call.streamedTokens} tokens so far`;
+/** {@link whyNoAnswerOf} through the SDK's client. */
+export async function whyNoAnswer(client: Client, id: string, what: string): Promise<string> {
+  const { grpcReader } = await import('./grpc-reader');
+  return whyNoAnswerOf(grpcReader(client), id, what);
 }
 
-/** One line for a failing call: where, what, which attempt, and the last error. */
-export function describeFailingCall(call: FailingCall): string {
-  const where = call.subtaskId ? `subtask ${call.subtaskId}: ` : '';
-  const of = call.maximumAttempts > 0 ? ` of ${call.maximumAttempts}` : '';
-  const type = call.errorType ? ` [${call.errorType}]` : '';
-  return `${where}${call.activity} failing, attempt ${call.attempt}${of}: ${call.lastError}${type}`;
-}
-
-async function query<T>(client: Client, handle: WorkflowHandle, run: () => Promise<T>): Promise<T> {
+/** The answer of a progress query already sent (`asked`), or why none came: no worker in time, a blocked task. */
+async function progressAnswer<T>(reader: WorkflowReader, id: string, asked: Promise<unknown>): Promise<T> {
   try {
-    return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, run);
+    return (await asked) as T;
   } catch (err) {
-    if (isDeadlineExceeded(err))
-      throw new GoalError(await whyNoAnswer(client, handle.workflowId, 'the progress query'));
+    if (err instanceof QueryDeadlineExceeded)
+      throw new GoalError(await whyNoAnswerOf(reader, id, 'the progress query'));
     // A query that fails outright on a workflow whose task keeps failing (a non-determinism error) fails because of it.
-    const blocked = await blockedWorkflowTask(client, handle.workflowId);
-    if (blocked) throw new GoalError(describeBlockedTask(handle.workflowId, blocked));
+    const blocked = await blockedWorkflowTask(reader, id);
+    if (blocked) throw new GoalError(describeBlockedTask(id, blocked));
     throw err;
   }
 }
 
-/** Everything `status` shows about a goal or an executor, by workflow id. */
-export async function snapshot(client: Client, id: string): Promise<Snapshot> {
-  const { handle, description } = await describeWorkflow(client, id);
-  const executionStatus = description.status.name;
-  if (description.type === PLANNER_WORKFLOW_TYPE) {
-    const progress = await query(client, handle, () => handle.query(progressQuery));
+/** Everything `status` shows about a goal or an executor, by workflow id, read through `reader`. */
+export async function snapshotOf(reader: WorkflowReader, id: string): Promise<Snapshot> {
+  // The query goes out with the describe rather than after it: planner and executor both answer it, and it is the
+  // slowest read (a worker replays a closed goal's history to answer), so waiting for the type first adds a round
+  // trip. Its answer is only read once the describe says the workflow is tandem's; a failure is handled there.
+  const asked = reader.query<unknown>(id, PROGRESS_QUERY_NAME, QUERY_DEADLINE_MS);
+  asked.catch(() => undefined);
+  const view = await reader.describe(id);
+  const { executionStatus } = view;
+  if (view.type === PLANNER_WORKFLOW_TYPE) {
+    const progress = await progressAnswer<GoalProgress>(reader, id, asked);
     const subtaskOf = (workflowId: string) =>
       progress.subtasks.find((subtask) => subtask.workflowId === workflowId)?.id ?? null;
-    const [end, calls] = await Promise.all([
-      endOf(handle, description),
-      callsInFlight(client, description, subtaskOf, null),
-    ]);
+    const [end, calls] = await Promise.all([endOf(reader, view), callsInFlight(reader, view, subtaskOf, null)]);
     return { kind: 'goal', id, executionStatus, end, ending: endingOfRun(executionStatus, end), ...calls, progress };
   }
-  if (description.type === EXECUTOR_WORKFLOW_TYPE) {
-    const progress = await query(client, handle, () => handle.query(executorProgressQuery));
+  if (view.type === EXECUTOR_WORKFLOW_TYPE) {
+    const progress = await progressAnswer<ExecutorProgress>(reader, id, asked);
     const [end, calls] = await Promise.all([
-      endOf(handle, description),
-      callsInFlight(client, description, () => null, progress.subtaskId),
+      endOf(reader, view),
+      callsInFlight(reader, view, () => null, progress.subtaskId),
     ]);
-    const goalId = description.parentExecution?.workflowId ?? null;
+    const goalId = view.parentWorkflowId;
     const ending = endingOfRun(executionStatus, end);
     return { kind: 'executor', id, executionStatus, end, ending, ...calls, goalId, progress };
   }
-  throw new GoalError(`"${id}" is a ${description.type}, not a goal or an executor of tandem`);
+  throw new GoalError(`"${id}" is a ${view.type}, not a goal or an executor of tandem`);
+}
+
+/** {@link snapshotOf} through the SDK's client. */
+export async function snapshot(client: Client, id: string): Promise<Snapshot> {
+  const { grpcReader } = await import('./grpc-reader');
+  return snapshotOf(grpcReader(client), id);
 }
 
 /** True when the run has closed and did not end with an ok result: `watch` and `status` scripts exit 2 then. */

@@ -3,6 +3,7 @@
  * the executor and the planner validate decisions with the same schema the CLI checks them with.
  */
 import { z } from 'zod';
+import type { DeniedCall, PriorDenial } from './denials';
 import { isMcpToolName } from './mcp';
 import { TOOL_NAMES } from './tools';
 
@@ -26,6 +27,8 @@ export interface ApprovalPolicy {
   tools: string[];
   /** Undecided calls are denied after this long; they wait indefinitely (until cancel or the time budget) without. */
   timeoutMs?: number;
+  /** Calls denied earlier in the goal, which the executor refuses unchanged without asking (set by the planner). */
+  denials?: DeniedCall[];
 }
 
 /** True when a call of `tool` (whose definition says whether it has `sideEffects`) must wait for a decision. */
@@ -51,6 +54,8 @@ export interface PendingApproval {
   warning?: string;
   /** When the call is denied if nobody decides (ISO, workflow clock); absent when it waits without a limit. */
   timeoutAt?: string;
+  /** A similar call denied earlier in this goal, by whom, why, and what differs now (common/denials.ts). */
+  deniedBefore?: PriorDenial;
 }
 
 export const approvalDecisionSchema = z
@@ -58,19 +63,28 @@ export const approvalDecisionSchema = z
     callId: z.string().trim().min(1, 'name the call to decide: its callId, as `tandem approvals ID` lists it'),
     approve: z.boolean(),
     reason: z.string().trim().min(1).max(2_000).optional(),
+    /** Who decided, as the CLI knows them (the OS user); kept with a denial so a later refusal can say who. */
+    by: z.string().trim().min(1).max(200).optional(),
   })
   .strict();
 /** The `decideApproval` update's payload (and the `approvalDecision` signal a planner forwards to its executor). */
 export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;
 
-/** How a held call ended. */
-export type ApprovalOutcome = 'approved' | 'denied' | 'timed_out' | 'cancelled';
+/**
+ * How a call that needed approval ended. `refused`: never put to a person, because an identical call was denied
+ * earlier in the goal (common/denials.ts).
+ */
+export type ApprovalOutcome = 'approved' | 'denied' | 'timed_out' | 'refused' | 'cancelled';
 
-/** A held call the executor released, how, and the reason the model was told when it was not approved. */
+/**
+ * A call the executor released (or refused without holding), how, and the reason the model was told when it was not
+ * approved; a denial carries what the goal remembers of it.
+ */
 export interface ApprovalRelease {
   callId: string;
   outcome: Exclude<ApprovalOutcome, 'cancelled'>;
   reason?: string;
+  denial?: DeniedCall;
 }
 
 /** What `decideApproval` answers: the decision as the goal recorded it. */

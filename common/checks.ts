@@ -19,51 +19,104 @@ export const fileCheckSchema = z
   .strict();
 export type FileCheck = z.infer<typeof fileCheckSchema>;
 
+/**
+ * "This file holds the number this arithmetic evaluates to": the expected value comes from code (the calculator's
+ * engine, in the `checkMilestone` activity), never from the planner's arithmetic. The expression must be one the goal
+ * writes; plan validation repairs one that is not (workflows/planner/check-repair.ts).
+ */
+export const valueCheckSchema = z
+  .object({
+    kind: z.literal('value').describe('"value": a file holds the value of an arithmetic expression the goal writes'),
+    file: z.string().trim().min(1).describe('Path relative to the workspace, e.g. "answer.txt"'),
+    expression: z.string().trim().min(1).max(200).describe('The arithmetic as the goal writes it, e.g. "17 * 23 + 4"'),
+  })
+  .strict();
+export type ValueCheck = z.infer<typeof valueCheckSchema>;
+
 /** Every kind of milestone check; add a kind as a new member of this union. */
-export const milestoneCheckSchema = z.discriminatedUnion('kind', [fileCheckSchema]);
+export const milestoneCheckSchema = z.discriminatedUnion('kind', [fileCheckSchema, valueCheckSchema]);
 export type MilestoneCheck = z.infer<typeof milestoneCheckSchema>;
 
-/** A check and how it came out: `detail` says what was found (e.g. "no such file", "12 bytes, contains \"395\""). */
-export type CheckOutcome = MilestoneCheck & { ok: boolean; detail: string };
+/**
+ * A check and how it came out: `detail` says what was found (e.g. "no such file", "12 bytes, contains \"395\"").
+ * `disputed`: the check failed on a value the planner wrote, and the executor's own calculator result disagrees with
+ * that value; such a failure is evidence for the judge, not a verdict by itself (the plan may be what is wrong).
+ */
+export type CheckOutcome = MilestoneCheck & { ok: boolean; detail: string; disputed?: true };
 
 /** Input of the `checkMilestone` activity. */
 export interface CheckMilestoneInput {
   /** Folder name of the goal's workspace (the same one the executor's file tools use). */
   workspace: string;
   checks: MilestoneCheck[];
+  /** Expressions the executor's successful calculator calls evaluated: compared with a failed check's value. */
+  calculations?: string[];
 }
 
-/** Extensions of the files a milestone is taken to name: text a tool writes, never a domain (`example.com`). */
-const FILE_NAME =
-  /(?<![\w@/:.-])((?:[\w-]+\/)*[\w-]+\.(?:txt|md|json|csv|tsv|py|js|ts|html|css|yaml|yml|xml|log|sh|toml|ini|sql))(?![\w/-])/g;
+/** Extensions of the files a text is taken to name: text a tool writes, never a domain (`example.com`). */
+const EXTENSION = '(?:txt|md|json|csv|tsv|py|js|ts|html|css|yaml|yml|xml|log|sh|toml|ini|sql)';
+/**
+ * A bare file name: letters of the scripts that put spaces between words (Latin with accents, Greek, Cyrillic),
+ * digits, `_` and `-`, in folders; the extension must not run on into an ASCII word (`kekka.txtに` names kekka.txt).
+ * A name in a script written without spaces (`メモ.txt`) cannot be told from the word before it unless it is quoted
+ * or stands after a space.
+ */
+const NAME_PART = String.raw`[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}\p{N}_-]+`;
+const BARE_FILE = new RegExp(
+  String.raw`(?<![\p{L}\p{N}_@/:.-])((?:${NAME_PART}\/)*${NAME_PART}\.${EXTENSION})(?![A-Za-z0-9_/-])`,
+  'giu',
+);
+/** A name after a space, the start or an opening bracket, in any script (`メモ.txt を読んで`). */
+const SPACED_FILE = new RegExp(
+  String.raw`(?<=^|[\s(（:：、，,])((?:[\p{L}\p{N}_-]+\/)*[\p{L}\p{N}_-]+\.${EXTENSION})(?![A-Za-z0-9_/-])`,
+  'giu',
+);
+/** A quoted name, spaces allowed: "my notes.txt", 「結果.txt」, `out.json`. */
+const QUOTED_FILE = new RegExp(
+  String.raw`["'“‘「『\x60]([^"'”’」』\x60\n]{1,200}?\.${EXTENSION})["'”’」』\x60]`,
+  'giu',
+);
+
+/** The file names `text` names, NFC, each once, in order of appearance. */
+export function namedFiles(text: string): string[] {
+  const quoted = [...text.matchAll(QUOTED_FILE)].map((m) => ({ at: m.index, end: m.index + m[0].length, file: m[1] }));
+  // A name inside quotes is the quoted one: the words in it after a space are not names of their own.
+  const bare = [BARE_FILE, SPACED_FILE]
+    .flatMap((pattern) => [...text.matchAll(pattern)].map((m) => ({ at: m.index, file: m[1] })))
+    .filter(({ at }) => !quoted.some((span) => at >= span.at && at < span.end));
+  const found = [...quoted, ...bare].sort((a, b) => a.at - b.at).map(({ file }) => file.trim().normalize('NFC'));
+  return [...new Set(found)];
+}
 
 /**
  * Words of a milestone whose files are meant to be gone, moved, or absent ("tmp.txt is deleted", "no output.log is
  * left"): it implies no check, since a check that the file exists would fail the very work it asks for.
  */
 const ABSENCE =
-  /\b(?:delet|remov|renam|mov|clean|purg|eras|unlink|archiv|absent|missing|gone|no longer|not (?:exist|be|left|present|written|created|modified|changed|touched)|never|without|untouched|unchanged|rm|mv|no\s+\S+\.\w+)/i;
+  /\b(?:delet|remov|renam|mov|clean|purg|eras|unlink|archiv|absent|missing|gone|no longer|not (?:exist|be|left|present|written|created|modified|changed|touched)|never|without|untouched|unchanged|rm|mv|no\s+\S+\.\w+)|削除|消去|移動|borra|supprim|lösch|удал/iu;
 
 /**
- * The file checks a milestone implies when the plan gave none: every file it names must exist. A milestone about a
- * file ("answer.txt holds 395") is met only if the file is there, whatever the executor claims and a judge believes.
- * One that speaks of removing, moving or leaving files alone ({@link ABSENCE}) implies none: the judge decides it.
+ * The checks a subtask implies when the plan gave none: every file its milestone names must exist, and so must every
+ * file the goal names that the subtask's instructions or milestone name too (`goalFiles`). A milestone about a file
+ * ("answer.txt holds 395") is met only if the file is there, whatever the executor claims and a judge believes. When
+ * the goal writes exactly one arithmetic expression and names exactly one file, that file's check is a value check
+ * (`expression`): the goal says what it must hold. A text that speaks of removing, moving or leaving files alone
+ * ({@link ABSENCE}) implies no check: the judge decides it.
  */
-export function impliedChecks(milestone: string): FileCheck[] {
+export function impliedChecks(
+  milestone: string,
+  scope: { instructions?: string; goalFiles?: string[]; expression?: string } = {},
+): MilestoneCheck[] {
   if (ABSENCE.test(milestone)) return [];
-  const files = [...new Set([...milestone.matchAll(FILE_NAME)].map((m) => m[1]))];
-  return files.map((file) => ({ kind: 'file', file }));
-}
-
-/** A check as one line for people and for the judge, e.g. `file notes.txt contains "395"`. */
-export function describeCheck(check: MilestoneCheck): string {
-  switch (check.kind) {
-    case 'file':
-      return `file ${check.file}${check.contains === undefined ? ' exists' : ` contains ${JSON.stringify(check.contains)}`}`;
-  }
-}
-
-/** An outcome as one line, e.g. `✗ file notes.txt exists: no such file`. */
-export function describeOutcome(outcome: CheckOutcome): string {
-  return `${outcome.ok ? '✓' : '✗'} ${describeCheck(outcome)}: ${outcome.detail}`;
+  const own = namedFiles(milestone);
+  const mentioned = new Set([...own, ...namedFiles(scope.instructions ?? '')]);
+  const fromGoal = (scope.goalFiles ?? []).filter(
+    (file) => mentioned.has(file) && !ABSENCE.test(scope.instructions ?? ''),
+  );
+  const files = [...new Set([...own, ...fromGoal])];
+  return files.map((file) =>
+    scope.expression !== undefined && scope.goalFiles?.length === 1 && scope.goalFiles[0] === file
+      ? { kind: 'value', file, expression: scope.expression }
+      : { kind: 'file', file },
+  );
 }

@@ -9,6 +9,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { INTERRUPT_MESSAGE_CHARS } from './limits';
+import { PROGRESS_QUERY_NAME, SEARCH_ATTRIBUTE_NAMES } from './names';
 import type { ExecutorProgress, ExecutorResult, GoalProgress, PlanVersion } from './types';
 import type { ApprovalDecision, ApprovalReceipt, ApprovalRelease, PendingApproval } from './approvals';
 import type { TokenUsage } from './usage';
@@ -16,9 +17,7 @@ import type { TokenUsage } from './usage';
 /** Default task queue; `TANDEM_TASK_QUEUE` overrides it (node/config.ts). */
 export const DEFAULT_TASK_QUEUE = 'tandem';
 
-/** Workflow type names, as clients start them by name (`temporal workflow start --type plannerWorkflow`). */
-export const PLANNER_WORKFLOW_TYPE = 'plannerWorkflow';
-export const EXECUTOR_WORKFLOW_TYPE = 'executorWorkflow';
+export { EXECUTOR_WORKFLOW_TYPE, PLANNER_WORKFLOW_TYPE } from './names';
 /** What a schedule with `--key` starts at each firing: it starts the key's goal unless one runs (common/goal-start.ts). */
 export const KEYED_GOAL_LAUNCHER_WORKFLOW_TYPE = 'keyedGoalLauncherWorkflow';
 
@@ -125,17 +124,23 @@ export interface ApprovalsReport {
 export const approvalsChangedSignal = defineSignal<[ApprovalsReport]>('approvalsChanged');
 
 /** Planner and executor both answer `progress`; each returns its own shape. */
-export const progressQuery = defineQuery<GoalProgress>('progress');
-export const executorProgressQuery = defineQuery<ExecutorProgress>('progress');
+export const progressQuery = defineQuery<GoalProgress>(PROGRESS_QUERY_NAME);
+export const executorProgressQuery = defineQuery<ExecutorProgress>(PROGRESS_QUERY_NAME);
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Search attributes, registered on the dev server at start so the Web UI and `tandem list` can filter by them.
 
-export const goalSearchAttribute = defineSearchAttributeKey('TandemGoal', SearchAttributeType.TEXT);
-export const statusSearchAttribute = defineSearchAttributeKey('TandemStatus', SearchAttributeType.KEYWORD);
-export const planVersionSearchAttribute = defineSearchAttributeKey('TandemPlanVersion', SearchAttributeType.INT);
-export const tokensSearchAttribute = defineSearchAttributeKey('TandemTokens', SearchAttributeType.INT);
-export const keySearchAttribute = defineSearchAttributeKey('TandemKey', SearchAttributeType.KEYWORD);
+export const goalSearchAttribute = defineSearchAttributeKey(SEARCH_ATTRIBUTE_NAMES.goal, SearchAttributeType.TEXT);
+export const statusSearchAttribute = defineSearchAttributeKey(
+  SEARCH_ATTRIBUTE_NAMES.status,
+  SearchAttributeType.KEYWORD,
+);
+export const planVersionSearchAttribute = defineSearchAttributeKey(
+  SEARCH_ATTRIBUTE_NAMES.planVersion,
+  SearchAttributeType.INT,
+);
+export const tokensSearchAttribute = defineSearchAttributeKey(SEARCH_ATTRIBUTE_NAMES.tokens, SearchAttributeType.INT);
+export const keySearchAttribute = defineSearchAttributeKey(SEARCH_ATTRIBUTE_NAMES.key, SearchAttributeType.KEYWORD);
 
 export const TANDEM_SEARCH_ATTRIBUTES = [
   goalSearchAttribute,

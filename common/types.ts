@@ -99,6 +99,11 @@ export interface CallModelOutput {
   problem?: string;
   /** What the model boundary repaired in the server's reply (missing ids, object arguments, ...), for logs and tests. */
   repairs?: string[];
+  /**
+   * How long the server took for this reply (the successful attempt, ms, the worker's clock): the goal raises a time
+   * budget a plan set below what the server needs (docs/budgets.md). Absent in replies recorded before it existed.
+   */
+  elapsedMs?: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -160,8 +165,10 @@ export const subtaskSchema = z
       .array(milestoneCheckSchema)
       .optional()
       .describe(
-        "Machine checks of the milestone, run in the goal's workspace before the judge; give one per file the " +
-          'milestone is about, e.g. [{"file": "notes.txt", "contains": "395"}]. A failed check is a missed milestone.',
+        "Machine checks of the milestone, run in the goal's workspace before the judge; one per file the milestone " +
+          'is about: {"file": "notes.txt"}, {"file": "notes.txt", "contains": "<text from the goal>"} or ' +
+          '{"kind": "value", "file": "answer.txt", "expression": "<arithmetic from the goal>"}. A failed check is a ' +
+          'missed milestone.',
       ),
   })
   .strict();
@@ -202,8 +209,12 @@ export const verdictSchema = z
     reason: z.string().min(1).describe('Why, citing the result'),
   })
   .strict();
-/** The verdict on a milestone: the judge's (or, when a check failed, the checks'), with every check's outcome. */
-export type Verdict = z.infer<typeof verdictSchema> & { checks?: CheckOutcome[] };
+/**
+ * The verdict on a milestone: the judge's (or, when a check failed or a claim had no tool call behind it, tandem's),
+ * with every check's outcome. `missingTools`: effects the subtask claimed that no available tool can have (sending
+ * mail with no mail tool), named so the report can say what to add.
+ */
+export type Verdict = z.infer<typeof verdictSchema> & { checks?: CheckOutcome[]; missingTools?: string[] };
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Executor
@@ -264,21 +275,50 @@ export interface ToolCallRecord {
   outcomeUnknown?: true;
 }
 
-export interface ExecutorResult {
-  ok: boolean;
-  answer: string | null;
-  reason?: ExecutorEndReason;
-  /** With `reason: 'budget'`: the budget that ran out. */
-  budget?: BudgetKind;
-  /** When not ok: why it stopped, and the last thing it achieved. */
-  partial?: string;
+/** What every executor result carries, however the run ended. */
+interface ExecutorRunRecord {
   steps: number;
   usage: TokenUsage;
   /** The latest tool calls (at most 100, arguments as previews); `toolCallCount` counts them all. */
   toolCalls: ToolCallRecord[];
   toolCallCount?: number;
+  /** Interrupt messages the model was shown (absent when the planner made the result of a run that returned none). */
+  interruptsShown?: number;
+  /** Interrupts that arrived after the loop's last look at them, before the run closed: shown to no model. */
+  undeliveredInterrupts?: number;
   /** What the planner needs to judge the milestone: the answer and the observations that back it. */
   evidence: string;
+}
+
+/** The model gave its final answer. */
+export interface ExecutorAnswered extends ExecutorRunRecord {
+  ok: true;
+  answer: string;
+}
+
+/**
+ * The run ended without an answer: `partial` says why it stopped and the last thing it achieved. `answer` stays in
+ * the JSON as `null` (scripts read `result.answer`); the `budget` variant names the budget that ran out.
+ */
+export type ExecutorStopped = ExecutorRunRecord & { ok: false; answer: null; partial: string } & (
+    { reason: 'budget'; budget: BudgetKind } | { reason: Exclude<ExecutorEndReason, 'budget'> }
+  );
+
+/**
+ * How an executor run ended, as a union on `ok` (then `reason`), as openai-agents-js's `runner/steps.ts` gives each
+ * turn's next step: a reader narrows on `ok` and never guesses which optional field is set. The JSON is the one
+ * docs/endings.md names: `{ok: true, answer, ...}` or `{ok: false, reason, budget?, partial, answer: null, ...}`.
+ */
+export type ExecutorResult = ExecutorAnswered | ExecutorStopped;
+
+/** What a result has to show for itself: the answer, or the partial of a run that stopped. */
+export function outcomeText(result: ExecutorResult): string {
+  return result.ok ? result.answer : result.partial;
+}
+
+/** Why a run stopped, in a few words: `budget: steps`, `escalated`, `cancelled`, ... */
+export function stopReason(result: ExecutorStopped): string {
+  return result.reason === 'budget' ? `budget: ${result.budget}` : result.reason;
 }
 
 /** A budget and what is left of it; `null` means unlimited. */
@@ -408,6 +448,8 @@ export interface GoalProgress {
   undeliveredInterrupts?: number;
   /** Tool calls of running executors that wait for a decision (`tandem approve` / `tandem deny`). */
   pendingApprovals?: PendingApproval[];
+  /** Calls refused without asking a person: an identical call was denied earlier in this goal (docs/approvals.md). */
+  refusedRepeatCalls?: number;
 }
 
 /**
@@ -416,18 +458,41 @@ export interface GoalProgress {
  */
 export type GoalFailureReason = 'replans_exhausted' | 'budget_exhausted' | 'plan_invalid' | 'cancelled';
 
-export interface GoalResult {
-  ok: boolean;
+/** A subtask of the final plan in the goal's result, with its last result (a subtask that never ran has none). */
+export interface GoalResultSubtask {
+  id: string;
+  title: string;
+  status: SubtaskStatus;
+  verdict?: Verdict;
+  result?: ExecutorResult;
+}
+
+/** What every goal result carries, however the goal ended. */
+interface GoalRecord {
   report: string;
-  reason?: GoalFailureReason;
   planVersion: number;
   /** The subtasks of the final plan, each with its last result (a subtask that never ran has none). */
-  subtasks: Array<{ id: string; title: string; status: SubtaskStatus; verdict?: Verdict; result?: ExecutorResult }>;
+  subtasks: GoalResultSubtask[];
   usage: TokenUsage;
   /** Every plan version after the first, with the evidence that caused it: the history of what was tried. */
   replans: PlanVersion[];
-  /** With `reason: 'plan_invalid'`: the drafts of the replan that were refused, with their errors. */
-  rejectedDrafts?: RejectedDraft[];
   /** The absolute path of the goal's workspace on the workers. */
   workspace?: string;
+  /** Interrupts that reached no model (their subtask had ended, or ended before it looked); absent when none. */
+  undeliveredInterrupts?: number;
+  /** Calls refused without asking: an identical call was denied earlier in the goal; absent when none. */
+  refusedRepeatCalls?: number;
 }
+
+/**
+ * How a goal ended, as a union on `ok` (then `reason`): every subtask done, or a {@link GoalFailureReason}, and only
+ * `plan_invalid` carries the drafts the replan refused. The JSON is the one `tandem result --json` has always printed
+ * (docs/endings.md).
+ */
+export type GoalResult = GoalRecord & GoalEnding;
+
+/** How a goal ended, without the record of its work: the part of {@link GoalResult} the union is on. */
+export type GoalEnding =
+  | { ok: true }
+  | { ok: false; reason: Exclude<GoalFailureReason, 'plan_invalid'> }
+  | { ok: false; reason: 'plan_invalid'; rejectedDrafts: RejectedDraft[] };

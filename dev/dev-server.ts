@@ -42,6 +42,11 @@ export interface DevServerOptions {
   port?: number;
   /** Web UI port; default `TANDEM_UI_PORT` or 8233. */
   uiPort?: number;
+  /**
+   * Port of the server's HTTP API (`--http-port`), which the CLI's `status` and `list` read through when
+   * `TEMPORAL_HTTP_ADDRESS` names it (node/http-api.ts); default a free port the OS picks.
+   */
+  httpPort?: number;
   /** Address to bind and connect to; default 127.0.0.1. */
   ip?: string;
   /**
@@ -71,6 +76,8 @@ export interface DevServer {
   address: string;
   /** The Web UI, or `null` when it is off (or, for a reused server, not listening on the UI port). */
   uiUrl: string | null;
+  /** `ip:port` of its HTTP API, for `TEMPORAL_HTTP_ADDRESS`; `null` for a reused server tandem did not start here. */
+  httpAddress: string | null;
   /** True when another process owns the server; `stop()` then leaves it running. */
   reused: boolean;
   /** Stops a server this call started (SIGTERM, then SIGKILL after 10 s); resolves once it has exited. */
@@ -104,6 +111,8 @@ export class PortTakenError extends DevServerError {
 interface OwnerRecord {
   pid: number;
   port: number;
+  /** Absent in the files of servers started before tandem asked for an HTTP API port. */
+  httpPort?: number;
 }
 
 const OWNER_FILE = /^dev-server-(\d+)\.json$/;
@@ -170,13 +179,16 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const cli = resolveTemporalCli();
 
   if (await isListening(ip, port)) {
-    if (opts.reuse === 'own' && !readOwner(config.stateDir, port)) throw new PortTakenError(port);
+    const owner = readOwner(config.stateDir, port);
+    if (opts.reuse === 'own' && !owner) throw new PortTakenError(port);
     // Another worker, CLI or test process started it: share it instead of failing on a taken port.
     await waitUntilReady(address, () => undefined, []);
     await ensureSearchAttributes(cli, address, namespace);
     const uiUrl = (await isListening(ip, uiPort)) ? `http://${ip}:${uiPort}` : null;
-    return { address, uiUrl, reused: true, stop: async () => {} };
+    const httpAddress = owner?.httpPort ? `${ip}:${owner.httpPort}` : null;
+    return { address, uiUrl, httpAddress, reused: true, stop: async () => {} };
   }
+  const httpPort = opts.httpPort ?? (await freePort());
 
   const dbFile = path.resolve(opts.dbFile ?? path.join(config.stateDir, 'temporal.db'));
   mkdirSync(path.dirname(dbFile), { recursive: true });
@@ -185,6 +197,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     'server',
     'start-dev',
     ...['--db-filename', dbFile, '--port', String(port), '--ui-port', String(uiPort), '--ip', ip],
+    ...['--http-port', String(httpPort)],
     ...['--namespace', namespace, '--log-level', 'warn'],
     ...TANDEM_SEARCH_ATTRIBUTES.flatMap(({ name, type }) => ['--search-attribute', `${name}=${CLI_TYPE_NAMES[type]}`]),
     ...(opts.headless ? ['--headless'] : []),
@@ -204,12 +217,13 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   }
   const owner = ownerFile(config.stateDir, port);
   mkdirSync(config.stateDir, { recursive: true });
-  writeFileSync(owner, JSON.stringify({ pid: server.pid, port } satisfies OwnerRecord));
+  writeFileSync(owner, JSON.stringify({ pid: server.pid, port, httpPort } satisfies OwnerRecord));
   const stop = async () => {
     await server.stop();
     rmSync(owner, { force: true });
   };
-  return { address, uiUrl: opts.headless ? null : `http://${ip}:${uiPort}`, reused: false, stop };
+  const uiUrl = opts.headless ? null : `http://${ip}:${uiPort}`;
+  return { address, uiUrl, httpAddress: `${ip}:${httpPort}`, reused: false, stop };
 }
 
 /** Resolves true when something accepts TCP connections on `ip:port` (within 1 s). */

@@ -249,6 +249,11 @@ export interface ScriptedModelOptions {
   strict?: boolean;
   /** Refuse `response_format` types not listed, with a 400 naming the type (e.g. `['json_object']`). */
   responseFormats?: string[];
+  /**
+   * Answer no reply sooner than this (a reply's own `slow` delay still applies if longer), as a real endpoint takes
+   * some time: the bench sets it so its figures do not flatter a loop that calls the model more often.
+   */
+  latencyMs?: number;
 }
 
 /** A reply, or a function that builds one from the request it answers. */
@@ -980,7 +985,8 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
       fail(res, 500, chosen.scriptError, chosen.unmatched ? 'no_scripted_reply' : 'bad_script', req);
       return;
     }
-    const delayMs = 'delayMs' in chosen ? (chosen.delayMs ?? 0) : 0;
+    const scriptedDelayMs = 'delayMs' in chosen ? (chosen.delayMs ?? 0) : 0;
+    const delayMs = 'hang' in chosen ? 0 : Math.max(scriptedDelayMs, options.latencyMs ?? 0);
     if (delayMs <= 0) {
       answer(res, req, chosen);
       return;

@@ -1,30 +1,16 @@
 /**
- * How the worker and the CLI reach Temporal. Settings come from `@temporalio/envconfig` (a TOML profile and the
- * TEMPORAL_* env vars), so the same code runs against the local dev server, a self-hosted cluster or Temporal Cloud;
- * the CLI's global `--address`, `--namespace` and `--profile` flags override them.
+ * How the worker and the CLI connect to Temporal over gRPC, with the settings of ./connection-target.ts (which server,
+ * which namespace) and the task queue of tandem's configuration.
  */
 import type { Client, Connection } from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
-import type { NativeConnectionOptions } from '@temporalio/worker';
 import { loadConfig } from './config';
-import { ConnectionSettingsError, TemporalUnreachableError, UserError } from './errors';
+import { type ConnectionOverrides, connectionTarget, type ConnectionTarget } from './connection-target';
+import { TemporalUnreachableError } from './errors';
 import { parseHostPort, probeTcp } from './server-address';
 
-export const DEFAULT_ADDRESS = 'localhost:7233';
-export const DEFAULT_NAMESPACE = 'default';
-
-export interface TemporalSettings {
-  connectionOptions: NativeConnectionOptions & { address: string };
-  namespace: string;
+/** Where and how to reach Temporal, and the task queue tandem's workers poll. */
+export interface TemporalSettings extends ConnectionTarget {
   taskQueue: string;
-}
-
-/** Settings given on the command line; each wins over the profile and the TEMPORAL_* variables. */
-export interface ConnectionOverrides {
-  address?: string;
-  namespace?: string;
-  /** The envconfig profile to read (`--profile`); `TEMPORAL_PROFILE`, then `default`, when absent. */
-  profile?: string;
 }
 
 /**
@@ -34,35 +20,7 @@ export interface ConnectionOverrides {
  * @throws ConnectionSettingsError when the profile named is missing or the config file cannot be read.
  */
 export function temporalSettings(overrides: ConnectionOverrides = {}): TemporalSettings {
-  const profile = overrides.profile ?? (process.env.TEMPORAL_PROFILE || undefined);
-  let config: ReturnType<typeof loadClientConnectConfig>;
-  try {
-    config = loadClientConnectConfig({ profile });
-  } catch (err) {
-    throw new ConnectionSettingsError(profile, err);
-  }
-  const address = overrides.address ?? config.connectionOptions.address ?? DEFAULT_ADDRESS;
-  const namespace = overrides.namespace ?? config.namespace ?? DEFAULT_NAMESPACE;
-  // `--namespace "$NS"` with NS unset: falling back to "default" could steer a goal of another namespace, and the
-  // server's own refusal of "" surfaces as a stack trace, so an empty value is a usage error.
-  for (const [flag, value] of [
-    ['--address (or TEMPORAL_ADDRESS)', address],
-    ['--namespace (or TEMPORAL_NAMESPACE)', namespace],
-  ]) {
-    if (value.trim() === '') throw new UserError(`${flag} is empty: give a value, or leave it out to use the default`);
-  }
-  if (!parseHostPort(address)) {
-    const source = overrides.address !== undefined ? '--address' : 'TEMPORAL_ADDRESS (or the profile)';
-    throw new UserError(
-      `${source} "${address}" is not host:port: name the port too, e.g. ${address.replace(/:\d*$/, '')}:7233 ` +
-        "(the dev server's default)",
-    );
-  }
-  return {
-    connectionOptions: { ...config.connectionOptions, address },
-    namespace,
-    taskQueue: loadConfig().taskQueue,
-  };
+  return { ...connectionTarget(overrides), taskQueue: loadConfig().taskQueue };
 }
 
 /** How long the TCP probe before connecting may take: a refused port answers in microseconds, a remote host in ms. */

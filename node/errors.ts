@@ -19,6 +19,16 @@ export class NotFoundError extends UserError {
   override name = 'NotFoundError';
 }
 
+/** No workflow with that id; the CLI adds which server and namespace it asked (client/commands/shared.ts). */
+export function noGoalWithId(id: string): NotFoundError {
+  return new NotFoundError(`no goal with id "${id}"; check the id (tandem start prints it), --address and --namespace`);
+}
+
+/** A goal verb that cannot do what was asked of this goal (not a goal, finished, no answer); the message says why. */
+export class GoalError extends UserError {
+  override name = 'GoalError';
+}
+
 /** A setting (environment variable or flag) with a value tandem cannot use. */
 export class ConfigError extends UserError {
   override name = 'ConfigError';

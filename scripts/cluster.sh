@@ -22,6 +22,9 @@ PG_PORT=$((5432 + OFFSET))
 FRONTEND_PORT=$((7233 + OFFSET))
 S3_PORT=$((7070 + OFFSET))
 BUCKET=tandem
+# The server keeps each member's membership port (stock 6933-6939) in a PostgreSQL smallint: above 32767 it fails at
+# start with "value ... is out of range for type smallint".
+MAX_OFFSET=$((32767 - 6939))
 NAMESPACE=default
 
 # Debian's postgresql package keeps initdb and pg_ctl off PATH, under /usr/lib/postgresql/<major>/bin.
@@ -237,6 +240,9 @@ status() {
   if alive "$DIR/versitygw.pid"; then echo "versitygw: running on 127.0.0.1:$S3_PORT"; else echo "versitygw: stopped" && code=3; fi
   return $code
 }
+
+[[ "$OFFSET" =~ ^[0-9]+$ ]] && ((OFFSET <= MAX_OFFSET)) ||
+  die "TANDEM_CLUSTER_PORT_OFFSET=$OFFSET: use a whole number up to $MAX_OFFSET (the Temporal server stores its membership ports, 6933-6939 + offset, as a PostgreSQL smallint)"
 
 case "${1:-}" in
   build) build ;;

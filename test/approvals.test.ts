@@ -3,12 +3,14 @@ import * as path from 'node:path';
 import type { PendingApproval } from '../common/approvals';
 import { ARGUMENTS_PREVIEW_CHARS } from '../common/limits';
 import { decideApprovalUpdate, executorProgressQuery } from '../common/contract';
+import type { Subtask } from '../common/types';
 import type { ExecutorResult } from '../common/types';
 import { cancelGoal, interruptGoal, pauseGoal } from '../client/goal-control';
 import { goalProgress, startGoal } from '../client/goals';
 import { decideApproval } from '../client/approvals';
 import { match, type RecordedRequest, reply, type ScriptedModel } from '../dev/scripted-model';
-import { runCli } from './helpers/cli';
+import * as os from 'node:os';
+import { runCli, spawnCli } from './helpers/cli';
 import { eventually } from './helpers/history';
 import { everythingStdio, mcpConfig } from './helpers/mcp-servers';
 import { resultOf, startTandem, type Tandem } from './helpers/tandem';
@@ -279,5 +281,209 @@ describe('the approval gate (a durable wait in the executor)', () => {
     const outputs = tandem.model.requests[1].messages.filter((message) => message.role === 'tool');
     expect(outputs.map((message) => message.content)).toEqual(['Echo: gated', '2']);
     expect(result.ok).toBe(true);
+  });
+
+  /** The id the executor gave the call answered by `req`'s last tool message (`<executor>:<step>:<model's id>`). */
+  function answeredCallId(req: RecordedRequest, executor: string, step: number): string {
+    const tool = [...req.messages].reverse().find((message) => message.role === 'tool');
+    return `${executor}:${step}:${tool?.tool_call_id}`;
+  }
+
+  const save = (instructions: string): Subtask => ({
+    id: 's1',
+    title: 'Save',
+    instructions,
+    // No file named: a milestone naming one gets a file check, which a denied write fails before any judge.
+    milestone: 'The write was attempted.',
+    dependsOn: [],
+    tools: ['write_file'],
+  });
+  const look: Subtask = {
+    id: 's0',
+    title: 'Look',
+    instructions: 'Look at the folder.',
+    milestone: 'Looked.',
+    dependsOn: [],
+  };
+
+  /**
+   * Plan v1 saves ok.txt; the judge finds it missed (the write was denied); plan v2 adds s0 and keeps s1 as `second`
+   * has it, whose first step calls `secondCall`. Every later judge finds its milestone met.
+   */
+  function scriptReplan(second: Subtask, secondCall: object) {
+    tandem.model
+      .on(
+        match.purpose('plan'),
+        [reply.json({ subtasks: [save('Write ok.txt.')] }), reply.json({ subtasks: [look, second] })],
+        {
+          repeatLast: true,
+        },
+      )
+      .on(
+        match.purpose('judge'),
+        [reply.json({ met: false, reason: 'ok.txt was not written' }), reply.json({ met: true, reason: 'ok' })],
+        { repeatLast: true },
+      )
+      .on(match.purpose('report'), reply.text('Done.'), { repeatLast: true })
+      .on(match.purpose('step', 's0'), reply.text('looked'), { repeatLast: true })
+      .on(match.and(match.purpose('step', 's1'), match.lastRole('tool')), (req) => reply.text(lastToolOutput(req)), {
+        repeatLast: true,
+      })
+      .on(match.purpose('step', 's1'), [
+        reply.toolCall('write_file', { path: 'ok.txt', content: 'approved' }),
+        reply.toolCall('write_file', secondCall),
+      ]);
+  }
+
+  it("refuses without asking a replan's call identical to one a person denied, telling the model who, why and when", async () => {
+    // The same subtask text and the same arguments (in another key order): nothing a person has not already answered.
+    scriptReplan(save('Write ok.txt.'), { content: 'approved', path: 'ok.txt' });
+    const { id, handle, held } = await startSaving('deny-repeat');
+    expect((await runCli(['deny', id, held[0].callId, '--reason', 'NOPE'])).code).toBe(0);
+    const result = await resultOf(handle);
+
+    expect(result.ok).toBe(true);
+    const [, again] = tandem.model.requestsMatching(match.and(match.purpose('step', 's1'), match.lastRole('tool')));
+    const observation = lastToolOutput(again);
+    expect(observation).toContain(
+      `the call to write_file was not run: an identical call (${held[0].callId}, subtask s1) was denied earlier in ` +
+        `this goal by a person (${os.userInfo().username}) at `,
+    );
+    expect(observation).toContain('(NOPE), and an unchanged call is not put to a person again');
+    // Counted in the result, progress and status; a decision on it is refused with what happened.
+    expect(result.refusedRepeatCalls).toBe(1);
+    expect((await goalProgress(tandem.client, id)).refusedRepeatCalls).toBe(1);
+    expect((await runCli(['status', id])).stdout).toContain('! 1 call(s) refused without asking');
+    const refusedId = answeredCallId(again, 'v2.s1', 1);
+    const late = await runCli(['approve', id, refusedId]);
+    expect(late.code).toBe(1);
+    expect(late.stderr).toMatch(
+      /it was refused without asking: the call to write_file was not run|has already finished/,
+    );
+    await expect(fs.access(path.join(tandem.workspaceDir(id), 'ok.txt'))).rejects.toThrow();
+  });
+
+  it('holds a call a replan changed, and its request says a similar call was denied before, by whom and why', async () => {
+    scriptReplan(save('Write ok.txt in notes/.'), { path: 'notes/ok.txt', content: 'approved' });
+    const { id, handle, held } = await startSaving('deny-changed');
+    expect((await runCli(['deny', id, held[0].callId, '--reason', 'write it to notes/ instead'])).code).toBe(0);
+    const [changed] = await eventually(async () => {
+      const pending = (await goalProgress(tandem.client, id)).pendingApprovals ?? [];
+      return pending.some((call) => call.callId.startsWith('v2.s1:')) ? pending : undefined;
+    }, 'the changed call to be held');
+
+    expect(changed.deniedBefore).toEqual({
+      callId: held[0].callId,
+      subtaskId: 's1',
+      tool: 'write_file',
+      arguments: held[0].arguments,
+      outcome: 'denied',
+      by: os.userInfo().username,
+      reason: 'write it to notes/ instead',
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      changed: ['arguments', 'subtask'],
+    });
+    const line =
+      `a similar call was denied before: write_file ${held[0].arguments} (${held[0].callId}) by a person ` +
+      `(${os.userInfo().username}) at ${changed.deniedBefore!.at} (write it to notes/ instead); this one differs ` +
+      'in its arguments and subtask';
+    expect((await runCli(['approvals', id])).stdout).toContain(line);
+    expect((await runCli(['status', id])).stdout).toContain(line);
+    expect((await runCli(['approve', id, changed.callId])).code).toBe(0);
+
+    expect((await resultOf(handle)).ok).toBe(true);
+    expect(await fs.readFile(path.join(tandem.workspaceDir(id), 'notes/ok.txt'), 'utf8')).toBe('approved');
+  });
+
+  it("refuses an executor's own retry of a denied call without asking again", async () => {
+    const call = { path: 'x.txt', content: 'x' };
+    tandem.model.on(match.any, [
+      reply.toolCall('write_file', call),
+      reply.toolCall('write_file', call),
+      reply.text('gave up'),
+    ]);
+    const workflowId = tandem.goalId('retry-denied');
+    const { handle } = await tandem.startExecutor(workflowId, { approval: { tools: ['write_file'] } });
+    const [first] = await eventually(async () => {
+      const pending = (await handle.query(executorProgressQuery)).pendingApprovals;
+      return pending.length ? pending : undefined;
+    }, 'the held write');
+    await handle.executeUpdate(decideApprovalUpdate, {
+      args: [{ callId: first.callId, approve: false, reason: 'not now', by: 'tester' }],
+    });
+
+    const result = (await resultOf(handle)) as ExecutorResult;
+    expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'gave up' }));
+    expect(lastToolOutput(tandem.model.requests[2])).toContain(
+      `an identical call (${first.callId}, subtask t1) was denied earlier in this goal by a person (tester) at `,
+    );
+    expect(result.toolCalls).toEqual([
+      expect.objectContaining({ name: 'write_file', ok: false }),
+      expect.objectContaining({ name: 'write_file', ok: false }),
+    ]);
+  });
+
+  it('result says which call waits, since when, until when and how to decide; --wait prints each held call once', async () => {
+    tandem.model
+      .on(match.purpose('judge'), reply.json({ met: true, reason: 'ok' }), { repeatLast: true })
+      .on(match.purpose('report'), reply.text('Done.'), { repeatLast: true })
+      .on(match.purpose('plan'), reply.json({ subtasks: [save('Write a.txt, then b.txt.')] }), { repeatLast: true })
+      .on(match.purpose('step', 's1'), [
+        reply.toolCall('write_file', { path: 'a.txt', content: 'a' }),
+        reply.toolCall('write_file', { path: 'b.txt', content: 'b' }),
+        reply.text('both written'),
+      ]);
+    const { id, held } = await startSaving('result-waits', { approvalTimeoutMs: 600_000 });
+    const env = { TANDEM_TASK_QUEUE: tandem.taskQueue };
+    const plain = spawnCli(['result', id], env);
+    const waiting = spawnCli(['result', id, '--wait'], env);
+    const line = (call: PendingApproval) =>
+      `! subtask s1 waits for approval since ${call.requestedAt} (denied at ${call.timeoutAt} if nobody decides): ` +
+      `write_file ${call.arguments}; decide: tandem approve ${id} ${call.callId} / tandem deny ${id} ${call.callId} ` +
+      '--reason "..."';
+    for (const cli of [plain, waiting]) {
+      expect(await cli.waitForLine(new RegExp(held[0].callId), 60_000, 'stderr')).toBe(line(held[0]));
+    }
+    expect((await runCli(['approve', id, held[0].callId])).code).toBe(0);
+    const [second] = await eventually(async () => {
+      const pending = (await goalProgress(tandem.client, id)).pendingApprovals ?? [];
+      return pending.length ? pending : undefined;
+    }, 'the second held call');
+    for (const cli of [plain, waiting]) await cli.waitForLine(new RegExp(second.callId), 60_000, 'stderr');
+    expect((await runCli(['approve', id, second.callId])).code).toBe(0);
+
+    for (const cli of [plain, waiting]) {
+      const ended = await cli.done();
+      expect(ended.code).toBe(0);
+      expect(ended.stdout).toContain(`${id}  completed`);
+      // Each held call once, however many times the CLI looked while it waited.
+      expect(cli.errorLines).toEqual([line(held[0]), line(second)]);
+    }
+  });
+
+  it('refuses a decision the approval timeout overtook, with what happened instead (DecisionNotApplied)', async () => {
+    const compute: Subtask = { ...look, id: 's1', title: 'Compute', instructions: 'Answer.', milestone: 'Answered.' };
+    const write: Subtask = { ...save('Write ok.txt.'), id: 's2' };
+    // s1's judge hangs: the goal's loop waits on it, so an accepted decision is not forwarded before the timeout.
+    tandem.model
+      .on(match.purpose('plan'), reply.json({ subtasks: [compute, write] }), { repeatLast: true })
+      .on(match.purpose('judge'), reply.hang(), { repeatLast: true })
+      .on(match.purpose('report'), reply.text('Cancelled.'), { repeatLast: true })
+      .on(match.purpose('step', 's1'), reply.text('answered'), { repeatLast: true })
+      .on(match.purpose('step', 's2'), reply.toolCall('write_file', { path: 'ok.txt', content: 'late' }), {
+        repeatLast: true,
+      });
+    const { id, handle, held } = await startSaving('late-decision', { approvalTimeoutMs: 8_000 });
+    await tandem.model.waitForRequests(1, { match: match.purpose('judge'), timeoutMs: 30_000 });
+
+    const late = await runCli(['approve', id, held[0].callId]);
+    expect(late.code).toBe(1);
+    expect(late.stderr).toContain(
+      `tool call "${held[0].callId}" was not approved by this decision: it was denied because nobody decided ` +
+        'within 8s (the approval timeout)',
+    );
+    await handle.cancel();
+    expect(await resultOf(handle)).toEqual(expect.objectContaining({ ok: false, reason: 'cancelled' }));
+    await expect(fs.access(path.join(tandem.workspaceDir(id), 'ok.txt'))).rejects.toThrow();
   });
 });

@@ -10,7 +10,7 @@ import { sendToRunningGoal } from '../client/goals';
 import { interruptSignal } from '../common/contract';
 import type { GoalProgress, GoalResult, PlanVersion } from '../common/types';
 import { runCli } from './helpers/cli';
-import { cancelRequested, eventually, signalsOf } from './helpers/history';
+import { cancelRequested, eventually, fireSchedule, signalsOf } from './helpers/history';
 import { match, reply } from '../dev/scripted-model';
 import { resultOf, startTandem, type Tandem } from './helpers/tandem';
 
@@ -364,14 +364,7 @@ describe('the tandem CLI (operate and observe)', () => {
   describe('schedules', () => {
     /** Fires schedule `id` now and returns what its newest firing's workflow returned. */
     async function fire(id: string): Promise<KeyedGoalLaunchResult> {
-      const handle = tandem.client.schedule.getHandle(id);
-      const before = (await handle.describe()).info.recentActions.length;
-      await handle.trigger();
-      const launcherId = await eventually(async () => {
-        const actions = (await handle.describe()).info.recentActions;
-        return actions.length > before ? actions[actions.length - 1].action.workflow.workflowId : undefined;
-      }, 'the schedule to fire');
-      return tandem.client.workflow.getHandle(launcherId).result();
+      return tandem.client.workflow.getHandle(await fireSchedule(tandem.client, id)).result();
     }
 
     it("starts nothing when a key's goal started by `start --key` is running as the schedule fires", async () => {

@@ -9,7 +9,7 @@ import { forgetCapabilities, requestModelReply } from '../activities/model/reque
 import { transportFailure, ModelTransportError } from '../activities/model/failures';
 import { FailureType } from '../common/failures';
 import { loadConfig } from '../node/config';
-import { startTandem, type Tandem } from './helpers/tandem';
+import { startTandem, stopped, type Tandem } from './helpers/tandem';
 
 const HALF = 'Revenue grew by 1';
 const WHOLE = 'Revenue grew by 12% in 2025.';
@@ -184,8 +184,8 @@ describe('a reply withheld by the content filter (complete, but not an answer)',
     expect(result).toEqual(
       expect.objectContaining({ ok: false, answer: null, reason: 'content_filter', steps: 1, toolCalls: [] }),
     );
-    expect(result.partial).toMatch(/content filter withheld the model's reply/);
-    expect(result.partial).not.toMatch(/Here is how to/);
+    expect(stopped(result).partial).toMatch(/content filter withheld the model's reply/);
+    expect(stopped(result).partial).not.toMatch(/Here is how to/);
     expect(tandem.model.requests).toHaveLength(1);
     tandem.model.assertAllAnswered();
   });

@@ -11,7 +11,7 @@ import type { ExecutorInput, ExecutorResult } from '../common/types';
 import { match, reply, startScriptedModel, type ScriptedModel } from '../dev/scripted-model';
 import { eventually } from './helpers/history';
 import { fixtureStdio } from './helpers/mcp-servers';
-import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
+import { startWorkerProcess, type WorkerProcess } from '../dev/worker-process';
 
 jest.setTimeout(240_000);
 

@@ -14,7 +14,7 @@ import { freePort, startDevServer } from '../dev/dev-server';
 import { startGoal } from '../client/goals';
 import type { ExecutorInput, ExecutorResult } from '../common/types';
 import { match, reply, startScriptedModel, type RecordedRequest, type ScriptedModel } from '../dev/scripted-model';
-import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
+import { startWorkerProcess, type WorkerProcess } from '../dev/worker-process';
 import { resultOf } from './helpers/tandem';
 
 jest.setTimeout(240_000);

@@ -5,7 +5,8 @@ import {
   ChildWorkflowFailure,
   RetryState,
 } from '@temporalio/common';
-import { endedCancelled, endingOf, endingOfStatus, resultInFailure } from '../common/endings';
+import { endedCancelled, resultInFailure } from '../common/endings';
+import { endingOf, endingOfStatus } from '../common/ending-words';
 import { failureMessage } from '../workflows/ending';
 
 describe('one vocabulary of endings (docs/endings.md)', () => {

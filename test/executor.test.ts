@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { executorProgressQuery, interruptSignal, pauseSignal, resumeSignal } from '../common/contract';
 import { match, type RecordedRequest, reply } from '../dev/scripted-model';
-import { startTandem, type Tandem } from './helpers/tandem';
+import { startTandem, stopped, type Tandem } from './helpers/tandem';
 
 /** A loopback HTTP server whose answers take `delayMs(path)`; it records when each request arrived and was answered. */
 async function startSlowServer(delayMs: (path: string) => number) {
@@ -194,7 +194,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
     const result = await (await tandem.startExecutor(tandem.goalId('unauthorized'))).result();
 
     expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'model_error', answer: null }));
-    expect(result.partial).toMatch(/model call failed: .*HTTP 401/);
+    expect(stopped(result).partial).toMatch(/model call failed: .*HTTP 401/);
     expect(result.evidence).toMatch(/HTTP 401/);
     expect(tandem.model.requests).toHaveLength(1);
   });
@@ -217,7 +217,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
     expect(result.answer).toMatch(
       /\[trimmed: showing the first 64000 of 300004 characters; the full output is stored as sha256:/,
     );
-    const ref = /(sha256:[0-9a-f]{64})/.exec(result.answer ?? '')![1];
+    const ref = /(sha256:[0-9a-f]{64})/.exec(String(result.answer))![1];
     expect(await tandem.store.get(ref)).toBe(longAnswer);
     // The 300 kB reply is not in history: only the 64 kB inline copy, as the activity result and the workflow result.
     expect(JSON.stringify(await long.handle.fetchHistory())).not.toContain(longAnswer);
@@ -228,7 +228,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
       })
     ).result();
     expect(huge).toEqual(expect.objectContaining({ ok: false, reason: 'model_error' }));
-    expect(huge.partial).toMatch(
+    expect(stopped(huge).partial).toMatch(
       /over the 1500000-byte limit for workflow history \(it makes too many tool calls at once\)/,
     );
     expect(tandem.model.requestsMatching(match.textContains('Huge'))).toHaveLength(1);
@@ -248,7 +248,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
       ).result();
 
       expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'budget', budget: 'steps', steps: 2 }));
-      expect(result.partial).toMatch(/the steps budget \(2 steps\) ran out/);
+      expect(stopped(result).partial).toMatch(/the steps budget \(2 steps\) ran out/);
       expect(tandem.model.requests).toHaveLength(2);
     });
 
@@ -353,7 +353,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
 
     const result = await run.result();
     expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'cancelled', steps: 2 }));
-    expect(result.partial).toMatch(/cancelled[\s\S]*calculator/);
+    expect(stopped(result).partial).toMatch(/cancelled[\s\S]*calculator/);
     expect(result.toolCalls).toEqual([expect.objectContaining({ name: 'calculator', ok: true })]);
     await eventually(() => tandem.model.requests[1].clientAborted || undefined);
     expect((await run.handle.describe()).status.name).toBe('CANCELLED');
@@ -372,7 +372,7 @@ describe('executor (the inner loop, on a real dev server)', () => {
     const result = await run.result();
 
     expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'escalated', steps: 1, toolCalls: [] }));
-    expect(result.partial).toContain('the source data does not exist');
+    expect(stopped(result).partial).toContain('the source data does not exist');
     await expect(fs.access(path.join(run.workspace, 'x.txt'))).rejects.toThrow();
     expect(tandem.model.requests).toHaveLength(1);
   });

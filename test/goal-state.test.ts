@@ -1,5 +1,7 @@
+import { callFingerprints, type DeniedCall, earlierDenial } from '../common/denials';
 import type { ExecutorResult, Subtask } from '../common/types';
 import { zeroUsage } from '../common/usage';
+import { recordHeld } from '../workflows/planner/approvals';
 import { handOverState } from '../workflows/planner/goal-hand-over';
 import { progressMarkdown } from '../workflows/planner/progress-details';
 import {
@@ -160,5 +162,69 @@ describe('goal state', () => {
     const details = progressMarkdown(progress);
     expect(details).toContain('no plan yet');
     expect(details).not.toMatch(/plan v0|replans -1/);
+  });
+});
+
+describe('what the goal state keeps so nothing is lost in silence', () => {
+  const denial = (overrides: Partial<DeniedCall> = {}): DeniedCall => ({
+    callId: 'v1.s1:1:call_1_0',
+    subtaskId: 's1',
+    tool: 'write_file',
+    arguments: '{"path":"ok.txt","content":"x"}',
+    ...callFingerprints({ arguments: '{"path":"ok.txt","content":"x"}' }, subtask('s1')),
+    outcome: 'denied',
+    by: 'alice',
+    reason: 'NOPE',
+    at: '2026-12-01T00:00:00.000Z',
+    ...overrides,
+  });
+
+  it('remembers a denial an executor reports, and carries it across continue-as-new', () => {
+    const state = planned(subtask('s1'));
+    recordHeld(state.approvals, {
+      subtaskId: 's1',
+      workflowId: 'g.v1.s1',
+      pending: [],
+      released: { callId: 'v1.s1:1:call_1_0', outcome: 'denied', reason: 'NOPE', denial: denial() },
+    });
+    recordHeld(state.approvals, {
+      subtaskId: 's1',
+      workflowId: 'g.v2.s1',
+      pending: [],
+      released: { callId: 'v2.s1:1:call_1_0', outcome: 'refused', reason: 'an identical call was denied' },
+    });
+    const carried = JSON.parse(JSON.stringify(handOverState(state))) as GoalState;
+    expect(carried.approvals.denials).toEqual([denial()]);
+    expect(goalProgress(carried, settings, 0).refusedRepeatCalls).toBe(1);
+  });
+
+  it('tells an identical call (arguments in any key order, same subtask text) from a changed one', () => {
+    const memory = [denial()];
+    const same = callFingerprints({ arguments: '{"content":"x","path":"ok.txt"}' }, subtask('s1'));
+    expect(earlierDenial(memory, 'write_file', same)).toEqual({ kind: 'identical', denial: denial() });
+    const otherArgs = callFingerprints({ arguments: '{"path":"notes/ok.txt","content":"x"}' }, subtask('s1'));
+    expect(earlierDenial(memory, 'write_file', otherArgs)).toEqual({
+      kind: 'similar',
+      prior: expect.objectContaining({ callId: 'v1.s1:1:call_1_0', reason: 'NOPE', changed: ['arguments'] }),
+    });
+    const otherText = callFingerprints(
+      { arguments: '{"path":"ok.txt","content":"x"}' },
+      { ...subtask('s1'), instructions: 'Write ok.txt in notes/.' },
+    );
+    expect(earlierDenial(memory, 'write_file', otherText)).toEqual({
+      kind: 'similar',
+      prior: expect.objectContaining({ changed: ['subtask'] }),
+    });
+    expect(earlierDenial(memory, 'read_file', same)).toBeUndefined();
+  });
+
+  it('counts the interrupts a run was handed and never showed its model as undelivered, once', () => {
+    const state = planned(subtask('s1'));
+    const run = runDispatched(state, state.entries[0]);
+    runStarted(run);
+    run.interruptsSent = 3;
+    expect(runReturned(run, { ...result(2), interruptsShown: 1 })).toBe(2);
+    // The completion's copy of the same result changes nothing.
+    expect(runReturned(run, { ...result(2), interruptsShown: 1 })).toBe(0);
   });
 });

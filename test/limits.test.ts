@@ -259,6 +259,7 @@ describe('limits, side effects and workspaces', () => {
     const big = 'x'.repeat(64_000);
     const result = {
       ok: false,
+      reason: 'replans_exhausted',
       report: big,
       planVersion: 40,
       subtasks: Array.from({ length: 300 }, (_, i) => ({
@@ -267,7 +268,9 @@ describe('limits, side effects and workspaces', () => {
         status: 'failed' as const,
         result: {
           ok: false,
-          answer: big.slice(0, 8_000),
+          answer: null,
+          reason: 'budget',
+          budget: 'steps',
           partial: big.slice(0, 8_000),
           steps: 1,
           usage: { promptTokens: 0, completionTokens: 0 },

@@ -11,7 +11,7 @@ import { executorProgressQuery, interruptSignal, progressQuery } from '../common
 import { type ExecutorInput, type ExecutorResult } from '../common/types';
 import { match, reply, startScriptedModel, type ScriptedModel } from '../dev/scripted-model';
 import { resultOf, startTandem } from './helpers/tandem';
-import { startWorkerProcess, type WorkerProcess } from './helpers/worker-process';
+import { startWorkerProcess, type WorkerProcess } from '../dev/worker-process';
 
 jest.setTimeout(600_000);
 

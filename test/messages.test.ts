@@ -9,7 +9,7 @@ import { match, reply, type Matcher } from '../dev/scripted-model';
 import { runCli } from './helpers/cli';
 import { eventually } from './helpers/history';
 import { recordGoalHistories } from './helpers/history-fixtures';
-import { resultOf, startTandem, type Tandem } from './helpers/tandem';
+import { resultOf, startTandem, stopped, type Tandem } from './helpers/tandem';
 
 function subtask(id: string, dependsOn: string[] = []): Subtask {
   return { id, title: `Do ${id}`, instructions: `Instructions of ${id}.`, milestone: `${id} is answered`, dependsOn };
@@ -141,6 +141,40 @@ describe('messages and ends', () => {
     await handle.cancel();
   });
 
+  it('delivers an interrupt sent during a step while the goal is paused, once it is resumed (the example)', async () => {
+    script([subtask('s1')]);
+    // The first step is slow, so pause and interrupt reach the goal while it runs; the model then sees the message.
+    tandem.model.on(
+      executorOf('s1'),
+      (req) => (req.text.includes('STOP-XYZ') ? reply.text('saw it') : reply.slow(8_000, reply.text('first'))) as never,
+      { repeatLast: true },
+    );
+    const handle = await tandem.startPlanner('paused-interrupt', { goal: 'Take an interrupt while paused' });
+    const id = handle.workflowId;
+    await tandem.model.waitForRequests(1, { match: executorOf('s1') });
+    const cli = async (args: string[]) => {
+      const run = await runCli(args, env);
+      expect(run).toEqual(expect.objectContaining({ code: 0, stderr: '' }));
+      return run.stdout;
+    };
+    await cli(['pause', id]);
+    expect(await cli(['interrupt', id, 'STOP-XYZ', '--subtask', 's1'])).toBe(`interrupt sent to ${id} (subtask s1)\n`);
+    // While paused the message waits in the executor (or in the goal), it is not dropped.
+    const child = tandem.client.workflow.getHandle(`${id}.v1.s1`);
+    await eventually(
+      async () => (await child.query(executorProgressQuery)).pendingInterrupts.includes('STOP-XYZ'),
+      'the interrupt to wait in the paused executor',
+    );
+    await cli(['resume', id]);
+    const result = await resultOf(handle);
+
+    expect(result.ok).toBe(true);
+    expect(tandem.model.requestsMatching(executorOf('s1')).some((req) => req.text.includes('STOP-XYZ'))).toBe(true);
+    expect(result.subtasks[0].result).toEqual(expect.objectContaining({ ok: true, answer: 'saw it' }));
+    expect(result.undeliveredInterrupts).toBeUndefined();
+    expect((await handle.query(progressQuery)).undeliveredInterrupts).toBe(0);
+  });
+
   it('says when pause or resume changes nothing, and holds the judge and the final report while paused', async () => {
     script([subtask('s1')]);
     // A slow first answer: the CLI calls below run while it is in flight.
@@ -181,11 +215,11 @@ describe('messages and ends', () => {
     const result = await resultOf(handle);
 
     expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'cancelled', report: 'Report.' }));
-    expect(result.subtasks.map((s) => [s.id, s.status, s.result?.reason])).toEqual([
+    expect(result.subtasks.map((s) => [s.id, s.status, stopped(s.result).reason])).toEqual([
       ['s1', 'cancelled', 'cancelled'],
       ['s2', 'cancelled', 'cancelled'],
     ]);
-    expect(result.subtasks[0].result?.partial).toContain('calculator');
+    expect(stopped(result.subtasks[0].result).partial).toContain('calculator');
     for (const s of ['s1', 's2']) {
       const child = await tandem.client.workflow.getHandle(`${handle.workflowId}.v1.${s}`).describe();
       expect(child.status.name).toBe('CANCELLED');

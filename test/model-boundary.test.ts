@@ -6,7 +6,7 @@
 import type { ExecutorInput } from '../common/types';
 import { match, reply, startScriptedModel } from '../dev/scripted-model';
 import { snapshot } from '../client/inspect';
-import { startTandem, type Tandem } from './helpers/tandem';
+import { startTandem, stopped, type Tandem } from './helpers/tandem';
 
 describe('the model boundary in whole runs', () => {
   let tandem: Tandem;
@@ -122,7 +122,7 @@ describe('the model boundary in whole runs', () => {
     );
     const result = await (await runExecutor('parse-500')).result();
     expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'model_error' }));
-    expect(result.partial).toMatch(/cannot process this request as sent/);
+    expect(stopped(result).partial).toMatch(/cannot process this request as sent/);
     expect(tandem.model.requests).toHaveLength(1);
   });
 

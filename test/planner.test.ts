@@ -12,7 +12,7 @@ import {
 } from '../common/contract';
 import { type Subtask } from '../common/types';
 import { match, reply, type Matcher, type ScriptedReply } from '../dev/scripted-model';
-import { resultOf, startTandem, type Tandem } from './helpers/tandem';
+import { planInvalid, resultOf, startTandem, stopped, type Tandem } from './helpers/tandem';
 import { recordGoalHistories } from './helpers/history-fixtures';
 import { eventually } from './helpers/history';
 
@@ -269,6 +269,42 @@ describe('planner', () => {
     await recordGoalHistories(tandem.client, 'budget', handle.workflowId);
   });
 
+  it('names how the goal ended and why on the first line of its Web UI details, for every ending', async () => {
+    const firstLine = async (handle: { query: (name: string) => Promise<unknown> }) => {
+      const metadata = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+      return (metadata.currentDetails ?? '').split('\n')[0];
+    };
+    const twoSteps = plan(subtask('s1'), subtask('s2', ['s1']));
+    script({
+      plans: [twoSteps, twoSteps],
+      executors: { s1: reply.text('one', { prompt_tokens: 400, completion_tokens: 200 }), s2: reply.text('two') },
+    });
+    const ok = await tandem.startPlanner('ends-ok', { goal: 'Cheap', maxTokens: 100_000 });
+    expect((await resultOf(ok)).ok).toBe(true);
+    expect(await firstLine(ok)).toBe('**Ended:** completed');
+
+    const budget = await tandem.startPlanner('ends-budget', { goal: 'Expensive', maxTokens: 500 });
+    expect(((await resultOf(budget)) as { reason?: string }).reason).toBe('budget_exhausted');
+    expect(await firstLine(budget)).toMatch(/^\*\*Ended:\*\* failed \(budget_exhausted\)/);
+
+    // Failed while planning: no plan, so nothing below the first line would say why.
+    tandem.model.reset();
+    tandem.model.on(match.responseFormat('plan'), reply.error(401, 'Incorrect API key provided'), { repeatLast: true });
+    const refused = await tandem.startPlanner('ends-planning', { goal: 'Anything' });
+    await expect(resultOf(refused)).rejects.toThrow();
+    expect(await firstLine(refused)).toMatch(
+      /^\*\*Ended:\*\* failed: callModel failed: .*HTTP 401.*\[ModelRequestRejected\]$/,
+    );
+
+    tandem.model.reset();
+    script({ plans: [plan(subtask('s1'))], executors: { s1: reply.slow(60_000, reply.text('late')) } });
+    const cancelled = await tandem.startPlanner('ends-cancelled', { goal: 'Long' });
+    await tandem.model.waitForRequests(1, { match: executorOf('s1') });
+    await cancelled.cancel();
+    expect(((await resultOf(cancelled)) as { reason?: string }).reason).toBe('cancelled');
+    expect(await firstLine(cancelled)).toBe('**Ended:** cancelled');
+  });
+
   it("gives each subtask the user's step budget over the plan's, and never reruns the plan that just failed", async () => {
     // The example: the user said 200 steps per subtask (here 6), the plan said 20 (here 2); the subtask ran out at the
     // plan's figure, then three replans ran the identical plan with the identical budget.
@@ -285,7 +321,7 @@ describe('planner', () => {
     expect(await resultOf(child)).toEqual(expect.objectContaining({ ok: false, reason: 'budget', budget: 'steps' }));
     // One run of the plan, not four: each repeat went back to the model as an error, and the goal ended saying so.
     expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'plan_invalid', planVersion: 1 }));
-    expect(result.rejectedDrafts?.map((draft) => draft.errors.join(' '))).toEqual([
+    expect(planInvalid(result).rejectedDrafts.map((draft) => draft.errors.join(' '))).toEqual([
       expect.stringContaining('repeats the unfinished work of plan v1, which just failed'),
       expect.stringContaining('repeats the unfinished work of plan v1'),
       expect.stringContaining('repeats the unfinished work of plan v1'),
@@ -307,8 +343,8 @@ describe('planner', () => {
     expect([
       ['cancelled', 'cancelled'],
       ['failed', 'budget'],
-    ]).toContainEqual([s1.status, s1.result?.reason]);
-    expect(s1.result?.partial).toEqual(expect.any(String));
+    ]).toContainEqual([s1.status, stopped(s1.result).reason]);
+    expect(stopped(s1.result).partial).toEqual(expect.any(String));
   });
 
   it('answers progress mid-run with the tree: plan version, statuses, child ids, verdicts and budget', async () => {

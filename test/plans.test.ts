@@ -6,7 +6,7 @@ import { progressQuery, statusSearchAttribute } from '../common/contract';
 import { TOOL_NAMES } from '../common/tools';
 import { MIN_SUBTASK_TOKENS } from '../common/types';
 import { match, reply, type ScriptedReply } from '../dev/scripted-model';
-import { resultOf, startTandem, type Tandem } from './helpers/tandem';
+import { notOk, planInvalid, resultOf, startTandem, type Tandem } from './helpers/tandem';
 
 /** A subtask as a model writes it. */
 const draft = (id: string, extra: Record<string, unknown> = {}) => ({
@@ -138,14 +138,15 @@ describe('plans and verdicts you can trust', () => {
         reply.toolCall('write_file', { path: 'out.txt', content: '395' }),
         reply.text('Saved 395 to out.txt.'),
       ])
-      .on(match.purpose('step', 's1'), reply.text('Saved 395 to out.txt.'));
-    const handle = await tandem.startPlanner('record', { goal: 'Save 395 to out.txt' });
+      // No verb of writing: tandem's own claim check (test/honest-outcomes.test.ts) leaves this one to the judge.
+      .on(match.purpose('step', 's1'), reply.text('395 is in out.txt now.'));
+    const handle = await tandem.startPlanner('record', { goal: 'Put 395 in a file' });
     const result = await resultOf(handle);
 
     expect(result).toEqual(expect.objectContaining({ ok: true, planVersion: 2 }));
     const [first, second] = judgeRequests(tandem);
     expect(first.text).toContain('is a claim, not evidence');
-    expect(first.lastUserText).toContain('Answer:\nSaved 395 to out.txt.');
+    expect(first.lastUserText).toContain('Answer:\n395 is in out.txt now.');
     expect(first.lastUserText).toContain('Tool calls: none (the executor called no tool).');
     expect(second.lastUserText).toContain(
       'Tool calls (1):\n- step 1: write_file {"path":"out.txt","content":"395"} → succeeded',
@@ -327,7 +328,7 @@ describe('plans and verdicts you can trust', () => {
     expect(result.subtasks[2].result).toEqual(
       expect.objectContaining({ reason: 'cancelled', partial: expect.any(String) }),
     );
-    expect(result.rejectedDrafts?.map(({ version, attempt }) => [version, attempt])).toEqual([
+    expect(planInvalid(result).rejectedDrafts.map(({ version, attempt }) => [version, attempt])).toEqual([
       [2, 1],
       [2, 2],
       [2, 3],
@@ -340,7 +341,7 @@ describe('plans and verdicts you can trust', () => {
     expect(result.report).toMatch(/^Report\./);
     // The goal ended as a result (Failed, the result in its GoalNotOk), so result, status and history all work on it.
     expect((await handle.describe()).status.name).toBe('FAILED');
-    expect((await goalResult(tandem.client, handle.workflowId)).reason).toBe('plan_invalid');
+    expect(notOk(await goalResult(tandem.client, handle.workflowId)).reason).toBe('plan_invalid');
     const progress = await goalProgress(tandem.client, handle.workflowId);
     expect(progress.status).toBe('failed');
     expect(progress.subtasks.map((subtask) => subtask.status)).not.toContain('running');

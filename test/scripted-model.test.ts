@@ -345,3 +345,30 @@ async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<v
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+describe('a scripted model with a latency', () => {
+  it('answers no reply sooner than its latency, and a slower reply at its own pace', async () => {
+    const model = await startScriptedModel({ latencyMs: 300 });
+    const client = new OpenAI({ baseURL: model.baseURL, apiKey: 'test-key', maxRetries: 0 });
+    model.on(match.any, [reply.text('quick'), reply.slow(600, reply.text('slow'))]);
+    const timed = async () => {
+      const started = Date.now();
+      const completion = await client.chat.completions.create({
+        model: 'm',
+        messages: [{ role: 'user', content: 'x' }],
+      });
+      return { content: completion.choices[0].message.content, ms: Date.now() - started };
+    };
+    try {
+      const quick = await timed();
+      const slow = await timed();
+
+      expect(quick.content).toBe('quick');
+      expect(quick.ms).toBeGreaterThanOrEqual(280);
+      expect(slow.content).toBe('slow');
+      expect(slow.ms).toBeGreaterThanOrEqual(580);
+    } finally {
+      await model.close();
+    }
+  });
+});

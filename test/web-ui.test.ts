@@ -179,28 +179,45 @@ describe('the Temporal Web UI shows a goal', () => {
     expect(await page.getByRole('link', { name: ok.workflowId, exact: true }).count()).toBe(0);
     expect(await page.getByRole('link', { name: cancelled.workflowId, exact: true }).count()).toBe(0);
 
+    // The list filtered by tandem's own attribute (the example: two of its three rows were green): every row is red.
+    const tandemFailed = encodeURIComponent(`TandemStatus="failed" AND WorkflowId STARTS_WITH "${prefix}"`);
+    await page.goto(`${ui}/namespaces/default/workflows?query=${tandemFailed}`);
+    for (const id of [budget.workflowId, refused.workflowId]) {
+      const row = page.locator('tr', { has: page.getByRole('link', { name: id, exact: true }) }).first();
+      await row.waitFor();
+      expect((await row.innerText()).toLowerCase()).toContain('failed');
+    }
+    await page
+      .getByText(/^2 Failed$/i)
+      .filter({ visible: true })
+      .first()
+      .waitFor();
+    expect(
+      await page
+        .getByText(/^[1-9]\d* Completed$/i)
+        .filter({ visible: true })
+        .count(),
+    ).toBe(0);
+
     // A goal that ended not ok: Failed, its failure the GoalNotOk with the ending, its details saying how it ended.
     await page.goto(`${ui}/namespaces/default/workflows/${budget.workflowId}/${budget.firstExecutionRunId}`);
     await statusBadge(page, 'Failed').waitFor();
     await page.getByText('the goal ended failed (budget_exhausted)').first().waitFor();
     await page.getByText('User Metadata').first().click();
-    await page
-      .frameLocator('#user-metadata-current-details')
-      .getByText('Ended: failed (budget_exhausted)')
-      .first()
-      .waitFor();
+    const budgetDetails = page.frameLocator('#user-metadata-current-details');
+    await budgetDetails.getByText('Ended: failed (budget_exhausted)').first().waitFor();
+    expect(await budgetDetails.locator('p').first().innerText()).toMatch(/^Ended: failed \(budget_exhausted\)/);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'failed-goal.png') });
 
-    // A goal that failed while planning: its details say which call failed and with what.
+    // A goal that failed while planning: the first line of its details says so, which call failed and with what.
     await page.goto(`${ui}/namespaces/default/workflows/${refused.workflowId}/${refused.firstExecutionRunId}`);
     await statusBadge(page, 'Failed').waitFor();
     await page.getByText('User Metadata').first().click();
     const planning = page.frameLocator('#user-metadata-current-details');
     await planning.getByText('no plan yet').first().waitFor();
-    await planning
-      .getByText(/Failed: callModel failed: .*HTTP 401/)
-      .first()
-      .waitFor();
+    expect(await planning.locator('p').first().innerText()).toMatch(
+      /^Ended: failed: callModel failed: .*HTTP 401.*\[ModelRequestRejected\]/,
+    );
     await page.screenshot({ path: path.join(SCREENSHOTS, 'failed-while-planning.png') });
 
     // A cancelled goal: Canceled, and so is its child under Relationships.

@@ -5,7 +5,8 @@
  * reads both back). Applied once, at the very end of each workflow, after its cleanup and `allHandlersFinished`.
  */
 import { ActivityFailure, ApplicationFailure, CancelledFailure, upsertMemo } from '@temporalio/workflow';
-import { endingOf, type EndedResult, RESULT_MEMO_KEY } from '../common/endings';
+import { endingOf, type EndedResult } from '../common/ending-words';
+import { RESULT_MEMO_KEY } from '../common/names';
 import { FailureType } from '../common/failures';
 
 /** Returns `result` when it is ok; otherwise throws what ends the run as Failed or Canceled, carrying `result`. */

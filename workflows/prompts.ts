@@ -1,6 +1,14 @@
 /** What the model is told, in one place. Pure string building: safe in workflow code. */
-import { describeCheck, describeOutcome, type CheckOutcome } from '../common/checks';
-import type { ExecutorResult, PlanVersion, Subtask, SubtaskStatus } from '../common/types';
+import { describeCheck, describeOutcome } from '../common/check-lines';
+import type { CheckOutcome } from '../common/checks';
+import {
+  type ExecutorAnswered,
+  type ExecutorResult,
+  outcomeText,
+  type PlanVersion,
+  type Subtask,
+  type SubtaskStatus,
+} from '../common/types';
 import { sliceChars } from '../common/limits';
 
 export function executorSystemPrompt(subtask: Subtask): string {
@@ -50,11 +58,12 @@ export const PLANNER_SYSTEM_PROMPT = [
   'criteria a reviewer can check against the result) and dependsOn (ids of subtasks whose results it needs).',
   'Subtasks that do not depend on each other run in parallel.',
   'Optional fields: tools (the tools the executor may call; leave it out to offer all tools) and budget.',
-  'When a milestone is about files, add checks: one {"file": "<path in the workspace>", "contains": "<text>"} per',
-  'file ("contains" is optional). tandem verifies them itself before a reviewer reads the result; a failed check',
-  'is a missed milestone. Example subtask:',
-  '{"id": "s1", "title": "Save the sum", "instructions": "Compute 2+3 and write it to sum.txt",',
-  ' "milestone": "sum.txt contains 5", "dependsOn": [], "checks": [{"file": "sum.txt", "contains": "5"}]}',
+  'When a milestone is about files, add checks, one per file: {"file": "<path>"} (it exists), {"file": "<path>",',
+  '"contains": "<text copied from the goal>"}, or {"kind": "value", "file": "<path>", "expression": "<arithmetic',
+  'copied from the goal>"} (tandem computes it). Never write a value you worked out yourself. Example subtask:',
+  '{"id": "s1", "title": "Save the sum", "instructions": "Compute 2+3 with the calculator and write it to sum.txt",',
+  ' "milestone": "sum.txt holds the sum", "dependsOn": [],',
+  ' "checks": [{"kind": "value", "file": "sum.txt", "expression": "2+3"}]}',
   'Answer with JSON only, no prose and no code fence: {"subtasks": [...]}.',
 ].join('\n');
 
@@ -111,12 +120,12 @@ export function toolCallRecord(result: ExecutorResult): string {
   return `Tool calls (${result.toolCalls.length}):\n${lines.join('\n')}`;
 }
 
-export function judgeRequest(subtask: Subtask, result: ExecutorResult, checks?: CheckOutcome[]): string {
+export function judgeRequest(subtask: Subtask, result: ExecutorAnswered, checks?: CheckOutcome[]): string {
   return [
     `Step ${subtask.id}: ${subtask.title}`,
     `Milestone: ${subtask.milestone}`,
     ...(checks?.length ? [`Checks tandem ran in the workspace:\n${checks.map(describeOutcome).join('\n')}`] : []),
-    `Answer:\n${result.answer ?? '(none)'}`,
+    `Answer:\n${result.answer}`,
     toolCallRecord(result),
     `Evidence (observations and answer):\n${result.evidence || '(empty)'}`,
   ].join('\n\n');
@@ -147,9 +156,19 @@ export function reportFromResults(
     `${why}; this report is the subtasks' own results.`,
     ...results.map(
       ({ subtask, status, result }) =>
-        `- ${subtask.id} · ${subtask.title} (${status}): ${result?.answer ?? result?.partial ?? 'no result'}`,
+        `- ${subtask.id} · ${subtask.title} (${status}): ${result ? outcomeText(result) : 'no result'}`,
     ),
   ].join('\n');
+}
+
+/** Why a subtask is not done: its run's stop reason, or, for a run that answered (a missed milestone), its status. */
+function notDoneWhy(status: SubtaskStatus, result: ExecutorResult | undefined): string {
+  return result && !result.ok ? result.reason : status;
+}
+
+/** The line tandem adds to a report when a subtask claimed an effect no available tool can have. */
+export function missingToolsLine(tools: string[]): string {
+  return `Missing tool${tools.length === 1 ? '' : 's'}: ${tools.join('; ')}. No subtask could do this with the tools it had; add the tool (an MCP server, docs/tools.md) and run the goal again.`;
 }
 
 /** One section per subtask of the final plan; a goal that ended early says why, and what was tried. */
@@ -160,8 +179,8 @@ export function reportRequest(
 ): string {
   const sections = results.map(
     ({ subtask, status, result }) =>
-      `## ${subtask.id} · ${subtask.title} (${status === 'done' ? 'done' : `not done: ${result?.reason ?? status}`})\n` +
-      (result?.answer ?? result?.partial ?? ''),
+      `## ${subtask.id} · ${subtask.title} (${status === 'done' ? 'done' : `not done: ${notDoneWhy(status, result)}`})\n` +
+      (result ? outcomeText(result) : ''),
   );
   const early = ending
     ? [

@@ -1,9 +1,22 @@
 /** The verbs of MCP tools and the approval gate: tools, approvals, approve, deny. */
 import type { Command } from 'commander';
+import * as os from 'node:os';
 import { nonEmptyId, printJson, withClient } from './shared';
 
 /** Each action loads its modules when it runs: the MCP SDK and the Temporal client cost --help and --version nothing. */
 const approvals = () => import('../approvals');
+
+/**
+ * Who decides, as the goal records it with a denial (a later refusal of the same call names them): the OS user running
+ * the CLI, or nothing when the system cannot say.
+ */
+function decider(): { by?: string } {
+  try {
+    return { by: os.userInfo().username };
+  } catch {
+    return {};
+  }
+}
 
 /** Registers the tool and approval verbs on `program`. */
 export function registerApprovalCommands(program: Command): void {
@@ -45,7 +58,7 @@ export function registerApprovalCommands(program: Command): void {
     .action((id: string, callId: string) =>
       withClient(async (client) => {
         const { decideApproval } = await approvals();
-        const receipt = await decideApproval(client, id, { callId, approve: true });
+        const receipt = await decideApproval(client, id, { callId, approve: true, ...decider() });
         console.log(`approved ${receipt.callId} (subtask ${receipt.subtaskId})`);
       }),
     );
@@ -63,6 +76,7 @@ export function registerApprovalCommands(program: Command): void {
           callId,
           approve: false,
           ...(opts.reason ? { reason: opts.reason } : {}),
+          ...decider(),
         });
         console.log(`denied ${receipt.callId} (subtask ${receipt.subtaskId})`);
       }),

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import { UserError } from '../../node/errors';
 import type { GoalOutcome } from '../goals';
 import { LIST_STATUSES, type ListStatus } from '../list-statuses';
-import { EXIT_GOAL_NOT_OK, newId, nonEmptyId, positiveInt, printJson, withClient } from './shared';
+import { EXIT_GOAL_NOT_OK, newId, nonEmptyId, overHttp, positiveInt, printJson, withClient } from './shared';
 import { approvalTimeout, approveList, checkApproveNames } from './approval-options';
 import { shellArg } from '../shell-arg';
 
@@ -117,7 +117,9 @@ async function start(argument: string | undefined, opts: StartOptions): Promise<
       else console.log(`started ${id}\nfollow it: tandem watch ${shellArg(id)}`);
       return;
     }
-    await printOutcome(id, opts.json, await goalOutcome(client, id));
+    const { withHeldNotices } = await import('../held-notices');
+    const outcome = await withHeldNotices(client, id, goalOutcome(client, id), (line) => console.error(line));
+    await printOutcome(id, opts.json, outcome);
   });
 }
 
@@ -162,17 +164,16 @@ export function registerGoalCommands(program: Command): void {
     )
     .argument('<id>', 'a goal id, or an executor id (<goal>.v<plan>.<subtask>)', nonEmptyId)
     .option('--json', 'print the progress object, with executionStatus, end and failingCalls, as JSON')
-    .action((id: string, opts: { json?: boolean }) =>
-      withClient(async (client) => {
-        const [{ snapshot }, { formatSnapshot, snapshotJson }] = await Promise.all([
-          import('../inspect'),
-          import('../format'),
-        ]);
-        const snap = await snapshot(client, id);
-        if (opts.json) printJson(snapshotJson(snap));
-        else console.log(formatSnapshot(snap));
-      }),
-    );
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const [{ snapshot, snapshotOf }, { formatSnapshot, snapshotJson }] = await Promise.all([
+        import('../inspect'),
+        import('../format'),
+      ]);
+      const snap =
+        (await overHttp((reader) => snapshotOf(reader, id))) ?? (await withClient((client) => snapshot(client, id)));
+      if (opts.json) printJson(snapshotJson(snap));
+      else console.log(formatSnapshot(snap));
+    });
 
   program
     .command('watch')
@@ -197,10 +198,16 @@ export function registerGoalCommands(program: Command): void {
     .description('Wait for a goal to finish and print its report and workspace (exit code 2 unless it is ok)')
     .argument('<id>', 'the goal id', nonEmptyId)
     .option('--json', 'print the result object, with its workspace, as JSON')
+    // Waiting is what `result` always did; the flag says so in scripts, as `start --wait` does.
+    .option('--wait', 'wait for the goal to finish (the default); a call held for approval is printed to stderr')
     .action((id: string, opts: { json?: boolean }) =>
       withClient(async (client) => {
-        const { goalOutcome } = await import('../goals');
-        await printOutcome(id, opts.json, await goalOutcome(client, id));
+        const [{ goalOutcome }, { withHeldNotices }] = await Promise.all([
+          import('../goals'),
+          import('../held-notices'),
+        ]);
+        const outcome = await withHeldNotices(client, id, goalOutcome(client, id), (line) => console.error(line));
+        await printOutcome(id, opts.json, outcome);
       }),
     );
 
@@ -211,18 +218,18 @@ export function registerGoalCommands(program: Command): void {
     .option('--query <query>', `a visibility query to narrow the list, e.g. "TandemKey = 'nightly'"`)
     .option('--limit <n>', 'at most this many goals', positiveInt, 100)
     .option('--json', 'print an array of goal summaries as JSON')
-    .action((opts: { status?: ListStatus; query?: string; limit: number; json?: boolean }) =>
-      withClient(async (client) => {
-        const [{ listGoals }, { formatGoalList }, { terminalWidth }] = await Promise.all([
-          import('../goal-list'),
-          import('../format'),
-          import('../terminal-width'),
-        ]);
-        const goals = await listGoals(client, opts);
-        if (opts.json) printJson(goals);
-        else console.log(formatGoalList(goals, terminalWidth(process.stdout.columns)));
-      }),
-    );
+    .action(async (opts: { status?: ListStatus; query?: string; limit: number; json?: boolean }) => {
+      const [{ listGoals, listGoalsOf }, { formatGoalList }, { terminalWidth }] = await Promise.all([
+        import('../goal-list'),
+        import('../format'),
+        import('../terminal-width'),
+      ]);
+      const goals =
+        (await overHttp((reader) => listGoalsOf(reader, opts))) ??
+        (await withClient((client) => listGoals(client, opts)));
+      if (opts.json) printJson(goals);
+      else console.log(formatGoalList(goals, terminalWidth(process.stdout.columns)));
+    });
 
   program
     .command('history')

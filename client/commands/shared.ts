@@ -3,8 +3,10 @@
  * on purpose: command modules load the Temporal client only inside an action, so `--help` and `--version` never do.
  */
 import type { Client } from '@temporalio/client';
+import type { WorkflowReader } from '../workflow-reader';
 import { InvalidArgumentError } from 'commander';
-import type { ConnectionOverrides, TemporalSettings } from '../../node/connection';
+import type { TemporalSettings } from '../../node/connection';
+import type { ConnectionOverrides, ConnectionTarget } from '../../node/connection-target';
 import { grpcStatusOf, NotFoundError, TemporalUnreachableError, UserError } from '../../node/errors';
 import { parsePositiveInt } from '../../node/numbers';
 
@@ -70,7 +72,7 @@ const PERMISSION_DENIED = 7;
 const UNAUTHENTICATED = 16;
 
 /** Turns an SDK error that is about the connection into a user error that names the address. */
-function connectionError(err: unknown, settings: TemporalSettings): unknown {
+function connectionError(err: unknown, settings: ConnectionTarget): unknown {
   const { address } = settings.connectionOptions;
   const code = grpcStatusOf(err)?.code;
   if (code === UNAVAILABLE) return new TemporalUnreachableError(address, err);
@@ -108,5 +110,46 @@ export async function withClient<T>(fn: (client: Client, settings: TemporalSetti
     throw connectionError(err, settings);
   } finally {
     await client.connection.close();
+  }
+}
+
+/** How long the check that both addresses are one server may take: loopback and LAN servers answer in milliseconds. */
+const SAME_SERVER_TIMEOUT_MS = 1_000;
+
+/**
+ * Runs a read-only `fn` over Temporal's HTTP API when `TEMPORAL_HTTP_ADDRESS` names it for a plain connection
+ * (node/http-api.ts), without loading the SDK; undefined when the caller should read over gRPC instead: no HTTP API
+ * known, a TLS or API-key connection, or any failure that is not the user's to fix (nothing answers there, a payload
+ * only the SDK decodes, an error the server words differently over HTTP). `fn` only reads, so running it again over
+ * gRPC repeats nothing, and the gRPC path's output and errors stay the reference.
+ */
+export async function overHttp<T>(fn: (reader: WorkflowReader) => Promise<T>): Promise<T | undefined> {
+  const [{ connectionTarget }, { callHttpApi, httpApiFor }, { parseHostPort }, { grpcClusterId }] = await Promise.all([
+    import('../../node/connection-target'),
+    import('../../node/http-api'),
+    import('../../node/server-address'),
+    import('../../node/server-identity'),
+  ]);
+  const target = connectionTarget(overrides);
+  const api = httpApiFor(target, overrides);
+  const grpc = parseHostPort(target.connectionOptions.address);
+  if (!api || !grpc) return undefined;
+  // The HTTP API must be the gRPC address's own server (node/server-identity.ts); no gRPC server there, and the gRPC
+  // path says so in its words.
+  const [grpcId, httpId] = await Promise.all([
+    grpcClusterId(grpc, SAME_SERVER_TIMEOUT_MS),
+    callHttpApi<{ clusterId?: string }>(api, '/cluster-info', { serverWide: true, timeoutMs: SAME_SERVER_TIMEOUT_MS })
+      .then((info) => info.clusterId)
+      .catch(() => undefined),
+  ]);
+  if (!grpcId || grpcId !== httpId) return undefined;
+  const { httpReader } = await import('../http-reader');
+  try {
+    return await fn(httpReader(api));
+  } catch (err) {
+    if (err instanceof UserError || (err as Error).name === 'NamespaceNotFoundError') {
+      throw connectionError(err, target);
+    }
+    return undefined;
   }
 }

@@ -1,62 +1,30 @@
 /**
  * tandem on many machines, as one machine can play them: three `tandem worker` processes, each with its own state and
- * workspace folders, sharing only the PostgreSQL-backed Temporal server and the S3 store of scripts/cluster.sh. The CLI
- * that reads results has empty folders of its own too.
+ * workspace folders and network namespace (test/cluster/machines.ts), sharing only the PostgreSQL-backed Temporal
+ * server and the S3 store of scripts/cluster.sh. The CLI that reads results has empty folders of its own too.
  */
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { startGoal } from '../../client/goals';
 import { DEMO_EXPRESSION, scriptDemo } from '../../dev/demo-model';
 import { match, reply, startScriptedModel, type ScriptedModel } from '../../dev/scripted-model';
 import { runCli } from '../helpers/cli';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
-
-/** Folders of their own for one process: a machine's local disk. */
-async function machineFolders(label: string): Promise<Record<string, string>> {
-  const state = await fs.mkdtemp(path.join(os.tmpdir(), `tandem-${label}-`));
-  return { TANDEM_STATE_DIR: state, TANDEM_WORKSPACE_ROOT: path.join(state, 'workspaces') };
-}
+import { identityOf, machineFolders, Machines } from './machines';
 
 describe('tandem on three workers that share only the server and the store', () => {
   let model: ScriptedModel;
   let connection: Connection;
   let client: Client;
-  let workers: WorkerProcess[];
+  let machines: Machines;
   let queue: string;
   let run = 0;
 
-  const startWorkers = async (count: number) => {
-    for (let i = 0; i < count; i++) {
-      const env = { TANDEM_TASK_QUEUE: queue, OPENAI_BASE_URL: model.baseURL, ...(await machineFolders(`w${i}`)) };
-      workers.push(await startWorkerProcess({ ...env, ...extraWorkerEnv }));
-    }
-  };
-  let extraWorkerEnv: Record<string, string> = {};
-
-  /** The worker process whose identity (`pid@host`, the SDK's default) last took a pending activity of `workflowId`. */
-  const workerRunning = async (workflowId: string, activity: string): Promise<WorkerProcess> => {
-    for (const started = Date.now(); Date.now() - started < 60_000;) {
-      // Not found until the planner has started the executor.
-      const description = await client.workflow
-        .getHandle(workflowId)
-        .describe()
-        .catch((error: unknown) => {
-          if (error instanceof WorkflowNotFoundError) return undefined;
-          throw error;
-        });
-      const pending = description?.raw.pendingActivities?.find((a) => a.activityType?.name === activity);
-      const pid = Number(pending?.lastWorkerIdentity?.split('@')[0]);
-      const worker = workers.find((candidate) => candidate.child.pid === pid);
-      if (worker) return worker;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    throw new Error(`no worker took ${activity} of ${workflowId} within 60 s`);
-  };
+  const startWorkers = (count: number, extraEnv: Record<string, string> = {}) =>
+    machines.start(count, { TANDEM_TASK_QUEUE: queue, OPENAI_BASE_URL: model.baseURL, ...extraEnv });
 
   beforeAll(async () => {
     connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS });
@@ -65,12 +33,11 @@ describe('tandem on three workers that share only the server and the store', () 
   afterAll(() => connection.close());
   beforeEach(async () => {
     model = await startScriptedModel();
-    workers = [];
-    extraWorkerEnv = {};
+    machines = new Machines(client);
     queue = `cluster-${process.pid}-${run++}`;
   });
   afterEach(async () => {
-    await Promise.all(workers.map((worker) => worker.kill()));
+    await machines.stop();
     await model.close();
   });
 
@@ -86,17 +53,23 @@ describe('tandem on three workers that share only the server and the store', () 
     expect(results.map((result) => result.ok)).toEqual(ids.map(() => true));
     // One plan per goal: a milestone check that missed answer.txt (written on another worker) would replan.
     expect(model.requestsMatching(match.responseFormat('plan'))).toHaveLength(ids.length);
-    const identities = new Set<string>();
-    for (const id of ids) {
-      for (const child of [id, `${id}.v1.s1`, `${id}.v1.s2`]) {
-        const history = await client.workflow.getHandle(child).fetchHistory();
-        for (const event of history.events ?? []) {
-          const identity = event.activityTaskStartedEventAttributes?.identity;
-          if (identity) identities.add(identity);
-        }
+    const children = ids.flatMap((id) => [id, `${id}.v1.s1`, `${id}.v1.s2`]);
+    const identities = new Set((await machines.activityWorkers(children)).map((started) => started.identity));
+    expect(identities).toEqual(new Set(machines.workers.map(identityOf)));
+    if (machines.isolated) {
+      // Each worker's network is loopback alone: it reached the server, the store and the model through its relays.
+      for (const worker of machines.workers) {
+        const links = execFileSync('nsenter', ['-t', String(worker.child.pid), '-n', 'ip', '-o', 'link'], {
+          encoding: 'utf8',
+        });
+        expect(
+          links
+            .trim()
+            .split('\n')
+            .map((line) => line.split(':')[1].trim()),
+        ).toEqual(['lo']);
       }
     }
-    expect(identities).toEqual(new Set(workers.map((worker) => `${worker.child.pid}@${os.hostname()}`)));
 
     const cli = await machineFolders('cli');
     const shown = await runCli(['result', ids[0], '--json'], cli);
@@ -145,8 +118,7 @@ describe('tandem on three workers that share only the server and the store', () 
         reply.text('Saved 395 and fetched the page.'),
       ])
       .on(match.purpose('report'), reply.text('Saved.'), { repeatLast: true });
-    extraWorkerEnv = { TANDEM_HTTP_ALLOW: host };
-    await startWorkers(3);
+    await startWorkers(3, { TANDEM_HTTP_ALLOW: host });
     const id = `tool-killed-${Date.now()}`;
     const handle = await startGoal(client, { goal: 'Save 395 and fetch the page', id, taskQueue: queue });
 
@@ -154,7 +126,7 @@ describe('tandem on three workers that share only the server and the store', () 
       try {
         // The write_file call has completed and http_get is in flight: the kill lands mid tool call.
         await pageRequested;
-        const victim = await workerRunning(`${id}.v1.s1`, 'runTool');
+        const victim = await machines.running(`${id}.v1.s1`, 'runTool');
         await victim.kill('SIGKILL');
         return await handle.result();
       } finally {
@@ -180,7 +152,7 @@ describe('tandem on three workers that share only the server and the store', () 
     const handle = await startGoal(client, { goal: 'Compute and save', id, taskQueue: queue });
 
     await model.waitForRequests(1, { match: s2Answer, timeoutMs: 120_000 });
-    const victim = await workerRunning(`${id}.v1.s2`, 'callModel');
+    const victim = await machines.running(`${id}.v1.s2`, 'callModel');
     await victim.kill('SIGKILL');
     const result = await handle.result();
 

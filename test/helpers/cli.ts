@@ -44,13 +44,20 @@ export function runCliIntoClosedPipe(
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stderr })));
 }
 
-/** A long-running `tandem` process (`dev`, `worker`) whose stdout lines a test can wait for. */
+/** A long-running `tandem` process (`dev`, `worker`, a waiting `result`) whose output lines a test can wait for. */
 export interface CliProcess {
   child: ChildProcess;
   /** Every stdout line so far. */
   lines: string[];
-  /** Resolves with the first stdout line matching `pattern`; rejects if the process exits or `timeoutMs` passes. */
-  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Every stderr line so far. */
+  errorLines: string[];
+  /**
+   * Resolves with the first line of `stream` (stdout by default) matching `pattern`; rejects if the process exits or
+   * `timeoutMs` passes.
+   */
+  waitForLine(pattern: RegExp, timeoutMs?: number, stream?: 'stdout' | 'stderr'): Promise<string>;
+  /** Resolves when the process has exited, with its code and everything it wrote. */
+  done(): Promise<CliRun>;
   /** Sends SIGINT (Ctrl-C) and resolves with the exit code. */
   interrupt(): Promise<number | null>;
 }
@@ -61,36 +68,44 @@ export function spawnCli(args: string[], env: Record<string, string | undefined>
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
+  const errorLines: string[] = [];
   const waiters: Array<() => void> = [];
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    lines.push(line);
+  const collect = (into: string[]) => (line: string) => {
+    into.push(line);
     for (const wake of waiters.splice(0)) wake();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  };
+  createInterface({ input: child.stdout! }).on('line', collect(lines));
+  createInterface({ input: child.stderr! }).on('line', collect(errorLines));
+  // 'close' comes after both pipes have ended, so every line is in by then.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   return {
     child,
     lines,
-    waitForLine(pattern, timeoutMs = 60_000) {
+    errorLines,
+    waitForLine(pattern, timeoutMs = 60_000, stream = 'stdout') {
+      const source = stream === 'stdout' ? lines : errorLines;
       return new Promise((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`no line matched ${pattern} in ${timeoutMs} ms; stdout:\n${lines.join('\n')}`)),
+          () => reject(new Error(`no ${stream} line matched ${pattern} in ${timeoutMs} ms:\n${source.join('\n')}`)),
           timeoutMs,
         );
         const check = () => {
-          const found = lines.find((line) => pattern.test(line));
+          const found = source.find((line) => pattern.test(line));
           if (found !== undefined) {
             clearTimeout(timer);
             resolve(found);
           } else if (child.exitCode !== null) {
             clearTimeout(timer);
-            reject(new Error(`tandem exited (${child.exitCode}) first; stderr:\n${stderr}`));
+            reject(new Error(`tandem exited (${child.exitCode}) first; stderr:\n${errorLines.join('\n')}`));
           } else waiters.push(check);
         };
         void exited.then(() => waiters.splice(0).forEach((wake) => wake()));
         check();
       });
+    },
+    async done() {
+      const code = await exited;
+      return { code: code ?? 1, stdout: lines.map((line) => `${line}\n`).join(''), stderr: errorLines.join('\n') };
     },
     async interrupt() {
       if (child.exitCode === null) child.kill('SIGINT');

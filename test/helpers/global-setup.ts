@@ -31,6 +31,9 @@ export default async function globalSetup(): Promise<void> {
   process.env.TANDEM_TEST_BUNDLE = bundlePath;
   process.env.TANDEM_TEST_UI_URL = server.uiUrl ?? '';
   process.env.TEMPORAL_ADDRESS = server.address;
+  // The CLI's status and list read over the HTTP API, as after `tandem dev`; test/cli-read-paths.test.ts holds the
+  // gRPC way to the same output.
+  process.env.TEMPORAL_HTTP_ADDRESS = server.httpAddress ?? '';
   process.env.TEMPORAL_NAMESPACE = 'default';
   process.env.TANDEM_STATE_DIR = stateDir;
 }

@@ -26,18 +26,33 @@ export async function cancelRequested(client: Client, workflowId: string): Promi
   return (history.events ?? []).some((event) => Boolean(event.workflowExecutionCancelRequestedEventAttributes));
 }
 
-/** Polls `check` every 250 ms until it returns something truthy or 15 s have passed (visibility lags a little). */
+/**
+ * Polls `check` every 250 ms until it returns something truthy or `timeoutMs` (15 s: visibility lags a little) have
+ * passed.
+ */
 export async function eventually<T>(
   check: () => Promise<T>,
   what: string,
+  timeoutMs = 15_000,
 ): Promise<Exclude<T, undefined | null | false>> {
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value) return value as Exclude<T, undefined | null | false>;
-    if (Date.now() > deadline) throw new Error(`timed out after 15 s waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/** Fires schedule `id` now (as its cron would) and resolves with the id of the workflow that firing started. */
+export async function fireSchedule(client: Client, id: string): Promise<string> {
+  const handle = client.schedule.getHandle(id);
+  const before = (await handle.describe()).info.recentActions.length;
+  await handle.trigger();
+  return eventually(async () => {
+    const actions = (await handle.describe()).info.recentActions;
+    return actions.length > before ? actions[actions.length - 1].action.workflow.workflowId : undefined;
+  }, `schedule ${id} to fire`);
 }
 
 /**

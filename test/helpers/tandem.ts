@@ -11,7 +11,7 @@ import {
 import type { WorkerOptions } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { temporalSettings } from '../../node/connection';
-import type { ExecutorInput, ExecutorResult, GoalInput } from '../../common/types';
+import type { ExecutorInput, ExecutorResult, ExecutorStopped, GoalInput, GoalResult } from '../../common/types';
 import type { plannerWorkflow } from '../../workflows/planner/planner';
 import type { executorWorkflow } from '../../workflows/executor/executor';
 import { createTandemWorker, installLogger } from '../../worker/worker';
@@ -29,6 +29,26 @@ export async function resultOf<H extends WorkflowHandle>(handle: H): Promise<Awa
   const ended = await runResult<Awaited<ReturnType<H['result']>>>(handle);
   if ('error' in ended) throw ended.error;
   return ended.result;
+}
+
+/** The result of a run that stopped without an answer; fails the test, showing the answer, when the run answered. */
+export function stopped(result: ExecutorResult | undefined): ExecutorStopped {
+  if (!result) throw new Error('expected a stopped executor result, got none');
+  if (result.ok) throw new Error(`expected a stopped executor result, got the answer ${JSON.stringify(result.answer)}`);
+  return result;
+}
+
+/** A goal result that is not ok, with its reason; fails the test when the goal completed. */
+export function notOk(result: GoalResult): Exclude<GoalResult, { ok: true }> {
+  if (result.ok) throw new Error('expected a goal that ended not ok, got one that completed');
+  return result;
+}
+
+/** The result of a goal that ended `plan_invalid`, with the refused drafts; fails the test for any other ending. */
+export function planInvalid(result: GoalResult): Extract<GoalResult, { reason: 'plan_invalid' }> {
+  if (result.ok || result.reason !== 'plan_invalid')
+    throw new Error(`expected plan_invalid, got ${JSON.stringify(result.ok || result.reason)}`);
+  return result;
 }
 
 export interface Tandem {

@@ -38,7 +38,7 @@ describe('a whole goal on a real llama-server', () => {
       // A weak model may fail to plan (a fallback plan, or plan_invalid) or fail its subtasks: either way the goal ends.
       // A server that dies would leave the goal retrying its model calls: the crash ends the test at once instead.
       const outcome = await Promise.race([resultOf(handle), llama.crashed]).then(
-        (result) => `completed (ok: ${result.ok}${result.reason ? `, ${result.reason}` : ''})`,
+        (result) => `completed (ok: ${result.ok}${result.ok ? '' : `, ${result.reason}`})`,
         (err: Error) => `failed: ${(err.cause as Error | undefined)?.message ?? err.message}`,
       );
       llama.assertRunning();

@@ -6,9 +6,22 @@
  */
 import { condition } from '@temporalio/workflow';
 import type { ApprovalDecision, ApprovalRelease, PendingApproval } from '../../common/approvals';
+import { type DeniedCall, earlierDenial, rememberDenial, repeatRefusedObservation } from '../../common/denials';
+import { deniedObservation } from '../prompts';
 
 /** How a held call ended, and the reason the model is told when it was not approved. */
-export type Verdict = { approve: true } | { approve: false; reason: string };
+type Verdict = { approve: true } | { approve: false; reason: string };
+
+/** What the executor does with a call that needed approval: run it, or tell the model why not. */
+export type GateOutcome = { run: true } | { run: false; observation: string };
+
+/** A call to put to a person: the request, its fingerprints (common/denials.ts) and how long it may wait. */
+export interface ApprovalRequest {
+  approval: PendingApproval;
+  keys: { argumentsKey: string; subtaskKey: string };
+  timeoutMs: number | undefined;
+  timeoutReason: string;
+}
 
 interface Held {
   approval: PendingApproval;
@@ -50,10 +63,46 @@ export class ApprovalGate {
   }
 
   /**
-   * Holds the call until a decision, or until `timeoutMs` passes (then it is denied with `timeoutReason`). A cancel of
-   * the workflow ends the wait by throwing, as any `condition` does; the call is then simply never run.
+   * Puts a call to a person, unless an identical one was denied earlier in the goal (in `denials`, which this
+   * executor's own denials join): then it is refused without asking, and the model reads the earlier denial. A call
+   * that only resembles one denied before is held with that denial in its request.
    */
-  async hold(approval: PendingApproval, timeoutMs: number | undefined, timeoutReason: string): Promise<Verdict> {
+  async ask(request: ApprovalRequest, denials: DeniedCall[]): Promise<GateOutcome> {
+    const { approval, keys } = request;
+    const earlier = earlierDenial(denials, approval.tool, keys);
+    if (earlier?.kind === 'identical') {
+      const observation = repeatRefusedObservation(approval.tool, earlier.denial);
+      await this.onChange(this.pending(), { callId: approval.callId, outcome: 'refused', reason: observation });
+      return { run: false, observation };
+    }
+    const held = earlier ? { ...approval, deniedBefore: earlier.prior } : approval;
+    const decided = await this.hold(held, request.timeoutMs, request.timeoutReason, (outcome, decision, reason) => ({
+      callId: approval.callId,
+      subtaskId: approval.subtaskId,
+      tool: approval.tool,
+      arguments: approval.arguments,
+      ...keys,
+      outcome,
+      ...(decision?.by ? { by: decision.by } : {}),
+      reason,
+      at: new Date(Date.now()).toISOString(),
+    }));
+    if (decided.verdict.approve) return { run: true };
+    if (decided.denial) rememberDenial(denials, decided.denial);
+    return { run: false, observation: deniedObservation(approval.tool, decided.verdict.reason) };
+  }
+
+  /**
+   * Holds the call until a decision, or until `timeoutMs` passes (then it is denied with `timeoutReason`). A cancel of
+   * the workflow ends the wait by throwing, as any `condition` does; the call is then simply never run. A denial is
+   * reported with what `denialOf` makes of it, for the goal's memory.
+   */
+  private async hold(
+    approval: PendingApproval,
+    timeoutMs: number | undefined,
+    timeoutReason: string,
+    denialOf: (outcome: DeniedCall['outcome'], decision: ApprovalDecision | undefined, reason: string) => DeniedCall,
+  ): Promise<{ verdict: Verdict; denial?: DeniedCall }> {
     const entry: Held = { approval };
     this.held.set(approval.callId, entry);
     let released: ApprovalRelease | undefined;
@@ -67,10 +116,14 @@ export class ApprovalGate {
           : entry.decision.approve
             ? { approve: true }
             : { approve: false, reason: entry.decision.reason ?? 'no reason given' };
-      released = verdict.approve
-        ? { callId: approval.callId, outcome: 'approved' }
-        : { callId: approval.callId, outcome: entry.decision ? 'denied' : 'timed_out', reason: verdict.reason };
-      return verdict;
+      if (verdict.approve) {
+        released = { callId: approval.callId, outcome: 'approved' };
+        return { verdict };
+      }
+      const outcome = entry.decision ? 'denied' : 'timed_out';
+      const denial = denialOf(outcome, entry.decision, verdict.reason);
+      released = { callId: approval.callId, outcome, reason: verdict.reason, denial };
+      return { verdict, denial };
     } finally {
       this.held.delete(approval.callId);
       // After a cancel (no `released`) the parent learns from the child's result; a signal from a cancelled scope

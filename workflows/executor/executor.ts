@@ -20,7 +20,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ToolObservation } from '../../activities/run-tool';
-import { callModel, runTool, runToolLocally } from '../activity-stubs';
+import { callModel } from '../activity-stubs';
 import { type Budget, budgetLeft, exhaustedBudget, msLeft, resolveBudget } from './budget';
 import { beforeDeadline, DEADLINE_PASSED } from './deadline';
 import {
@@ -45,36 +45,27 @@ import {
   ARGUMENTS_PREVIEW_CHARS,
   INTERRUPT_MESSAGE_CHARS,
   interruptBatches,
-  OBSERVATIONS_BUDGET_BYTES,
   preview,
   TOOL_CALL_RECORDS,
 } from '../../common/limits';
-import type { ToolName } from '../../common/tools';
 
-import {
-  approvalDecisionSchema,
-  type ApprovalRelease,
-  needsApproval,
-  type PendingApproval,
-} from '../../common/approvals';
+import { approvalDecisionSchema, type ApprovalRelease, type PendingApproval } from '../../common/approvals';
 import { addUsage, zeroUsage } from '../../common/usage';
 import {
   CONTENT_FILTER_END,
   CUT_OFF_OBSERVATION,
-  deniedObservation,
   EMPTY_REPLY_OBSERVATION,
   executorSystemPrompt,
   executorTaskMessage,
   interruptMessage,
-  toolUnavailableObservation,
 } from '../prompts';
-import { approvalCallId, approvalsMarkdown, approvalWait, ApprovalGate } from './approvals';
-import { hasSideEffects, mcpOffer, mcpTarget, offeredNames, resolveToolSet, type ToolSet } from './tool-set';
+import { approvalsMarkdown, ApprovalGate } from './approvals';
+import { mcpOffer, offeredNames, resolveToolSet, type ToolSet } from './tool-set';
 import { checkToolCall, type ExecutableCall } from './tool-calls';
 import { checkRepetition } from './repetition';
-import { toolCallSummary } from '../../common/tools';
 import { addEvidence, type LoopState, spent, waitWhilePaused } from './loop-state';
 import { budgetEnd, ended, finished } from './results';
+import { execute } from './execution';
 import { reportApprovals, reportResult, reportStep } from './reports';
 import { endWith } from '../ending';
 
@@ -105,6 +96,7 @@ function assembleInput(input: ExecutorInput, state: LoopState): ChatMessage[] {
   // callModel input, which the server refuses and the workflow task retries forever. The rest wait for the next
   // step, and a final answer is not taken while any wait (see runLoop).
   const [batch = []] = interruptBatches(state.interrupts);
+  state.interruptsShown = (state.interruptsShown ?? 0) + batch.length;
   const interrupts = state.interrupts.splice(0, batch.length).map((message): ChatMessage => {
     addEvidence(state, `interrupt: ${message}`);
     return { role: 'user', content: interruptMessage(message) };
@@ -165,77 +157,6 @@ function selectAction(reply: CallModelOutput, tools: readonly string[]): Action 
     kind: 'tools',
     calls: reply.toolCalls,
     checked: checked.filter((call): call is ExecutableCall => call.kind !== 'escalate'),
-  };
-}
-
-/** Tools quick and free of side effects enough to run as a local activity (see `runToolLocally`). */
-const LOCAL_TOOLS: ReadonlySet<ToolName> = new Set(['calculator']);
-
-/**
- * Phase 4, execution: one activity per runnable call, all concurrent; outcomes come back in the model's order. A call
- * the approval policy names first waits at the gate; a denied one is never run. An MCP call whose server stayed out of
- * reach through the activity's retries becomes an observation, like any other tool failure.
- */
-async function execute(
-  input: ExecutorInput,
-  state: LoopState,
-  checked: ExecutableCall[],
-  gate: ApprovalGate,
-  budget: Budget,
-): Promise<ToolObservation[]> {
-  state.phase = 'execution';
-  // The run chain's first run id makes the key one run's own: a later start under the same workflow id (a reused --id,
-  // a --key whose goal finished) never gets an earlier run's journal entry, and a continue-as-new keeps the key.
-  const { workflowId, firstExecutionRunId, parent } = workflowInfo();
-  const tools = state.tools!;
-  const maxOutputBytes = Math.floor(OBSERVATIONS_BUDGET_BYTES / Math.max(1, checked.length));
-  return Promise.all(
-    checked.map(async (call): Promise<ToolObservation> => {
-      if (call.kind === 'refused') return { ok: false, output: call.observation };
-      const { name } = call.call;
-      if (needsApproval(input.approval, name, hasSideEffects(tools, name))) {
-        const wait = approvalWait(input.approval?.timeoutMs, msLeft(budget, spent(state)));
-        const approval: PendingApproval = {
-          callId: approvalCallId(workflowId, parent?.workflowId, state.step, call.call.id),
-          subtaskId: input.subtask.id,
-          tool: name,
-          // A preview, as in the tool-call records: every held call travels in signals, the goal's state and its
-          // `progress`, and a few 700 kB writes held at once would pass the 2 MB payload limit there.
-          arguments: preview(call.call.arguments, ARGUMENTS_PREVIEW_CHARS),
-          requestedAt: new Date(Date.now()).toISOString(),
-          ...unknownOutcomeWarning(state, name),
-          ...(wait.timeoutMs === undefined ? {} : { timeoutAt: new Date(Date.now() + wait.timeoutMs).toISOString() }),
-        };
-        const verdict = await gate.hold(approval, wait.timeoutMs, wait.reason);
-        if (!verdict.approve) return { ok: false, output: deniedObservation(name, verdict.reason) };
-      }
-      const mcp = mcpTarget(tools, name);
-      const callKey = `${workflowId}/${firstExecutionRunId}/${state.step}/${call.call.id}`;
-      const local = !mcp && LOCAL_TOOLS.has(name as ToolName);
-      try {
-        return await (local ? runToolLocally : runTool).executeWithOptions(
-          { summary: toolCallSummary(name, call.args) },
-          [{ workspace: input.workspace, call: call.call, callKey, maxOutputBytes, ...(mcp ? { mcp } : {}) }],
-        );
-      } catch (err) {
-        if (!mcp || isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
-        return { ok: false, output: toolUnavailableObservation(name, err.cause?.message ?? err.message) };
-      }
-    }),
-  );
-}
-
-/**
- * The warning a held call carries when the latest earlier call of the same tool may have run unseen: an approver who
- * lets the model's retry through could make the side effect twice.
- */
-function unknownOutcomeWarning(state: LoopState, tool: string): { warning?: string } {
-  const earlier = [...state.toolCalls].reverse().find((record) => record.name === tool);
-  if (!earlier?.outcomeUnknown) return {};
-  return {
-    warning:
-      `a call of ${tool} at step ${earlier.step} (${earlier.arguments}) may already have run; check before ` +
-      'approving this one',
   };
 }
 
@@ -436,5 +357,8 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
     await reportResult(input, result);
     await condition(allHandlersFinished);
   });
-  return endWith(result, 'subtask');
+  // An interrupt that came after the loop's last look (after the final answer, before the close) reached no model:
+  // the result says how many, so none is lost in silence (the planner counts its own from `interruptsShown`).
+  const unshown = state.interrupts.length;
+  return endWith(unshown > 0 ? { ...result, undeliveredInterrupts: unshown } : result, 'subtask');
 }

@@ -9,6 +9,7 @@ import type { TokenUsage } from '../../common/usage';
 import type { Spent } from './budget';
 import type { ToolSet } from './tool-set';
 import type { RepetitionState } from './repetition';
+import type { DeniedCall } from '../../common/denials';
 
 /** Everything one executor run knows; handlers fill `interrupts` and `paused`, the loop the rest. */
 export interface LoopState {
@@ -19,6 +20,8 @@ export interface LoopState {
   paused: boolean;
   /** Interrupt messages not yet shown to the model (filled by the signal handler only). */
   interrupts: string[];
+  /** Interrupt messages shown to the model so far (the result says so, and the planner counts the rest undelivered). */
+  interruptsShown?: number;
   /** Observations of the last step, for the next input assembly. */
   observations: ChatMessage[];
   usage: TokenUsage;
@@ -39,6 +42,11 @@ export interface LoopState {
   tools?: ToolSet;
   /** The run of identical tool calls the latest calls belong to (./repetition.ts). */
   repetition?: RepetitionState;
+  /**
+   * Calls denied in this goal (the planner's memory when this executor started, then its own denials): an identical
+   * call is refused without asking (common/denials.ts). Set at the first call that needs approval.
+   */
+  denials?: DeniedCall[];
 }
 
 /**

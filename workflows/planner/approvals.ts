@@ -9,6 +9,7 @@ import { ApplicationFailure, condition } from '@temporalio/workflow';
 import { FailureType } from '../../common/failures';
 import type { ApprovalDecision, ApprovalReceipt, ApprovalRelease } from '../../common/approvals';
 import type { ApprovalsReport } from '../../common/contract';
+import { rememberDenial } from '../../common/denials';
 import type { AcceptedDecision, ApprovalsState } from './goal-state';
 
 /**
@@ -30,6 +31,8 @@ export function denialEvidence(approvals: ApprovalsState, report: ApprovalsRepor
 export function recordHeld(approvals: ApprovalsState, report: ApprovalsReport): void {
   approvals.version += 1;
   if (report.released) approvals.released[report.released.callId] = report.released;
+  if (report.released?.denial) rememberDenial(approvals.denials, report.released.denial);
+  if (report.released?.outcome === 'refused') approvals.refusedRepeats += 1;
   if (report.pending.length === 0) delete approvals.held[report.workflowId];
   else approvals.held[report.workflowId] = report.pending;
 }
@@ -51,6 +54,7 @@ function holderOf(approvals: ApprovalsState, callId: string): string | undefined
 function releasedAs(release: ApprovalRelease): string {
   if (release.outcome === 'approved') return 'it was approved';
   if (release.outcome === 'timed_out') return `it was denied because ${release.reason}`;
+  if (release.outcome === 'refused') return `it was refused without asking: ${release.reason}`;
   return `it was denied (${release.reason})`;
 }
 

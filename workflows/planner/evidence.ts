@@ -9,21 +9,23 @@ import {
   preview,
   RESULT_TEXT_CHARS,
 } from '../../common/limits';
-import type { ExecutorResult, GoalResult, Subtask, Verdict } from '../../common/types';
+import { type ExecutorResult, type GoalResult, stopReason, type Subtask, type Verdict } from '../../common/types';
 import type { RunSoFar } from './goal-state';
 
 /** The partial result of a run that ended without returning one (cancelled, or the child failed). */
 export function resultOfFailedRun(run: RunSoFar, err: unknown): ExecutorResult {
   const cancelled = run.cancelReason !== undefined;
   const message = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+  const why = cancelled ? 'the executor was cancelled before it returned a result' : `the executor failed: ${message}`;
   return {
     ok: false,
     answer: null,
     reason: cancelled ? 'cancelled' : 'model_error',
+    partial: why,
     steps: run.steps,
     usage: run.usage,
     toolCalls: [],
-    evidence: cancelled ? 'the executor was cancelled before it returned a result' : `the executor failed: ${message}`,
+    evidence: why,
   };
 }
 
@@ -31,9 +33,7 @@ export function resultOfFailedRun(run: RunSoFar, err: unknown): ExecutorResult {
 export function evidenceOf(subtask: Subtask, result: ExecutorResult, verdict: Verdict | undefined): string | null {
   if (result.ok && verdict?.met) return null;
   if (result.ok) return `subtask ${subtask.id} missed its milestone "${subtask.milestone}": ${verdict?.reason}`;
-  const why = result.reason === 'budget' ? `budget: ${result.budget}` : (result.reason ?? 'failed');
-  const partial = result.partial ?? result.answer ?? result.evidence;
-  return `subtask ${subtask.id} did not finish (${why})${partial ? `; partial result: ${partial}` : ''}`;
+  return `subtask ${subtask.id} did not finish (${stopReason(result)}); partial result: ${result.partial}`;
 }
 
 /**
@@ -41,17 +41,21 @@ export function evidenceOf(subtask: Subtask, result: ExecutorResult, verdict: Ve
  * {@link GOAL_RESULT_TOOL_CALLS} tool calls. The child's own result (in its history) keeps the rest.
  */
 export function compactResult(result: ExecutorResult): ExecutorResult {
-  const cut = (text: string | null | undefined) => (typeof text === 'string' ? preview(text, RESULT_TEXT_CHARS) : text);
   const evidence =
     result.evidence.length > RESULT_TEXT_CHARS ? `…${result.evidence.slice(-RESULT_TEXT_CHARS)}` : result.evidence;
-  return {
-    ...result,
-    answer: cut(result.answer) ?? null,
-    ...(result.partial !== undefined ? { partial: cut(result.partial)! } : {}),
+  const record = {
     toolCalls: result.toolCalls.slice(-GOAL_RESULT_TOOL_CALLS),
     toolCallCount: result.toolCallCount ?? result.toolCalls.length,
     evidence,
   };
+  return cutTexts({ ...result, ...record }, RESULT_TEXT_CHARS);
+}
+
+/** The result with its answer (or partial) cut to a preview of `chars`. */
+function cutTexts(result: ExecutorResult, chars: number): ExecutorResult {
+  return result.ok
+    ? { ...result, answer: preview(result.answer, chars) }
+    : { ...result, partial: preview(result.partial, chars) };
 }
 
 /**
@@ -81,7 +85,7 @@ export function fitGoalResult(result: GoalResult): GoalResult {
       ...rest,
       ...(r
         ? {
-            result: { ...r, answer: r.answer && preview(r.answer, 500), partial: r.partial && preview(r.partial, 500) },
+            result: cutTexts(r, 500),
           }
         : {}),
     })),

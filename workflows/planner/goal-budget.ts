@@ -2,7 +2,7 @@
  * The goal budget: pure arithmetic over what the goal may spend (tokens, executor steps, wall time) and what it has
  * spent, so the planner can check it before each dispatch and after each result, and replay the same decisions.
  */
-import type { BudgetAmounts, GoalBudgetProgress, SubtaskBudget } from '../../common/types';
+import type { BudgetAmounts, GoalBudgetProgress, Subtask, SubtaskBudget } from '../../common/types';
 
 /** The caps a goal set; an absent cap is unlimited. */
 export interface GoalLimits {
@@ -61,4 +61,32 @@ export function capSubtaskBudget(
     ...(maxTokens === undefined ? {} : { maxTokens: Math.max(1, Math.floor(maxTokens)) }),
     ...(maxSeconds === undefined ? {} : { maxSeconds }),
   };
+}
+
+/**
+ * Model calls a subtask's time must allow at the slowest latency seen: a tool call, its answer, and as much again for
+ * one retry or correction. A plan's `maxSeconds: 10` on a server whose calls take 6-60 s ended every plan version
+ * out of time (issue 24).
+ */
+export const MODEL_CALLS_PER_SUBTASK = 4;
+
+/**
+ * Time budgets of `subtasks` raised to what this server measurably needs ({@link MODEL_CALLS_PER_SUBTASK} calls at
+ * `slowestCallMs`, the slowest model call of the goal so far), each raise a repair line. Pure: the latency comes
+ * from activity results, so replay decides the same. A goal's deadline (`--max-seconds`) still caps the raised
+ * budget at dispatch ({@link capSubtaskBudget}); a budget without `maxSeconds` is unlimited and stays so.
+ */
+export function raiseForServer(subtasks: Subtask[], slowestCallMs: number): { subtasks: Subtask[]; repairs: string[] } {
+  const needed = Math.ceil((MODEL_CALLS_PER_SUBTASK * slowestCallMs) / 1000);
+  const repairs: string[] = [];
+  const raised = subtasks.map((subtask) => {
+    const seconds = subtask.budget?.maxSeconds;
+    if (seconds === undefined || seconds >= needed) return subtask;
+    repairs.push(
+      `budget.maxSeconds of subtask "${subtask.id}" raised from ${seconds} to ${needed}: a model call of this goal ` +
+        `took ${(slowestCallMs / 1000).toFixed(1)} s on this server, and a subtask needs room for ${MODEL_CALLS_PER_SUBTASK}`,
+    );
+    return { ...subtask, budget: { ...subtask.budget, maxSeconds: needed } };
+  });
+  return { subtasks: raised, repairs };
 }

@@ -15,6 +15,7 @@ import type { Goal } from './goal-publish';
 import {
   ANY_SUBTASK,
   cancelDecided,
+  answerOf,
   cancelsToSend,
   type ChildRun,
   currentPlan,
@@ -38,7 +39,7 @@ export function childWorkflowId(goalId: string, planVersion: number, subtaskId: 
 export function recordResult(goal: Goal, workflowId: string, result: ExecutorResult): void {
   const run = runOf(goal.state, workflowId);
   if (!run) return;
-  runReturned(run, result);
+  goal.state.undelivered += runReturned(run, result);
   runEndedHolding(goal.state.approvals, workflowId);
 }
 
@@ -71,15 +72,14 @@ function takeQueuedInterrupts(goal: Goal, subtaskId: string): string[] | undefin
 function dispatch(goal: Goal, entry: Entry): void {
   const { state, settings } = goal;
   const run = runDispatched(state, entry);
-  const context = Object.fromEntries(
-    entry.subtask.dependsOn.map((id) => [id, entryOf(state, id)?.result?.answer ?? '']),
-  );
+  const context = Object.fromEntries(entry.subtask.dependsOn.map((id) => [id, answerOf(entryOf(state, id))]));
   const budget = capSubtaskBudget(
     entry.subtask.budget,
     settings.maxStepsPerSubtask,
     goalBudget(state, settings, Date.now()),
   );
   const interrupts = takeQueuedInterrupts(goal, entry.subtask.id);
+  run.interruptsSent = interrupts?.length ?? 0;
   startExecutor(
     run.workflowId,
     `${entry.subtask.id} · ${entry.subtask.title}`,
@@ -89,7 +89,8 @@ function dispatch(goal: Goal, entry: Entry): void {
       context,
       tools: entry.subtask.tools,
       budget,
-      ...(settings.approval ? { approval: settings.approval } : {}),
+      // The goal's denials so far go with the policy: an identical call is refused without asking a person again.
+      ...(settings.approval ? { approval: { ...settings.approval, denials: state.approvals.denials } } : {}),
       interrupts,
       reportTo: settings.goalId,
     },
@@ -169,7 +170,9 @@ export async function deliverInterrupts(goal: Goal): Promise<void> {
       continue;
     }
     for (const batch of interruptBatches(messages)) {
-      if (!(await signalExecutor(workflowId, interruptsSignal, { messages: batch }))) state.undelivered += batch.length;
+      if (await signalExecutor(workflowId, interruptsSignal, { messages: batch })) {
+        run.interruptsSent = (run.interruptsSent ?? 0) + batch.length;
+      } else state.undelivered += batch.length;
     }
   }
 }

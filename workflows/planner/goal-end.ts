@@ -3,9 +3,16 @@
  * ending it (cancel what runs, wait for it, report).
  */
 import { condition } from '@temporalio/workflow';
-import { endingOf } from '../../common/endings';
-import type { GoalFailureReason, GoalResult } from '../../common/types';
-import { reportFromResults, reportRequest } from '../prompts';
+import { endingOf } from '../../common/ending-words';
+import {
+  type ExecutorStopped,
+  type GoalEnding,
+  type GoalFailureReason,
+  type GoalResult,
+  outcomeText,
+  type SubtaskStatus,
+} from '../../common/types';
+import { missingToolsLine, reportFromResults, reportRequest } from '../prompts';
 import { compactResult, evidenceOf, fitGoalResult, resultOfFailedRun } from './evidence';
 import { exhaustedCap } from './goal-budget';
 import { cancelRun, recordResult, sendCancels } from './goal-children';
@@ -36,16 +43,22 @@ async function settle(
   const { result } = run;
   if (!entry) {
     // Cancelled by reconciliation: the new plan is already in place; its partial result is kept as evidence.
-    const partial = result.partial ?? result.answer ?? result.evidence;
     state.evidenceForNextReplan.push(
-      `subtask ${run.subtaskId} was cancelled (${run.cancelReason}); partial result: ${partial}`,
+      `subtask ${run.subtaskId} was cancelled (${run.cancelReason}); partial result: ${outcomeText(result)}`,
     );
     return null;
   }
   entry.result = result;
   if (result.ok) await holdWhilePaused(goal);
-  if (result.ok) entry.verdict = await checkAndJudge(entry.subtask, result, settings.goalId, state.ownUsage);
-  entry.status = result.ok && entry.verdict?.met ? 'done' : result.reason === 'cancelled' ? 'cancelled' : 'failed';
+  if (result.ok) {
+    // The last subtask of the plan to finish answers for the goal's files too (./honest-verdict.ts).
+    const last = state.entries.every((other) => other === entry || other.status === 'done');
+    const scope = { goal: settings.goal, last };
+    entry.verdict = await checkAndJudge(entry.subtask, result, settings.goalId, scope, state.ownUsage);
+    for (const tool of entry.verdict.missingTools ?? [])
+      if (!state.missingTools.includes(tool)) state.missingTools.push(tool);
+  }
+  entry.status = result.ok ? (entry.verdict?.met ? 'done' : 'failed') : stoppedStatus(result);
   const evidence = evidenceOf(entry.subtask, result, entry.verdict);
   if (evidence === null) return null;
   // A subtask someone cancelled is their decision, not the plan's failure: that replan does not count.
@@ -53,6 +66,11 @@ async function settle(
     evidence: run.cancelReason ? `${evidence} (cancelled: ${run.cancelReason})` : evidence,
     automatic: !run.cancelReason,
   };
+}
+
+/** The status of a subtask whose run stopped without an answer. */
+function stoppedStatus(result: ExecutorStopped): SubtaskStatus {
+  return result.reason === 'cancelled' ? 'cancelled' : 'failed';
 }
 
 /** Why the goal must end now instead of going on, if it must. */
@@ -66,13 +84,9 @@ export function endingReason({ state, settings }: Goal): GoalFailureReason | 'do
 }
 
 /** Ends the goal: cancels what still runs, waits for it, writes the report and returns the result. */
-export async function finish(
-  goal: Goal,
-  ok: boolean,
-  reason?: GoalFailureReason,
-  detail?: string,
-): Promise<GoalResult> {
+export async function finish(goal: Goal, ending: GoalEnding, detail?: string): Promise<GoalResult> {
   const { state, settings } = goal;
+  const reason = ending.ok ? undefined : ending.reason;
   for (const entry of state.entries.filter((candidate) => candidate.status === 'running')) {
     const run = runOf(state, entry.runWorkflowId);
     if (run) cancelRun(run, `the goal is ending (${reason ?? 'done'})`);
@@ -87,7 +101,7 @@ export async function finish(
     const run = runOf(state, entry.runWorkflowId);
     if (entry.status === 'running' && run && 'result' in run) {
       entry.result = run.result;
-      entry.status = run.result.reason === 'cancelled' ? 'cancelled' : run.result.ok ? 'done' : 'failed';
+      entry.status = run.result.ok ? 'done' : stoppedStatus(run.result);
     } else if (entry.status === 'pending') entry.status = 'skipped';
   }
   state.status = 'reporting';
@@ -95,17 +109,18 @@ export async function finish(
   await holdWhilePaused(goal);
   const sections = state.entries.map(({ subtask, status, result }) => ({ subtask, status, result }));
   const replans = state.plans.slice(1);
-  const report = await writeReport(
+  const written = await writeReport(
     reportRequest(settings.promptGoal, sections, reason ? { reason, replans, detail } : undefined),
     state.ownUsage,
     (why) => reportFromResults(sections, why),
   );
-  state.status = ok ? 'completed' : reason === 'cancelled' ? 'cancelled' : 'failed';
-  publish(goal, `**Ended:** ${endingOf({ ok, reason })}${detail ? ` · ${detail}` : ''}`);
+  // Said by tandem, not left to the model: a goal that needed a tool nobody has must say which, whatever the report.
+  const report = state.missingTools.length ? `${written}\n\n${missingToolsLine(state.missingTools)}` : written;
+  state.status = ending.ok ? 'completed' : reason === 'cancelled' ? 'cancelled' : 'failed';
+  publish(goal, `**Ended:** ${endingOf(ending)}${detail ? ` · ${detail}` : ''}`);
   return fitGoalResult({
-    ok,
+    ...ending,
     report,
-    ...(reason ? { reason } : {}),
     planVersion: state.plans.length,
     subtasks: state.entries.map(({ subtask, status, verdict, result }) => ({
       id: subtask.id,
@@ -117,6 +132,8 @@ export async function finish(
     usage: goalUsage(state),
     replans,
     ...(state.workspace !== undefined ? { workspace: state.workspace } : {}),
+    ...(state.undelivered > 0 ? { undeliveredInterrupts: state.undelivered } : {}),
+    ...(state.approvals.refusedRepeats > 0 ? { refusedRepeatCalls: state.approvals.refusedRepeats } : {}),
   });
 }
 
@@ -126,7 +143,7 @@ export async function finish(
  */
 export function finishCancelled(goal: Goal): Promise<GoalResult> {
   goal.state.cancelling = true;
-  return finish(goal, false, 'cancelled');
+  return finish(goal, { ok: false, reason: 'cancelled' });
 }
 
 /** Ends the goal on a replan the model could not make valid: `finish`, with the refused drafts in the result. */
@@ -145,6 +162,6 @@ export async function endPlanInvalid(
   // Children that returned while the replan was drafted are checked and judged first: a result nobody verified is
   // not reported as done.
   await settleReturned(goal);
-  const result = await finish(goal, false, 'plan_invalid', detail);
-  return { ...result, rejectedDrafts: goal.state.rejectedDrafts.filter((rejected) => rejected.version === version) };
+  const rejectedDrafts = goal.state.rejectedDrafts.filter((rejected) => rejected.version === version);
+  return finish(goal, { ok: false, reason: 'plan_invalid', rejectedDrafts }, detail);
 }

@@ -5,9 +5,11 @@
 import { condition } from '@temporalio/workflow';
 import type { PlanVersion, Subtask } from '../../common/types';
 import { replanRequest } from '../prompts';
+import { repairChecksFromGoal } from './check-repair';
+import { raiseForServer } from './goal-budget';
 import { cancelRun, childWorkflowId } from './goal-children';
 import { holdWhilePaused, publish, type Goal } from './goal-publish';
-import { currentPlan, entryOf, goalBudget, isFinished, runOf } from './goal-state';
+import { answerOf, currentPlan, entryOf, goalBudget, isFinished, runOf } from './goal-state';
 import { draftPlan, MAX_PLAN_ATTEMPTS, type DraftOutcome } from './model-calls';
 import { fallbackPlan } from './plan';
 import { reconcile, repeatsUnfinished } from './reconcile';
@@ -34,8 +36,17 @@ export async function draft(
   refuse?: (subtasks: Subtask[]) => string | undefined,
 ): Promise<DraftOutcome> {
   await holdWhilePaused(goal);
-  const { state } = goal;
-  return draftPlan(request, state.plans.length + 1, state.ownUsage, state.rejectedDrafts, refuse);
+  const { state, settings } = goal;
+  // What the model cannot be trusted with, repaired in code: expected values from the goal, time the server needs.
+  const amend = (subtasks: Subtask[], slowestCallMs: number) => {
+    const checked = repairChecksFromGoal(subtasks, settings.goal);
+    const timed = raiseForServer(checked.subtasks, Math.max(state.slowestModelCallMs, slowestCallMs));
+    return { subtasks: timed.subtasks, repairs: [...checked.repairs, ...timed.repairs] };
+  };
+  const version = state.plans.length + 1;
+  const outcome = await draftPlan(request, version, state.ownUsage, state.rejectedDrafts, refuse, amend);
+  state.slowestModelCallMs = Math.max(state.slowestModelCallMs, outcome.slowestCallMs ?? 0);
+  return outcome;
 }
 
 /** Why a replan that repeats the failed plan is refused, and what would be accepted instead. */
@@ -119,7 +130,7 @@ export async function replan(goal: Goal): Promise<ReplanOutcome> {
   const evidence = [...requests.map((request) => request.evidence), ...state.evidenceForNextReplan.splice(0)];
   const completed = state.entries
     .filter((entry) => entry.status === 'done')
-    .map((entry) => ({ subtask: entry.subtask, answer: entry.result?.answer ?? '' }));
+    .map((entry) => ({ subtask: entry.subtask, answer: answerOf(entry) }));
   const failed = currentPlan(state);
   const left = budgetLeftLine(goal);
   // After a failure, the plan that just failed is not run again as if new: the same work under the same budget

@@ -6,7 +6,7 @@ import { condition } from '@temporalio/workflow';
 import { tokensOf } from '../../common/usage';
 import { publishDetails, publishSearchAttributes } from './goal-effects';
 import { goalProgress, type GoalSettings, type GoalState } from './goal-state';
-import { progressMarkdown } from './progress-details';
+import { detailsMarkdown } from './progress-details';
 
 /** A goal's state with the settings it runs under: what every planner action works on. */
 export interface Goal {
@@ -19,13 +19,12 @@ export function progressNow({ state, settings }: Goal) {
   return goalProgress(state, settings, Date.now());
 }
 
-/** The Web UI's current details: `progress` as markdown, and a last line on how the goal ended once it has. */
+/** The Web UI's current details: `progress` as markdown, under a first line on how the goal ended once it has. */
 export function publishProgressDetails(goal: Goal, ending?: string): void {
-  const details = progressMarkdown(progressNow(goal));
-  publishDetails(ending === undefined ? details : `${details}\n\n${ending}`);
+  publishDetails(detailsMarkdown(progressNow(goal), ending));
 }
 
-/** Search attributes on change, current details every call (with `ending` as their last line, when given). */
+/** Search attributes on change, current details every call (with `ending` as their first line, when given). */
 export function publish(goal: Goal, ending?: string): void {
   const progress = progressNow(goal);
   const { state } = goal;

@@ -21,6 +21,7 @@ import type {
 } from '../../common/types';
 import { addUsage, tokensOf, type TokenUsage, zeroUsage } from '../../common/usage';
 import type { ApprovalPolicy } from '../../common/approvals';
+import type { DeniedCall } from '../../common/denials';
 import { budgetProgress, exhaustedCap, type GoalLimits } from './goal-budget';
 import { readySubtasks } from './plan';
 
@@ -58,6 +59,8 @@ export interface RunSoFar {
   cancelSent?: boolean;
   /** Interrupts that came while the child was starting: back to the inbox once it has started. */
   heldInterrupts?: string[];
+  /** Interrupt messages handed to the child (in its input, or by a signal it took). */
+  interruptsSent?: number;
 }
 
 /** A subtask of the current plan and where it stands; `runWorkflowId` names its latest run. */
@@ -95,6 +98,10 @@ export interface ApprovalsState {
   /** How each released call ended, as the executor that held it reported (the truth a later decision is told). */
   released: Record<string, ApprovalRelease>;
   inbox: AcceptedDecision[];
+  /** Calls denied in this goal (common/denials.ts), handed to every executor started; bounded by `MAX_DENIALS`. */
+  denials: DeniedCall[];
+  /** Calls refused without asking because an identical call was denied earlier in the goal. */
+  refusedRepeats: number;
   /** Counts changes of the held calls, so the loop wakes to refresh the Web UI details when one arrives. */
   version: number;
 }
@@ -114,6 +121,10 @@ export interface GoalState {
   spent: { usage: TokenUsage; steps: number };
   /** The planner's own LLM calls: plans, judges, report. */
   ownUsage: TokenUsage;
+  /** The slowest model call of this goal so far (ms, as `callModel` measured it): what a subtask's time must allow. */
+  slowestModelCallMs: number;
+  /** Tools the goal's subtasks claimed effects of that no available tool has; the report names them. */
+  missingTools: string[];
   automaticReplans: number;
   paused: boolean;
   /** The pause state the running children were last told. */
@@ -161,6 +172,8 @@ export function initialGoalState(startedMs: number): GoalState {
     runs: [],
     spent: { usage: zeroUsage(), steps: 0 },
     ownUsage: zeroUsage(),
+    slowestModelCallMs: 0,
+    missingTools: [],
     automaticReplans: 0,
     paused: false,
     pausedForwarded: false,
@@ -175,7 +188,7 @@ export function initialGoalState(startedMs: number): GoalState {
     versionOfTicket: {},
     published: '',
     publishedApprovals: 0,
-    approvals: { held: {}, decided: [], released: {}, inbox: [], version: 0 },
+    approvals: { held: {}, decided: [], released: {}, inbox: [], denials: [], refusedRepeats: 0, version: 0 },
   };
 }
 
@@ -208,10 +221,16 @@ export function stepReported(run: ChildRun, step: number, usage: TokenUsage): vo
   run.usage = { ...usage };
 }
 
-/** A child's result, by signal or by its completion, whichever comes first; later copies change nothing. */
-export function runReturned(run: ChildRun, result: ExecutorResult): void {
-  if (run.phase === 'returned' || run.phase === 'settled') return;
+/**
+ * A child's result, by signal or by its completion, whichever comes first; later copies change nothing. Returns how
+ * many interrupts the planner handed the run that its model was never shown (they came after its last look, e.g.
+ * between its final answer and its close): the goal counts them undelivered. A result the planner made for a run
+ * that returned none says nothing about them (0).
+ */
+export function runReturned(run: ChildRun, result: ExecutorResult): number {
+  if (run.phase === 'returned' || run.phase === 'settled') return 0;
   Object.assign(run, { phase: 'returned', result, steps: result.steps, usage: result.usage });
+  return result.interruptsShown === undefined ? 0 : Math.max(0, (run.interruptsSent ?? 0) - result.interruptsShown);
 }
 
 /** The planner decides to cancel a run; the request goes out once the child has started (see `cancelsToSend`). */
@@ -226,6 +245,11 @@ export function runSettled(run: ChildRun): void {
 }
 
 // ---- reads ----
+
+/** The answer of a subtask whose latest run answered; '' when it has none (it never ran, or its run stopped). */
+export function answerOf(entry: Entry | undefined): string {
+  return entry?.result?.ok ? entry.result.answer : '';
+}
 
 export function currentPlan(state: GoalState): PlanVersion {
   return state.plans[state.plans.length - 1];
@@ -336,6 +360,7 @@ export function goalProgress(state: GoalState, settings: GoalSettings, nowMs: nu
     ...(state.workspace !== undefined ? { workspace: state.workspace } : {}),
     queuedInterrupts: Object.values(state.queuedInterrupts).reduce((sum, queue) => sum + queue.length, 0),
     undeliveredInterrupts: state.undelivered,
+    refusedRepeatCalls: state.approvals.refusedRepeats,
     goal: settings.goal,
     planVersion: state.plans.length,
     planReason: plan?.reason ?? '',

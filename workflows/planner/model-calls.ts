@@ -4,13 +4,14 @@
  * tokens to the goal's usage.
  */
 import { callModel, checkMilestone } from '../activity-stubs';
-import { impliedChecks, type CheckOutcome } from '../../common/checks';
-import type { ChatMessage, ExecutorResult, RejectedDraft, Subtask, Verdict } from '../../common/types';
+import type { CheckOutcome } from '../../common/checks';
+import type { ChatMessage, ExecutorAnswered, RejectedDraft, Subtask, Verdict } from '../../common/types';
 import { addUsage, type TokenUsage } from '../../common/usage';
 import { verdictSchema } from '../../common/types';
 import { jsonSchemaOf } from '../../common/json-schema';
 import { checkPlan, contentFilterError, cutOffError, type PlanCheck, planJsonSchema } from './plan';
 import { readVerdict } from './verdict';
+import { calculationsOf, type GoalScope, unbackedOf, unbackedVerdict, wantedChecks } from './honest-verdict';
 import { REPLY_INLINE_CHARS } from '../../common/limits';
 import {
   failedChecksReason,
@@ -33,13 +34,17 @@ const PLAN_TOO_LONG =
   "the goal's history); send the same subtasks with shorter instructions, or fewer subtasks";
 
 /** A drafted plan version: the subtasks and what was repaired in them, or the last errors once attempts ran out. */
-export type DraftOutcome =
-  { ok: true; subtasks: Subtask[]; repairs: string[] } | { ok: false; errors: string[]; cutOff: boolean };
+export type DraftOutcome = (
+  { ok: true; subtasks: Subtask[]; repairs: string[] } | { ok: false; errors: string[]; cutOff: boolean }
+) & {
+  /** The slowest of the draft's model calls (ms; 0 when the server's replies carried no time). */
+  slowestCallMs?: number;
+};
 
 /**
  * Asks the model for plan version `version`, sending validation errors back until it is valid or the attempts run out.
- * Every refused draft is appended to `rejected`; `refuse` names why a valid draft still cannot run (it goes back to
- * the model like a validation error). Out of attempts it returns the last errors: the caller decides what a
+ * Every refused draft is appended to `rejected`; `amend` repairs a valid draft in code (given the slowest call so
+ * far), then `refuse` names why it still cannot run (it goes back to the model like a validation error). Out of attempts it returns the last errors: the caller decides what a
  * plan that could not be made means (a fallback plan first, a `plan_invalid` end on a replan).
  */
 export async function draftPlan(
@@ -48,6 +53,10 @@ export async function draftPlan(
   usage: TokenUsage,
   rejected: RejectedDraft[],
   refuse: (subtasks: Subtask[]) => string | undefined = () => undefined,
+  amend: (subtasks: Subtask[], slowestCallMs: number) => { subtasks: Subtask[]; repairs: string[] } = (subtasks) => ({
+    subtasks,
+    repairs: [],
+  }),
 ): Promise<DraftOutcome> {
   let transcript: string | null = null;
   let append: ChatMessage[] = [
@@ -55,18 +64,26 @@ export async function draftPlan(
     { role: 'user', content: request },
   ];
   let last: DraftOutcome = { ok: false, errors: [], cutOff: false };
+  let slowestCallMs = 0;
   for (let attempt = 1; attempt <= MAX_PLAN_ATTEMPTS; attempt++) {
     const summary = attempt === 1 ? `plan v${version}` : `plan v${version} (attempt ${attempt})`;
     const reply = await callModel.executeWithOptions({ summary }, [
       { purpose: 'plan', transcript, append, tools: [], responseFormat: { name: 'plan', schema: planJsonSchema() } },
     ]);
     addUsage(usage, reply.usage);
+    slowestCallMs = Math.max(slowestCallMs, reply.elapsedMs ?? 0);
     // A longer plan reached the workflow cut (see REPLY_INLINE_CHARS): say so, rather than that it is not JSON.
-    const check: PlanCheck = reply.contentRef
+    const read: PlanCheck = reply.contentRef
       ? { ok: false, cutOff: false, errors: [PLAN_TOO_LONG] }
       : checkPlan(reply.content, reply.finishReason);
+    // Repaired before the refusal is decided, so a replan that repeats a repaired plan is seen to repeat it.
+    const amended = read.ok ? amend(read.subtasks, slowestCallMs) : undefined;
+    const check: PlanCheck =
+      read.ok && amended
+        ? { ...read, subtasks: amended.subtasks, repairs: [...read.repairs, ...amended.repairs] }
+        : read;
     const refusal = check.ok ? refuse(check.subtasks) : undefined;
-    if (check.ok && refusal === undefined) return check;
+    if (check.ok && refusal === undefined) return { ...check, slowestCallMs };
     last = check.ok ? { ok: false, cutOff: false, errors: [refusal!] } : check;
     rejected.push({
       version,
@@ -78,7 +95,7 @@ export async function draftPlan(
     transcript = reply.transcript;
     append = [{ role: 'user', content: planCorrection(last.errors) }];
   }
-  return last;
+  return { ...last, slowestCallMs };
 }
 
 /**
@@ -87,7 +104,7 @@ export async function draftPlan(
  */
 export async function judge(
   subtask: Subtask,
-  result: ExecutorResult,
+  result: ExecutorAnswered,
   usage: TokenUsage,
   checks?: CheckOutcome[],
 ): Promise<Verdict> {
@@ -121,26 +138,36 @@ export async function judge(
 }
 
 /**
- * The verdict on a finished subtask: its machine checks first (the `checkMilestone` activity, only when it has
- * checks), then the judge. A subtask without checks whose
- * milestone names files gets a check that each exists ({@link impliedChecks}): an executor that claims a file it never
- * wrote does not get past a judge that believes it. A failed check decides the verdict, whatever a judge would say, so
- * the judge is not asked: its reason names every failed check.
+ * The verdict on a finished subtask, in the order that lets no false "met" through (docs/checks.md):
+ * 1. its machine checks (the `checkMilestone` activity): the plan's, plus a check for each file its milestone names
+ *    and each file of the goal it is about (all of the goal's files for the plan's last subtask). A failed check
+ *    decides the verdict, so the judge is not asked; a check whose planner-written value the executor's own
+ *    calculator result disputes goes to the judge as evidence instead;
+ * 2. the answer's claims: a file written, a message sent, a value computed with no successful tool call behind it is
+ *    not met, and the judge is not asked;
+ * 3. the judge, whose reason is read for the same claims: a judge that believes an unbacked claim is overruled.
  */
 export async function checkAndJudge(
   subtask: Subtask,
-  result: ExecutorResult,
+  result: ExecutorAnswered,
   workspace: string,
+  scope: GoalScope,
   usage: TokenUsage,
 ): Promise<Verdict> {
-  const planned = subtask.checks ?? [];
-  const wanted = planned.length ? planned : impliedChecks(subtask.milestone);
-  if (!wanted.length) return judge(subtask, result, usage);
-  const checks = await checkMilestone.executeWithOptions({ summary: `check ${subtask.id}` }, [
-    { workspace, checks: wanted },
-  ]);
-  if (checks.some((check) => !check.ok)) return { met: false, reason: failedChecksReason(checks), checks };
-  return judge(subtask, result, usage, checks);
+  const wanted = wantedChecks(subtask, scope);
+  const checks = wanted.length
+    ? await checkMilestone.executeWithOptions({ summary: `check ${subtask.id}` }, [
+        { workspace, checks: wanted, calculations: calculationsOf(result) },
+      ])
+    : undefined;
+  if (checks?.some((check) => !check.ok && !check.disputed)) {
+    return { met: false, reason: failedChecksReason(checks), checks };
+  }
+  const claimed = unbackedOf(result.answer ?? '', subtask, result);
+  if (claimed.length) return { ...unbackedVerdict(claimed), ...(checks ? { checks } : {}) };
+  const verdict = await judge(subtask, result, usage, checks);
+  const believed = verdict.met ? unbackedOf(verdict.reason, subtask, result) : [];
+  return believed.length ? unbackedVerdict(believed, verdict) : verdict;
 }
 
 /**

@@ -145,7 +145,13 @@ function insideWorkspace(file: string): string | undefined {
 export function repairChecks(checks: unknown[], where: string, repairs: string[]): unknown[] {
   return checks.flatMap((check) => {
     if (!isJsonObject(check)) return [check];
-    if (check.kind !== undefined && check.kind !== 'file') {
+    // A check with an expression and no kind means the value kind: it is the only kind with that field.
+    if (check.kind === undefined && typeof check.expression === 'string') {
+      repairs.push(`check of ${where} with an expression and no kind read as kind "value"`);
+      check = { kind: 'value', ...check };
+    }
+    if (!isJsonObject(check)) return [check];
+    if (check.kind !== undefined && check.kind !== 'file' && check.kind !== 'value') {
       repairs.push(`check of ${where} of kind ${JSON.stringify(check.kind)} is not one tandem can run; dropped`);
       return [];
     }

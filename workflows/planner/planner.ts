@@ -191,12 +191,13 @@ async function turn(goal: Goal): Promise<GoalResult | undefined> {
   if (pendingWork(goal.state).cancels) await sendCancels(goal);
   if (pendingWork(goal.state).returnedRuns) await settleReturned(goal);
   const ending = endingReason(goal);
-  if (ending === 'budget_exhausted' || ending === 'replans_exhausted') return finish(goal, false, ending);
+  if (ending === 'budget_exhausted' || ending === 'replans_exhausted')
+    return finish(goal, { ok: false, reason: ending });
   if (pendingWork(goal.state).replans) {
     const outcome = await replan(goal);
     return outcome.kind === 'invalid' ? endPlanInvalid(goal, outcome.draft, outcome.evidence) : undefined;
   }
-  if (ending === 'done') return finish(goal, true);
+  if (ending === 'done') return finish(goal, { ok: true });
   dispatchReady(goal);
   return undefined;
 }
@@ -271,7 +272,7 @@ async function resultOf(goal: Goal, input: PlannerInput): Promise<GoalResult> {
     // details, the search attributes and the progress query still say why, next to every completed subtask, which
     // the query keeps serving after the run has closed.
     goal.state.status = 'failed';
-    publish(goal, `**Failed:** ${failureMessage(err)}`);
+    publish(goal, `**Ended:** failed: ${failureMessage(err)}`);
     throw err;
   }
 }

@@ -1,6 +1,7 @@
 /** The markdown the Web UI shows as the planner's current details: the plan and where each subtask stands. Pure. */
-import { describeOutcome } from '../../common/checks';
+import { describeOutcome } from '../../common/check-lines';
 import type { GoalProgress, SubtaskProgress } from '../../common/types';
+import { priorDenialLine } from '../../common/denials';
 
 /** The server caps current details at 20 kB; long plans are cut with a note rather than failing the task. */
 const DETAILS_LIMIT = 16_000;
@@ -41,7 +42,8 @@ function approvalLines(progress: GoalProgress): string[] {
     ...pending.map(
       (approval) =>
         `| ${approval.callId} | ${approval.subtaskId} | ${approval.tool} | ` +
-        `${approval.arguments.slice(0, 200).replace(/\|/g, '\\|')} | ${approval.requestedAt} |`,
+        `${approval.arguments.slice(0, 200).replace(/\|/g, '\\|')} | ${approval.requestedAt}` +
+        `${approval.deniedBefore ? ` (${priorDenialLine(approval.deniedBefore).replace(/\|/g, '\\|')})` : ''} |`,
     ),
   ];
 }
@@ -56,8 +58,8 @@ export function planHeadline(progress: Pick<GoalProgress, 'planVersion' | 'planR
 }
 
 /**
- * Renders `progress` as markdown for `setCurrentDetails`: a summary line, the budget, a table, missed milestones,
- * check outcomes and the calls waiting for approval.
+ * Renders `progress` as markdown: a summary line, the budget, a table, missed milestones, check outcomes and the calls
+ * waiting for approval.
  */
 export function progressMarkdown(progress: GoalProgress): string {
   const { used, left } = progress.budget;
@@ -87,6 +89,16 @@ export function progressMarkdown(progress: GoalProgress): string {
     lines.push('', `Each subtask runs as the child workflow \`<goal id>.v<plan version>.<subtask>\` (Relationships).`);
   }
   lines.push(...approvalLines(progress));
-  const text = lines.join('\n');
+  return lines.join('\n');
+}
+
+/**
+ * The whole current details: once the goal has closed, `ending` (its ending and why, `**Ended:** failed: callModel
+ * failed: ...`) comes first, since the first line is what a reader of the Web UI sees at a glance and a bare status
+ * ("failed") would leave them looking for the reason at the bottom. Cut to the server's limit with a note.
+ */
+export function detailsMarkdown(progress: GoalProgress, ending?: string): string {
+  const details = progressMarkdown(progress);
+  const text = ending === undefined ? details : `${ending}\n\n${details}`;
   return text.length > DETAILS_LIMIT ? `${text.slice(0, DETAILS_LIMIT)}\n\n(cut)` : text;
 }

@@ -1,0 +1,154 @@
+/**
+ * `status` and `list` read over Temporal's HTTP API when `TEMPORAL_HTTP_ADDRESS` names it, and over gRPC otherwise
+ * (client/commands/shared.ts `overHttp`): both ways print the same bytes and exit with the same code, for every ending
+ * and every error a user meets, and the HTTP way loads no Temporal SDK at all, which is what makes it fast.
+ */
+import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { scriptDemo } from '../dev/demo-model';
+import { match, reply } from '../dev/scripted-model';
+import { runCli, type CliRun } from './helpers/cli';
+import { startTandem, type Tandem } from './helpers/tandem';
+
+const HTTP_ADDRESS = process.env.TEMPORAL_HTTP_ADDRESS!;
+
+describe('status and list over the HTTP API and over gRPC', () => {
+  let tandem: Tandem;
+  let env: Record<string, string>;
+  let dir: string;
+  let recorder: string;
+  /** Every goal of this file starts with it, so `list --query` sees only them. */
+  const prefix = `rp${randomUUID().slice(0, 6)}`;
+  const ids: Record<string, string> = {};
+
+  /** Runs `args` both ways; the HTTP run records the modules it loaded. */
+  async function bothWays(args: string[]): Promise<{ http: CliRun; grpc: CliRun; loaded: string[] }> {
+    const file = path.join(dir, `${randomUUID()}.txt`);
+    const http = await runCli(args, {
+      ...env,
+      TEMPORAL_HTTP_ADDRESS: HTTP_ADDRESS,
+      NODE_OPTIONS: `--require ${recorder}`,
+      LOADED_MODULES_FILE: file,
+    });
+    const grpc = await runCli(args, { ...env, TEMPORAL_HTTP_ADDRESS: '' });
+    return { http, grpc, loaded: (await fs.readFile(file, 'utf8')).split('\n') };
+  }
+
+  /** The two ways agree, and the HTTP way did not fall back to the SDK. */
+  async function expectSameOverHttp(args: string[]): Promise<CliRun> {
+    const { http, grpc, loaded } = await bothWays(args);
+    expect(http).toEqual(grpc);
+    expect(loaded.filter((module) => /node_modules\/@temporalio\/(client|proto)\//.test(module))).toEqual([]);
+    return http;
+  }
+
+  beforeAll(async () => {
+    expect(HTTP_ADDRESS).toMatch(/^127\.0\.0\.1:\d+$/);
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-read-paths-'));
+    recorder = path.join(dir, 'record-modules.cjs');
+    await fs.writeFile(
+      recorder,
+      "process.on('exit', () => require('node:fs').writeFileSync(process.env.LOADED_MODULES_FILE, " +
+        "Object.keys(require.cache).join('\\n')));\n",
+    );
+    tandem = await startTandem();
+    env = { TANDEM_TASK_QUEUE: tandem.taskQueue };
+
+    scriptDemo(tandem.model);
+    ids.ok = tandem.goalId(`${prefix}-ok`);
+    expect((await runCli(['start', 'Compute and save', '--id', ids.ok, '--wait'], env)).code).toBe(0);
+    ids.budget = tandem.goalId(`${prefix}-budget`);
+    const budget = await runCli(['start', 'Compute', '--id', ids.budget, '--max-goal-tokens', '10', '--wait'], env);
+    expect(budget.code).toBe(2);
+
+    tandem.model.reset();
+    tandem.model.on(match.purpose('plan'), reply.error(401, 'Incorrect API key provided'), { repeatLast: true });
+    ids.planning = tandem.goalId(`${prefix}-planning`);
+    expect((await runCli(['start', 'Anything', '--id', ids.planning, '--wait'], env)).code).toBe(2);
+
+    // Two goals whose subtask s1 never answers: one cancelled, one looked at while it runs, then terminated.
+    tandem.model.reset();
+    tandem.model.on(match.purpose('step', 's1'), reply.slow(60_000, reply.text('never')), { repeatLast: true });
+    scriptDemo(tandem.model);
+    ids.cancelled = tandem.goalId(`${prefix}-cancelled`);
+    ids.running = tandem.goalId(`${prefix}-running`);
+    for (const id of [ids.cancelled, ids.running]) {
+      expect((await runCli(['start', 'Compute and save', '--id', id], env)).code).toBe(0);
+    }
+    await tandem.model.waitForRequests(2, { match: match.purpose('step', 's1'), timeoutMs: 30_000 });
+    expect((await runCli(['cancel', ids.cancelled], env)).code).toBe(0);
+    expect((await runCli(['result', ids.cancelled], env)).code).toBe(2);
+  });
+  afterAll(async () => {
+    await tandem.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it.each(['ok', 'budget', 'planning', 'cancelled', 'running'])(
+    'prints the same status of a %s goal, as text and as JSON',
+    async (kind) => {
+      const text = await expectSameOverHttp(['status', ids[kind]]);
+      expect(text.code).toBe(0);
+      expect(text.stdout.startsWith(`${ids[kind]}  `)).toBe(true);
+      await expectSameOverHttp(['status', ids[kind], '--json']);
+    },
+  );
+
+  it('prints the same status of a terminated goal, as text and as JSON', async () => {
+    // The running goal, stopped in its subtask.
+    ids.terminated = ids.running;
+    await tandem.client.workflow.getHandle(ids.terminated).terminate('stopped by the test');
+    const text = await expectSameOverHttp(['status', ids.terminated]);
+    expect(text.stdout.startsWith(`${ids.terminated}  terminated`)).toBe(true);
+    await expectSameOverHttp(['status', ids.terminated, '--json']);
+  });
+
+  it("prints the same status of an executor, with its goal's id", async () => {
+    const run = await expectSameOverHttp(['status', `${ids.ok}.v1.s1`, '--json']);
+    expect(JSON.parse(run.stdout)).toEqual(expect.objectContaining({ kind: 'executor', goalId: ids.ok }));
+  });
+
+  it('lists the same goals in the same order, filtered or not, as text and as JSON', async () => {
+    const mine = `WorkflowId STARTS_WITH '${prefix}'`;
+    const all = await expectSameOverHttp(['list', '--query', mine, '--json']);
+    expect((JSON.parse(all.stdout) as Array<{ id: string }>).map((goal) => goal.id).sort()).toEqual(
+      [...new Set(Object.values(ids))].sort(),
+    );
+    await expectSameOverHttp(['list', '--query', mine]);
+    await expectSameOverHttp(['list', '--query', mine, '--status', 'failed', '--json']);
+    await expectSameOverHttp(['list', '--query', mine, '--limit', '2']);
+  });
+
+  it.each([
+    [['status', 'no-such-goal-anywhere']],
+    [['status', 'no-such-goal-anywhere', '--namespace', 'no-such-namespace']],
+    [['list', '--namespace', 'no-such-namespace']],
+    [['list', '--query', 'WorkflowId ((( nonsense']],
+  ])('gives the same error for `tandem %j`, naming the server and namespace asked', async (args) => {
+    const run = await expectSameOverHttp(args);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^tandem: /);
+  });
+
+  it('reads over gRPC when --address points elsewhere than the HTTP API, or nothing answers there', async () => {
+    const address = process.env.TEMPORAL_ADDRESS!;
+    const { http, grpc, loaded } = await bothWays(['--address', address, 'status', ids.ok]);
+    expect(http).toEqual(grpc);
+    expect(loaded.some((module) => /node_modules\/@temporalio\/client\//.test(module))).toBe(true);
+    const silent = await runCli(['status', ids.ok], { ...env, TEMPORAL_HTTP_ADDRESS: '127.0.0.1:1' });
+    expect(silent).toEqual(grpc);
+  });
+
+  it('refuses a TEMPORAL_HTTP_ADDRESS that is not host:port, saying what it expects', async () => {
+    const run = await runCli(['list'], { ...env, TEMPORAL_HTTP_ADDRESS: 'localhost' });
+    expect(run).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'tandem: TEMPORAL_HTTP_ADDRESS="localhost" is not the HTTP API\'s host:port (e.g. 127.0.0.1:7243); fix it, ' +
+        'or unset it to use the default\n',
+    });
+  });
+});
