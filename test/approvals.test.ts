@@ -59,7 +59,11 @@ describe('the approval gate (a durable wait in the executor)', () => {
     await tandem.stop();
   });
 
-  async function startSaving(label: string, extra: { approvalTimeoutMs?: number } = {}) {
+  /**
+   * Starts a goal whose side effects wait for a person. Its text names the files the goal needs at its end (the last
+   * subtask is held to them, docs/checks.md): 'Save ok.txt' unless a test's plan writes others.
+   */
+  async function startSaving(label: string, extra: { approvalTimeoutMs?: number; goal?: string } = {}) {
     const id = tandem.goalId(label);
     const handle = await startGoal(tandem.client, {
       goal: 'Save ok.txt',
@@ -338,7 +342,7 @@ describe('the approval gate (a durable wait in the executor)', () => {
   it("refuses without asking a replan's call identical to one a person denied, telling the model who, why and when", async () => {
     // The same subtask text and the same arguments (in another key order): nothing a person has not already answered.
     scriptReplan(save('Write ok.txt.'), { content: 'approved', path: 'ok.txt' });
-    const { id, handle, held } = await startSaving('deny-repeat');
+    const { id, handle, held } = await startSaving('deny-repeat', { goal: 'Ask to save a file; a refusal is an answer' });
     expect((await runCli(['deny', id, held[0].callId, '--reason', 'NOPE'])).code).toBe(0);
     const result = await resultOf(handle);
 
@@ -365,7 +369,7 @@ describe('the approval gate (a durable wait in the executor)', () => {
 
   it('holds a call a replan changed, and its request says a similar call was denied before, by whom and why', async () => {
     scriptReplan(save('Write ok.txt in notes/.'), { path: 'notes/ok.txt', content: 'approved' });
-    const { id, handle, held } = await startSaving('deny-changed');
+    const { id, handle, held } = await startSaving('deny-changed', { goal: 'Save notes/ok.txt' });
     expect((await runCli(['deny', id, held[0].callId, '--reason', 'write it to notes/ instead'])).code).toBe(0);
     const [changed] = await eventually(async () => {
       const pending = (await goalProgress(tandem.client, id)).pendingApprovals ?? [];
@@ -433,7 +437,7 @@ describe('the approval gate (a durable wait in the executor)', () => {
         reply.toolCall('write_file', { path: 'b.txt', content: 'b' }),
         reply.text('both written'),
       ]);
-    const { id, held } = await startSaving('result-waits', { approvalTimeoutMs: 600_000 });
+    const { id, held } = await startSaving('result-waits', { approvalTimeoutMs: 600_000, goal: 'Save a.txt and b.txt' });
     const env = { TANDEM_TASK_QUEUE: tandem.taskQueue };
     const plain = spawnCli(['result', id], env);
     const waiting = spawnCli(['result', id, '--wait'], env);
