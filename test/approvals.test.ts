@@ -211,9 +211,10 @@ describe('the approval gate (a durable wait in the executor)', () => {
   it('denies a call nobody decided within --approval-timeout, and refuses a decision that comes later', async () => {
     // The step after the timeout is slow, so the late decision reaches a goal that is still running.
     scriptSave(tandem.model, (req) => reply.slow(4_000, reply.text(lastToolOutput(req))) as never);
-    const { id, handle, held } = await startSaving('timeout', { approvalTimeoutMs: 1_500 });
+    // Long enough that `status` answers before it on a loaded machine (a CLI start there can take seconds).
+    const { id, handle, held } = await startSaving('timeout', { approvalTimeoutMs: 10_000 });
 
-    expect(held[0].timeoutAt).toBe(new Date(Date.parse(held[0].requestedAt) + 1_500).toISOString());
+    expect(held[0].timeoutAt).toBe(new Date(Date.parse(held[0].requestedAt) + 10_000).toISOString());
     expect((await runCli(['status', id])).stdout).toContain(`(denied at ${held[0].timeoutAt} if nobody decides)`);
     await eventually(
       async () => ((await goalProgress(tandem.client, id)).pendingApprovals?.length ?? 1) === 0,
@@ -221,12 +222,12 @@ describe('the approval gate (a durable wait in the executor)', () => {
     );
     await expect(decideApproval(tandem.client, id, { callId: held[0].callId, approve: true })).rejects.toThrow(
       `goal "${id}" refused to approve ${held[0].callId}: tool call "${held[0].callId}" is no longer waiting: it was ` +
-        'denied because nobody decided within 1500ms (the approval timeout)',
+        'denied because nobody decided within 10s (the approval timeout)',
     );
 
     const result = await resultOf(handle);
     const observation = lastToolOutput(tandem.model.requestsMatching(match.purpose('step', 's1'))[1]);
-    expect(observation).toContain('denied (nobody decided within 1500ms (the approval timeout))');
+    expect(observation).toContain('denied (nobody decided within 10s (the approval timeout))');
     expect(result.subtasks[0].result?.toolCalls).toEqual([expect.objectContaining({ ok: false })]);
     await expect(fs.access(path.join(tandem.workspaceDir(id), 'ok.txt'))).rejects.toThrow();
   });
@@ -311,8 +312,9 @@ describe('the approval gate (a durable wait in the executor)', () => {
   };
 
   /**
-   * Plan v1 saves ok.txt; the judge finds it missed (the write was denied); plan v2 adds s0 and keeps s1 as `second`
-   * has it, whose first step calls `secondCall`. Every later judge finds its milestone met.
+   * Plan v1 saves ok.txt, which a person denies: the check of the file the goal names fails before any judge; plan v2
+   * adds s0 and keeps s1 as `second` has it, whose first step calls `secondCall`. Every judge finds its milestone met,
+   * so only the goal's files decide the outcome.
    */
   function scriptReplan(second: Subtask, secondCall: object) {
     tandem.model
@@ -323,11 +325,7 @@ describe('the approval gate (a durable wait in the executor)', () => {
           repeatLast: true,
         },
       )
-      .on(
-        match.purpose('judge'),
-        [reply.json({ met: false, reason: 'ok.txt was not written' }), reply.json({ met: true, reason: 'ok' })],
-        { repeatLast: true },
-      )
+      .on(match.purpose('judge'), reply.json({ met: true, reason: 'ok' }), { repeatLast: true })
       .on(match.purpose('report'), reply.text('Done.'), { repeatLast: true })
       .on(match.purpose('step', 's0'), reply.text('looked'), { repeatLast: true })
       .on(match.and(match.purpose('step', 's1'), match.lastRole('tool')), (req) => reply.text(lastToolOutput(req)), {
@@ -342,11 +340,12 @@ describe('the approval gate (a durable wait in the executor)', () => {
   it("refuses without asking a replan's call identical to one a person denied, telling the model who, why and when", async () => {
     // The same subtask text and the same arguments (in another key order): nothing a person has not already answered.
     scriptReplan(save('Write ok.txt.'), { content: 'approved', path: 'ok.txt' });
-    const { id, handle, held } = await startSaving('deny-repeat', { goal: 'Ask to save a file; a refusal is an answer' });
+    const { id, handle, held } = await startSaving('deny-repeat');
     expect((await runCli(['deny', id, held[0].callId, '--reason', 'NOPE'])).code).toBe(0);
     const result = await resultOf(handle);
 
-    expect(result.ok).toBe(true);
+    // ok.txt was never written: whatever the judge says, the goal is not done (and the planner does not repeat v2).
+    expect(result.ok).toBe(false);
     const [, again] = tandem.model.requestsMatching(match.and(match.purpose('step', 's1'), match.lastRole('tool')));
     const observation = lastToolOutput(again);
     expect(observation).toContain(
@@ -437,7 +436,10 @@ describe('the approval gate (a durable wait in the executor)', () => {
         reply.toolCall('write_file', { path: 'b.txt', content: 'b' }),
         reply.text('both written'),
       ]);
-    const { id, held } = await startSaving('result-waits', { approvalTimeoutMs: 600_000, goal: 'Save a.txt and b.txt' });
+    const { id, held } = await startSaving('result-waits', {
+      approvalTimeoutMs: 600_000,
+      goal: 'Save a.txt and b.txt',
+    });
     const env = { TANDEM_TASK_QUEUE: tandem.taskQueue };
     const plain = spawnCli(['result', id], env);
     const waiting = spawnCli(['result', id, '--wait'], env);
@@ -477,14 +479,18 @@ describe('the approval gate (a durable wait in the executor)', () => {
       .on(match.purpose('step', 's2'), reply.toolCall('write_file', { path: 'ok.txt', content: 'late' }), {
         repeatLast: true,
       });
-    const { id, handle, held } = await startSaving('late-decision', { approvalTimeoutMs: 8_000 });
+    const { id, handle, held } = await startSaving('late-decision', { approvalTimeoutMs: 15_000 });
     await tandem.model.waitForRequests(1, { match: match.purpose('judge'), timeoutMs: 30_000 });
 
     const late = await runCli(['approve', id, held[0].callId]);
     expect(late.code).toBe(1);
-    expect(late.stderr).toContain(
-      `tool call "${held[0].callId}" was not approved by this decision: it was denied because nobody decided ` +
-        'within 8s (the approval timeout)',
+    // Accepted and then overtaken (DecisionNotApplied), or, on a machine so loaded that the CLI starts after the
+    // timeout, refused at once: either way the person learns what happened instead.
+    expect(late.stderr).toMatch(
+      new RegExp(
+        `tool call "${held[0].callId}" (was not approved by this decision|is no longer waiting): it was denied ` +
+          'because nobody decided within 15s \\(the approval timeout\\)',
+      ),
     );
     await handle.cancel();
     expect(await resultOf(handle)).toEqual(expect.objectContaining({ ok: false, reason: 'cancelled' }));
