@@ -6,14 +6,14 @@
  * real 127.0.0.1:PORT. Without namespaces (no CAP_SYS_ADMIN, no `unshare`), workers are plain processes, and the
  * first start says so on stderr.
  */
-import type { Client } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { execFileSync } from 'node:child_process';
 import { promises as fs, mkdtempSync } from 'node:fs';
 import type { Server } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startRelay } from '../../dev/relay';
+import { startScriptedModel, type ScriptedModel } from '../../dev/scripted-model';
 import { startWorkerProcess, type WorkerProcess } from '../../dev/worker-process';
 
 const PRELOAD = path.resolve(__dirname, '../../dist/dev/netns-preload.js');
@@ -154,4 +154,40 @@ export class Machines {
     this.relays.clear();
     if (this.socketDir) await fs.rm(this.socketDir, { recursive: true, force: true });
   }
+}
+
+/** What each test of a cluster suite gets afresh; read its fields inside a test (they change between tests). */
+export interface ClusterTest {
+  client: Client;
+  model: ScriptedModel;
+  machines: Machines;
+  /** A task queue no other test polls: `<prefix>-<pid>-<run>`. */
+  queue: string;
+  /** This test's number in the suite, from 0. */
+  run: number;
+}
+
+/**
+ * Registers the hooks every cluster suite needs (a client of the cluster from global-setup's environment; per test a
+ * scripted model, machines and a task queue, all stopped after it) and returns the current test's parts.
+ */
+export function clusterSuite(queuePrefix: string): ClusterTest {
+  const current = { run: -1 } as ClusterTest;
+  let connection: Connection;
+  beforeAll(async () => {
+    connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS });
+    current.client = new Client({ connection, namespace: process.env.TEMPORAL_NAMESPACE });
+  });
+  afterAll(() => connection.close());
+  beforeEach(async () => {
+    current.run += 1;
+    current.model = await startScriptedModel();
+    current.machines = new Machines(current.client);
+    current.queue = `${queuePrefix}-${process.pid}-${current.run}`;
+  });
+  afterEach(async () => {
+    await current.machines.stop();
+    await current.model.close();
+  });
+  return current;
 }
