@@ -4,11 +4,13 @@
  * - `ok`: the goal ended ok and the workspace shows the work done;
  * - `falseOk`: it ended ok and the workspace does not (or the goal could not be done at all);
  * - `honestFail`: it ended not ok (whatever the reason; for an impossible goal that is the right outcome);
- * - `stuck`: it did not end within its limit (its deadline plus the time its last calls may take).
+ * - `stuck`: it did not end within its cap (its deadline plus the time its last calls may take); it is then
+ *   terminated, with every child it left running, so nothing of it lingers into the next goal.
  *
- * Prints a table, and with `--json` one JSON line (`goals`, `ok`, `falseOk`, `honestFail`, `stuck`, `seconds`, and the
- * per-goal rows). Exits 1 on any false ok or stuck goal; the success rate is reported, not gated.
- * `TANDEM_EVAL_GOAL_SECONDS` (default 60) is each goal's deadline; `TANDEM_EVAL_ONLY=name,name` runs some goals.
+ * Every goal has a hard cap, so the whole eval is bounded (CI gives it 20 minutes; docs/eval.md). Prints a table, and
+ * with `--json` one JSON line (`goals`, `ok`, `falseOk`, `honestFail`, `stuck`, `seconds`, and the per-goal rows).
+ * Exits 1 on any false ok or stuck goal; the success rate is reported, not gated. `TANDEM_EVAL_GOAL_SECONDS`
+ * (default 45) is each goal's deadline; `TANDEM_EVAL_ONLY=name,name` runs some goals.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -20,6 +22,7 @@ import globalTeardown from '../helpers/global-teardown';
 import { resultOf, startTandem, type Tandem } from '../helpers/tandem';
 import { startLlamaServer, type LlamaServer } from '../llama/llama-server';
 import { EVAL_GOALS, type EvalGoal } from './goals';
+import { EVAL_MODEL, EVAL_MODEL_SETTINGS } from './model-settings';
 
 type Outcome = 'ok' | 'falseOk' | 'honestFail' | 'stuck';
 
@@ -33,14 +36,16 @@ interface Row {
 }
 
 /**
- * After its deadline a goal still judges what returned and writes its report: calls that take tens of seconds each on
- * a busy 2-core machine. A goal that has not ended this long after its deadline is stuck.
+ * After its deadline a goal still cancels its running subtask, judges what returned and writes its report: a few
+ * short calls (the output caps of ./model-settings.ts) of a few seconds each on a busy 2-core machine. A goal that has
+ * not ended this long after its deadline is stuck. With the default deadline, 13 goals take at most 13 × 80 s
+ * (17 minutes) plus the servers' start-up.
  */
-const END_GRACE_SECONDS = 240;
+const END_GRACE_SECONDS = 35;
 
 function goalSeconds(): number {
   const raw = process.env.TANDEM_EVAL_GOAL_SECONDS;
-  const seconds = raw === undefined ? 60 : Number(raw);
+  const seconds = raw === undefined ? 45 : Number(raw);
   if (!Number.isFinite(seconds) || seconds <= 0) {
     throw new Error(`TANDEM_EVAL_GOAL_SECONDS must be a positive number of seconds, not ${JSON.stringify(raw)}`);
   }
@@ -82,16 +87,36 @@ async function runGoal(tandem: Tandem, llama: LlamaServer, goal: EvalGoal, secon
     ended: how,
     seconds: Math.round((Date.now() - started) / 100) / 10,
   });
-  if (ended === 'stuck') {
-    await handle.terminate('the eval limit passed').catch(() => undefined);
-    return row('stuck', `not ended ${seconds + END_GRACE_SECONDS} s after its start`);
-  }
+  // Whatever the goal left running (a stuck goal and its children) ends before the next goal starts. A goal that
+  // ended may still show a child that has sent its result and is closing: ended too, and only logged.
+  const leftovers = await terminateRunning(tandem);
+  if (leftovers.length) process.stderr.write(`eval: ${goal.name}: terminated ${leftovers.join(', ')}\n`);
+  if (ended === 'stuck') return row('stuck', `not ended ${seconds + END_GRACE_SECONDS} s after its start`);
   if (ended instanceof Error) {
     llama.assertRunning();
     return row('honestFail', `workflow failed: ${ended.message.slice(0, 80)}`);
   }
   if (!ended.ok) return row('honestFail', ended.reason ?? 'not ok');
   return (await goal.done(workspace)) ? row('ok', 'ok') : row('falseOk', 'ok, but the workspace says otherwise');
+}
+
+/**
+ * Terminates every workflow still running on the eval's task queue and returns their ids. Goals run one at a time, so
+ * whatever runs between two goals belongs to the one that just ended. Child executors are started with
+ * `ParentClosePolicy.ABANDON` (workflows/planner/goal-effects.ts), so terminating a goal alone would leave them running;
+ * their in-flight activities learn of it at their next heartbeat and abort their model calls.
+ */
+async function terminateRunning(tandem: Tandem): Promise<string[]> {
+  const ids: string[] = [];
+  const query = `TaskQueue = '${tandem.taskQueue}' AND ExecutionStatus = 'Running'`;
+  for await (const execution of tandem.client.workflow.list({ query })) {
+    ids.push(execution.workflowId);
+    await tandem.client.workflow
+      .getHandle(execution.workflowId, execution.runId)
+      .terminate('the eval cap of its goal passed')
+      .catch(() => undefined);
+  }
+  return ids;
 }
 
 function table(rows: Row[]): string {
@@ -116,13 +141,11 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   try {
     tandem.model.on(match.any, reply.forward(llama.baseURL), { repeatLast: true });
-    Object.assign(tandem.config.model, {
-      model: 'smollm2',
-      // Short replies: a 135M model gains nothing from more, and every token costs seconds on 2 shared cores.
-      maxOutputTokens: { plan: 160, step: 64, judge: 48, report: 48 },
-      timeoutMs: 300_000,
-      stallMs: 120_000,
-    });
+    Object.assign(tandem.config.model, EVAL_MODEL_SETTINGS);
+    process.stderr.write(
+      `eval: ${goals.length} goals, each capped at ${seconds + END_GRACE_SECONDS} s ` +
+        `(at most ${Math.ceil((goals.length * (seconds + END_GRACE_SECONDS)) / 60)} minutes)\n`,
+    );
     for (const goal of goals) {
       const row = await runGoal(tandem, llama, goal, seconds);
       rows.push(row);
@@ -147,7 +170,7 @@ async function main(): Promise<number> {
   out.write(`${table(rows)}\n\n`);
   out.write(
     `${summary.goals} goals: ${summary.ok} ok, ${summary.falseOk} false ok, ${summary.honestFail} honest failures, ` +
-      `${summary.stuck} stuck, in ${summary.seconds} s (model: SmolLM2-135M-Instruct Q4_1 on llama-server)\n`,
+      `${summary.stuck} stuck, in ${summary.seconds} s (model: ${EVAL_MODEL})\n`,
   );
   if (values.json) process.stdout.write(`${JSON.stringify({ ...summary, rows })}\n`);
   return summary.falseOk > 0 || summary.stuck > 0 ? 1 : 0;
