@@ -279,4 +279,21 @@ describe('no false ok from a small model', () => {
     const budget = (JSON.parse(Buffer.from(input!.data!).toString()) as { budget: { maxSeconds: number } }).budget;
     expect(budget.maxSeconds).toBeLessThanOrEqual(12);
   });
+
+  it("ends budget_exhausted at the goal's deadline while a slow server still drafts the first plan", async () => {
+    script({ plans: [reply.slow(60_000, plan(subtask('s1')))], steps: [reply.text('done')] });
+    const started = Date.now();
+    const deadline = new Date(started + 3_000).toISOString();
+    const handle = await tandem.startPlanner('draft-deadline', { goal: 'List the files', deadline });
+    const result = await resultOf(handle);
+
+    // Not a minute later, when the plan call would have answered (three attempts of it, before): at the deadline.
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'budget_exhausted' }));
+    const { versions } = await handle.query(progressQuery);
+    expect(versions.map((version) => version.reason)).toEqual([
+      "fallback plan: the goal's deadline passed while plan v1 was drafted",
+    ]);
+    expect(tandem.model.requestsMatching(match.purpose('step'))).toHaveLength(0);
+  });
 });
