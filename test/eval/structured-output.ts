@@ -4,7 +4,8 @@
  * the planner's own prompts and sent through tandem's model client (`requestModelReply`), once per mode in turn, and
  * counts how many replies the planner's own readers accept (`checkPlan`, `readVerdict`), how many verdicts are right,
  * and how long the calls take. Prints a table; `--json` prints one JSON line instead. `--n N` requests per kind and
- * mode (default 8).
+ * mode (default 8). `--base-url URL --model NAME` measures another OpenAI-compatible server instead (no llama-server is
+ * started; `OPENAI_API_KEY` is its key).
  */
 import { parseArgs } from 'node:util';
 import type { ChatMessage, ExecutorAnswered, Subtask } from '../../common/types';
@@ -162,18 +163,37 @@ function table(rows: Row[]): string {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { json: { type: 'boolean', default: false }, n: { type: 'string', default: '8' } },
+    options: {
+      json: { type: 'boolean', default: false },
+      n: { type: 'string', default: '8' },
+      'base-url': { type: 'string' },
+      model: { type: 'string' },
+    },
   });
   const n = Number(values.n);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--n must be a whole number of requests, not ${values.n}`);
-  const llama = await startLlamaServer();
+  const other = values['base-url'];
+  const llama = other ? undefined : await startLlamaServer();
+  const server = other
+    ? {
+        baseURL: other,
+        model: values.model ?? loadConfig().model.model,
+        name: `${values.model ?? 'model'} at ${other}`,
+      }
+    : { baseURL: llama!.baseURL, model: EVAL_MODEL_SETTINGS.model, name: EVAL_MODEL };
   const rows: Row[] = [];
   try {
     const base = loadConfig().model;
     for (const mode of MODE_ORDER) {
       // Each mode from a fresh view: what a refusal taught one mode must not carry over to the next.
       forgetCapabilities();
-      const settings: ModelConfig = { ...base, ...EVAL_MODEL_SETTINGS, baseURL: llama.baseURL, structuredOutput: mode };
+      const settings: ModelConfig = {
+        ...base,
+        ...EVAL_MODEL_SETTINGS,
+        baseURL: server.baseURL,
+        model: server.model,
+        structuredOutput: mode,
+      };
       const all = samples(n);
       const results = [];
       for (const [index, sample] of all.entries())
@@ -195,10 +215,10 @@ async function main(): Promise<void> {
       process.stderr.write(`structured-output: ${mode} done\n`);
     }
   } finally {
-    await llama.stop();
+    await llama?.stop();
   }
-  if (values.json) process.stdout.write(`${JSON.stringify({ model: EVAL_MODEL, n, rows })}\n`);
-  else process.stdout.write(`${table(rows)}\n\n${n} requests per kind and mode (model: ${EVAL_MODEL})\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify({ model: server.name, n, rows })}\n`);
+  else process.stdout.write(`${table(rows)}\n\n${n} requests per kind and mode (model: ${server.name})\n`);
 }
 
 main().then(
