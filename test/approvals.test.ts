@@ -342,7 +342,9 @@ describe('the approval gate (a durable wait in the executor)', () => {
   it("refuses without asking a replan's call identical to one a person denied, telling the model who, why and when", async () => {
     // The same subtask text and the same arguments (in another key order): nothing a person has not already answered.
     scriptReplan(save('Write ok.txt.'), { content: 'approved', path: 'ok.txt' });
-    const { id, handle, held } = await startSaving('deny-repeat', { goal: 'Ask to save a file; a refusal is an answer' });
+    const { id, handle, held } = await startSaving('deny-repeat', {
+      goal: 'Ask to save a file; a refusal is an answer',
+    });
     expect((await runCli(['deny', id, held[0].callId, '--reason', 'NOPE'])).code).toBe(0);
     const result = await resultOf(handle);
 
@@ -437,7 +439,10 @@ describe('the approval gate (a durable wait in the executor)', () => {
         reply.toolCall('write_file', { path: 'b.txt', content: 'b' }),
         reply.text('both written'),
       ]);
-    const { id, held } = await startSaving('result-waits', { approvalTimeoutMs: 600_000, goal: 'Save a.txt and b.txt' });
+    const { id, held } = await startSaving('result-waits', {
+      approvalTimeoutMs: 600_000,
+      goal: 'Save a.txt and b.txt',
+    });
     const env = { TANDEM_TASK_QUEUE: tandem.taskQueue };
     const plain = spawnCli(['result', id], env);
     const waiting = spawnCli(['result', id, '--wait'], env);
