@@ -86,6 +86,7 @@ export async function runGoal(
   });
   // Whatever the goal left running (a stuck goal and its children) ends before the next goal starts. A goal that
   // ended may still show a child that has sent its result and is closing: ended too, and only logged.
+  if (ended === 'stuck') await handle.terminate('the eval cap of this goal passed').catch(() => undefined);
   const leftovers = await terminateRunning(tandem);
   if (leftovers.length) process.stderr.write(`eval: ${goal.name}: terminated ${leftovers.join(', ')}\n`);
   if (ended === 'stuck') return row('stuck', `not ended ${times.capSeconds} s after its start`);
