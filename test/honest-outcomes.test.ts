@@ -31,10 +31,15 @@ describe('no false ok from a small model', () => {
     await tandem.stop();
   });
 
-  function script(opts: { plans: ScriptedReply[]; judge?: ScriptedReply; steps: ScriptedReply[] }) {
+  function script(opts: {
+    plans: ScriptedReply[];
+    judge?: ScriptedReply;
+    steps: ScriptedReply[];
+    report?: ScriptedReply;
+  }) {
     tandem.model.on(match.purpose('plan'), opts.plans, { name: 'planner', repeatLast: true });
     tandem.model.on(match.purpose('judge'), opts.judge ?? credulous, { name: 'judge', repeatLast: true });
-    tandem.model.on(match.purpose('report'), (req) => reply.text(`Report.\n${req.lastUserText}`), {
+    tandem.model.on(match.purpose('report'), opts.report ?? ((req) => reply.text(`Report.\n${req.lastUserText}`)), {
       name: 'report',
       repeatLast: true,
     });
@@ -278,5 +283,37 @@ describe('no false ok from a small model', () => {
     const input = executor.events?.[0].workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     const budget = (JSON.parse(Buffer.from(input!.data!).toString()) as { budget: { maxSeconds: number } }).budget;
     expect(budget.maxSeconds).toBeLessThanOrEqual(12);
+  });
+
+  it("ends budget_exhausted at the goal's deadline while a slow server still drafts the first plan", async () => {
+    script({ plans: [reply.slow(60_000, plan(subtask('s1')))], steps: [reply.text('done')] });
+    const started = Date.now();
+    const deadline = new Date(started + 3_000).toISOString();
+    const handle = await tandem.startPlanner('draft-deadline', { goal: 'List the files', deadline });
+    const result = await resultOf(handle);
+
+    // Not a minute later, when the plan call would have answered (three attempts of it, before): at the deadline.
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'budget_exhausted' }));
+    const { versions } = await handle.query(progressQuery);
+    expect(versions.map((version) => version.reason)).toEqual([
+      "fallback plan: the goal's deadline passed while plan v1 was drafted",
+    ]);
+    expect(tandem.model.requestsMatching(match.purpose('step'))).toHaveLength(0);
+  });
+
+  it("builds the report from the subtasks' results when the model's is not written within 20 s of the deadline", async () => {
+    script({ plans: [plan(subtask('s1'))], steps: [reply.slow(30_000, reply.text('done'))], report: reply.hang() });
+    const started = Date.now();
+    const deadline = new Date(started + 2_000).toISOString();
+    const handle = await tandem.startPlanner('report-deadline', { goal: 'List the files', deadline });
+    const result = await resultOf(handle);
+
+    expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'budget_exhausted' }));
+    expect(result.report).toMatch(
+      /^The model's report was not written within 20 s of the goal's deadline; this report is the subtasks' own results\.\n- s1 · /,
+    );
+    // The deadline, its 20 s for the report, and the time a cancelled call takes to end: not the hung call's 5 minutes.
+    expect(Date.now() - started).toBeLessThan(40_000);
   });
 });

@@ -52,19 +52,23 @@ export const CONTENT_FILTER_END =
   "the provider's content filter withheld the model's reply (finish_reason content_filter); nothing of it was used " +
   'or run: rephrase the subtask, or check what in its input the filter objects to';
 
+/**
+ * The planner's one decision: the subtasks. Short, with one example, because a small local model (issue 24) follows a
+ * short prompt and an example better than a page of rules; the schema itself travels with the request
+ * (activities/model/structured-output.ts), and what the model gets wrong about checks is repaired in code
+ * (./planner/check-repair.ts), so the prompt only says the one rule code cannot enforce: no result of its own making.
+ */
 export const PLANNER_SYSTEM_PROMPT = [
-  'You are the planner of an agent. Break the goal into a small number of subtasks that an executor with tools can do',
-  'one at a time. Each subtask has an id (short, lowercase, e.g. "s1"), a title, instructions, a milestone (acceptance',
-  'criteria a reviewer can check against the result) and dependsOn (ids of subtasks whose results it needs).',
-  'Subtasks that do not depend on each other run in parallel.',
-  'Optional fields: tools (the tools the executor may call; leave it out to offer all tools) and budget.',
-  'When a milestone is about files, add checks, one per file: {"file": "<path>"} (it exists), {"file": "<path>",',
-  '"contains": "<text copied from the goal>"}, or {"kind": "value", "file": "<path>", "expression": "<arithmetic',
-  'copied from the goal>"} (tandem computes it). Never write a value you worked out yourself. Example subtask:',
-  '{"id": "s1", "title": "Save the sum", "instructions": "Compute 2+3 with the calculator and write it to sum.txt",',
-  ' "milestone": "sum.txt holds the sum", "dependsOn": [],',
-  ' "checks": [{"kind": "value", "file": "sum.txt", "expression": "2+3"}]}',
-  'Answer with JSON only, no prose and no code fence: {"subtasks": [...]}.',
+  'You plan the work of an executor that has tools. Split the goal into as few subtasks as it needs (often one).',
+  'A subtask that needs the result of another lists that id in dependsOn. Never work out a result yourself: the',
+  'executor computes it with its calculator. To check a file the goal names, add a check: {"file": "<path>"}, or',
+  '{"kind": "value", "file": "<path>", "expression": "<arithmetic copied from the goal>"}.',
+  'Example, for the goal "Compute 2+3 and save it to sum.txt":',
+  '{"subtasks": [{"id": "s1", "title": "Save the sum",',
+  '"instructions": "Compute 2+3 with the calculator and write the result to sum.txt",',
+  '"milestone": "sum.txt holds the sum", "dependsOn": [],',
+  '"checks": [{"kind": "value", "file": "sum.txt", "expression": "2+3"}]}]}',
+  'Answer with the JSON plan only.',
 ].join('\n');
 
 export function planRequest(goal: string): string {
@@ -96,12 +100,15 @@ export function replanRequest(
   ].join('\n\n');
 }
 
+/**
+ * The judge's one decision: is the milestone met. Short for small models; the claim net (../common/claims.ts) and the
+ * checks decide in code what they can before and after it, so the prompt keeps only the rule the judge must apply.
+ */
 export const JUDGE_SYSTEM_PROMPT = [
-  'You review the result of one step of a larger goal against its acceptance criteria (the milestone).',
-  'You get the answer and the record of the tool calls the executor made. Only a successful tool call is evidence',
-  'of a side effect: an answer that claims a file was written, a value computed or a page fetched, with no',
-  'successful tool call that did it, is a claim, not evidence, and the milestone is not met.',
-  'Answer with JSON only: {"met": true|false, "reason": "..."}; the reason cites the result or the tool calls.',
+  'Decide one thing: is the milestone of this step met?',
+  'Only a tool call that succeeded proves a file was written, a value computed or a page fetched; an answer that',
+  'says so without one proves nothing, and then the milestone is not met.',
+  'Answer with JSON only: {"met": true or false, "reason": "<one sentence citing the tool calls or the result>"}.',
 ].join('\n');
 
 /** Longest tool-call arguments quoted to the judge; the record says what ran, not everything it was given. */

@@ -4,102 +4,31 @@
  * - `ok`: the goal ended ok and the workspace shows the work done;
  * - `falseOk`: it ended ok and the workspace does not (or the goal could not be done at all);
  * - `honestFail`: it ended not ok (whatever the reason; for an impossible goal that is the right outcome);
- * - `stuck`: it did not end within its limit (its deadline plus the time its last calls may take).
+ * - `stuck`: it did not end within its cap (its deadline plus the time its last calls may take); it is then
+ *   terminated, with every child it left running, so nothing of it lingers into the next goal.
  *
- * Prints a table, and with `--json` one JSON line (`goals`, `ok`, `falseOk`, `honestFail`, `stuck`, `seconds`, and the
- * per-goal rows). Exits 1 on any false ok or stuck goal; the success rate is reported, not gated.
- * `TANDEM_EVAL_GOAL_SECONDS` (default 60) is each goal's deadline; `TANDEM_EVAL_ONLY=name,name` runs some goals.
+ * Every goal has a hard cap, so the whole eval is bounded (CI gives it 20 minutes; docs/eval.md). Prints a table, and
+ * with `--json` one JSON line (`goals`, `ok`, `falseOk`, `honestFail`, `stuck`, `seconds`, and the per-goal rows).
+ * Exits 1 on any false ok or stuck goal; the success rate is reported, not gated. `TANDEM_EVAL_GOAL_SECONDS`
+ * (default 45) is each goal's deadline; `TANDEM_EVAL_ONLY=name,name` runs some goals.
  */
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { GoalResult } from '../../common/types';
 import { match, reply } from '../../dev/scripted-model';
 import globalSetup from '../helpers/global-setup';
 import globalTeardown from '../helpers/global-teardown';
-import { resultOf, startTandem, type Tandem } from '../helpers/tandem';
-import { startLlamaServer, type LlamaServer } from '../llama/llama-server';
-import { EVAL_GOALS, type EvalGoal } from './goals';
-
-type Outcome = 'ok' | 'falseOk' | 'honestFail' | 'stuck';
-
-interface Row {
-  name: string;
-  kind: string;
-  outcome: Outcome;
-  /** How the goal ended: `ok`, its failure reason, or why it is counted stuck. */
-  ended: string;
-  seconds: number;
-}
-
-/**
- * After its deadline a goal still judges what returned and writes its report: calls that take tens of seconds each on
- * a busy 2-core machine. A goal that has not ended this long after its deadline is stuck.
- */
-const END_GRACE_SECONDS = 240;
+import { startTandem } from '../helpers/tandem';
+import { startLlamaServer } from '../llama/llama-server';
+import { EVAL_GOALS } from './goals';
+import { END_GRACE_SECONDS, type Outcome, type Row, runGoal, table } from './harness';
+import { EVAL_MODEL, EVAL_MODEL_SETTINGS } from './model-settings';
 
 function goalSeconds(): number {
   const raw = process.env.TANDEM_EVAL_GOAL_SECONDS;
-  const seconds = raw === undefined ? 60 : Number(raw);
+  const seconds = raw === undefined ? 45 : Number(raw);
   if (!Number.isFinite(seconds) || seconds <= 0) {
     throw new Error(`TANDEM_EVAL_GOAL_SECONDS must be a positive number of seconds, not ${JSON.stringify(raw)}`);
   }
   return seconds;
-}
-
-/** Runs one goal to its end (or its limit) and classifies it against the workspace. */
-async function runGoal(tandem: Tandem, llama: LlamaServer, goal: EvalGoal, seconds: number): Promise<Row> {
-  const started = Date.now();
-  const goalId = tandem.goalId(`eval-${goal.name}`);
-  const workspace = tandem.workspaceDir(goalId);
-  await fs.mkdir(workspace, { recursive: true });
-  for (const [file, text] of Object.entries(goal.files ?? {})) await fs.writeFile(path.join(workspace, file), text);
-  const handle = await tandem.client.workflow.start('plannerWorkflow', {
-    workflowId: goalId,
-    taskQueue: tandem.taskQueue,
-    args: [
-      {
-        goal: goal.goal,
-        maxReplans: 1,
-        maxStepsPerSubtask: 4,
-        maxParallel: 1,
-        deadline: new Date(started + seconds * 1000).toISOString(),
-      },
-    ],
-  });
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<'stuck'>((resolve) => {
-    timer = setTimeout(() => resolve('stuck'), (seconds + END_GRACE_SECONDS) * 1000);
-  });
-  const ended = await Promise.race([resultOf(handle) as Promise<GoalResult>, limit, llama.crashed]).catch(
-    (err: Error) => err,
-  );
-  clearTimeout(timer);
-  const row = (outcome: Outcome, how: string): Row => ({
-    name: goal.name,
-    kind: goal.kind,
-    outcome,
-    ended: how,
-    seconds: Math.round((Date.now() - started) / 100) / 10,
-  });
-  if (ended === 'stuck') {
-    await handle.terminate('the eval limit passed').catch(() => undefined);
-    return row('stuck', `not ended ${seconds + END_GRACE_SECONDS} s after its start`);
-  }
-  if (ended instanceof Error) {
-    llama.assertRunning();
-    return row('honestFail', `workflow failed: ${ended.message.slice(0, 80)}`);
-  }
-  if (!ended.ok) return row('honestFail', ended.reason ?? 'not ok');
-  return (await goal.done(workspace)) ? row('ok', 'ok') : row('falseOk', 'ok, but the workspace says otherwise');
-}
-
-function table(rows: Row[]): string {
-  const header = ['goal', 'kind', 'outcome', 'ended', 's'];
-  const cells = rows.map((r) => [r.name, r.kind, r.outcome, r.ended, r.seconds.toFixed(1)]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c: string[]) => `| ${c.map((cell, i) => cell.padEnd(widths[i])).join(' | ')} |`;
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
 async function main(): Promise<number> {
@@ -116,15 +45,14 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   try {
     tandem.model.on(match.any, reply.forward(llama.baseURL), { repeatLast: true });
-    Object.assign(tandem.config.model, {
-      model: 'smollm2',
-      // Short replies: a 135M model gains nothing from more, and every token costs seconds on 2 shared cores.
-      maxOutputTokens: { plan: 160, step: 64, judge: 48, report: 48 },
-      timeoutMs: 300_000,
-      stallMs: 120_000,
-    });
+    Object.assign(tandem.config.model, EVAL_MODEL_SETTINGS);
+    const times = { deadlineSeconds: seconds, capSeconds: seconds + END_GRACE_SECONDS };
+    process.stderr.write(
+      `eval: ${goals.length} goals, each capped at ${times.capSeconds} s ` +
+        `(at most ${Math.ceil((goals.length * times.capSeconds) / 60)} minutes)\n`,
+    );
     for (const goal of goals) {
-      const row = await runGoal(tandem, llama, goal, seconds);
+      const row = await runGoal(tandem, goal, times, llama.crashed);
       rows.push(row);
       process.stderr.write(`eval: ${row.name}: ${row.outcome} (${row.ended}) in ${row.seconds} s\n`);
     }
@@ -147,7 +75,7 @@ async function main(): Promise<number> {
   out.write(`${table(rows)}\n\n`);
   out.write(
     `${summary.goals} goals: ${summary.ok} ok, ${summary.falseOk} false ok, ${summary.honestFail} honest failures, ` +
-      `${summary.stuck} stuck, in ${summary.seconds} s (model: SmolLM2-135M-Instruct Q4_1 on llama-server)\n`,
+      `${summary.stuck} stuck, in ${summary.seconds} s (model: ${EVAL_MODEL})\n`,
   );
   if (values.json) process.stdout.write(`${JSON.stringify({ ...summary, rows })}\n`);
   return summary.falseOk > 0 || summary.stuck > 0 ? 1 : 0;

@@ -3,6 +3,7 @@
  * ending it (cancel what runs, wait for it, report).
  */
 import { condition } from '@temporalio/workflow';
+import { beforeDeadline, DEADLINE_PASSED } from '../executor/deadline';
 import { endingOf } from '../../common/ending-words';
 import {
   type ExecutorStopped,
@@ -23,6 +24,13 @@ import { checkAndJudge, MAX_PLAN_ATTEMPTS, writeReport, type DraftOutcome } from
 
 /** How long a cancelled goal waits for its children's partial results before it reports without them. */
 const CANCEL_WAIT_MS = 60_000;
+
+/**
+ * How long after its deadline a goal's report may take before the report is built from the subtasks' results: a
+ * slow server's report calls (two when the first is cut off, tens of seconds each on a busy 2-core machine, issue 24)
+ * must not hold a goal long past the time its user gave it.
+ */
+export const REPORT_AFTER_DEADLINE_MS = 20_000;
 
 /** Judges every run that returned since the last turn; a shortfall queues a replan. */
 export async function settleReturned(goal: Goal): Promise<void> {
@@ -109,11 +117,23 @@ export async function finish(goal: Goal, ending: GoalEnding, detail?: string): P
   await holdWhilePaused(goal);
   const sections = state.entries.map(({ subtask, status, result }) => ({ subtask, status, result }));
   const replans = state.plans.slice(1);
-  const written = await writeReport(
-    reportRequest(settings.promptGoal, sections, reason ? { reason, replans, detail } : undefined),
-    state.ownUsage,
-    (why) => reportFromResults(sections, why),
+  const fallback = (why: string) => reportFromResults(sections, why);
+  const { deadlineMs } = settings.limits;
+  const reportMs =
+    deadlineMs === undefined ? undefined : Math.max(0, deadlineMs - Date.now()) + REPORT_AFTER_DEADLINE_MS;
+  const drafted = await beforeDeadline(reportMs, () =>
+    writeReport(
+      reportRequest(settings.promptGoal, sections, reason ? { reason, replans, detail } : undefined),
+      state.ownUsage,
+      fallback,
+    ),
   );
+  const written =
+    drafted === DEADLINE_PASSED
+      ? fallback(
+          `The model's report was not written within ${REPORT_AFTER_DEADLINE_MS / 1000} s of the goal's deadline`,
+        )
+      : drafted;
   // Said by tandem, not left to the model: a goal that needed a tool nobody has must say which, whatever the report.
   const report = state.missingTools.length ? `${written}\n\n${missingToolsLine(state.missingTools)}` : written;
   state.status = ending.ok ? 'completed' : reason === 'cancelled' ? 'cancelled' : 'failed';

@@ -3,6 +3,7 @@
  * ./reconcile.ts), and the replans the handlers and the loop queue.
  */
 import { condition } from '@temporalio/workflow';
+import { beforeDeadline, DEADLINE_PASSED } from '../executor/deadline';
 import type { PlanVersion, Subtask } from '../../common/types';
 import { replanRequest } from '../prompts';
 import { repairChecksFromGoal } from './check-repair';
@@ -44,7 +45,21 @@ export async function draft(
     return { subtasks: timed.subtasks, repairs: [...checked.repairs, ...timed.repairs] };
   };
   const version = state.plans.length + 1;
-  const outcome = await draftPlan(request, version, state.ownUsage, state.rejectedDrafts, refuse, amend);
+  // The goal's deadline bounds its drafts too: a slow server's plan calls (three attempts of a minute each on a busy
+  // 2-core machine, issue 24) must not hold a goal long past the time its user gave it.
+  const { deadlineMs } = settings.limits;
+  const outcome = await beforeDeadline(
+    deadlineMs === undefined ? undefined : Math.max(1, deadlineMs - Date.now()),
+    () => draftPlan(request, version, state.ownUsage, state.rejectedDrafts, refuse, amend),
+  );
+  if (outcome === DEADLINE_PASSED) {
+    return {
+      ok: false,
+      cutOff: false,
+      outOfTime: true,
+      errors: [`the goal's deadline passed while plan v${version} was drafted`],
+    };
+  }
   state.slowestModelCallMs = Math.max(state.slowestModelCallMs, outcome.slowestCallMs ?? 0);
   return outcome;
 }
@@ -79,6 +94,11 @@ function budgetLeftLine({ state, settings }: Goal): string {
 export function adoptFirstPlan(goal: Goal, outcome: DraftOutcome): void {
   if (outcome.ok) {
     adoptPlan(goal, outcome.subtasks, 'initial plan', outcome.repairs);
+    return;
+  }
+  if (outcome.outOfTime) {
+    // The loop ends the goal on its deadline next (budget_exhausted); the fallback plan is what its report lists.
+    adoptPlan(goal, fallbackPlan(goal.settings.goal), `fallback plan: ${outcome.errors.join('; ')}`);
     return;
   }
   const why = outcome.cutOff
@@ -118,9 +138,14 @@ export function adoptPlan(goal: Goal, subtasks: Subtask[], reason: string, repai
   return version;
 }
 
-/** How a replan went: a new version adopted, or no valid plan (the goal ends `plan_invalid`, ./goal-end.ts). */
+/**
+ * How a replan went: a new version adopted, no valid plan (the goal ends `plan_invalid`, ./goal-end.ts), or the
+ * goal's deadline passed while it was drafted (the goal ends `budget_exhausted`).
+ */
 export type ReplanOutcome =
-  { kind: 'adopted'; version: number } | { kind: 'invalid'; draft: DraftOutcome & { ok: false }; evidence: string[] };
+  | { kind: 'adopted'; version: number }
+  | { kind: 'invalid'; draft: DraftOutcome & { ok: false }; evidence: string[] }
+  | { kind: 'out_of_time' };
 
 /** Replans on every queued request at once. */
 export async function replan(goal: Goal): Promise<ReplanOutcome> {
@@ -140,7 +165,7 @@ export async function replan(goal: Goal): Promise<ReplanOutcome> {
         repeatsUnfinished(state.entries, subtasks) ? repeatedPlanError(failed.version) : undefined
     : undefined;
   const outcome = await draft(goal, replanRequest(settings.promptGoal, evidence, failed, completed, left), refuse);
-  if (!outcome.ok) return { kind: 'invalid', draft: outcome, evidence };
+  if (!outcome.ok) return outcome.outOfTime ? { kind: 'out_of_time' } : { kind: 'invalid', draft: outcome, evidence };
   const version = adoptPlan(
     goal,
     outcome.subtasks,

@@ -33,9 +33,13 @@ const PLAN_TOO_LONG =
   `the plan is longer than ${REPLY_INLINE_CHARS} characters, the most a plan may be (every plan version is kept in ` +
   "the goal's history); send the same subtasks with shorter instructions, or fewer subtasks";
 
-/** A drafted plan version: the subtasks and what was repaired in them, or the last errors once attempts ran out. */
+/**
+ * A drafted plan version: the subtasks and what was repaired in them, or the last errors once attempts ran out, or
+ * (`outOfTime`) the goal's deadline passed while it was drafted.
+ */
 export type DraftOutcome = (
-  { ok: true; subtasks: Subtask[]; repairs: string[] } | { ok: false; errors: string[]; cutOff: boolean }
+  | { ok: true; subtasks: Subtask[]; repairs: string[] }
+  | { ok: false; errors: string[]; cutOff: boolean; outOfTime?: true }
 ) & {
   /** The slowest of the draft's model calls (ms; 0 when the server's replies carried no time). */
   slowestCallMs?: number;

@@ -195,6 +195,7 @@ async function turn(goal: Goal): Promise<GoalResult | undefined> {
     return finish(goal, { ok: false, reason: ending });
   if (pendingWork(goal.state).replans) {
     const outcome = await replan(goal);
+    if (outcome.kind === 'out_of_time') return finish(goal, { ok: false, reason: 'budget_exhausted' });
     return outcome.kind === 'invalid' ? endPlanInvalid(goal, outcome.draft, outcome.evidence) : undefined;
   }
   if (ending === 'done') return finish(goal, { ok: true });
