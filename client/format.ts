@@ -52,6 +52,7 @@ function failureLine(failure: FailureSummary): string {
  */
 export function formatProgress(id: string, progress: GoalProgress, status: string = progress.status): string {
   const lines = [`${id}  ${status}  ${tokens(progress.usage)}`, `goal: ${progress.goal}`];
+  if (progress.forkedFrom) lines.push(forkedFromLine(progress.forkedFrom));
   if (progress.subtasks.length === 0) {
     return [...lines, status === 'failed' ? 'plan: none, the goal failed while planning' : 'plan: (drafting)'].join(
       '\n',
