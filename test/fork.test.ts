@@ -9,6 +9,7 @@ import { readExecutorRecord } from '../client/executor-record';
 import type { GoalProgress, GoalResult, Subtask } from '../common/types';
 import { match, type Matcher, type RecordedRequest, reply } from '../dev/scripted-model';
 import { runCli } from './helpers/cli';
+import { recordGoalHistories } from './helpers/history-fixtures';
 import { resultOf, startTandem, type Tandem } from './helpers/tandem';
 
 const subtask = (id: string, extra: Partial<Subtask> = {}): Subtask => ({
@@ -133,6 +134,7 @@ describe('tandem fork', () => {
     expect((await runCli(['status', forkId], env())).stdout).toContain(`forked from ${original} at s2 step 3`);
     const description = await tandem.client.workflow.getHandle(forkId).describe();
     expect(await description.staticDetails()).toBe(`forked from ${original} at s2 step 3`);
+    await recordGoalHistories(tandem.client, 'fork', forkId);
   });
 
   it('forks a fork, at a step of its own and at a step it kept from its original', async () => {
