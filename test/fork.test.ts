@@ -26,6 +26,7 @@ const stepsOf = (id: string): Matcher => match.purpose('step', id);
 const FIX = 'The instruction was wrong: write right3.txt instead.';
 const SECOND = 'Answer now, you are done.';
 const THIRD = 'Skip b2.txt and answer.';
+const AGAIN = 'Plan v1 again: this time answer at once.';
 
 describe('tandem fork', () => {
   let tandem: Tandem;
@@ -40,6 +41,11 @@ describe('tandem fork', () => {
   function script(): void {
     const { model } = tandem;
     // First registered wins: the forks' own interrupts pick their replies, whatever else their conversation holds.
+    const otherModel: Matcher = (req) => req.body.model === 'other-model';
+    model.on(match.and(stepsOf('s1'), otherModel, match.userContains(AGAIN)), [reply.text('a again')], {
+      name: 'again',
+    });
+    model.on(match.and(stepsOf('s2'), otherModel), [reply.text('s2 at once')], { name: 'other model' });
     model.on(match.and(stepsOf('s2'), match.userContains(THIRD)), [reply.text('third done')], { name: 'third' });
     model.on(match.and(stepsOf('s2'), match.userContains(SECOND)), [reply.text('second done')], { name: 'second' });
     model.on(match.and(stepsOf('s2'), match.userContains(FIX)), [write('right3.txt'), reply.text('fixed')], {
@@ -163,6 +169,31 @@ describe('tandem fork', () => {
     expect(tandem.model.requests.filter((req) => req.id > before && req.purpose === 'plan')).toEqual([]);
     const status = JSON.parse((await runCli(['status', third.id, '--json'], env())).stdout) as GoalProgress;
     expect(status.forkedFrom).toEqual({ id: first.id, subtask: 's2', step: 2 });
+  });
+
+  it('forks the planner at a plan version: the plan is kept, its subtasks run again, on the model --model names', async () => {
+    const original = await failedOriginal();
+    const before = tandem.model.requests.length;
+    const planFork = await fork([original, '--plan-version', '1', '--interrupt', AGAIN, '--model', 'other-model']);
+    expect(planFork.forkedFrom).toEqual({ id: original, planVersion: 1 });
+    const result = await finished(planFork.id);
+
+    expect(result.ok).toBe(true);
+    expect(result.subtasks.map((entry) => entry.result?.ok && entry.result.answer)).toEqual(['a again', 's2 at once']);
+    const after = tandem.model.requests.filter((req) => req.id > before);
+    // No plan is drafted again; every step asks the model --model names, the judge and the report the configured one.
+    expect(after.map((req) => [req.purpose, req.body.model === 'other-model'])).toEqual([
+      ['step', true],
+      ['judge', false],
+      ['step', true],
+      ['judge', false],
+      ['report', false],
+    ]);
+    // Nothing had finished when plan v1 was adopted: the fork starts from an empty workspace.
+    expect(await files(planFork.id)).toEqual([]);
+    expect((await runCli(['history', planFork.id], env())).stdout).toContain(
+      `this goal was forked from ${original} at plan v1`,
+    );
   });
 
   it('refuses an unknown subtask or step, a taken id, and a step whose workspace is gone, saying what to do', async () => {
