@@ -127,7 +127,7 @@ async function refuseMissingWorkspace(workspaceRef: string, from: ForkedFrom): P
 /** A planner input without a continuation's state or a fork's origin (the planner's own `goalFieldsOf`). */
 const goalFields = ({ continued: _state, fork: _origin, ...fields }: PlannerInput): GoalInput => fields;
 
-/** The original's goal input as it was started (its first run's, without a continuation's state or a fork's origin). */
+/** The original's goal input as it was started (every run's input carries it, next to a continuation's state). */
 async function goalInputOf(client: Client, id: string): Promise<GoalInput> {
   const history = await client.workflow.getHandle(id).fetchHistory();
   const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
@@ -188,12 +188,10 @@ async function subtaskFork(
         (known.length ? `; its subtasks: ${known.join(', ')}` : ': it has no plan'),
     );
   }
-  const record = await readExecutorRecord(client, entry.workflowId).catch((err: unknown) => {
-    if (err instanceof WorkflowNotFoundError) {
-      throw new GoalError(`subtask ${subtaskId} of "${originalId}" never ran: there is no step to fork at`);
-    }
-    throw err;
-  });
+  if (entry.status === 'pending' || entry.status === 'skipped') {
+    throw new GoalError(`subtask ${subtaskId} of "${originalId}" never ran: there is no step to fork at`);
+  }
+  const record = await readExecutorRecord(client, entry.workflowId);
   const seed = await seedAt(client, record, subtaskId, step, originalId);
   const { kept, records } = await keptSubtasks(
     client,
