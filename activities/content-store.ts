@@ -77,6 +77,11 @@ export class ObjectContentStore implements ContentStore {
     return bytes;
   }
 
+  /** Whether the store holds the content of `ref` (a fork checks that a workspace's files are all still there). */
+  async has(ref: string): Promise<boolean> {
+    return (await this.objects.read(keyOf(ref))) !== undefined;
+  }
+
   /** Writes the content of `ref` into `file`, streamed. */
   async getFile(ref: string, file: string): Promise<void> {
     if (!(await this.objects.readToFile(keyOf(ref), file))) {

@@ -11,7 +11,7 @@ import { checkMilestone } from './check-milestone';
 import { contentStore, type ObjectContentStore } from './content-store';
 import type { ActivityDeps } from './deps';
 import { discoverMcpTools } from './mcp/discovery';
-import { checkoutWorkspace } from './workspace-sync';
+import { checkoutWorkspace, seedWorkspace } from './workspace-sync';
 import { whileHeartbeating } from './heartbeat';
 import { McpPool } from './mcp/pool';
 import { runTool, type RunToolInput, type ToolObservation, workspaceDir } from './run-tool';
@@ -20,6 +20,12 @@ import type { ToolDiscovery } from '../common/mcp';
 /** What `discoverTools` is asked: the workspace whose per-workspace servers (`${workspace}`) answer. */
 export interface DiscoverToolsInput {
   workspace: string;
+}
+
+/** What `seedWorkspace` is asked: the fork's workspace and the manifest it starts from. */
+export interface SeedWorkspaceInput {
+  workspace: string;
+  manifestRef: string;
 }
 
 /**
@@ -45,6 +51,12 @@ export function createActivities(
      */
     prepareWorkspace: (workspace: string): Promise<string> =>
       checkoutWorkspace({ store, workspaceRoot: deps.config.workspaceRoot, workspace }),
+    /**
+     * A fork's start, once: its workspace's first generation is the original's manifest at the fork's step (nothing
+     * is copied: the files are content the store already holds), checked out here; returns the path as above.
+     */
+    seedWorkspace: ({ workspace, manifestRef }: SeedWorkspaceInput): Promise<string> =>
+      seedWorkspace({ store, workspaceRoot: deps.config.workspaceRoot, workspace }, manifestRef),
     /** Start of an executor run: the MCP tools the worker's servers offer (activities/mcp/discovery.ts). */
     discoverTools: ({ workspace }: DiscoverToolsInput): Promise<ToolDiscovery> =>
       whileHeartbeating(() => discoverMcpTools(mcp, config.mcp, workspaceDir(config.workspaceRoot, workspace), store)),

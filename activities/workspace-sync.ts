@@ -24,7 +24,7 @@ import { createReadStream, promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { canonicalJson } from '../common/canonical-json';
 import { workspaceDir } from '../node/workspace';
-import type { ObjectContentStore } from './content-store';
+import { ContentNotFoundError, type ObjectContentStore } from './content-store';
 
 /**
  * The files of a workspace at one generation: a POSIX relative path → content reference (`sha256:…`), or a folder
@@ -300,4 +300,41 @@ export function writeWorkspace<T>(
  */
 export function checkoutWorkspace(target: WorkspaceTarget): Promise<string> {
   return readWorkspace(target, async (dir) => dir);
+}
+
+/**
+ * A fork's workspace: its first generation is `manifestRef` (a manifest the original recorded), unless it has one
+ * already (a retried activity); then the working copy is checked out and its folder returned.
+ */
+export function seedWorkspace(target: WorkspaceTarget, manifestRef: string): Promise<string> {
+  const dir = workspaceDir(target.workspaceRoot, target.workspace);
+  return inTurn(dir, true, async () => {
+    const { store } = target;
+    if (!(await newest(store, dir))) {
+      const record: GenerationRecord = { manifestRef, callKey: `fork:${manifestRef}` };
+      await store.objects.create(keys(dir).generation(1), { bytes: Buffer.from(JSON.stringify(record)) });
+      await store.objects.overwrite(keys(dir).head, { bytes: Buffer.from(JSON.stringify({ generation: 1 })) });
+    }
+    await checkout(store, dir);
+    return dir;
+  });
+}
+
+/**
+ * What of the workspace at `manifestRef` the store no longer holds: the manifest itself, or the files it names.
+ * Empty when every byte is there, so a fork can start from it.
+ */
+export async function missingContent(store: ObjectContentStore, manifestRef: string): Promise<string[]> {
+  let manifest: Manifest;
+  try {
+    manifest = await manifestOf(store, manifestRef);
+  } catch (err) {
+    if (err instanceof ContentNotFoundError) return [`the manifest ${manifestRef}`];
+    throw err;
+  }
+  const missing: string[] = [];
+  for (const [file, ref] of Object.entries(manifest)) {
+    if (ref !== '' && !(await store.has(ref))) missing.push(`${file} (${ref})`);
+  }
+  return missing;
 }

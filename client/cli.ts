@@ -17,6 +17,7 @@ import { addExamples } from './commands/examples';
 import { COMPLETION_SHELLS, type CompletionShell, completionScript } from './completion';
 import { registerControlCommands } from './commands/control-commands';
 import { registerGoalCommands } from './commands/goal-commands';
+import { registerForkCommand } from './commands/fork-command';
 import { registerRunCommands } from './commands/run-commands';
 import { registerScheduleCommands } from './commands/schedule-commands';
 import { setConnectionOverrides } from './commands/shared';
@@ -63,6 +64,7 @@ const program = new Command('tandem')
     setConnectionOverrides({ address, namespace, profile });
   });
 registerGoalCommands(program);
+registerForkCommand(program);
 registerControlCommands(program);
 registerApprovalCommands(program);
 registerScheduleCommands(program);

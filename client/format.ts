@@ -14,6 +14,7 @@ import type {
 import type { PendingApproval } from '../common/approvals';
 import { describeOutcome } from '../common/check-lines';
 import { priorDenialLine } from '../common/denials';
+import { forkedFromLine } from '../common/fork';
 import { endingOf, endingOfStatus } from '../common/ending-words';
 import { tokensOf, type TokenUsage } from '../common/usage';
 import type { GoalSummary } from './goal-list';
@@ -51,6 +52,7 @@ function failureLine(failure: FailureSummary): string {
  */
 export function formatProgress(id: string, progress: GoalProgress, status: string = progress.status): string {
   const lines = [`${id}  ${status}  ${tokens(progress.usage)}`, `goal: ${progress.goal}`];
+  if (progress.forkedFrom) lines.push(forkedFromLine(progress.forkedFrom));
   if (progress.subtasks.length === 0) {
     return [...lines, status === 'failed' ? 'plan: none, the goal failed while planning' : 'plan: (drafting)'].join(
       '\n',
@@ -231,6 +233,27 @@ export function formatHistory(id: string, plans: PlanVersion[], rejectedDrafts: 
     ...plans.map(formatPlanVersion),
     ...rejectedDrafts.map(formatRejectedDraft),
   ].join('\n');
+}
+
+/**
+ * What `tandem fork` can name in a goal (docs/fork.md): each subtask's steps, each plan version, and the goal's own
+ * origin when it is a fork.
+ */
+export function formatForkPoints(id: string, progress: GoalProgress): string {
+  const goal = shellArg(id);
+  const lines = ['', 'fork points:'];
+  for (const subtask of progress.subtasks) {
+    lines.push(
+      subtask.steps > 0
+        ? `  ${subtask.id}: steps 1-${subtask.steps}: tandem fork ${goal} --subtask ${subtask.id} --step N`
+        : `  ${subtask.id}: no step yet`,
+    );
+  }
+  if (progress.planVersion > 0) {
+    lines.push(`  plan versions 1-${progress.planVersion}: tandem fork ${goal} --plan-version V`);
+  }
+  if (progress.forkedFrom) lines.push(`  this goal was ${forkedFromLine(progress.forkedFrom)}`);
+  return lines.join('\n');
 }
 
 /** Rows padded to the widest cell of their column, the last column left ragged, as `temporal workflow list` does. */

@@ -9,6 +9,7 @@ import { GOAL_INLINE_BYTES, utf8Bytes } from './limits';
 import { mcpToolNameSchema, type McpToolName, type McpToolOffer } from './mcp';
 import type { ApprovalPolicy, PendingApproval } from './approvals';
 import type { TokenUsage } from './usage';
+import type { ExecutorSeed, ForkedFrom } from './fork';
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Model messages (the subset of OpenAI chat-completions tandem keeps in its transcripts)
@@ -67,6 +68,8 @@ export interface CallModelInput {
   mcpTools?: McpToolOffer;
   /** Structured output: the reply must be JSON matching this JSON schema. */
   responseFormat?: { name: string; schema: Record<string, unknown> };
+  /** The model to ask instead of the role's configured one (`tandem fork --model`). */
+  model?: string;
 }
 
 /**
@@ -239,6 +242,10 @@ export interface ExecutorInput {
   reportTo?: string;
   /** Tool calls that wait for a person's decision (`decideApproval`) before they run. */
   approval?: ApprovalPolicy;
+  /** A fork's resumed subtask: the loop starts from this state instead of step 0 (common/fork.ts). */
+  seed?: ExecutorSeed;
+  /** The model of every step instead of the configured executor model (`tandem fork --model`). */
+  model?: string;
 }
 
 export type ExecutorStatus = 'running' | 'done' | 'failed' | 'cancelled';
@@ -390,6 +397,8 @@ export const goalInputSchema = z
     approveTools: z.array(z.string().trim().min(1)).optional(),
     /** Milliseconds an undecided call waits before it is denied; no limit when absent. */
     approvalTimeoutMs: z.number().int().positive().optional(),
+    /** The model of every executor step instead of the configured one (`tandem fork --model`). */
+    model: z.string().trim().min(1).optional(),
   })
   .strict();
 export type GoalInput = z.infer<typeof goalInputSchema>;
@@ -450,6 +459,8 @@ export interface GoalProgress {
   pendingApprovals?: PendingApproval[];
   /** Calls refused without asking a person: an identical call was denied earlier in this goal (docs/approvals.md). */
   refusedRepeatCalls?: number;
+  /** Set on a fork (`tandem fork`): the goal and the step, or the plan version, it started from. */
+  forkedFrom?: ForkedFrom;
 }
 
 /**

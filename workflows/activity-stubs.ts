@@ -50,8 +50,11 @@ export const { checkMilestone } = proxyActivities<TandemActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
 
-/** Local file-system set-up (one `mkdir`): short, and retried until the worker's disk answers. */
-export const { prepareWorkspace } = proxyActivities<TandemActivities>({
+/**
+ * Local file-system set-up (one `mkdir`; for a fork, writing its first workspace generation from the original's
+ * manifest): short, and retried until the worker's disk and the store answer.
+ */
+export const { prepareWorkspace, seedWorkspace } = proxyActivities<TandemActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });

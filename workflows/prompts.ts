@@ -10,6 +10,7 @@ import {
   type SubtaskStatus,
 } from '../common/types';
 import { sliceChars } from '../common/limits';
+import { INTERRUPT_LEAD } from '../common/fork';
 
 export function executorSystemPrompt(subtask: Subtask): string {
   return [
@@ -27,7 +28,7 @@ export function executorTaskMessage(subtask: Subtask, context: Record<string, st
 
 /** A message that arrived on the `interrupt` signal, as the model sees it at the next input assembly. */
 export function interruptMessage(message: string): string {
-  return `Message from the operator while you work (take it into account): ${message}`;
+  return `${INTERRUPT_LEAD}${message}`;
 }
 
 // Observations for bad model output: each says what was wrong and how to do it right, so the model can correct itself.

@@ -52,7 +52,7 @@ function capabilitiesOf(endpoint: ModelEndpoint, settings: ModelConfig): Capabil
 }
 
 export interface ModelRequest {
-  input: Pick<CallModelInput, 'purpose' | 'subtaskId' | 'tools' | 'responseFormat'>;
+  input: Pick<CallModelInput, 'purpose' | 'subtaskId' | 'tools' | 'responseFormat' | 'model'>;
   /** The whole transcript, oldest first. */
   messages: ChatMessage[];
   /** Makes generated tool-call ids unique and stable (the prompt's transcript reference). */
@@ -196,7 +196,8 @@ function notWrittenByModel(messages: ChatMessage[]): string[] {
 /** Makes the call, adapting to refusals that name what the server does not support (at most once per feature). */
 export async function requestModelReply(request: ModelRequest, deps: ModelCallDeps): Promise<ModelResponse> {
   const { settings } = deps;
-  const endpoint = endpointFor(settings, ROLE_OF_PURPOSE[request.input.purpose]);
+  const configured = endpointFor(settings, ROLE_OF_PURPOSE[request.input.purpose]);
+  const endpoint = request.input.model ? { ...configured, model: request.input.model } : configured;
   const caps = capabilitiesOf(endpoint, settings);
   const headers: Record<string, string> = {
     'X-Tandem-Purpose': request.input.purpose,

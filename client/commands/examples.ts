@@ -13,6 +13,10 @@ const EXAMPLES: Record<string, string[]> = {
   list: ['tandem list --status failed', `tandem list --query "TandemKey = 'nightly'" --limit 5`],
   history: ['tandem history goal-3f2a'],
   transcript: ['tandem transcript goal-3f2a s1'],
+  fork: [
+    'tandem fork goal-3f2a --subtask s2 --step 3 --interrupt "write to notes/, not /tmp"',
+    'tandem fork goal-3f2a --plan-version 1 --id goal-3f2a-retry',
+  ],
   output: ['tandem output goal-3f2a sha256:9f86d0…'],
   replan: ['tandem replan goal-3f2a "the API moved to /v2; use it"'],
   interrupt: ['tandem interrupt goal-3f2a "use metric units" --subtask s2'],

@@ -238,11 +238,29 @@ export function registerGoalCommands(program: Command): void {
     .option('--json', 'print the plan versions as JSON')
     .action((id: string, opts: { json?: boolean }) =>
       withClient(async (client) => {
-        const [{ goalProgress }, { formatHistory }] = await Promise.all([import('../goals'), import('../format')]);
+        const [{ goalProgress }, { formatForkPoints, formatHistory }] = await Promise.all([
+          import('../goals'),
+          import('../format'),
+        ]);
         const progress = await goalProgress(client, id);
         const rejectedDrafts = progress.rejectedDrafts ?? [];
-        if (opts.json) printJson({ id, planVersion: progress.planVersion, plans: progress.versions, rejectedDrafts });
-        else console.log(formatHistory(id, progress.versions, rejectedDrafts));
+        // The steps and versions `tandem fork` can name come with the history they belong to.
+        const subtasks = progress.subtasks.map(({ id: subtask, workflowId, steps }) => ({
+          id: subtask,
+          workflowId,
+          steps,
+        }));
+        const forkedFrom = progress.forkedFrom ? { forkedFrom: progress.forkedFrom } : {};
+        if (opts.json)
+          printJson({
+            id,
+            planVersion: progress.planVersion,
+            plans: progress.versions,
+            rejectedDrafts,
+            subtasks,
+            ...forkedFrom,
+          });
+        else console.log(formatHistory(id, progress.versions, rejectedDrafts) + formatForkPoints(id, progress));
       }),
     );
 
@@ -259,11 +277,19 @@ export function registerGoalCommands(program: Command): void {
           import('../format'),
         ]);
         const transcript = await readTranscript(client, id, subtask);
-        if (opts.json) printJson(transcript);
-        else
+        // Step N is the model's N-th reply: the number `tandem fork --step` takes.
+        const steps = transcript.messages.filter((message) => message.role === 'assistant').length;
+        if (opts.json) printJson({ ...transcript, steps });
+        else {
           console.log(
             formatTranscript(`${transcript.workflowId} (subtask ${transcript.subtaskId})`, transcript.messages),
           );
+          if (steps > 0 && subtask !== undefined) {
+            console.log(
+              `\nfork at a step (1-${steps}): tandem fork ${shellArg(id)} --subtask ${shellArg(subtask)} --step N`,
+            );
+          }
+        }
       }),
     );
 

@@ -50,7 +50,7 @@ import {
 } from '../../common/limits';
 
 import { approvalDecisionSchema, type ApprovalRelease, type PendingApproval } from '../../common/approvals';
-import { addUsage, zeroUsage } from '../../common/usage';
+import { addUsage } from '../../common/usage';
 import {
   CONTENT_FILTER_END,
   CUT_OFF_OBSERVATION,
@@ -63,7 +63,7 @@ import { approvalsMarkdown, ApprovalGate } from './approvals';
 import { mcpOffer, offeredNames, resolveToolSet, type ToolSet } from './tool-set';
 import { checkToolCall, type ExecutableCall } from './tool-calls';
 import { checkRepetition } from './repetition';
-import { addEvidence, type LoopState, spent, waitWhilePaused } from './loop-state';
+import { addEvidence, initialLoopState, type LoopState, spent, waitWhilePaused } from './loop-state';
 import { budgetEnd, ended, finished } from './results';
 import { execute } from './execution';
 import { reportApprovals, reportResult, reportStep } from './reports';
@@ -124,6 +124,7 @@ async function reason(
         append,
         tools: tools.builtIns,
         ...(mcpTools ? { mcpTools } : {}),
+        ...(input.model ? { model: input.model } : {}),
       },
     ]),
   );
@@ -250,21 +251,7 @@ async function runLoop(
 /** Runs one subtask to a final answer, or until a budget, an escalation, a model error or a cancel ends it. */
 export async function executorWorkflow(input: ExecutorRunInput): Promise<ExecutorResult> {
   const budget = resolveBudget(input);
-  const state: LoopState = input.continued ?? {
-    transcript: null,
-    step: 0,
-    phase: 'input_assembly',
-    status: 'running',
-    paused: false,
-    interrupts: [...(input.interrupts ?? [])],
-    observations: [],
-    usage: zeroUsage(),
-    toolCalls: [],
-    lastToolCalls: [],
-    evidence: [],
-    lastText: null,
-    startedAt: Date.now(),
-  };
+  const state: LoopState = input.continued ?? initialLoopState(input, Date.now());
   setHandler(interruptSignal, (payload) => {
     const parsed = interruptPayloadSchema.safeParse(payload);
     if (parsed.success) state.interrupts.push(parsed.data.message);

@@ -3,9 +3,9 @@
  * every phase shares.
  */
 import { condition } from '@temporalio/workflow';
-import type { ChatMessage, ExecutorPhase, ExecutorStatus, ToolCallRecord } from '../../common/types';
+import type { ChatMessage, ExecutorInput, ExecutorPhase, ExecutorStatus, ToolCallRecord } from '../../common/types';
 import { EVIDENCE_LINE_CHARS, preview } from '../../common/limits';
-import type { TokenUsage } from '../../common/usage';
+import { type TokenUsage, zeroUsage } from '../../common/usage';
 import type { Spent } from './budget';
 import type { ToolSet } from './tool-set';
 import type { RepetitionState } from './repetition';
@@ -47,6 +47,33 @@ export interface LoopState {
    * call is refused without asking (common/denials.ts). Set at the first call that needs approval.
    */
   denials?: DeniedCall[];
+}
+
+/**
+ * The state a run starts in at `nowMs` (the workflow clock): step 0, or, for a fork's resumed subtask, the original's
+ * loop after step N−1 (`input.seed`): its conversation, the observations its step N read, what it had spent (the time
+ * too, so the time budget counts it) and its tool calls and evidence, which the judge reads.
+ */
+export function initialLoopState(input: ExecutorInput, nowMs: number): LoopState {
+  const seed = input.seed;
+  const state: LoopState = {
+    transcript: seed?.transcript ?? null,
+    step: seed?.step ?? 0,
+    phase: 'input_assembly',
+    status: 'running',
+    paused: false,
+    interrupts: [...(input.interrupts ?? [])],
+    observations: [...(seed?.observations ?? [])],
+    usage: seed ? { ...seed.usage } : zeroUsage(),
+    toolCalls: [...(seed?.toolCalls ?? [])],
+    lastToolCalls: [],
+    evidence: [],
+    lastText: null,
+    startedAt: nowMs - (seed?.elapsedMs ?? 0),
+  };
+  if (seed) state.toolCallCount = seed.toolCalls.length;
+  for (const line of seed?.evidence ?? []) addEvidence(state, line);
+  return state;
 }
 
 /**

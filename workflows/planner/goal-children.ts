@@ -80,6 +80,9 @@ function dispatch(goal: Goal, entry: Entry): void {
   );
   const interrupts = takeQueuedInterrupts(goal, entry.subtask.id);
   run.interruptsSent = interrupts?.length ?? 0;
+  // A fork's resumed subtask starts from its seed once: a later run of it (after a replan) starts afresh.
+  const seed = state.seeds?.[entry.subtask.id];
+  if (seed) delete state.seeds![entry.subtask.id];
   startExecutor(
     run.workflowId,
     `${entry.subtask.id} · ${entry.subtask.title}`,
@@ -93,6 +96,8 @@ function dispatch(goal: Goal, entry: Entry): void {
       ...(settings.approval ? { approval: { ...settings.approval, denials: state.approvals.denials } } : {}),
       interrupts,
       reportTo: settings.goalId,
+      ...(seed ? { seed } : {}),
+      ...(settings.model ? { model: settings.model } : {}),
     },
     {
       // A cancel decided before the child started is sent at the loop's next turn (`cancelsToSend`).

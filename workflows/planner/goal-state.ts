@@ -22,6 +22,7 @@ import type {
 import { addUsage, tokensOf, type TokenUsage, zeroUsage } from '../../common/usage';
 import type { ApprovalPolicy } from '../../common/approvals';
 import type { DeniedCall } from '../../common/denials';
+import type { ExecutorSeed, ForkedFrom } from '../../common/fork';
 import { budgetProgress, exhaustedCap, type GoalLimits } from './goal-budget';
 import { readySubtasks } from './plan';
 
@@ -37,6 +38,8 @@ export interface GoalSettings {
   promptGoal: string;
   /** Tool calls that wait for a person, passed to every executor; none when absent. */
   approval?: ApprovalPolicy;
+  /** The model of every executor step, instead of the configured one (`tandem fork --model`). */
+  model?: string;
 }
 
 /**
@@ -153,6 +156,10 @@ export interface GoalState {
   /** `approvals.version` as last published. */
   publishedApprovals: number;
   approvals: ApprovalsState;
+  /** A fork's origin (common/fork.ts), shown by `progress` and the Web UI. */
+  forkedFrom?: ForkedFrom;
+  /** A fork's resumed subtask: the state its next run starts from, by subtask id (taken once, at its dispatch). */
+  seeds?: Record<string, ExecutorSeed>;
 }
 
 /** Key of the queue of interrupts for whichever executors start next (sent to all subtasks while none ran). */
@@ -361,6 +368,7 @@ export function goalProgress(state: GoalState, settings: GoalSettings, nowMs: nu
     queuedInterrupts: Object.values(state.queuedInterrupts).reduce((sum, queue) => sum + queue.length, 0),
     undeliveredInterrupts: state.undelivered,
     refusedRepeatCalls: state.approvals.refusedRepeats,
+    ...(state.forkedFrom ? { forkedFrom: state.forkedFrom } : {}),
     goal: settings.goal,
     planVersion: state.plans.length,
     planReason: plan?.reason ?? '',

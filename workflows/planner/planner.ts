@@ -53,7 +53,9 @@ import {
 import { approvalDecisionSchema } from '../../common/approvals';
 import { endWith, failureMessage } from '../ending';
 import { planRequest } from '../prompts';
-import { prepareWorkspace } from '../activity-stubs';
+import { prepareWorkspace, seedWorkspace } from '../activity-stubs';
+import type { ForkOrigin } from '../../common/fork';
+import { adoptFork } from './goal-fork';
 import { acceptDecision, decisionRefusal, denialEvidence, recordHeld } from './approvals';
 import {
   applyCancels,
@@ -83,8 +85,14 @@ import {
 } from './goal-state';
 import { exhaustedCap } from './goal-budget';
 
-/** What a planner run is started with: the goal, and after a continue-as-new the previous run's state. */
-export type PlannerInput = GoalInput & { continued?: GoalState };
+/**
+ * What a planner run is started with: the goal, after a continue-as-new the previous run's state, and for a fork
+ * (`tandem fork`) where it starts from instead of a first plan.
+ */
+export type PlannerInput = GoalInput & { continued?: GoalState; fork?: ForkOrigin };
+
+/** The goal's own input, without a continuation's state or a fork's origin. */
+export const goalFieldsOf = ({ continued: _state, fork: _origin, ...fields }: PlannerInput): GoalInput => fields;
 
 /** Wires the messages to the goal's state: handlers validate and record, nothing else. */
 function wireHandlers(goal: Goal): void {
@@ -205,7 +213,13 @@ async function turn(goal: Goal): Promise<GoalResult | undefined> {
 
 /** The loop: plan, then one turn per batch of events until the goal ends. */
 async function runGoal(goal: Goal, input: PlannerInput): Promise<GoalResult> {
-  if (!input.continued) {
+  if (!input.continued && input.fork) {
+    const { fork } = input;
+    goal.state.workspace = fork.workspaceRef
+      ? await seedWorkspace({ workspace: goal.settings.goalId, manifestRef: fork.workspaceRef })
+      : await prepareWorkspace(goal.settings.goalId);
+    adoptFork(goal, fork);
+  } else if (!input.continued) {
     publish(goal);
     goal.state.workspace = await prepareWorkspace(goal.settings.goalId);
     adoptFirstPlan(goal, await draft(goal, planRequest(goal.settings.promptGoal)));
@@ -213,7 +227,8 @@ async function runGoal(goal: Goal, input: PlannerInput): Promise<GoalResult> {
   for (;;) {
     // Continue-as-new when the server suggests it, at a turn boundary with nothing half-done.
     if (handOverDue(goal.state)) {
-      await continueAsNew<typeof plannerWorkflow>({ ...input, continued: handOverState(goal.state) });
+      // The fork's origin is in the state by now: the continuation does not carry it twice.
+      await continueAsNew<typeof plannerWorkflow>({ ...goalFieldsOf(input), continued: handOverState(goal.state) });
     }
     publish(goal);
     await waitForWork(goal);
@@ -224,8 +239,8 @@ async function runGoal(goal: Goal, input: PlannerInput): Promise<GoalResult> {
 
 /** Runs a goal: plan, concurrent child executors judged against their milestones, replans, final report. */
 export async function plannerWorkflow(input: PlannerInput): Promise<GoalResult> {
-  const { continued, ...goalFields } = input;
-  const parsed = goalInputSchema.safeParse(goalFields);
+  const { continued } = input;
+  const parsed = goalInputSchema.safeParse(goalFieldsOf(input));
   if (!parsed.success) {
     throw ApplicationFailure.nonRetryable(
       parsed.error.issues.map((issue) => issue.message).join('; '),
@@ -248,6 +263,7 @@ export async function plannerWorkflow(input: PlannerInput): Promise<GoalResult> 
       ...(parsed.data.approveTools?.length
         ? { approval: { tools: parsed.data.approveTools, timeoutMs: parsed.data.approvalTimeoutMs } }
         : {}),
+      ...(parsed.data.model ? { model: parsed.data.model } : {}),
     },
   };
   wireHandlers(goal);

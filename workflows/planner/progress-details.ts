@@ -2,6 +2,7 @@
 import { describeOutcome } from '../../common/check-lines';
 import type { GoalProgress, SubtaskProgress } from '../../common/types';
 import { priorDenialLine } from '../../common/denials';
+import { forkedFromLine } from '../../common/fork';
 
 /** The server caps current details at 20 kB; long plans are cut with a note rather than failing the task. */
 const DETAILS_LIMIT = 16_000;
@@ -68,6 +69,7 @@ export function progressMarkdown(progress: GoalProgress): string {
     '',
     `tokens ${amount(used.tokens, left.tokens)} · steps ${amount(used.steps, left.steps)} · ` +
       `seconds ${amount(used.seconds, left.seconds)} · replans ${progress.replans}`,
+    ...(progress.forkedFrom ? ['', forkedFromLine(progress.forkedFrom)] : []),
   ];
   if (progress.subtasks.length > 0) {
     lines.push(
