@@ -110,6 +110,48 @@ describe('messages and ends', () => {
     await recordGoalHistories(tandem.client, 'queued-interrupt', handle.workflowId);
   });
 
+  it('counts every interrupt of a storm timed across executors closing and the goal ending: delivered + undelivered = sent', async () => {
+    const ids = ['s1', 's2', 's3', 's4'];
+    script([subtask('s1'), subtask('s2'), subtask('s3', ['s1']), subtask('s4', ['s2'])]);
+    // Quick final answers: each executor closes as soon as a step sees no new interrupt, so the storm keeps landing
+    // in the window between a final answer and the run's close, and after it.
+    tandem.model.on(match.purpose('step'), reply.slow(120, reply.text('done')), { repeatLast: true });
+    const handle = await tandem.startPlanner('interrupt-storm', { goal: 'Take a storm while closing', maxParallel: 2 });
+    await tandem.model.waitForRequests(1, { match: match.purpose('step') });
+    // Bursts and gaps of every length (a few ms to longer than a step), until the goal has closed and refuses them.
+    const gaps = [2, 2, 2, 30, 2, 90, 250, 2, 2, 600, 15, 400];
+    const sent: string[] = [];
+    for (let i = 0; i < 400; i += 1) {
+      const message = `<storm ${i}>`;
+      const accepted = await handle.signal(interruptSignal, { message, subtaskId: ids[i % ids.length] }).then(
+        () => true,
+        () => false,
+      );
+      if (!accepted) break;
+      sent.push(message);
+      await sleep(gaps[i % gaps.length]);
+    }
+    const result = await resultOf(handle);
+
+    expect(result.ok).toBe(true);
+    const seen = tandem.model
+      .requestsMatching(match.purpose('step'))
+      .map((req) => req.text)
+      .join('\n');
+    const delivered = sent.filter((message) => seen.includes(message));
+    const undelivered = result.undeliveredInterrupts ?? 0;
+    // Both windows were hit: some reached a model, some came after their subtask's last look.
+    expect(delivered.length).toBeGreaterThan(0);
+    expect(undelivered).toBeGreaterThan(0);
+    expect({ sent: sent.length, counted: delivered.length + undelivered }).toEqual({
+      sent: sent.length,
+      counted: sent.length,
+    });
+    expect((await handle.query(progressQuery)).undeliveredInterrupts).toBe(undelivered);
+    const status = await runCli(['status', handle.workflowId], env);
+    expect(status.stdout).toContain(`! ${undelivered} interrupt(s) not delivered`);
+  });
+
   it('refuses an interrupt for a subtask id that is not in the plan, listing the ids', async () => {
     script([subtask('s1'), subtask('s2')]);
     tandem.model.on(match.any, reply.slow(60_000, reply.text('done')), { repeatLast: true });

@@ -224,13 +224,14 @@ export function stepReported(run: ChildRun, step: number, usage: TokenUsage): vo
 /**
  * A child's result, by signal or by its completion, whichever comes first; later copies change nothing. Returns how
  * many interrupts the planner handed the run that its model was never shown (they came after its last look, e.g.
- * between its final answer and its close): the goal counts them undelivered. A result the planner made for a run
- * that returned none says nothing about them (0).
+ * between its final answer and its close), with any still held for a start that never came: the goal counts them
+ * undelivered. A result the planner made for a run that returned none shows no interrupt to anyone.
  */
 export function runReturned(run: ChildRun, result: ExecutorResult): number {
   if (run.phase === 'returned' || run.phase === 'settled') return 0;
+  const held = run.heldInterrupts?.splice(0).length ?? 0;
   Object.assign(run, { phase: 'returned', result, steps: result.steps, usage: result.usage });
-  return result.interruptsShown === undefined ? 0 : Math.max(0, (run.interruptsSent ?? 0) - result.interruptsShown);
+  return held + Math.max(0, (run.interruptsSent ?? 0) - (result.interruptsShown ?? 0));
 }
 
 /** The planner decides to cancel a run; the request goes out once the child has started (see `cancelsToSend`). */

@@ -57,7 +57,6 @@ import { prepareWorkspace } from '../activity-stubs';
 import { acceptDecision, decisionRefusal, denialEvidence, recordHeld } from './approvals';
 import {
   applyCancels,
-  deliverInterrupts,
   dispatchReady,
   forwardDecisions,
   forwardPause,
@@ -65,7 +64,8 @@ import {
   sendCancels,
 } from './goal-children';
 import { waitUntil } from './goal-effects';
-import { endingReason, endPlanInvalid, finish, finishCancelled, settleReturned } from './goal-end';
+import { deliverInterrupts, interruptArrived } from './interrupts';
+import { endingReason, endPlanInvalid, finish, finishCancelled, settleReturned, withUndelivered } from './goal-end';
 import { handOverDue, handOverState } from './goal-hand-over';
 import { adoptFirstPlan, draft, recordReplan, replan, replanAnswered } from './goal-plans';
 import { progressNow, publish, publishProgressDetails, type Goal } from './goal-publish';
@@ -119,8 +119,8 @@ function wireHandlers(goal: Goal): void {
   );
   setHandler(interruptSignal, (payload) => {
     const checked = interruptPayloadSchema.safeParse(payload);
-    if (checked.success) state.interruptInbox.push(checked.data);
-    else log.warn('interrupt signal dropped', { error: checked.error.message });
+    if (!checked.success) log.warn('interrupt signal dropped', { error: checked.error.message });
+    else if (!interruptArrived(state, checked.data)) log.warn('interrupt not delivered: the goal is finishing');
   });
   setHandler(cancelSubtaskSignal, (payload) => {
     const checked = cancelSubtaskPayloadSchema.safeParse(payload);
@@ -258,14 +258,14 @@ async function resultOf(goal: Goal, input: PlannerInput): Promise<GoalResult> {
   try {
     const result = await runGoal(goal, input);
     await condition(allHandlersFinished);
-    return result;
+    return withUndelivered(goal, result);
   } catch (err) {
     if (isCancellation(err)) {
       // Cancelling a goal is an end it reports: children cancelled by request, their partials, a report.
       return CancellationScope.nonCancellable(async () => {
         const result = await finishCancelled(goal);
         await condition(allHandlersFinished);
-        return result;
+        return withUndelivered(goal, result);
       });
     }
     // The failure handler: whatever ends the goal as a workflow failure (a failed report call, say), the Web UI
