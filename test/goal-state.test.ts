@@ -3,6 +3,7 @@ import type { ExecutorResult, Subtask } from '../common/types';
 import { zeroUsage } from '../common/usage';
 import { recordHeld } from '../workflows/planner/approvals';
 import { handOverState } from '../workflows/planner/goal-hand-over';
+import { goalProgress } from '../workflows/planner/goal-progress';
 import {
   interruptArrived,
   interruptsBounced,
@@ -17,7 +18,6 @@ import {
   cancelsToSend,
   type GoalSettings,
   type GoalState,
-  goalProgress,
   hasPendingWork,
   initialGoalState,
   pendingWork,

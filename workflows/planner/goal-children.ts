@@ -4,7 +4,7 @@
  * ./goal-effects.ts carries them out.
  */
 import { log } from '@temporalio/workflow';
-import { approvalDecisionSignal, pauseSignal, resumeSignal } from '../../common/contract';
+import { approvalDecisionSignal, deniedCallsSignal, pauseSignal, resumeSignal } from '../../common/contract';
 import type { ExecutorResult } from '../../common/types';
 import { runEndedHolding } from './approvals';
 import { resultOfFailedRun } from './evidence';
@@ -67,6 +67,7 @@ function dispatch(goal: Goal, entry: Entry): void {
     goalBudget(state, settings, Date.now()),
   );
   const interrupts = takeQueuedInterrupts(goal, entry.subtask.id);
+  run.denialsKnown = state.approvals.learned;
   run.interruptsSent = interrupts?.length ?? 0;
   startExecutor(
     run.workflowId,
@@ -77,8 +78,17 @@ function dispatch(goal: Goal, entry: Entry): void {
       context,
       tools: entry.subtask.tools,
       budget,
-      // The goal's denials so far go with the policy: an identical call is refused without asking a person again.
-      ...(settings.approval ? { approval: { ...settings.approval, denials: state.approvals.denials } } : {}),
+      // The goal's denials so far go with the policy, later ones by signal (`forwardDenials`): an identical call is
+      // refused without asking a person again.
+      ...(settings.approval
+        ? {
+            approval: {
+              ...settings.approval,
+              denials: state.approvals.denials,
+              planVersion: currentPlan(state).version,
+            },
+          }
+        : {}),
       interrupts,
       reportTo: settings.goalId,
     },
@@ -130,6 +140,21 @@ export async function forwardDecisions(goal: Goal): Promise<void> {
     if (run?.phase === 'running') await signalExecutor(run.workflowId, approvalDecisionSignal, accepted.decision);
     accepted.forwarded = true;
   }
+}
+
+/**
+ * Tells each running child the goal's denials it does not know yet (`deniedCallsSignal`), so a call a person denied
+ * in one subtask is refused without asking in the others running at the same time. A child that closed meanwhile
+ * needs none.
+ */
+export async function forwardDenials(goal: Goal): Promise<void> {
+  const { approvals } = goal.state;
+  await toRunning(goal, async (run) => {
+    const behind = approvals.learned - (run.denialsKnown ?? 0);
+    if (behind <= 0) return;
+    run.denialsKnown = approvals.learned;
+    await signalExecutor(run.workflowId, deniedCallsSignal, { denials: approvals.denials.slice(-behind) });
+  });
 }
 
 /**

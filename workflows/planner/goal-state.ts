@@ -11,7 +11,6 @@ import type { ApprovalDecision, ApprovalReceipt, ApprovalRelease, PendingApprova
 import type { CancelSubtaskPayload, InterruptPayload } from '../../common/contract';
 import type {
   ExecutorResult,
-  GoalProgress,
   GoalStatus,
   PlanVersion,
   RejectedDraft,
@@ -61,6 +60,8 @@ export interface RunSoFar {
   heldInterrupts?: string[];
   /** Interrupt messages handed to the child (in its input, or by a signal it took). */
   interruptsSent?: number;
+  /** How many of the goal's denials (`approvals.learned`) the child knows: its input's, then those pushed to it. */
+  denialsKnown?: number;
 }
 
 /** A subtask of the current plan and where it stands; `runWorkflowId` names its latest run. */
@@ -100,6 +101,8 @@ export interface ApprovalsState {
   inbox: AcceptedDecision[];
   /** Calls denied in this goal (common/denials.ts), handed to every executor started; bounded by `MAX_DENIALS`. */
   denials: DeniedCall[];
+  /** Denials remembered so far: only grows (the list drops its oldest), so a child knows how many it is behind. */
+  learned: number;
   /** Calls refused without asking because an identical call was denied earlier in the goal. */
   refusedRepeats: number;
   /** Counts changes of the held calls, so the loop wakes to refresh the Web UI details when one arrives. */
@@ -188,7 +191,16 @@ export function initialGoalState(startedMs: number): GoalState {
     versionOfTicket: {},
     published: '',
     publishedApprovals: 0,
-    approvals: { held: {}, decided: [], released: {}, inbox: [], denials: [], refusedRepeats: 0, version: 0 },
+    approvals: {
+      held: {},
+      decided: [],
+      released: {},
+      inbox: [],
+      denials: [],
+      learned: 0,
+      refusedRepeats: 0,
+      version: 0,
+    },
   };
 }
 
@@ -316,6 +328,8 @@ export interface PendingWork {
   interrupts: boolean;
   /** Accepted approval decisions to forward to the executors holding the calls. */
   decisions: boolean;
+  /** Denials a running child does not know yet (`deniedCalls`). */
+  denials: boolean;
   /** `cancelSubtask` requests not yet applied. */
   cancelRequests: boolean;
   /** Cancel requests decided for started children and not yet sent. */
@@ -332,6 +346,7 @@ export function pendingWork(state: GoalState): PendingWork {
     pause: state.paused !== state.pausedForwarded,
     interrupts: state.interruptInbox.length > 0,
     decisions: state.approvals.inbox.length > 0,
+    denials: state.runs.some((run) => run.phase === 'running' && (run.denialsKnown ?? 0) < state.approvals.learned),
     cancelRequests: state.cancelInbox.length > 0,
     cancels: cancelsToSend(state).length > 0,
     returnedRuns: state.runs.some((run) => run.phase === 'returned'),
@@ -350,43 +365,4 @@ export function hasPendingWork(work: PendingWork): boolean {
  */
 export function canHandOver(state: GoalState, handlersIdle: boolean): boolean {
   return handlersIdle && !hasPendingWork(pendingWork(state)) && !state.runs.some((run) => run.phase === 'starting');
-}
-
-/** The `progress` query's answer. */
-export function goalProgress(state: GoalState, settings: GoalSettings, nowMs: number): GoalProgress {
-  const plan = currentPlan(state);
-  return {
-    status: state.paused && state.status === 'running' ? 'paused' : state.status,
-    paused: state.paused,
-    ...(state.workspace !== undefined ? { workspace: state.workspace } : {}),
-    queuedInterrupts: Object.values(state.queuedInterrupts).reduce((sum, queue) => sum + queue.length, 0),
-    undeliveredInterrupts: state.undelivered,
-    refusedRepeatCalls: state.approvals.refusedRepeats,
-    goal: settings.goal,
-    planVersion: state.plans.length,
-    planReason: plan?.reason ?? '',
-    plan: plan?.subtasks ?? [],
-    subtasks: state.entries.map((entry) => {
-      const usage = runOf(state, entry.runWorkflowId)?.usage ?? zeroUsage();
-      return {
-        id: entry.subtask.id,
-        title: entry.subtask.title,
-        status: entry.status,
-        workflowId: entry.workflowId,
-        steps: runOf(state, entry.runWorkflowId)?.steps ?? 0,
-        usage: { ...usage },
-        tokens: tokensOf(usage),
-        ...(entry.verdict ? { verdict: entry.verdict } : {}),
-      };
-    }),
-    usage: goalUsage(state),
-    budget: goalBudget(state, settings, nowMs),
-    // A goal that never adopted a plan has made no replan (not -1).
-    replans: Math.max(0, state.plans.length - 1),
-    versions: state.plans,
-    rejectedDrafts: state.rejectedDrafts,
-    pendingApprovals: Object.values(state.approvals.held)
-      .flat()
-      .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt)),
-  };
 }

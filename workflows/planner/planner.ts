@@ -59,6 +59,7 @@ import {
   applyCancels,
   dispatchReady,
   forwardDecisions,
+  forwardDenials,
   forwardPause,
   recordResult,
   sendCancels,
@@ -174,7 +175,7 @@ function waitForWork(goal: Goal): Promise<void> {
  * One turn of the loop, in this order, each step awaiting only when it has work (an idle await would let
  * cancellations propagate at another point of the history, and the order of commands is what replay checks):
  * 1. pause/resume first, so nothing below talks to a child that should be holding, or holds one that was resumed;
- * 2. interrupts and approval decisions next, so they reach an executor before any cancel of this turn ends it;
+ * 2. interrupts, approval decisions and denials next, so they reach an executor before any cancel of this turn ends it;
  * 3. cancellations (requested, then sent), so a cancelled subtask is not judged as if it had finished on its own;
  * 4. returned runs judged, since their verdicts decide the budget, the replan and the end below;
  * 5. the goal's end on a used-up budget or replans, before a replan that could not run anyway;
@@ -187,6 +188,7 @@ async function turn(goal: Goal): Promise<GoalResult | undefined> {
   if (work.pause) await forwardPause(goal);
   if (work.interrupts) await deliverInterrupts(goal);
   if (work.decisions) await forwardDecisions(goal);
+  if (work.denials) await forwardDenials(goal);
   applyCancels(goal, (evidence, automatic) => recordReplan(goal, evidence, automatic));
   if (pendingWork(goal.state).cancels) await sendCancels(goal);
   if (pendingWork(goal.state).returnedRuns) await settleReturned(goal);
