@@ -107,6 +107,12 @@ describe('the approval gate (a durable wait in the executor)', () => {
     const status = await runCli(['status', id]);
     expect(status.stdout).toContain(`! subtask s1 waits for approval since ${held[0].requestedAt}: write_file`);
     expect(status.stdout).toContain(`decide: tandem approve ${id} ${held[0].callId}`);
+    // `tandem watch` says the same while it follows the goal.
+    const watch = spawnCli(['watch', id]);
+    expect(await watch.waitForLine(/waits for approval since/)).toContain(
+      `! subtask s1 waits for approval since ${held[0].requestedAt}: write_file`,
+    );
+    await watch.interrupt();
     await expect(fs.access(path.join(tandem.workspaceDir(id), 'ok.txt'))).rejects.toThrow();
 
     const listed = await runCli(['approvals', id, '--json']);
