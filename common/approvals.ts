@@ -29,6 +29,8 @@ export interface ApprovalPolicy {
   timeoutMs?: number;
   /** Calls denied earlier in the goal, which the executor refuses unchanged without asking (set by the planner). */
   denials?: DeniedCall[];
+  /** The plan version of the executor's subtask (set by the planner): a denial under it binds every subtask of it. */
+  planVersion?: number;
 }
 
 /** True when a call of `tool` (whose definition says whether it has `sideEffects`) must wait for a decision. */

@@ -13,6 +13,7 @@ import { PROGRESS_QUERY_NAME, SEARCH_ATTRIBUTE_NAMES } from './names';
 import type { ExecutorProgress, ExecutorResult, GoalProgress, PlanVersion } from './types';
 import type { ApprovalDecision, ApprovalReceipt, ApprovalRelease, PendingApproval } from './approvals';
 import type { TokenUsage } from './usage';
+import type { DeniedCall } from './denials';
 
 /** Default task queue; `TANDEM_TASK_QUEUE` overrides it (node/config.ts). */
 export const DEFAULT_TASK_QUEUE = 'tandem';
@@ -111,6 +112,15 @@ export const decideApprovalUpdate = defineUpdate<ApprovalReceipt, [ApprovalDecis
  * update on another; the executor drops one whose call is no longer held (decided, timed out).
  */
 export const approvalDecisionSignal = defineSignal<[ApprovalDecision]>('approvalDecision');
+
+/**
+ * Planner → its running executors: calls denied in this goal that an executor did not know when it started, so an
+ * identical call is refused there without asking too (common/denials.ts). The planner pushes them as they come rather
+ * than each executor asking before it holds a call: a workflow cannot call an update on another, an activity per held
+ * call to ask would add a round trip to every one, and a push is one signal per denial and running executor, sent at
+ * the planner's next turn. A call an executor already holds when the denial comes is released as refused.
+ */
+export const deniedCallsSignal = defineSignal<[{ denials: DeniedCall[] }]>('deniedCalls');
 
 /** Executor → its parent planner whenever its held calls change, so the goal's `progress` lists them all. */
 export interface ApprovalsReport {

@@ -19,6 +19,8 @@ export interface DeniedCall {
   argumentsKey: string;
   /** Fingerprint of the subtask's title, instructions and milestone the call was made for. */
   subtaskKey: string;
+  /** The plan version the call's subtask belongs to, when a planner runs it (see {@link earlierDenial}). */
+  planVersion?: number;
   /** `denied`: a person (`by` names them when the CLI could); `timed_out`: the approval timeout or time budget. */
   outcome: 'denied' | 'timed_out';
   by?: string;
@@ -28,7 +30,7 @@ export interface DeniedCall {
 }
 
 /** What a held call's request says about an earlier denial of a similar call, and what differs from it. */
-export interface PriorDenial extends Omit<DeniedCall, 'argumentsKey' | 'subtaskKey'> {
+export interface PriorDenial extends Omit<DeniedCall, 'argumentsKey' | 'subtaskKey' | 'planVersion'> {
   changed: Array<'arguments' | 'subtask'>;
 }
 
@@ -73,35 +75,45 @@ export function callFingerprints(
 /** An earlier denial of this call: `identical` (refuse it without asking), `similar` (ask, and say so), or none. */
 export type EarlierDenial = { kind: 'identical'; denial: DeniedCall } | { kind: 'similar'; prior: PriorDenial };
 
+/** What a call is compared by: its fingerprints and, under a planner, the plan version of its subtask. */
+export type CallKeys = ReturnType<typeof callFingerprints> & { planVersion?: number };
+
 /**
- * The latest denial of the same call, else the latest of the same tool with what differs. A tool name alone makes a
- * call similar: the approver of `write_file b.txt` should know `write_file a.txt` was denied, and why.
+ * The latest denial of the same call, else the latest of the same tool with what differs. The same call is the same
+ * tool and arguments, made for the same subtask text or under the same plan: only a replan changes what a plan asks
+ * for, so a call denied in one subtask is refused unchanged in another subtask of that plan (running at the same
+ * time, or later). A tool name alone makes a call similar: the approver of `write_file b.txt` should know
+ * `write_file a.txt` was denied, and why.
  */
-export function earlierDenial(
-  denials: readonly DeniedCall[],
-  tool: string,
-  keys: { argumentsKey: string; subtaskKey: string },
-): EarlierDenial | undefined {
+export function earlierDenial(denials: readonly DeniedCall[], tool: string, keys: CallKeys): EarlierDenial | undefined {
   const sameTool = denials.filter((denial) => denial.tool === tool);
   const latestFirst = [...sameTool].reverse();
+  const samePlan = (denial: DeniedCall) => keys.planVersion !== undefined && denial.planVersion === keys.planVersion;
   const identical = latestFirst.find(
-    (denial) => denial.argumentsKey === keys.argumentsKey && denial.subtaskKey === keys.subtaskKey,
+    (denial) =>
+      denial.argumentsKey === keys.argumentsKey && (denial.subtaskKey === keys.subtaskKey || samePlan(denial)),
   );
   if (identical) return { kind: 'identical', denial: identical };
   const similar = latestFirst.find((denial) => denial.argumentsKey === keys.argumentsKey) ?? latestFirst[0];
   if (!similar) return undefined;
   const { argumentsKey, subtaskKey, ...shown } = similar;
+  // The plan version decides identity; the request shows who denied what, and why.
+  delete shown.planVersion;
   const changed: PriorDenial['changed'] = [];
   if (argumentsKey !== keys.argumentsKey) changed.push('arguments');
   if (subtaskKey !== keys.subtaskKey) changed.push('subtask');
   return { kind: 'similar', prior: { ...shown, changed } };
 }
 
-/** Adds a denial to the memory (once per call), dropping the oldest past {@link MAX_DENIALS}. */
-export function rememberDenial(denials: DeniedCall[], denial: DeniedCall): void {
-  if (denials.some((known) => known.callId === denial.callId)) return;
+/**
+ * Adds a denial to the memory (once per call), dropping the oldest past {@link MAX_DENIALS}; returns whether it was
+ * new.
+ */
+export function rememberDenial(denials: DeniedCall[], denial: DeniedCall): boolean {
+  if (denials.some((known) => known.callId === denial.callId)) return false;
   denials.push({ ...denial, arguments: preview(denial.arguments, ARGUMENTS_PREVIEW_CHARS) });
   if (denials.length > MAX_DENIALS) denials.splice(0, denials.length - MAX_DENIALS);
+  return true;
 }
 
 /** Who or what denied a call, and when: `a person (alice) at T` or `the approval timeout at T`. */

@@ -11,7 +11,7 @@ import { decideApproval } from '../client/approvals';
 import { match, type RecordedRequest, reply, type ScriptedModel } from '../dev/scripted-model';
 import * as os from 'node:os';
 import { runCli, spawnCli } from './helpers/cli';
-import { eventually } from './helpers/history';
+import { eventually, signalsOf } from './helpers/history';
 import { everythingStdio, mcpConfig } from './helpers/mcp-servers';
 import { resultOf, startTandem, type Tandem } from './helpers/tandem';
 
@@ -107,6 +107,12 @@ describe('the approval gate (a durable wait in the executor)', () => {
     const status = await runCli(['status', id]);
     expect(status.stdout).toContain(`! subtask s1 waits for approval since ${held[0].requestedAt}: write_file`);
     expect(status.stdout).toContain(`decide: tandem approve ${id} ${held[0].callId}`);
+    // `tandem watch` says the same while it follows the goal.
+    const watch = spawnCli(['watch', id]);
+    expect(await watch.waitForLine(/waits for approval since/)).toContain(
+      `! subtask s1 waits for approval since ${held[0].requestedAt}: write_file`,
+    );
+    await watch.interrupt();
     await expect(fs.access(path.join(tandem.workspaceDir(id), 'ok.txt'))).rejects.toThrow();
 
     const listed = await runCli(['approvals', id, '--json']);
@@ -359,6 +365,113 @@ describe('the approval gate (a durable wait in the executor)', () => {
     expect((await runCli(['status', id])).stdout).toContain('! 1 call(s) refused without asking');
     const refusedId = answeredCallId(again, 'v2.s1', 1);
     const late = await runCli(['approve', id, refusedId]);
+    expect(late.code).toBe(1);
+    expect(late.stderr).toMatch(
+      /it was refused without asking: the call to write_file was not run|has already finished/,
+    );
+    await expect(fs.access(path.join(tandem.workspaceDir(id), 'ok.txt'))).rejects.toThrow();
+  });
+
+  /** Two subtasks of one plan, running at once, that both write ok.txt; s2 writes `s2First` before, when given. */
+  function scriptSideBySide(s2First?: object) {
+    const write = { path: 'ok.txt', content: 'approved' };
+    const task = (id: string, title: string): Subtask => ({
+      id,
+      title,
+      instructions: `Write ok.txt (${title.toLowerCase()}).`,
+      milestone: 'The write was attempted.',
+      dependsOn: [],
+      tools: ['write_file'],
+    });
+    tandem.model
+      .on(match.purpose('plan'), reply.json({ subtasks: [task('s1', 'First'), task('s2', 'Second')] }), {
+        repeatLast: true,
+      })
+      .on(match.purpose('judge'), reply.json({ met: true, reason: 'ok' }), { repeatLast: true })
+      .on(match.purpose('report'), reply.text('Done.'), { repeatLast: true })
+      .on(
+        match.purpose('step', 's2'),
+        [
+          ...(s2First ? [reply.toolCall('write_file', s2First)] : []),
+          reply.toolCall('write_file', write),
+          (req: RecordedRequest) => reply.text(lastToolOutput(req)),
+        ],
+        { repeatLast: true },
+      )
+      .on(match.and(match.purpose('step', 's1'), match.lastRole('tool')), (req) => reply.text(lastToolOutput(req)), {
+        repeatLast: true,
+      })
+      .on(match.purpose('step', 's1'), reply.toolCall('write_file', write), { repeatLast: true });
+  }
+
+  /** Starts the side-by-side goal and waits until both subtasks hold a call; returns each one's. */
+  async function startSideBySide(label: string) {
+    const id = tandem.goalId(label);
+    const handle = await startGoal(tandem.client, {
+      goal: 'Ask twice to save a file; a refusal is an answer',
+      id,
+      taskQueue: tandem.taskQueue,
+      approveTools: ['side-effects'],
+      maxParallel: 2,
+    });
+    const held = await eventually(async () => {
+      const pending = (await goalProgress(tandem.client, id)).pendingApprovals ?? [];
+      const of = (subtaskId: string) => pending.find((call) => call.subtaskId === subtaskId);
+      return of('s1') && of('s2') ? { s1: of('s1')!, s2: of('s2')! } : undefined;
+    }, 'both subtasks to hold a call');
+    return { id, handle, held };
+  }
+
+  /** What s2's model read for its call of ok.txt. */
+  function s2Observation(): string {
+    const answered = tandem.model.requestsMatching(match.and(match.purpose('step', 's2'), match.lastRole('tool')));
+    return lastToolOutput(answered[answered.length - 1]);
+  }
+
+  it('refuses without asking an identical call in a subtask running beside the one where a person denied it (the example)', async () => {
+    scriptSideBySide({ path: 'other.txt', content: 'first' });
+    const { id, handle, held } = await startSideBySide('deny-beside');
+    expect(held.s2.arguments).toContain('other.txt');
+    expect((await runCli(['deny', id, held.s1.callId, '--reason', 'NOPE'])).code).toBe(0);
+    // The planner pushes the denial to s2, which runs meanwhile; only then may s2 make its call of ok.txt.
+    const s2 = `${id}.v1.s2`;
+    const pushed = await eventually(async () => {
+      const signals = await signalsOf(tandem.client, s2);
+      return signals.find((signal) => signal.name === 'deniedCalls');
+    }, 'the denial to reach s2');
+    expect(pushed.args).toEqual([{ denials: [expect.objectContaining({ callId: held.s1.callId, reason: 'NOPE' })] }]);
+    expect((await runCli(['approve', id, held.s2.callId])).code).toBe(0);
+    const result = await resultOf(handle);
+
+    expect(result.ok).toBe(true);
+    expect(s2Observation()).toContain(
+      `the call to write_file was not run: an identical call (${held.s1.callId}, subtask s1) was denied earlier in ` +
+        `this goal by a person (${os.userInfo().username}) at `,
+    );
+    // Never put to a person: s2 reported no held call of ok.txt.
+    const reports = (await signalsOf(tandem.client, id)).filter((signal) => signal.name === 'approvalsChanged');
+    const heldByS2 = reports.flatMap((signal) =>
+      (signal.args[0] as { subtaskId: string; pending: PendingApproval[] }).subtaskId === 's2'
+        ? (signal.args[0] as { pending: PendingApproval[] }).pending
+        : [],
+    );
+    expect(heldByS2.map((call) => call.arguments)).toEqual([held.s2.arguments]);
+    expect(result.refusedRepeatCalls).toBe(1);
+    expect(await fs.readFile(path.join(tandem.workspaceDir(id), 'other.txt'), 'utf8')).toBe('first');
+    await expect(fs.access(path.join(tandem.workspaceDir(id), 'ok.txt'))).rejects.toThrow();
+  });
+
+  it('releases as refused an identical call another subtask already holds when a person denies one', async () => {
+    scriptSideBySide();
+    const { id, handle, held } = await startSideBySide('deny-both-held');
+    expect(held.s2.arguments).toBe(held.s1.arguments);
+    expect((await runCli(['deny', id, held.s1.callId, '--reason', 'NOPE'])).code).toBe(0);
+    const result = await resultOf(handle);
+
+    expect(result.ok).toBe(true);
+    expect(s2Observation()).toContain(`an identical call (${held.s1.callId}, subtask s1) was denied earlier`);
+    expect(result.refusedRepeatCalls).toBe(1);
+    const late = await runCli(['approve', id, held.s2.callId]);
     expect(late.code).toBe(1);
     expect(late.stderr).toMatch(
       /it was refused without asking: the call to write_file was not run|has already finished/,

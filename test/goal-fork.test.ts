@@ -4,7 +4,8 @@ import type { ExecutorResult, Subtask } from '../common/types';
 import { zeroUsage } from '../common/usage';
 import { adoptFork } from '../workflows/planner/goal-fork';
 import { handOverState } from '../workflows/planner/goal-hand-over';
-import { type GoalSettings, goalProgress, initialGoalState, pendingWork } from '../workflows/planner/goal-state';
+import { goalProgress } from '../workflows/planner/goal-progress';
+import { type GoalSettings, initialGoalState, pendingWork } from '../workflows/planner/goal-state';
 import { progressMarkdown } from '../workflows/planner/progress-details';
 
 const subtask = (id: string, dependsOn: string[] = []): Subtask => ({

@@ -3,6 +3,13 @@ import type { ExecutorResult, Subtask } from '../common/types';
 import { zeroUsage } from '../common/usage';
 import { recordHeld } from '../workflows/planner/approvals';
 import { handOverState } from '../workflows/planner/goal-hand-over';
+import { goalProgress } from '../workflows/planner/goal-progress';
+import {
+  interruptArrived,
+  interruptsBounced,
+  interruptsClosed,
+  interruptsHandedOver,
+} from '../workflows/planner/interrupts';
 import { progressMarkdown } from '../workflows/planner/progress-details';
 import {
   canDispatch,
@@ -11,7 +18,6 @@ import {
   cancelsToSend,
   type GoalSettings,
   type GoalState,
-  goalProgress,
   hasPendingWork,
   initialGoalState,
   pendingWork,
@@ -226,5 +232,46 @@ describe('what the goal state keeps so nothing is lost in silence', () => {
     expect(runReturned(run, { ...result(2), interruptsShown: 1 })).toBe(2);
     // The completion's copy of the same result changes nothing.
     expect(runReturned(run, { ...result(2), interruptsShown: 1 })).toBe(0);
+  });
+
+  it('counts a batch in flight when the result comes first: shown or undelivered, never neither', () => {
+    const state = planned(subtask('s1'));
+    const run = runDispatched(state, state.entries[0]);
+    runStarted(run);
+    // The signal is issued; before it resolves, the result arrives (its model saw one of the two).
+    interruptsHandedOver(run, 2);
+    expect(runReturned(run, { ...result(2), interruptsShown: 1 })).toBe(1);
+    // The signal then fails (the run had closed): the result already counted them.
+    expect(interruptsBounced(run, 2)).toBe(0);
+  });
+
+  it('counts a bounced batch of a run whose result has not come, and not again when it comes', () => {
+    const state = planned(subtask('s1'));
+    const run = runDispatched(state, state.entries[0]);
+    runStarted(run);
+    interruptsHandedOver(run, 2);
+    expect(interruptsBounced(run, 2)).toBe(2);
+    expect(runReturned(run, { ...result(2), interruptsShown: 0 })).toBe(0);
+  });
+
+  it('counts the interrupts held for a start that never came, and those of a run that returned no result', () => {
+    const state = planned(subtask('s1'));
+    const run = runDispatched(state, state.entries[0]);
+    run.heldInterrupts = ['a', 'b'];
+    run.interruptsSent = 1;
+    expect(runReturned(run, result(0))).toBe(3);
+  });
+
+  it('counts what waits when the goal stops taking interrupts, and each one after as it comes', () => {
+    const state = planned(subtask('s1'), subtask('s2', ['s1']));
+    expect(interruptArrived(state, { message: 'now', subtaskId: 's1' })).toBe(true);
+    state.queuedInterrupts = { s2: ['later'], '*': ['any'] };
+    state.status = 'reporting';
+    interruptsClosed(state);
+    expect(state.undelivered).toBe(3);
+    expect(goalProgress(state, settings, 0).queuedInterrupts).toBe(0);
+    expect(interruptArrived(state, { message: 'too late' })).toBe(false);
+    expect(state.undelivered).toBe(4);
+    expect(pendingWork(state).interrupts).toBe(false);
   });
 });

@@ -4,6 +4,7 @@
 import { executorProgressQuery, interruptSignal, progressQuery } from '../common/contract';
 import { INTERRUPT_MESSAGE_CHARS } from '../common/limits';
 import type { Subtask } from '../common/types';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { GoalSummary } from '../client/goal-list';
 import { match, reply, type Matcher } from '../dev/scripted-model';
 import { runCli } from './helpers/cli';
@@ -108,6 +109,75 @@ describe('messages and ends', () => {
         .join(),
     ).not.toContain('metric');
     await recordGoalHistories(tandem.client, 'queued-interrupt', handle.workflowId);
+  });
+
+  it('counts every interrupt of storms timed across executors closing and goals ending: delivered + undelivered = sent', async () => {
+    const ids = ['s1', 's2', 's3', 's4'];
+    script([subtask('s1'), subtask('s2'), subtask('s3', ['s1']), subtask('s4', ['s2'])]);
+    // Final answers at once: each executor closes as soon as a step sees no new interrupt, so the storms keep landing
+    // in the window between a final answer and the run's close, and after it. The first step of each s1 is slow, so
+    // the first burst (for s1) reaches a model whatever the load.
+    const firstStep: Matcher = (req) => !req.messages.some((message) => message.role === 'assistant');
+    tandem.model
+      .on(match.and(executorOf('s1'), firstStep), reply.slow(3_000, reply.text('done')), { repeatLast: true })
+      .on(match.and(match.purpose('step'), firstStep), reply.slow(600, reply.text('done')), { repeatLast: true })
+      .on(match.purpose('step'), reply.slow(100, reply.text('done')), { repeatLast: true });
+    /** Bursts of every size and gaps of every length, until the goal has closed and the server refuses them. */
+    const storm = async (handle: WorkflowHandle) => {
+      const gaps = [2, 2, 30, 2, 90, 250, 2, 600, 15, 400];
+      const bursts = [1, 6, 1, 2, 12, 1, 3];
+      const sent: string[] = [];
+      for (let i = 0; i < 200; i += 1) {
+        const burst = Array.from({ length: bursts[i % bursts.length] }, (_, k) => `<${handle.workflowId} ${i}.${k}>`);
+        const subtaskId = ids[i % ids.length];
+        const accepted = await Promise.all(
+          burst.map((message) =>
+            handle.signal(interruptSignal, { message, subtaskId }).then(
+              () => message,
+              () => undefined,
+            ),
+          ),
+        );
+        sent.push(...accepted.filter((message) => message !== undefined));
+        if (accepted.includes(undefined)) break;
+        await sleep(gaps[i % gaps.length]);
+      }
+      return sent;
+    };
+    // Two goals at once, so the worker is under load while their executors close.
+    const handles = await Promise.all(
+      ['storm-a', 'storm-b'].map((label) =>
+        tandem.startPlanner(label, { goal: 'Take storms while closing', maxParallel: 2 }),
+      ),
+    );
+    await tandem.model.waitForRequests(2, { match: executorOf('s1') });
+    const storms = await Promise.all(handles.map(storm));
+    const seen = () =>
+      tandem.model
+        .requestsMatching(match.purpose('step'))
+        .map((req) => req.text)
+        .join('\n');
+
+    for (const [index, handle] of handles.entries()) {
+      const result = await resultOf(handle);
+      expect(result.ok).toBe(true);
+      const sent = storms[index];
+      const delivered = sent.filter((message) => seen().includes(message));
+      const undelivered = result.undeliveredInterrupts ?? 0;
+      console.log(
+        `${handle.workflowId}: sent ${sent.length}, delivered ${delivered.length}, undelivered ${undelivered}`,
+      );
+      // Both ends were hit: some reached a model, some came after their subtask's last look.
+      expect(delivered.length).toBeGreaterThan(0);
+      expect(undelivered).toBeGreaterThan(0);
+      expect({ sent: sent.length, counted: delivered.length + undelivered }).toEqual({
+        sent: sent.length,
+        counted: sent.length,
+      });
+      expect((await handle.query(progressQuery)).undeliveredInterrupts).toBe(undelivered);
+      const status = await runCli(['status', handle.workflowId], env);
+      expect(status.stdout).toContain(`! ${undelivered} interrupt(s) not delivered`);
+    }
   });
 
   it('refuses an interrupt for a subtask id that is not in the plan, listing the ids', async () => {

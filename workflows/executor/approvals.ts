@@ -6,7 +6,13 @@
  */
 import { condition } from '@temporalio/workflow';
 import type { ApprovalDecision, ApprovalRelease, PendingApproval } from '../../common/approvals';
-import { type DeniedCall, earlierDenial, rememberDenial, repeatRefusedObservation } from '../../common/denials';
+import {
+  type CallKeys,
+  type DeniedCall,
+  earlierDenial,
+  rememberDenial,
+  repeatRefusedObservation,
+} from '../../common/denials';
 import { deniedObservation } from '../prompts';
 
 /** How a held call ended, and the reason the model is told when it was not approved. */
@@ -18,14 +24,17 @@ export type GateOutcome = { run: true } | { run: false; observation: string };
 /** A call to put to a person: the request, its fingerprints (common/denials.ts) and how long it may wait. */
 export interface ApprovalRequest {
   approval: PendingApproval;
-  keys: { argumentsKey: string; subtaskKey: string };
+  keys: CallKeys;
   timeoutMs: number | undefined;
   timeoutReason: string;
 }
 
 interface Held {
   approval: PendingApproval;
+  keys: CallKeys;
   decision?: ApprovalDecision;
+  /** Set when an identical call was denied elsewhere in the goal while this one waited: what the model reads. */
+  refused?: string;
 }
 
 export class ApprovalGate {
@@ -63,6 +72,18 @@ export class ApprovalGate {
   }
 
   /**
+   * Denials learned while calls wait (the planner pushes those made in other subtasks): a held call identical to one
+   * is refused at once, as it would have been had the denial come before it was held. A decision already taken wins.
+   */
+  learn(denials: readonly DeniedCall[]): void {
+    for (const entry of this.held.values()) {
+      if (entry.decision || entry.refused !== undefined) continue;
+      const earlier = earlierDenial(denials, entry.approval.tool, entry.keys);
+      if (earlier?.kind === 'identical') entry.refused = repeatRefusedObservation(entry.approval.tool, earlier.denial);
+    }
+  }
+
+  /**
    * Puts a call to a person, unless an identical one was denied earlier in the goal (in `denials`, which this
    * executor's own denials join): then it is refused without asking, and the model reads the earlier denial. A call
    * that only resembles one denied before is held with that denial in its request.
@@ -76,18 +97,25 @@ export class ApprovalGate {
       return { run: false, observation };
     }
     const held = earlier ? { ...approval, deniedBefore: earlier.prior } : approval;
-    const decided = await this.hold(held, request.timeoutMs, request.timeoutReason, (outcome, decision, reason) => ({
-      callId: approval.callId,
-      subtaskId: approval.subtaskId,
-      tool: approval.tool,
-      arguments: approval.arguments,
-      ...keys,
-      outcome,
-      ...(decision?.by ? { by: decision.by } : {}),
-      reason,
-      at: new Date(Date.now()).toISOString(),
-    }));
+    const decided = await this.hold(
+      held,
+      keys,
+      request.timeoutMs,
+      request.timeoutReason,
+      (outcome, decision, reason) => ({
+        callId: approval.callId,
+        subtaskId: approval.subtaskId,
+        tool: approval.tool,
+        arguments: approval.arguments,
+        ...keys,
+        outcome,
+        ...(decision?.by ? { by: decision.by } : {}),
+        reason,
+        at: new Date(Date.now()).toISOString(),
+      }),
+    );
     if (decided.verdict.approve) return { run: true };
+    if (decided.refused) return { run: false, observation: decided.verdict.reason };
     if (decided.denial) rememberDenial(denials, decided.denial);
     return { run: false, observation: deniedObservation(approval.tool, decided.verdict.reason) };
   }
@@ -99,17 +127,22 @@ export class ApprovalGate {
    */
   private async hold(
     approval: PendingApproval,
+    keys: CallKeys,
     timeoutMs: number | undefined,
     timeoutReason: string,
     denialOf: (outcome: DeniedCall['outcome'], decision: ApprovalDecision | undefined, reason: string) => DeniedCall,
-  ): Promise<{ verdict: Verdict; denial?: DeniedCall }> {
-    const entry: Held = { approval };
+  ): Promise<{ verdict: Verdict; denial?: DeniedCall; refused?: true }> {
+    const entry: Held = { approval, keys };
     this.held.set(approval.callId, entry);
     let released: ApprovalRelease | undefined;
     try {
       await this.onChange(this.pending());
-      const decided = () => entry.decision !== undefined;
+      const decided = () => entry.decision !== undefined || entry.refused !== undefined;
       const inTime = timeoutMs === undefined ? (await condition(decided), true) : await condition(decided, timeoutMs);
+      if (entry.refused !== undefined && !entry.decision) {
+        released = { callId: approval.callId, outcome: 'refused', reason: entry.refused };
+        return { verdict: { approve: false, reason: entry.refused }, refused: true };
+      }
       const verdict: Verdict =
         !inTime || !entry.decision
           ? { approve: false, reason: timeoutReason }

@@ -13,7 +13,7 @@ import { runTool, runToolLocally } from '../activity-stubs';
 import { toolUnavailableObservation } from '../prompts';
 import { approvalCallId, approvalWait, type ApprovalGate } from './approvals';
 import { type Budget, msLeft } from './budget';
-import { spent, type LoopState } from './loop-state';
+import { knownDenials, spent, type LoopState } from './loop-state';
 import { hasSideEffects, mcpTarget } from './tool-set';
 import type { ExecutableCall } from './tool-calls';
 
@@ -55,11 +55,10 @@ export async function execute(
           ...unknownOutcomeWarning(state, name),
           ...(wait.timeoutMs === undefined ? {} : { timeoutAt: new Date(Date.now() + wait.timeoutMs).toISOString() }),
         };
-        const keys = callFingerprints(call.call, input.subtask);
-        state.denials ??= [...(input.approval?.denials ?? [])];
+        const keys = { ...callFingerprints(call.call, input.subtask), planVersion: input.approval?.planVersion };
         const gated = await gate.ask(
           { approval, keys, timeoutMs: wait.timeoutMs, timeoutReason: wait.reason },
-          state.denials,
+          knownDenials(state, input),
         );
         if (!gated.run) return { ok: false, output: gated.observation };
       }

@@ -34,6 +34,7 @@ import {
 import {
   approvalDecisionSignal,
   decideApprovalUpdate,
+  deniedCallsSignal,
   executorProgressQuery,
   interruptPayloadSchema,
   interruptSignal,
@@ -50,6 +51,7 @@ import {
 } from '../../common/limits';
 
 import { approvalDecisionSchema, type ApprovalRelease, type PendingApproval } from '../../common/approvals';
+import { rememberDenial } from '../../common/denials';
 import { addUsage } from '../../common/usage';
 import {
   CONTENT_FILTER_END,
@@ -63,7 +65,7 @@ import { approvalsMarkdown, ApprovalGate } from './approvals';
 import { mcpOffer, offeredNames, resolveToolSet, type ToolSet } from './tool-set';
 import { checkToolCall, type ExecutableCall } from './tool-calls';
 import { checkRepetition } from './repetition';
-import { addEvidence, initialLoopState, type LoopState, spent, waitWhilePaused } from './loop-state';
+import { addEvidence, initialLoopState, knownDenials, type LoopState, spent, waitWhilePaused } from './loop-state';
 import { budgetEnd, ended, finished } from './results';
 import { execute } from './execution';
 import { reportApprovals, reportResult, reportStep } from './reports';
@@ -304,6 +306,11 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
     const refusal = parsed.success ? gate.refusal(parsed.data) : parsed.error.message;
     if (refusal === undefined && parsed.success) gate.decide(parsed.data);
     else log.warn('dropped an approval decision', { refusal });
+  });
+  setHandler(deniedCallsSignal, ({ denials }) => {
+    const known = knownDenials(state, input);
+    for (const denial of Array.isArray(denials) ? denials : []) rememberDenial(known, denial);
+    gate.learn(known);
   });
   setHandler(executorProgressQuery, (): ExecutorProgress => ({
     subtaskId: input.subtask.id,

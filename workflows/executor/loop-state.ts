@@ -44,7 +44,7 @@ export interface LoopState {
   repetition?: RepetitionState;
   /**
    * Calls denied in this goal (the planner's memory when this executor started, then its own denials): an identical
-   * call is refused without asking (common/denials.ts). Set at the first call that needs approval.
+   * call is refused without asking (common/denials.ts). Set by {@link knownDenials} when first needed.
    */
   denials?: DeniedCall[];
 }
@@ -89,6 +89,14 @@ export function addEvidence(state: LoopState, line: string): void {
 
 export function spent(state: LoopState): Spent {
   return { steps: state.step, usage: state.usage, startedAt: state.startedAt, now: Date.now() };
+}
+
+/**
+ * The goal's denials as this run knows them: its input's (the planner's memory when it started), then its own and
+ * those the planner pushed since (`deniedCalls`).
+ */
+export function knownDenials(state: LoopState, input: ExecutorInput): DeniedCall[] {
+  return (state.denials ??= [...(input.approval?.denials ?? [])]);
 }
 
 /** Before each LLM call: wait while paused (queries still answer). */

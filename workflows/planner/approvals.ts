@@ -31,7 +31,7 @@ export function denialEvidence(approvals: ApprovalsState, report: ApprovalsRepor
 export function recordHeld(approvals: ApprovalsState, report: ApprovalsReport): void {
   approvals.version += 1;
   if (report.released) approvals.released[report.released.callId] = report.released;
-  if (report.released?.denial) rememberDenial(approvals.denials, report.released.denial);
+  if (report.released?.denial && rememberDenial(approvals.denials, report.released.denial)) approvals.learned += 1;
   if (report.released?.outcome === 'refused') approvals.refusedRepeats += 1;
   if (report.pending.length === 0) delete approvals.held[report.workflowId];
   else approvals.held[report.workflowId] = report.pending;

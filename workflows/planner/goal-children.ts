@@ -1,17 +1,17 @@
 /**
  * The planner's child executors: starting the ready subtasks, and the messages the loop hands them (pause and resume,
- * interrupts, approval decisions, cancel requests). Decisions are taken over the plain state (./goal-state.ts);
+ * approval decisions, cancel requests; interrupts have ./interrupts.ts). Decisions are taken over the plain state (./goal-state.ts);
  * ./goal-effects.ts carries them out.
  */
 import { log } from '@temporalio/workflow';
-import { approvalDecisionSignal, interruptsSignal, pauseSignal, resumeSignal } from '../../common/contract';
-import { interruptBatches } from '../../common/limits';
+import { approvalDecisionSignal, deniedCallsSignal, pauseSignal, resumeSignal } from '../../common/contract';
 import type { ExecutorResult } from '../../common/types';
 import { runEndedHolding } from './approvals';
 import { resultOfFailedRun } from './evidence';
 import { capSubtaskBudget, exhaustedCap } from './goal-budget';
 import { cancelExecutor, signalExecutor, startExecutor } from './goal-effects';
 import type { Goal } from './goal-publish';
+import { takeQueuedInterrupts } from './interrupts';
 import {
   ANY_SUBTASK,
   cancelDecided,
@@ -57,18 +57,6 @@ export function dispatchReady(goal: Goal): void {
   if (started) delete state.queuedInterrupts[ANY_SUBTASK];
 }
 
-/** The interrupts queued for `subtaskId` that fit its input; the rest follow by signal once it runs. */
-function takeQueuedInterrupts(goal: Goal, subtaskId: string): string[] | undefined {
-  const { state } = goal;
-  const queued = [...(state.queuedInterrupts[ANY_SUBTASK] ?? []), ...(state.queuedInterrupts[subtaskId] ?? [])];
-  delete state.queuedInterrupts[subtaskId];
-  if (queued.length === 0) return undefined;
-  const [first, ...rest] = interruptBatches(queued);
-  const later = rest.flat();
-  if (later.length > 0) state.interruptInbox.push(...later.map((message) => ({ message, subtaskId })));
-  return first;
-}
-
 function dispatch(goal: Goal, entry: Entry): void {
   const { state, settings } = goal;
   const run = runDispatched(state, entry);
@@ -79,6 +67,7 @@ function dispatch(goal: Goal, entry: Entry): void {
     goalBudget(state, settings, Date.now()),
   );
   const interrupts = takeQueuedInterrupts(goal, entry.subtask.id);
+  run.denialsKnown = state.approvals.learned;
   run.interruptsSent = interrupts?.length ?? 0;
   // A fork's resumed subtask starts from its seed once: a later run of it (after a replan) starts afresh.
   const seed = state.seeds?.[entry.subtask.id];
@@ -92,8 +81,17 @@ function dispatch(goal: Goal, entry: Entry): void {
       context,
       tools: entry.subtask.tools,
       budget,
-      // The goal's denials so far go with the policy: an identical call is refused without asking a person again.
-      ...(settings.approval ? { approval: { ...settings.approval, denials: state.approvals.denials } } : {}),
+      // The goal's denials so far go with the policy, later ones by signal (`forwardDenials`): an identical call is
+      // refused without asking a person again.
+      ...(settings.approval
+        ? {
+            approval: {
+              ...settings.approval,
+              denials: state.approvals.denials,
+              planVersion: currentPlan(state).version,
+            },
+          }
+        : {}),
       interrupts,
       reportTo: settings.goalId,
       ...(seed ? { seed } : {}),
@@ -140,48 +138,6 @@ export async function forwardPause(goal: Goal): Promise<void> {
   await toRunning(goal, (run) => signalExecutor(run.workflowId, state.paused ? pauseSignal : resumeSignal));
 }
 
-/**
- * Every interrupt that arrived since the last turn, in one `interrupts` signal per running executor (in batches under
- * the payload limit); one for a subtask that has not started waits in its queue and goes into its input when it
- * starts; one for all subtasks while none runs waits for the next to start. One for a subtask that already ended is
- * counted as undelivered (`undeliveredInterrupts`), never dropped in silence.
- */
-export async function deliverInterrupts(goal: Goal): Promise<void> {
-  const { state } = goal;
-  const now = new Map<string, string[]>();
-  for (const { message, subtaskId } of state.interruptInbox.splice(0)) {
-    const targets = runningEntries(state).filter((entry) => !subtaskId || entry.subtask.id === subtaskId);
-    for (const entry of targets) now.set(entry.runWorkflowId!, [...(now.get(entry.runWorkflowId!) ?? []), message]);
-    if (targets.length > 0) continue;
-    const entry = subtaskId === undefined ? undefined : entryOf(state, subtaskId);
-    if (subtaskId === undefined || entry?.status === 'pending') {
-      (state.queuedInterrupts[subtaskId ?? ANY_SUBTASK] ??= []).push(message);
-    } else {
-      state.undelivered += 1;
-      log.warn('interrupt not delivered: the subtask is not pending or running', { subtaskId, status: entry?.status });
-    }
-  }
-  for (const [workflowId, messages] of now) {
-    const run = runOf(state, workflowId)!;
-    if (run.phase === 'starting') {
-      // A signal cannot reach a child that has not started: they go back to the inbox when it has (see `dispatch`).
-      (run.heldInterrupts ??= []).push(...messages);
-      continue;
-    }
-    if (run.phase !== 'running') {
-      // The executor returned before the planner's turn: there is no next model call of that run to hand them to.
-      state.undelivered += messages.length;
-      log.warn('interrupts not delivered: the subtask had already returned', { subtask: run.subtaskId });
-      continue;
-    }
-    for (const batch of interruptBatches(messages)) {
-      if (await signalExecutor(workflowId, interruptsSignal, { messages: batch })) {
-        run.interruptsSent = (run.interruptsSent ?? 0) + batch.length;
-      } else state.undelivered += batch.length;
-    }
-  }
-}
-
 /** Hands each accepted approval decision to the executor that holds the call. */
 export async function forwardDecisions(goal: Goal): Promise<void> {
   for (const accepted of goal.state.approvals.inbox.splice(0)) {
@@ -189,6 +145,21 @@ export async function forwardDecisions(goal: Goal): Promise<void> {
     if (run?.phase === 'running') await signalExecutor(run.workflowId, approvalDecisionSignal, accepted.decision);
     accepted.forwarded = true;
   }
+}
+
+/**
+ * Tells each running child the goal's denials it does not know yet (`deniedCallsSignal`), so a call a person denied
+ * in one subtask is refused without asking in the others running at the same time. A child that closed meanwhile
+ * needs none.
+ */
+export async function forwardDenials(goal: Goal): Promise<void> {
+  const { approvals } = goal.state;
+  await toRunning(goal, async (run) => {
+    const behind = approvals.learned - (run.denialsKnown ?? 0);
+    if (behind <= 0) return;
+    run.denialsKnown = approvals.learned;
+    await signalExecutor(run.workflowId, deniedCallsSignal, { denials: approvals.denials.slice(-behind) });
+  });
 }
 
 /**

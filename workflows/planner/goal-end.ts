@@ -20,6 +20,7 @@ import { cancelRun, recordResult, sendCancels } from './goal-children';
 import { recordReplan } from './goal-plans';
 import { holdWhilePaused, publish, type Goal } from './goal-publish';
 import { allDone, type ChildRun, goalBudget, goalUsage, runOf, runSettled } from './goal-state';
+import { interruptsClosed } from './interrupts';
 import { checkAndJudge, MAX_PLAN_ATTEMPTS, writeReport, type DraftOutcome } from './model-calls';
 
 /** How long a cancelled goal waits for its children's partial results before it reports without them. */
@@ -113,6 +114,7 @@ export async function finish(goal: Goal, ending: GoalEnding, detail?: string): P
     } else if (entry.status === 'pending') entry.status = 'skipped';
   }
   state.status = 'reporting';
+  interruptsClosed(state);
   publish(goal);
   await holdWhilePaused(goal);
   const sections = state.entries.map(({ subtask, status, result }) => ({ subtask, status, result }));
@@ -152,9 +154,18 @@ export async function finish(goal: Goal, ending: GoalEnding, detail?: string): P
     usage: goalUsage(state),
     replans,
     ...(state.workspace !== undefined ? { workspace: state.workspace } : {}),
-    ...(state.undelivered > 0 ? { undeliveredInterrupts: state.undelivered } : {}),
     ...(state.approvals.refusedRepeats > 0 ? { refusedRepeatCalls: state.approvals.refusedRepeats } : {}),
   });
+}
+
+/**
+ * The result as the run returns it: the undelivered count is read at the last synchronous point before the return,
+ * since an interrupt signal may come until the run closes (in its last workflow task too, which the server then
+ * replays with the signal), and each one after the report is counted as it comes (`interruptArrived`).
+ */
+export function withUndelivered(goal: Goal, result: GoalResult): GoalResult {
+  const { undelivered } = goal.state;
+  return undelivered > 0 ? { ...result, undeliveredInterrupts: undelivered } : result;
 }
 
 /**

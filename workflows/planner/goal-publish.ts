@@ -5,7 +5,8 @@
 import { condition } from '@temporalio/workflow';
 import { tokensOf } from '../../common/usage';
 import { publishDetails, publishSearchAttributes } from './goal-effects';
-import { goalProgress, type GoalSettings, type GoalState } from './goal-state';
+import { goalProgress } from './goal-progress';
+import type { GoalSettings, GoalState } from './goal-state';
 import { detailsMarkdown } from './progress-details';
 
 /** A goal's state with the settings it runs under: what every planner action works on. */

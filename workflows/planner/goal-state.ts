@@ -11,7 +11,6 @@ import type { ApprovalDecision, ApprovalReceipt, ApprovalRelease, PendingApprova
 import type { CancelSubtaskPayload, InterruptPayload } from '../../common/contract';
 import type {
   ExecutorResult,
-  GoalProgress,
   GoalStatus,
   PlanVersion,
   RejectedDraft,
@@ -64,6 +63,8 @@ export interface RunSoFar {
   heldInterrupts?: string[];
   /** Interrupt messages handed to the child (in its input, or by a signal it took). */
   interruptsSent?: number;
+  /** How many of the goal's denials (`approvals.learned`) the child knows: its input's, then those pushed to it. */
+  denialsKnown?: number;
 }
 
 /** A subtask of the current plan and where it stands; `runWorkflowId` names its latest run. */
@@ -103,6 +104,8 @@ export interface ApprovalsState {
   inbox: AcceptedDecision[];
   /** Calls denied in this goal (common/denials.ts), handed to every executor started; bounded by `MAX_DENIALS`. */
   denials: DeniedCall[];
+  /** Denials remembered so far: only grows (the list drops its oldest), so a child knows how many it is behind. */
+  learned: number;
   /** Calls refused without asking because an identical call was denied earlier in the goal. */
   refusedRepeats: number;
   /** Counts changes of the held calls, so the loop wakes to refresh the Web UI details when one arrives. */
@@ -195,7 +198,16 @@ export function initialGoalState(startedMs: number): GoalState {
     versionOfTicket: {},
     published: '',
     publishedApprovals: 0,
-    approvals: { held: {}, decided: [], released: {}, inbox: [], denials: [], refusedRepeats: 0, version: 0 },
+    approvals: {
+      held: {},
+      decided: [],
+      released: {},
+      inbox: [],
+      denials: [],
+      learned: 0,
+      refusedRepeats: 0,
+      version: 0,
+    },
   };
 }
 
@@ -231,13 +243,14 @@ export function stepReported(run: ChildRun, step: number, usage: TokenUsage): vo
 /**
  * A child's result, by signal or by its completion, whichever comes first; later copies change nothing. Returns how
  * many interrupts the planner handed the run that its model was never shown (they came after its last look, e.g.
- * between its final answer and its close): the goal counts them undelivered. A result the planner made for a run
- * that returned none says nothing about them (0).
+ * between its final answer and its close), with any still held for a start that never came: the goal counts them
+ * undelivered. A result the planner made for a run that returned none shows no interrupt to anyone.
  */
 export function runReturned(run: ChildRun, result: ExecutorResult): number {
   if (run.phase === 'returned' || run.phase === 'settled') return 0;
+  const held = run.heldInterrupts?.splice(0).length ?? 0;
   Object.assign(run, { phase: 'returned', result, steps: result.steps, usage: result.usage });
-  return result.interruptsShown === undefined ? 0 : Math.max(0, (run.interruptsSent ?? 0) - result.interruptsShown);
+  return held + Math.max(0, (run.interruptsSent ?? 0) - (result.interruptsShown ?? 0));
 }
 
 /** The planner decides to cancel a run; the request goes out once the child has started (see `cancelsToSend`). */
@@ -322,6 +335,8 @@ export interface PendingWork {
   interrupts: boolean;
   /** Accepted approval decisions to forward to the executors holding the calls. */
   decisions: boolean;
+  /** Denials a running child does not know yet (`deniedCalls`). */
+  denials: boolean;
   /** `cancelSubtask` requests not yet applied. */
   cancelRequests: boolean;
   /** Cancel requests decided for started children and not yet sent. */
@@ -338,6 +353,7 @@ export function pendingWork(state: GoalState): PendingWork {
     pause: state.paused !== state.pausedForwarded,
     interrupts: state.interruptInbox.length > 0,
     decisions: state.approvals.inbox.length > 0,
+    denials: state.runs.some((run) => run.phase === 'running' && (run.denialsKnown ?? 0) < state.approvals.learned),
     cancelRequests: state.cancelInbox.length > 0,
     cancels: cancelsToSend(state).length > 0,
     returnedRuns: state.runs.some((run) => run.phase === 'returned'),
@@ -356,44 +372,4 @@ export function hasPendingWork(work: PendingWork): boolean {
  */
 export function canHandOver(state: GoalState, handlersIdle: boolean): boolean {
   return handlersIdle && !hasPendingWork(pendingWork(state)) && !state.runs.some((run) => run.phase === 'starting');
-}
-
-/** The `progress` query's answer. */
-export function goalProgress(state: GoalState, settings: GoalSettings, nowMs: number): GoalProgress {
-  const plan = currentPlan(state);
-  return {
-    status: state.paused && state.status === 'running' ? 'paused' : state.status,
-    paused: state.paused,
-    ...(state.workspace !== undefined ? { workspace: state.workspace } : {}),
-    queuedInterrupts: Object.values(state.queuedInterrupts).reduce((sum, queue) => sum + queue.length, 0),
-    undeliveredInterrupts: state.undelivered,
-    refusedRepeatCalls: state.approvals.refusedRepeats,
-    ...(state.forkedFrom ? { forkedFrom: state.forkedFrom } : {}),
-    goal: settings.goal,
-    planVersion: state.plans.length,
-    planReason: plan?.reason ?? '',
-    plan: plan?.subtasks ?? [],
-    subtasks: state.entries.map((entry) => {
-      const usage = runOf(state, entry.runWorkflowId)?.usage ?? zeroUsage();
-      return {
-        id: entry.subtask.id,
-        title: entry.subtask.title,
-        status: entry.status,
-        workflowId: entry.workflowId,
-        steps: runOf(state, entry.runWorkflowId)?.steps ?? 0,
-        usage: { ...usage },
-        tokens: tokensOf(usage),
-        ...(entry.verdict ? { verdict: entry.verdict } : {}),
-      };
-    }),
-    usage: goalUsage(state),
-    budget: goalBudget(state, settings, nowMs),
-    // A goal that never adopted a plan has made no replan (not -1).
-    replans: Math.max(0, state.plans.length - 1),
-    versions: state.plans,
-    rejectedDrafts: state.rejectedDrafts,
-    pendingApprovals: Object.values(state.approvals.held)
-      .flat()
-      .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt)),
-  };
 }

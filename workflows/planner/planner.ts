@@ -59,15 +59,16 @@ import { adoptFork } from './goal-fork';
 import { acceptDecision, decisionRefusal, denialEvidence, recordHeld } from './approvals';
 import {
   applyCancels,
-  deliverInterrupts,
   dispatchReady,
   forwardDecisions,
+  forwardDenials,
   forwardPause,
   recordResult,
   sendCancels,
 } from './goal-children';
 import { waitUntil } from './goal-effects';
-import { endingReason, endPlanInvalid, finish, finishCancelled, settleReturned } from './goal-end';
+import { deliverInterrupts, interruptArrived } from './interrupts';
+import { endingReason, endPlanInvalid, finish, finishCancelled, settleReturned, withUndelivered } from './goal-end';
 import { handOverDue, handOverState } from './goal-hand-over';
 import { adoptFirstPlan, draft, recordReplan, replan, replanAnswered } from './goal-plans';
 import { progressNow, publish, publishProgressDetails, type Goal } from './goal-publish';
@@ -127,8 +128,8 @@ function wireHandlers(goal: Goal): void {
   );
   setHandler(interruptSignal, (payload) => {
     const checked = interruptPayloadSchema.safeParse(payload);
-    if (checked.success) state.interruptInbox.push(checked.data);
-    else log.warn('interrupt signal dropped', { error: checked.error.message });
+    if (!checked.success) log.warn('interrupt signal dropped', { error: checked.error.message });
+    else if (!interruptArrived(state, checked.data)) log.warn('interrupt not delivered: the goal is finishing');
   });
   setHandler(cancelSubtaskSignal, (payload) => {
     const checked = cancelSubtaskPayloadSchema.safeParse(payload);
@@ -182,7 +183,7 @@ function waitForWork(goal: Goal): Promise<void> {
  * One turn of the loop, in this order, each step awaiting only when it has work (an idle await would let
  * cancellations propagate at another point of the history, and the order of commands is what replay checks):
  * 1. pause/resume first, so nothing below talks to a child that should be holding, or holds one that was resumed;
- * 2. interrupts and approval decisions next, so they reach an executor before any cancel of this turn ends it;
+ * 2. interrupts, approval decisions and denials next, so they reach an executor before any cancel of this turn ends it;
  * 3. cancellations (requested, then sent), so a cancelled subtask is not judged as if it had finished on its own;
  * 4. returned runs judged, since their verdicts decide the budget, the replan and the end below;
  * 5. the goal's end on a used-up budget or replans, before a replan that could not run anyway;
@@ -195,6 +196,7 @@ async function turn(goal: Goal): Promise<GoalResult | undefined> {
   if (work.pause) await forwardPause(goal);
   if (work.interrupts) await deliverInterrupts(goal);
   if (work.decisions) await forwardDecisions(goal);
+  if (work.denials) await forwardDenials(goal);
   applyCancels(goal, (evidence, automatic) => recordReplan(goal, evidence, automatic));
   if (pendingWork(goal.state).cancels) await sendCancels(goal);
   if (pendingWork(goal.state).returnedRuns) await settleReturned(goal);
@@ -275,14 +277,14 @@ async function resultOf(goal: Goal, input: PlannerInput): Promise<GoalResult> {
   try {
     const result = await runGoal(goal, input);
     await condition(allHandlersFinished);
-    return result;
+    return withUndelivered(goal, result);
   } catch (err) {
     if (isCancellation(err)) {
       // Cancelling a goal is an end it reports: children cancelled by request, their partials, a report.
       return CancellationScope.nonCancellable(async () => {
         const result = await finishCancelled(goal);
         await condition(allHandlersFinished);
-        return result;
+        return withUndelivered(goal, result);
       });
     }
     // The failure handler: whatever ends the goal as a workflow failure (a failed report call, say), the Web UI
