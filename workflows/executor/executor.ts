@@ -318,7 +318,7 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
     if (refusal === undefined && parsed.success) gate.decide(parsed.data);
     else log.warn('dropped an approval decision', { refusal });
   });
-  setHandler(executorProgressQuery, (): ExecutorProgress => ({
+  const progressNow = (): ExecutorProgress => ({
     subtaskId: input.subtask.id,
     status: state.status,
     step: state.step,
@@ -336,7 +336,8 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
           mcpTools: state.tools.mcp.map(({ name, server, tool, sideEffects }) => ({ name, server, tool, sideEffects })),
         }
       : {}),
-  }));
+  });
+  setHandler(executorProgressQuery, progressNow);
 
   let result: ExecutorResult;
   try {
@@ -360,5 +361,5 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
   // An interrupt that came after the loop's last look (after the final answer, before the close) reached no model:
   // the result says how many, so none is lost in silence (the planner counts its own from `interruptsShown`).
   const unshown = state.interrupts.length;
-  return endWith(unshown > 0 ? { ...result, undeliveredInterrupts: unshown } : result, 'subtask');
+  return endWith(unshown > 0 ? { ...result, undeliveredInterrupts: unshown } : result, 'subtask', progressNow());
 }
