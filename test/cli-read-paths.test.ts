@@ -117,6 +117,9 @@ describe('status and list over the HTTP API and over gRPC', () => {
     // The running goal, stopped in its subtask.
     ids.terminated = ids.running;
     await tandem.client.workflow.getHandle(ids.terminated).terminate('stopped by the test');
+    // Its executor too: abandoned by the goal (ParentClosePolicy.ABANDON), it would go on with its slow model call,
+    // and the two reads, seconds apart on a loaded machine, would see two moments of it.
+    await tandem.client.workflow.getHandle(`${ids.terminated}.v1.s1`).terminate('stopped by the test');
     const text = await expectSameOverHttp(['status', ids.terminated]);
     expect(text.stdout.startsWith(`${ids.terminated}  terminated`)).toBe(true);
     await expectSameOverHttp(['status', ids.terminated, '--json']);
