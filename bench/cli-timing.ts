@@ -1,8 +1,8 @@
 /**
  * How long the CLI takes from a cold process, next to the tools it is measured against, in one run so the ratios
- * hold on a loaded machine too: `tandem --version` against `node -e ''`, `tandem status ID` and `tandem list` against
- * `temporal workflow describe` and `temporal workflow list` on the same goal and server, and a verb with no server.
- * Each command runs several times; the median is kept.
+ * hold on a loaded machine too: `tandem --version` against `node -e ''`, `tandem status ID` (of a closed goal and of a
+ * running one) and `tandem list` against `temporal workflow describe` and `temporal workflow list` on the same server,
+ * and a verb with no server. Each command runs several times; the median is kept.
  */
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
@@ -57,13 +57,15 @@ async function timeCommand(
 }
 
 /**
- * Times the CLI against the goal `goalId` on the server at `address`, and a verb pointed at a closed port. With the
- * server's `httpAddress`, `status` and `list` read over its HTTP API as they do after `tandem dev` (and are timed over
- * gRPC too, the way of a TLS or API-key connection); without it, over gRPC only.
+ * Times the CLI against the closed goal `goalId` and the running goal `runningGoalId` on the server at `address`, and
+ * a verb pointed at a closed port. With the server's `httpAddress`, `status` and `list` read over its HTTP API as they
+ * do after `tandem dev` (and are timed over gRPC too, the way of a TLS or API-key connection); without it, over gRPC
+ * only. A closed goal's status reads its progress from the memo; a running one's asks its worker the progress query.
  */
 export async function timeCli(
   address: string,
   goalId: string,
+  runningGoalId: string,
   httpAddress: string | null,
 ): Promise<{ timings: Record<string, CommandTiming>; ratios: CliRatio[] }> {
   const env = { ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_HTTP_ADDRESS: httpAddress ?? '' };
@@ -88,6 +90,13 @@ export async function timeCli(
       [...['workflow', 'describe', '-w', goalId, '--address', address]],
       env,
     ),
+    statusRunning: await tandem('tandem status ID, a running goal', ['status', runningGoalId]),
+    temporalDescribeRunning: await timeCommand(
+      'temporal workflow describe -w ID, a running goal',
+      temporal,
+      [...['workflow', 'describe', '-w', runningGoalId, '--address', address]],
+      env,
+    ),
     list: await tandem('tandem list', ['list']),
     listGrpc: await timeCommand('tandem list, over gRPC', process.execPath, [TANDEM_BIN, 'list'], grpcEnv),
     temporalList: await timeCommand(
@@ -108,6 +117,12 @@ export async function timeCli(
     ratios: [
       ratio("--version / node -e ''", timings.version, timings.node, 2),
       ratio('status / temporal workflow describe', timings.status, timings.temporalDescribe, 3),
+      ratio(
+        'status of a running goal / temporal workflow describe',
+        timings.statusRunning,
+        timings.temporalDescribeRunning,
+        3,
+      ),
       ratio('list / temporal workflow list', timings.list, timings.temporalList, 3),
       ratio('status over gRPC / temporal workflow describe', timings.statusGrpc, timings.temporalDescribe, 3),
       ratio('list over gRPC / temporal workflow list', timings.listGrpc, timings.temporalList, 3),

@@ -4,6 +4,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { startGoal } from '../client/goals';
+import { progressQuery } from '../common/contract';
 import type { RecordedRequest, ScriptedModel } from '../dev/scripted-model';
 import { childIds, percentile, type RssSampler } from './stats';
 
@@ -134,4 +135,22 @@ export async function outerLoopCost(
       lastStepRequestBytes: bodyBytes.at(-1) ?? 0,
     },
   };
+}
+
+/**
+ * Starts the demo goal with its `write_file` call held for approval, and resolves once it is held: a goal that stays
+ * running, with a subtask in flight, for as long as the CLI timings take. The caller terminates it.
+ */
+export async function heldGoal(client: Client, taskQueue: string): Promise<string> {
+  const handle = await startGoal(client, {
+    goal: 'Compute and save',
+    id: `bench-held-${Date.now()}`,
+    taskQueue,
+    approveTools: ['write_file'],
+  });
+  for (;;) {
+    const progress = await handle.query(progressQuery);
+    if ((progress.pendingApprovals ?? []).length > 0) return handle.workflowId;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }

@@ -78,6 +78,12 @@ export function listQuery(status?: ListStatus, query?: string): string {
   ].join(' AND ');
 }
 
+/** Strings in code-point order: `localeCompare` loads ICU's collation data first, 30-80 ms of a `list` process. */
+function byCodePoint(a: string, b: string): number {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
+}
+
 function summarize(info: ListedWorkflow): GoalSummary {
   return {
     id: info.workflowId,
@@ -117,7 +123,7 @@ export async function listGoalsOf(reader: WorkflowReader, opts: ListOptions = {}
     throw err;
   }
   // ISO 8601 times of one format compare as strings.
-  goals.sort((a, b) => b.startTime.localeCompare(a.startTime) || a.id.localeCompare(b.id));
+  goals.sort((a, b) => byCodePoint(b.startTime, a.startTime) || byCodePoint(a.id, b.id));
   const shown = goals.slice(0, limit);
   // Visibility says "running" for a goal whose workflow task fails on every attempt: each running goal shown is looked at.
   await Promise.all(

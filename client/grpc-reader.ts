@@ -11,6 +11,7 @@ import {
   statusSearchAttribute,
   tokensSearchAttribute,
 } from '../common/contract';
+import { PROGRESS_MEMO_KEY } from '../common/names';
 import { describeWorkflow, failureOf, isDeadlineExceeded, runResult } from './goals';
 import { endOfFailure, endOfResult, type RunEnd } from './run-end';
 import type { ExecutorResult, GoalResult } from '../common/types';
@@ -89,6 +90,7 @@ export function grpcReader(client: Client): WorkflowReader {
         }),
         pendingChildIds: (raw.pendingChildren ?? []).flatMap(({ workflowId: child }) => (child ? [child] : [])),
         pendingWorkflowTaskAttempt: raw.pendingWorkflowTask?.attempt ?? 0,
+        finalProgress: description.memo?.[PROGRESS_MEMO_KEY],
       };
     },
 

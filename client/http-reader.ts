@@ -6,7 +6,7 @@
  * the verb reads over gRPC instead.
  */
 import { FailureType } from '../common/failures';
-import { RESULT_MEMO_KEY, SEARCH_ATTRIBUTE_NAMES } from '../common/names';
+import { PROGRESS_MEMO_KEY, RESULT_MEMO_KEY, SEARCH_ATTRIBUTE_NAMES } from '../common/names';
 import {
   callHttpApi,
   type HttpApi,
@@ -234,6 +234,7 @@ export function httpReader(api: HttpApi): WorkflowReader {
         })),
         pendingChildIds: (raw.pendingChildren ?? []).flatMap((child) => (child.workflowId ? [child.workflowId] : [])),
         pendingWorkflowTaskAttempt: raw.pendingWorkflowTask?.attempt ?? 0,
+        finalProgress: payloadValue(info.memo?.fields?.[PROGRESS_MEMO_KEY]),
       };
     },
 

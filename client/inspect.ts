@@ -95,23 +95,31 @@ function failingCallsOf(view: WorkflowView, subtaskId: string | null): FailingCa
   });
 }
 
-/** The calls in flight of a workflow and of its running children, read from one describe of each. */
-async function callsInFlight(
-  reader: WorkflowReader,
-  view: WorkflowView,
-  subtaskOfChild: (workflowId: string) => string | null,
-  ownSubtask: string | null,
-): Promise<{ failingCalls: FailingCall[]; streamingCalls: StreamingCall[] }> {
+/** The descriptions of a workflow's running children, each read once; a child that closed in between is left out. */
+async function childViews(reader: WorkflowReader, view: WorkflowView): Promise<WorkflowView[]> {
   const children = await Promise.all(
     view.pendingChildIds.map(async (workflowId) => {
       try {
-        return [{ view: await reader.describe(workflowId), subtask: subtaskOfChild(workflowId) }];
+        return [await reader.describe(workflowId)];
       } catch {
         return []; // The child closed in between: nothing of it is in flight any more.
       }
     }),
   );
-  const all = [{ view, subtask: ownSubtask }, ...children.flat()];
+  return children.flat();
+}
+
+/** The calls in flight of a workflow (`view`) and of its running children (`children`). */
+function callsInFlight(
+  view: WorkflowView,
+  children: WorkflowView[],
+  subtaskOfChild: (workflowId: string) => string | null,
+  ownSubtask: string | null,
+): { failingCalls: FailingCall[]; streamingCalls: StreamingCall[] } {
+  const all = [
+    { view, subtask: ownSubtask },
+    ...children.map((child) => ({ view: child, subtask: subtaskOfChild(child.workflowId) })),
+  ];
   return {
     failingCalls: all.flatMap((each) => failingCallsOf(each.view, each.subtask)),
     streamingCalls: all.flatMap((each) => streamingCallsOf(each.view, each.subtask)),
@@ -141,7 +149,7 @@ export async function whyNoAnswerOf(reader: WorkflowReader, id: string, what: st
   const blocked = await blockedWorkflowTask(reader, id);
   if (blocked) return describeBlockedTask(id, blocked);
   const view = await reader.describe(id);
-  const calls = (await callsInFlight(reader, view, () => null, null)).failingCalls;
+  const calls = callsInFlight(view, await childViews(reader, view), () => null, null).failingCalls;
   if (calls.length > 0) {
     return (
       `${what} of "${id}" is waiting: ${describeFailingCall(calls[0])}; it goes on when that call succeeds ` +
@@ -163,10 +171,10 @@ export async function whyNoAnswer(client: Client, id: string, what: string): Pro
   return whyNoAnswerOf(grpcReader(client), id, what);
 }
 
-/** The answer of a progress query already sent (`asked`), or why none came: no worker in time, a blocked task. */
-async function progressAnswer<T>(reader: WorkflowReader, id: string, asked: Promise<unknown>): Promise<T> {
+/** The progress query's answer, or why none came: no worker in time, a blocked workflow task. */
+async function askProgress<T>(reader: WorkflowReader, id: string): Promise<T> {
   try {
-    return (await asked) as T;
+    return await reader.query<T>(id, PROGRESS_QUERY_NAME, QUERY_DEADLINE_MS);
   } catch (err) {
     if (err instanceof QueryDeadlineExceeded)
       throw new GoalError(await whyNoAnswerOf(reader, id, 'the progress query'));
@@ -177,28 +185,43 @@ async function progressAnswer<T>(reader: WorkflowReader, id: string, asked: Prom
   }
 }
 
-/** Everything `status` shows about a goal or an executor, by workflow id, read through `reader`. */
+/**
+ * The workflow's progress: a closed run's from its memo, which holds what the query answers after the close
+ * (workflows/ending.ts), so no worker replays its history; an open run's, or one that closed without writing it, from
+ * the query, which a worker answers from the state it holds.
+ */
+function progressOf<T>(reader: WorkflowReader, view: WorkflowView): Promise<T> {
+  if (view.executionStatus !== 'RUNNING' && view.finalProgress !== undefined) {
+    return Promise.resolve(view.finalProgress as T);
+  }
+  return askProgress<T>(reader, view.workflowId);
+}
+
+/**
+ * Everything `status` shows about a goal or an executor, by workflow id, read through `reader`: one describe, then
+ * its progress, its end and its running children's describes at once.
+ */
 export async function snapshotOf(reader: WorkflowReader, id: string): Promise<Snapshot> {
-  // The query goes out with the describe rather than after it: planner and executor both answer it, and it is the
-  // slowest read (a worker replays a closed goal's history to answer), so waiting for the type first adds a round
-  // trip. Its answer is only read once the describe says the workflow is tandem's; a failure is handled there.
-  const asked = reader.query<unknown>(id, PROGRESS_QUERY_NAME, QUERY_DEADLINE_MS);
-  asked.catch(() => undefined);
   const view = await reader.describe(id);
   const { executionStatus } = view;
   if (view.type === PLANNER_WORKFLOW_TYPE) {
-    const progress = await progressAnswer<GoalProgress>(reader, id, asked);
+    const [progress, end, children] = await Promise.all([
+      progressOf<GoalProgress>(reader, view),
+      endOf(reader, view),
+      childViews(reader, view),
+    ]);
     const subtaskOf = (workflowId: string) =>
       progress.subtasks.find((subtask) => subtask.workflowId === workflowId)?.id ?? null;
-    const [end, calls] = await Promise.all([endOf(reader, view), callsInFlight(reader, view, subtaskOf, null)]);
+    const calls = callsInFlight(view, children, subtaskOf, null);
     return { kind: 'goal', id, executionStatus, end, ending: endingOfRun(executionStatus, end), ...calls, progress };
   }
   if (view.type === EXECUTOR_WORKFLOW_TYPE) {
-    const progress = await progressAnswer<ExecutorProgress>(reader, id, asked);
-    const [end, calls] = await Promise.all([
+    const [progress, end, children] = await Promise.all([
+      progressOf<ExecutorProgress>(reader, view),
       endOf(reader, view),
-      callsInFlight(reader, view, () => null, progress.subtaskId),
+      childViews(reader, view),
     ]);
+    const calls = callsInFlight(view, children, () => null, progress.subtaskId);
     const goalId = view.parentWorkflowId;
     const ending = endingOfRun(executionStatus, end);
     return { kind: 'executor', id, executionStatus, end, ending, ...calls, goalId, progress };

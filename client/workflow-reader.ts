@@ -39,6 +39,11 @@ export interface WorkflowView {
   pendingChildIds: string[];
   /** The attempt of its pending workflow task; 0 when none is pending. */
   pendingWorkflowTaskAttempt: number;
+  /**
+   * The `progress` the run wrote to its memo as it closed (workflows/ending.ts), the query's answer from then on;
+   * undefined while it runs, and for a run that closed without writing it (terminated, timed out, too large).
+   */
+  finalProgress: unknown;
 }
 
 /** The last workflow task failure of a run. */

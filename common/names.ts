@@ -22,3 +22,12 @@ export const SEARCH_ATTRIBUTE_NAMES = {
 
 /** The memo key that holds the result of a run that ended as Canceled (common/endings.ts). */
 export const RESULT_MEMO_KEY = 'tandemResult';
+
+/**
+ * The memo key that holds a closed run's final `progress` (workflows/ending.ts), which `status` reads instead of
+ * asking the query; absent while the run is open.
+ */
+export const PROGRESS_MEMO_KEY = 'tandemProgress';
+
+/** The largest final progress (JSON bytes) a run writes to its memo; a larger one is answered by the query only. */
+export const PROGRESS_MEMO_BYTES = 32 * 1024;

@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { executorProgressQuery, progressQuery } from '../common/contract';
+import { PROGRESS_MEMO_KEY } from '../common/names';
 import { scriptDemo } from '../dev/demo-model';
 import { match, reply } from '../dev/scripted-model';
 import { runCli, type CliRun } from './helpers/cli';
@@ -16,6 +18,8 @@ const HTTP_ADDRESS = process.env.TEMPORAL_HTTP_ADDRESS!;
 
 describe('status and list over the HTTP API and over gRPC', () => {
   let tandem: Tandem;
+  /** Set once the last test has stopped the worker, so that afterAll does not stop it twice. */
+  let workerStopped = false;
   let env: Record<string, string>;
   let dir: string;
   let recorder: string;
@@ -82,7 +86,7 @@ describe('status and list over the HTTP API and over gRPC', () => {
     expect((await runCli(['result', ids.cancelled], env)).code).toBe(2);
   });
   afterAll(async () => {
-    await tandem.stop();
+    if (!workerStopped) await tandem.stop();
     await fs.rm(dir, { recursive: true, force: true });
   });
 
@@ -96,10 +100,26 @@ describe('status and list over the HTTP API and over gRPC', () => {
     },
   );
 
+  it("writes a closed goal's and executor's final progress to the memo: what the progress query answers", async () => {
+    for (const kind of ['ok', 'budget', 'planning', 'cancelled']) {
+      const handle = tandem.client.workflow.getHandle(ids[kind]);
+      const memo = (await handle.describe()).memo?.[PROGRESS_MEMO_KEY];
+      expect(memo).toEqual(expect.objectContaining({ goal: expect.any(String) }));
+      expect(memo).toEqual(await handle.query(progressQuery));
+    }
+    const executor = tandem.client.workflow.getHandle(`${ids.ok}.v1.s1`);
+    const memo = (await executor.describe()).memo?.[PROGRESS_MEMO_KEY];
+    expect(memo).toEqual(expect.objectContaining({ subtaskId: 's1', status: 'done' }));
+    expect(memo).toEqual(await executor.query(executorProgressQuery));
+  });
+
   it('prints the same status of a terminated goal, as text and as JSON', async () => {
     // The running goal, stopped in its subtask.
     ids.terminated = ids.running;
     await tandem.client.workflow.getHandle(ids.terminated).terminate('stopped by the test');
+    // Its executor too: abandoned by the goal (ParentClosePolicy.ABANDON), it would go on with its slow model call,
+    // and the two reads, seconds apart on a loaded machine, would see two moments of it.
+    await tandem.client.workflow.getHandle(`${ids.terminated}.v1.s1`).terminate('stopped by the test');
     const text = await expectSameOverHttp(['status', ids.terminated]);
     expect(text.stdout.startsWith(`${ids.terminated}  terminated`)).toBe(true);
     await expectSameOverHttp(['status', ids.terminated, '--json']);
@@ -150,5 +170,17 @@ describe('status and list over the HTTP API and over gRPC', () => {
         'tandem: TEMPORAL_HTTP_ADDRESS="localhost" is not the HTTP API\'s host:port (e.g. 127.0.0.1:7243); fix it, ' +
         'or unset it to use the default\n',
     });
+  });
+
+  // Last: it stops the worker. A query of a closed run has a worker replay its whole history; the memo needs none.
+  it("prints a closed goal's and executor's status with no worker running, as it did with one", async () => {
+    const closed = [ids.ok, ids.budget, ids.planning, ids.cancelled, `${ids.ok}.v1.s1`];
+    const withWorker = await Promise.all(closed.map((id) => runCli(['status', id, '--json'], env)));
+    await tandem.stop();
+    workerStopped = true;
+    for (const [index, id] of closed.entries()) {
+      expect(await expectSameOverHttp(['status', id, '--json'])).toEqual(withWorker[index]);
+      await expectSameOverHttp(['status', id]);
+    }
   });
 });

@@ -122,6 +122,10 @@ const SAME_SERVER_TIMEOUT_MS = 1_000;
  * known, a TLS or API-key connection, or any failure that is not the user's to fix (nothing answers there, a payload
  * only the SDK decodes, an error the server words differently over HTTP). `fn` only reads, so running it again over
  * gRPC repeats nothing, and the gRPC path's output and errors stay the reference.
+ *
+ * `fn` starts at once, while both addresses are asked whether they are one server, since that check is a round trip
+ * `fn` need not wait for: what it read, or the error it met, is used only once they are; otherwise its calls are
+ * abandoned and its outcome dropped.
  */
 export async function overHttp<T>(fn: (reader: WorkflowReader) => Promise<T>): Promise<T | undefined> {
   const [{ connectionTarget }, { callHttpApi, httpApiFor }, { parseHostPort }, { grpcClusterId }] = await Promise.all([
@@ -134,6 +138,12 @@ export async function overHttp<T>(fn: (reader: WorkflowReader) => Promise<T>): P
   const api = httpApiFor(target, overrides);
   const grpc = parseHostPort(target.connectionOptions.address);
   if (!api || !grpc) return undefined;
+  const { httpReader } = await import('../http-reader');
+  const abandon = new AbortController();
+  const read = fn(httpReader({ ...api, signal: abandon.signal })).then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
   // The HTTP API must be the gRPC address's own server (node/server-identity.ts); no gRPC server there, and the gRPC
   // path says so in its words.
   const [grpcId, httpId] = await Promise.all([
@@ -142,14 +152,15 @@ export async function overHttp<T>(fn: (reader: WorkflowReader) => Promise<T>): P
       .then((info) => info.clusterId)
       .catch(() => undefined),
   ]);
-  if (!grpcId || grpcId !== httpId) return undefined;
-  const { httpReader } = await import('../http-reader');
-  try {
-    return await fn(httpReader(api));
-  } catch (err) {
-    if (err instanceof UserError || (err as Error).name === 'NamespaceNotFoundError') {
-      throw connectionError(err, target);
-    }
+  if (!grpcId || grpcId !== httpId) {
+    abandon.abort();
     return undefined;
   }
+  const outcome = await read;
+  if (outcome.ok) return outcome.value;
+  const err = outcome.error;
+  if (err instanceof UserError || (err as Error).name === 'NamespaceNotFoundError') {
+    throw connectionError(err, target);
+  }
+  return undefined;
 }

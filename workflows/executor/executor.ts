@@ -312,7 +312,7 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
     for (const denial of Array.isArray(denials) ? denials : []) rememberDenial(known, denial);
     gate.learn(known);
   });
-  setHandler(executorProgressQuery, (): ExecutorProgress => ({
+  const progressNow = (): ExecutorProgress => ({
     subtaskId: input.subtask.id,
     status: state.status,
     step: state.step,
@@ -330,7 +330,8 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
           mcpTools: state.tools.mcp.map(({ name, server, tool, sideEffects }) => ({ name, server, tool, sideEffects })),
         }
       : {}),
-  }));
+  });
+  setHandler(executorProgressQuery, progressNow);
 
   let result: ExecutorResult;
   try {
@@ -354,5 +355,5 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
   // An interrupt that came after the loop's last look (after the final answer, before the close) reached no model:
   // the result says how many, so none is lost in silence (the planner counts its own from `interruptsShown`).
   const unshown = state.interrupts.length;
-  return endWith(unshown > 0 ? { ...result, undeliveredInterrupts: unshown } : result, 'subtask');
+  return endWith(unshown > 0 ? { ...result, undeliveredInterrupts: unshown } : result, 'subtask', progressNow());
 }

@@ -51,7 +51,7 @@ import {
   type GoalResult,
 } from '../../common/types';
 import { approvalDecisionSchema } from '../../common/approvals';
-import { endWith, failureMessage } from '../ending';
+import { endWith, failureMessage, recordFinalProgress } from '../ending';
 import { planRequest } from '../prompts';
 import { prepareWorkspace, seedWorkspace } from '../activity-stubs';
 import type { ForkOrigin } from '../../common/fork';
@@ -269,7 +269,8 @@ export async function plannerWorkflow(input: PlannerInput): Promise<GoalResult> 
     },
   };
   wireHandlers(goal);
-  return endWith(await resultOf(goal, input), 'goal');
+  const result = await resultOf(goal, input);
+  return endWith(result, 'goal', progressNow(goal));
 }
 
 /** Runs the goal to its result, a cancelled goal's too; a goal that cannot report fails here as a workflow. */
@@ -292,6 +293,7 @@ async function resultOf(goal: Goal, input: PlannerInput): Promise<GoalResult> {
     // the query keeps serving after the run has closed.
     goal.state.status = 'failed';
     publish(goal, `**Ended:** failed: ${failureMessage(err)}`);
+    recordFinalProgress(progressNow(goal));
     throw err;
   }
 }
