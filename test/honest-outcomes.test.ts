@@ -316,4 +316,26 @@ describe('no false ok from a small model', () => {
     // The deadline, its 20 s for the report, and the time a cancelled call takes to end: not the hung call's 5 minutes.
     expect(Date.now() - started).toBeLessThan(40_000);
   });
+
+  it("ends the verdict not met when the judge has not answered within 20 s of the goal's deadline", async () => {
+    script({
+      plans: [plan(subtask('s1'))],
+      judge: reply.slow(60_000, credulous),
+      steps: [reply.text('done')],
+      report: reply.hang(),
+    });
+    const started = Date.now();
+    const deadline = new Date(started + 3_000).toISOString();
+    const handle = await tandem.startPlanner('judge-deadline', { goal: 'List the files', deadline });
+    const result = await resultOf(handle);
+
+    expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'budget_exhausted' }));
+    expect(result.subtasks[0].verdict).toEqual({
+      met: false,
+      reason: "the verdict was not given within 20 s of the goal's deadline",
+    });
+    // The judge and the report share the 20 s after the deadline: the report has none left, not 20 s of its own.
+    expect(result.report).toMatch(/^The model's report was not written within 20 s of the goal's deadline/);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
 });

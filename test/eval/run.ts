@@ -8,7 +8,8 @@
  *   terminated, with every child it left running, so nothing of it lingers into the next goal.
  *
  * Every goal has a hard cap, so the whole eval is bounded (CI gives it 20 minutes; docs/eval.md). Prints a table, and
- * with `--json` one JSON line (`goals`, `ok`, `falseOk`, `honestFail`, `stuck`, `seconds`, and the per-goal rows).
+ * with `--json` one JSON line (`goals`, `ok`, `falseOk`, `honestFail`, `stuck`, `seconds`, `tokensPerSecond`, and the
+ * per-goal rows).
  * Exits 1 on any false ok or stuck goal; the success rate is reported, not gated. `TANDEM_EVAL_GOAL_SECONDS`
  * (default 45) is each goal's deadline; `TANDEM_EVAL_ONLY=name,name` runs some goals.
  */
@@ -31,6 +32,29 @@ function goalSeconds(): number {
   return seconds;
 }
 
+/**
+ * Output tokens per second of one short request sent straight to the server before the goals: on a busy machine a
+ * goal's deadline cannot hold even one plan (docs/eval.md: 1.4 tokens/s measured under a load of 11, about two minutes
+ * for a 160-token plan against a 45 s deadline), so the output says how fast the server answered while the eval ran.
+ */
+async function outputTokensPerSecond(baseURL: string): Promise<number> {
+  const started = Date.now();
+  const response = await fetch(`${baseURL}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      model: EVAL_MODEL_SETTINGS.model,
+      messages: [{ role: 'user', content: 'Count from 1 to 30, separated by commas.' }],
+      max_tokens: 32,
+    }),
+    // Part of the eval's bound: 32 tokens take half a minute even at the 1.4 tokens/s of a loaded machine.
+    signal: AbortSignal.timeout(120_000),
+  });
+  if (!response.ok) throw new Error(`the speed probe got HTTP ${response.status} from ${baseURL}`);
+  const body = (await response.json()) as { usage?: { completion_tokens?: number } };
+  return Math.round(((body.usage?.completion_tokens ?? 0) / ((Date.now() - started) / 1000)) * 10) / 10;
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { json: { type: 'boolean', default: false } } });
   const seconds = goalSeconds();
@@ -43,9 +67,12 @@ async function main(): Promise<number> {
   const llama = await startLlamaServer();
   const tandem = await startTandem();
   const rows: Row[] = [];
+  let tokensPerSecond = 0;
   try {
     tandem.model.on(match.any, reply.forward(llama.baseURL), { repeatLast: true });
     Object.assign(tandem.config.model, EVAL_MODEL_SETTINGS);
+    tokensPerSecond = await outputTokensPerSecond(llama.baseURL);
+    process.stderr.write(`eval: the server answers at ${tokensPerSecond} output tokens/s\n`);
     const times = { deadlineSeconds: seconds, capSeconds: seconds + END_GRACE_SECONDS };
     process.stderr.write(
       `eval: ${goals.length} goals, each capped at ${times.capSeconds} s ` +
@@ -69,13 +96,14 @@ async function main(): Promise<number> {
     honestFail: count('honestFail'),
     stuck: count('stuck'),
     seconds: Math.round((Date.now() - started) / 1000),
+    tokensPerSecond,
   };
   // With --json, stdout is the one JSON line (for CI and scripts); the table goes to stderr.
   const out = values.json ? process.stderr : process.stdout;
   out.write(`${table(rows)}\n\n`);
   out.write(
     `${summary.goals} goals: ${summary.ok} ok, ${summary.falseOk} false ok, ${summary.honestFail} honest failures, ` +
-      `${summary.stuck} stuck, in ${summary.seconds} s (model: ${EVAL_MODEL})\n`,
+      `${summary.stuck} stuck, in ${summary.seconds} s (model: ${EVAL_MODEL}, ${tokensPerSecond} output tokens/s)\n`,
   );
   if (values.json) process.stdout.write(`${JSON.stringify({ ...summary, rows })}\n`);
   return summary.falseOk > 0 || summary.stuck > 0 ? 1 : 0;

@@ -27,11 +27,21 @@ import { checkAndJudge, MAX_PLAN_ATTEMPTS, writeReport, type DraftOutcome } from
 const CANCEL_WAIT_MS = 60_000;
 
 /**
- * How long after its deadline a goal's report may take before the report is built from the subtasks' results: a
- * slow server's report calls (two when the first is cut off, tens of seconds each on a busy 2-core machine, issue 24)
- * must not hold a goal long past the time its user gave it.
+ * How long after its deadline a goal's judge and report calls may take, together: then a verdict not given is "not
+ * met" and the report is built from the subtasks' results. A slow server's calls (tens of seconds each on a busy
+ * 2-core machine, issue 24) must not hold a goal long past the time its user gave it: a judge call of a subtask that
+ * returned at the deadline, then a report, each with the model's 5-minute timeout, would hold it past the eval's cap.
  */
 export const REPORT_AFTER_DEADLINE_MS = 20_000;
+
+/**
+ * The time left until {@link REPORT_AFTER_DEADLINE_MS} after the goal's deadline (at least 1 ms, the shortest timer),
+ * measured from the deadline, not from now, so a judge and a report after it share the one window; undefined (no
+ * bound) without a deadline.
+ */
+function afterDeadlineMs(deadlineMs: number | undefined): number | undefined {
+  return deadlineMs === undefined ? undefined : Math.max(1, deadlineMs + REPORT_AFTER_DEADLINE_MS - Date.now());
+}
 
 /** Judges every run that returned since the last turn; a shortfall queues a replan. */
 export async function settleReturned(goal: Goal): Promise<void> {
@@ -63,7 +73,16 @@ async function settle(
     // The last subtask of the plan to finish answers for the goal's files too (./honest-verdict.ts).
     const last = state.entries.every((other) => other === entry || other.status === 'done');
     const scope = { goal: settings.goal, last };
-    entry.verdict = await checkAndJudge(entry.subtask, result, settings.goalId, scope, state.ownUsage);
+    const judged = await beforeDeadline(afterDeadlineMs(settings.limits.deadlineMs), () =>
+      checkAndJudge(entry.subtask, result, settings.goalId, scope, state.ownUsage),
+    );
+    entry.verdict =
+      judged === DEADLINE_PASSED
+        ? {
+            met: false,
+            reason: `the verdict was not given within ${REPORT_AFTER_DEADLINE_MS / 1000} s of the goal's deadline`,
+          }
+        : judged;
     for (const tool of entry.verdict.missingTools ?? [])
       if (!state.missingTools.includes(tool)) state.missingTools.push(tool);
   }
@@ -120,10 +139,7 @@ export async function finish(goal: Goal, ending: GoalEnding, detail?: string): P
   const sections = state.entries.map(({ subtask, status, result }) => ({ subtask, status, result }));
   const replans = state.plans.slice(1);
   const fallback = (why: string) => reportFromResults(sections, why);
-  const { deadlineMs } = settings.limits;
-  const reportMs =
-    deadlineMs === undefined ? undefined : Math.max(0, deadlineMs - Date.now()) + REPORT_AFTER_DEADLINE_MS;
-  const drafted = await beforeDeadline(reportMs, () =>
+  const drafted = await beforeDeadline(afterDeadlineMs(settings.limits.deadlineMs), () =>
     writeReport(
       reportRequest(settings.promptGoal, sections, reason ? { reason, replans, detail } : undefined),
       state.ownUsage,
