@@ -325,7 +325,8 @@ describe('no false ok from a small model', () => {
       report: reply.hang(),
     });
     const started = Date.now();
-    const deadline = new Date(started + 3_000).toISOString();
+    // Room for the plan and the step to return before the deadline on a loaded machine: the judge is what overruns.
+    const deadline = new Date(started + 8_000).toISOString();
     const handle = await tandem.startPlanner('judge-deadline', { goal: 'List the files', deadline });
     const result = await resultOf(handle);
 
@@ -336,6 +337,6 @@ describe('no false ok from a small model', () => {
     });
     // The judge and the report share the 20 s after the deadline: the report has none left, not 20 s of its own.
     expect(result.report).toMatch(/^The model's report was not written within 20 s of the goal's deadline/);
-    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(Date.now() - started).toBeLessThan(40_000);
   });
 });

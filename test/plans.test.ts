@@ -145,7 +145,7 @@ describe('plans and verdicts you can trust', () => {
 
     expect(result).toEqual(expect.objectContaining({ ok: true, planVersion: 2 }));
     const [first, second] = judgeRequests(tandem);
-    expect(first.text).toContain('is a claim, not evidence');
+    expect(first.text).toContain('says so without one proves nothing, and then the milestone is not met');
     expect(first.lastUserText).toContain('Answer:\n395 is in out.txt now.');
     expect(first.lastUserText).toContain('Tool calls: none (the executor called no tool).');
     expect(second.lastUserText).toContain(
