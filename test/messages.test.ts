@@ -72,10 +72,16 @@ describe('messages and ends', () => {
     await Promise.all(messages.map((message) => handle.signal(interruptSignal, { message })));
     // While they wait (the model call is slow), `tandem status` of the executor still answers.
     const child = tandem.client.workflow.getHandle(`${handle.workflowId}.v1.s1`);
-    const waiting = await eventually(async () => {
-      const { pendingInterrupts } = await child.query(executorProgressQuery);
-      return pendingInterrupts.length === messages.length ? pendingInterrupts : undefined;
-    }, 'every interrupt to reach the executor');
+    // Batches reach it over several planner turns; on a loaded machine the slow call may end before the last one, so
+    // what is asserted here is the bounded preview, and below that none is lost.
+    const waiting = await eventually(
+      async () => {
+        const { pendingInterrupts } = await child.query(executorProgressQuery);
+        return pendingInterrupts.length > 0 ? pendingInterrupts : undefined;
+      },
+      'interrupts to reach the executor',
+      30_000,
+    );
     expect(waiting[0]).toMatch(/^note \d+: €+… \[\d+ more characters not kept here\]$/);
     const result = await resultOf(handle);
 
