@@ -93,12 +93,13 @@ need_free_port() {
 
 wait_port() {
   local port="$1" what="$2" logfile="$3"
-  for _ in $(seq 1 120); do
+  # 120 s: a Temporal server restarted on a busy two-core machine (the cluster tests do it) can take over a minute.
+  for _ in $(seq 1 240); do
     if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return; fi
     sleep 0.5
   done
   tail -n 30 "$logfile" >&2 || true
-  die "$what did not listen on 127.0.0.1:$port within 60 s (log: $logfile)"
+  die "$what did not listen on 127.0.0.1:$port within 120 s (log: $logfile)"
 }
 
 credentials() {

@@ -169,7 +169,10 @@ describe('tandem on three workers that share only the server and the store', () 
     const pidFile = path.join(process.env.TANDEM_CLUSTER_DIR!, 'temporal.pid');
     process.kill(Number(await fs.readFile(pidFile, 'utf8')), 'SIGKILL');
     // `up` again starts only what is down: the server, on the same PostgreSQL database.
-    execFileSync('bash', [path.resolve(__dirname, '../../scripts/cluster.sh'), 'up'], { stdio: 'ignore' });
+    execFileSync('bash', [path.resolve(__dirname, '../../scripts/cluster.sh'), 'up'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
+    });
     const result = await cluster.client.workflow.getHandle(id).result();
 
     expect(result.ok).toBe(true);
