@@ -23,6 +23,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { canonicalJson } from '../common/canonical-json';
+import { absentAsUndefined, PARTIAL_FILE } from '../node/files';
 import { workspaceDir } from '../node/workspace';
 import { ContentNotFoundError, type ObjectContentStore } from './content-store';
 
@@ -123,9 +124,6 @@ async function hashFile(file: string, stat: Stats): Promise<string> {
   return ref;
 }
 
-/** The partial file of a download a killed process left (node/s3-object-store.ts names them so). */
-const DOWNLOAD_IN_PROGRESS = /\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.partial$/;
-
 /** The manifest of the working copy at `dir` (empty when the folder does not exist). */
 async function scan(dir: string): Promise<Manifest> {
   const manifest: Manifest = {};
@@ -137,8 +135,13 @@ async function scan(dir: string): Promise<Manifest> {
       if (entry.isDirectory()) {
         manifest[`${child}/`] = '';
         await walk(child);
-      } else if (entry.isFile() && !DOWNLOAD_IN_PROGRESS.test(entry.name)) {
-        manifest[child] = await hashFile(absolute, await fs.stat(absolute));
+      } else if (entry.isFile() && !PARTIAL_FILE.test(entry.name)) {
+        // A file another process removed since the listing (a second `tandem result` replacing it) is not there.
+        const ref = await fs
+          .stat(absolute)
+          .then((stat) => hashFile(absolute, stat))
+          .catch(absentAsUndefined);
+        if (ref !== undefined) manifest[child] = ref;
       }
     }
   };
@@ -159,13 +162,25 @@ async function materialise(store: ObjectContentStore, dir: string, target: Manif
     if (current[key] === ref) continue;
     const absolute = path.join(dir, key);
     if (key.endsWith('/')) {
-      await fs.rm(absolute.slice(0, -1), { force: true });
-      await fs.mkdir(absolute, { recursive: true });
+      await folderAt(absolute.slice(0, -1));
       continue;
     }
-    await fs.rm(absolute, { recursive: true, force: true });
+    // A file is replaced whole by the download's rename, never removed first: a process checking out the same copy
+    // meanwhile sees the old file or the new one. Only a folder where the file goes must go.
+    if (`${key}/` in current) await fs.rm(absolute, { recursive: true, force: true });
     await fs.mkdir(path.dirname(absolute), { recursive: true });
     await store.getFile(ref, absolute);
+  }
+}
+
+/** Makes `absolute` a folder, replacing a file of that name; one that exists already (another process made it) is kept. */
+async function folderAt(absolute: string): Promise<void> {
+  try {
+    await fs.mkdir(absolute, { recursive: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    await fs.rm(absolute, { force: true });
+    await fs.mkdir(absolute, { recursive: true });
   }
 }
 

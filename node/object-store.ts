@@ -4,9 +4,9 @@
  * workspace generations) and {@link ObjectStore.overwrite} (for hints a reader checks, never for truth). A missing
  * object is `undefined`, so each caller words its own "not found" error.
  */
-import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { absentAsUndefined, partialPathOf, writeThroughPartial } from './files';
 import { S3ObjectStore } from './s3-object-store';
 import type { StoreLocation } from './store-location';
 
@@ -45,8 +45,15 @@ class FolderObjectStore implements ObjectStore {
   }
 
   async readToFile(key: string, file: string): Promise<boolean> {
-    const copied = await fs.copyFile(this.pathOf(key), file).then(() => true, absentAsUndefined);
-    return copied === true;
+    const source = this.pathOf(key);
+    try {
+      await writeThroughPartial(file, (partial) => fs.copyFile(source, partial));
+      return true;
+    } catch (err) {
+      // ENOENT is also what a missing destination folder gives: only a missing source means a missing object.
+      if ((await fs.stat(source).catch(absentAsUndefined)) !== undefined) throw err;
+      return absentAsUndefined(err) ?? false;
+    }
   }
 
   async create(key: string, body: ObjectBody): Promise<CreateOutcome> {
@@ -70,7 +77,7 @@ class FolderObjectStore implements ObjectStore {
   private async writePartial(key: string, body: ObjectBody): Promise<string> {
     const target = this.pathOf(key);
     await fs.mkdir(path.dirname(target), { recursive: true });
-    const partial = `${target}.${randomUUID()}.partial`;
+    const partial = partialPathOf(target);
     if ('bytes' in body) await fs.writeFile(partial, body.bytes);
     else await fs.copyFile(body.file, partial);
     return partial;
@@ -79,12 +86,6 @@ class FolderObjectStore implements ObjectStore {
   private pathOf(key: string): string {
     return path.join(this.dir, ...key.split('/'));
   }
-}
-
-function absentAsUndefined(err: unknown): undefined {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-  throw err;
 }
 
 /** The object store at `location` (node/s3-object-store.ts loads the AWS SDK only when first used). */

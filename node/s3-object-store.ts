@@ -3,12 +3,12 @@
  * endpoint is given, as S3-compatible servers on one host name need. The AWS SDK is imported on first use only.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { UserError } from './errors';
 import type { CreateOutcome, ObjectBody, ObjectStore } from './object-store';
+import { writeThroughPartial } from './files';
 import { describeStore, type StoreLocation } from './store-location';
 
 type S3Location = Extract<StoreLocation, { kind: 's3' }>;
@@ -76,14 +76,7 @@ export class S3ObjectStore implements ObjectStore {
   async readToFile(key: string, file: string): Promise<boolean> {
     const body = await this.getBody(key);
     if (body === undefined) return false;
-    // Into a partial file first: a worker killed mid-download leaves no truncated file under the real name.
-    const partial = `${file}.${randomUUID()}.partial`;
-    try {
-      await pipeline(body, createWriteStream(partial));
-      await fs.rename(partial, file);
-    } finally {
-      await fs.rm(partial, { force: true });
-    }
+    await writeThroughPartial(file, (partial) => pipeline(body, createWriteStream(partial)));
     return true;
   }
 

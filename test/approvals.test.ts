@@ -573,8 +573,7 @@ describe('the approval gate (a durable wait in the executor)', () => {
 
     for (const cli of [plain, waiting]) {
       const ended = await cli.done();
-      expect(ended.code).toBe(0);
-      expect(ended.stdout).toContain(`${id}  completed`);
+      expect(ended).toEqual(expect.objectContaining({ code: 0, stdout: expect.stringContaining(`${id}  completed`) }));
       // Each held call once, however many times the CLI looked while it waited.
       expect(cli.errorLines).toEqual([line(held[0]), line(second)]);
     }
