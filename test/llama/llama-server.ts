@@ -9,6 +9,7 @@
  * through `crashed` and `assertRunning()`, so a suite says why its requests are refused.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../../dev/dev-server';
 
@@ -81,6 +82,18 @@ export async function startLlamaServer(): Promise<LlamaServer> {
 }
 
 /**
+ * How many threads llama-server computes with: `LLAMA_ARG_THREADS` (llama.cpp's own variable, which the server reads
+ * when no `-t` is given) when set, else one core fewer than the machine has. llama.cpp's threads wait for each other
+ * at every step, so one that shares its core with the worker, Temporal or the test runner stalls all of them
+ * (llama.cpp#11247): on this 2-core machine beside the suite, `-t 2` generated 1-8 tokens/s and `-t 1` 19-27
+ * (docs/llama.md, "Threads").
+ */
+export function threadArgs(env: NodeJS.ProcessEnv): string[] {
+  if (env.LLAMA_ARG_THREADS) return [];
+  return ['-t', String(Math.max(1, os.availableParallelism() - 1))];
+}
+
+/**
  * Starts `bin/llama-server` from a provisioned cache and waits until `/health` answers. Rejects with a
  * {@link LlamaServerDied} the moment the process ends, or after `healthTimeoutMs` with the log so far.
  */
@@ -93,7 +106,8 @@ export async function launchLlamaServer({ cache, healthTimeoutMs = 120_000 }: La
     [
       ...['-m', path.join(cache, 'models', MODEL)],
       ...['--jinja', '--chat-template-file', path.join(cache, 'templates', TEMPLATE)],
-      ...['--host', '127.0.0.1', '--port', String(port), '-c', '8192', '-np', '2', '-t', '2'],
+      ...['--host', '127.0.0.1', '--port', String(port), '-c', '8192', '-np', '2'],
+      ...threadArgs(process.env),
     ],
     { env: { ...process.env, LD_LIBRARY_PATH: path.join(cache, 'bin') }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
