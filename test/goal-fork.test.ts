@@ -1,29 +1,15 @@
 /** A fork's start over the plain goal state, without a server: what it keeps, what it leaves to run, what it shows. */
 import type { ExecutorSeed, ForkOrigin } from '../common/fork';
-import type { ExecutorResult, Subtask } from '../common/types';
+import type { ExecutorResult } from '../common/types';
+import { goalSettings, subtask } from './helpers/goal-state-fixtures';
 import { zeroUsage } from '../common/usage';
 import { adoptFork } from '../workflows/planner/goal-fork';
 import { handOverState } from '../workflows/planner/goal-hand-over';
 import { goalProgress } from '../workflows/planner/goal-progress';
-import { type GoalSettings, initialGoalState, pendingWork } from '../workflows/planner/goal-state';
+import { initialGoalState, pendingWork } from '../workflows/planner/goal-state';
 import { progressMarkdown } from '../workflows/planner/progress-details';
 
-const subtask = (id: string, dependsOn: string[] = []): Subtask => ({
-  id,
-  title: id,
-  instructions: `do ${id}`,
-  milestone: `${id} done`,
-  dependsOn,
-});
-const settings: GoalSettings = {
-  goalId: 'f',
-  goal: 'the goal',
-  maxStepsPerSubtask: undefined,
-  maxParallel: 2,
-  maxReplans: 2,
-  limits: {},
-  promptGoal: 'the goal',
-};
+const settings = goalSettings('f');
 const kept: ExecutorResult = {
   ok: true,
   answer: 'one',

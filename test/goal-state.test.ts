@@ -1,5 +1,6 @@
 import { callFingerprints, type DeniedCall, earlierDenial } from '../common/denials';
 import type { ExecutorResult, Subtask } from '../common/types';
+import { goalSettings, subtask } from './helpers/goal-state-fixtures';
 import { zeroUsage } from '../common/usage';
 import { recordHeld } from '../workflows/planner/approvals';
 import { handOverState } from '../workflows/planner/goal-hand-over';
@@ -16,7 +17,6 @@ import {
   canHandOver,
   cancelDecided,
   cancelsToSend,
-  type GoalSettings,
   type GoalState,
   hasPendingWork,
   initialGoalState,
@@ -28,23 +28,7 @@ import {
   stepReported,
 } from '../workflows/planner/goal-state';
 
-const subtask = (id: string, dependsOn: string[] = []): Subtask => ({
-  id,
-  title: id,
-  instructions: `do ${id}`,
-  milestone: `${id} done`,
-  dependsOn,
-});
-
-const settings: GoalSettings = {
-  goalId: 'g',
-  goal: 'the goal',
-  maxStepsPerSubtask: undefined,
-  maxParallel: 2,
-  maxReplans: 2,
-  limits: {},
-  promptGoal: 'the goal',
-};
+const settings = goalSettings('g');
 
 const result = (steps: number): ExecutorResult => ({
   ok: true,
