@@ -96,6 +96,7 @@ function dispatch(goal: Goal, entry: Entry): void {
       reportTo: settings.goalId,
       ...(seed ? { seed } : {}),
       ...(settings.model ? { model: settings.model } : {}),
+      ...(state.prices ? { prices: state.prices } : {}),
     },
     {
       // A cancel decided before the child started is sent at the loop's next turn (`cancelsToSend`).
