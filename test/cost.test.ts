@@ -185,7 +185,7 @@ describe('cost in money', () => {
       scriptGoal(tandem);
       const id = tandem.goalId('unpriced-budget');
       const run = await runCli(['start', 'Name the capital of France', '--id', id, '--max-cost', '1', '--wait'], env);
-      expect(run.code).not.toBe(0);
+      expect(run.code).toBe(2);
       expect(run.stdout + run.stderr).toContain(
         `--max-cost 1 needs a price for every model the goal calls, and the worker's price table has none for "mystery-model"`,
       );
