@@ -254,6 +254,8 @@ export interface ExecutorInput {
   model?: string;
   /** The goal's price table (read at its start): each step's cost is counted by it (docs/cost.md). */
   prices?: PriceTable;
+  /** Dollars this run may spend: what was left of the goal's `--max-cost` when it was dispatched. */
+  maxCostUsd?: number;
 }
 
 export type ExecutorStatus = 'running' | 'done' | 'failed' | 'cancelled';
@@ -275,9 +277,10 @@ export type ExecutorPhase =
  * (`finish_reason: content_filter`); its text and tool calls were neither used nor run (docs/model-replies.md).
  */
 export type ExecutorEndReason = 'budget' | 'escalated' | 'cancelled' | 'model_error' | 'content_filter';
-export type BudgetKind = 'steps' | 'tokens' | 'time';
-/** A goal budget that can run out: a subtask's kinds, and the goal's cost (`--max-cost`). */
-export type GoalBudgetKind = BudgetKind | 'cost';
+/** A budget that can run out; `cost` is the goal's `--max-cost`, which its executors get what is left of. */
+export type BudgetKind = 'steps' | 'tokens' | 'time' | 'cost';
+/** A goal budget that can run out (the same kinds). */
+export type GoalBudgetKind = BudgetKind;
 
 /** One tool call the model made, as recorded in the result and shown by the `progress` query. */
 export interface ToolCallRecord {

@@ -12,6 +12,10 @@ import { readUsage } from '../activities/model/normalize';
 import { loadPrices } from '../activities/prices';
 import { loadConfig } from '../node/config';
 import { budgetProgress, exhaustedCap } from '../workflows/planner/goal-budget';
+import { exhaustedBudget, resolveBudget } from '../workflows/executor/budget';
+import type { Subtask } from '../common/types';
+
+const SUBTASK: Subtask = { id: 't1', title: 'T', instructions: 'Do', milestone: 'Done', dependsOn: [] };
 
 const table: PriceTable = {
   'gpt-4o': { inputPerMillion: 2.5, cachedInputPerMillion: 1.25, outputPerMillion: 10 },
@@ -28,7 +32,6 @@ describe('the price of a model name', () => {
     ['gpt-4o-2024-08-06', 'gpt-4o'],
     ['gpt-4o-mini-2024-07-18', 'gpt-4o-mini'],
     ['gpt-4-0613', 'gpt-4'],
-    ['claude-like-20241022', undefined],
     ['openai/gpt-4o', 'gpt-4o'],
     ['openai/gpt-4o-mini-2024-07-18', 'gpt-4o-mini'],
     ['llama3.2:3b', 'llama*'],
@@ -40,6 +43,7 @@ describe('the price of a model name', () => {
   it('never prices a longer name by a shorter exact entry: gpt-4o-audio-preview has no price', () => {
     expect(priceFor(table, 'gpt-4o-audio-preview')).toBeUndefined();
     expect(priceFor(table, 'gpt-4o-mini-tts')).toBeUndefined();
+    expect(priceFor(table, 'claude-like-20241022')).toBeUndefined();
     expect(unpricedModels(table, ['gpt-4o', 'mystery', 'mystery'])).toEqual(['mystery']);
   });
 });
@@ -178,5 +182,24 @@ describe('the price files', () => {
     const missing = path.join(dir, 'missing.json');
     const gone = (await loadPrices(loadConfig({ TANDEM_PRICES_FILE: missing })).catch((e: unknown) => e)) as Error;
     expect(gone.message).toContain(missing);
+  });
+});
+
+describe("an executor's share of the cost budget", () => {
+  const spent = (costUsd: number | null | undefined) => ({
+    steps: 1,
+    usage: { promptTokens: 10, completionTokens: 1, ...(costUsd === undefined ? {} : { costUsd }) },
+    startedAt: 0,
+    now: 0,
+  });
+
+  it('gets what was left of the goal cost budget and stops when its own cost reaches it', () => {
+    const budget = resolveBudget({ subtask: SUBTASK, maxCostUsd: 0.25 });
+    expect(budget).toEqual({ maxSteps: 20, maxCostUsd: 0.25 });
+    expect(exhaustedBudget(budget, spent(0.1))).toBeUndefined();
+    expect(exhaustedBudget(budget, spent(undefined))).toBeUndefined();
+    expect(exhaustedBudget(budget, spent(0.25))).toBe('cost');
+    expect(exhaustedBudget(budget, spent(null))).toBe('cost');
+    expect(exhaustedBudget(resolveBudget({ subtask: SUBTASK }), spent(99))).toBeUndefined();
   });
 });

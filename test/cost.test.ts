@@ -146,6 +146,25 @@ describe('cost in money', () => {
       expect(status.budget.left.costUsd).toBe(0);
     });
 
+    it('stops a subtask at its share of --max-cost (what the goal had left), before another step', async () => {
+      // s1 calls a tool at every step and would go on for its 20 steps (the first rule that matches answers).
+      const calculate = { ...reply.toolCall('calculator', { expression: '1 + 1' }), usage: CALLS.step.usage };
+      tandem.model.on(match.purpose('step', 's1'), calculate, { name: 'calculating', repeatLast: true });
+      scriptGoal(tandem);
+      const id = tandem.goalId('max-cost-step');
+      // The plan ($0.0028) leaves $0.0012 for s1; its first step ($0.00215) spends it.
+      const started = await runCli(
+        ['start', 'Name the capital of France', '--id', id, '--max-cost', '0.004', '--wait'],
+        env,
+      );
+      expect(started.code).toBe(2);
+      type Result = { reason: string; budget: string; subtasks: Array<{ result: { reason: string; budget: string } }> };
+      const result = await json<Result>(['result', id, '--json'], env);
+      expect(result).toEqual(expect.objectContaining({ reason: 'budget_exhausted', budget: 'cost' }));
+      expect(result.subtasks[0].result).toEqual(expect.objectContaining({ reason: 'budget', budget: 'cost' }));
+      expect(tandem.model.requests.filter((req) => req.purpose === 'step')).toHaveLength(1);
+    });
+
     it('refuses a --max-cost that is not a positive dollar amount before starting anything', async () => {
       const run = await runCli(['start', 'x', '--max-cost', '$1'], env);
       expect(run.code).toBe(1);
