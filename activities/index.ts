@@ -14,6 +14,7 @@ import { discoverMcpTools } from './mcp/discovery';
 import { checkoutWorkspace, seedWorkspace } from './workspace-sync';
 import { whileHeartbeating } from './heartbeat';
 import { McpPool } from './mcp/pool';
+import { type LoadedPrices, loadPrices } from './prices';
 import { runTool, type RunToolInput, type ToolObservation, workspaceDir } from './run-tool';
 import type { ToolDiscovery } from '../common/mcp';
 
@@ -57,6 +58,8 @@ export function createActivities(
      */
     seedWorkspace: ({ workspace, manifestRef }: SeedWorkspaceInput): Promise<string> =>
       seedWorkspace({ store, workspaceRoot: deps.config.workspaceRoot, workspace }, manifestRef),
+    /** A goal's start, once: the price table its model calls are priced by, and the models it will call. */
+    loadPrices: (): Promise<LoadedPrices> => loadPrices(config),
     /** Start of an executor run: the MCP tools the worker's servers offer (activities/mcp/discovery.ts). */
     discoverTools: ({ workspace }: DiscoverToolsInput): Promise<ToolDiscovery> =>
       whileHeartbeating(() => discoverMcpTools(mcp, config.mcp, workspaceDir(config.workspaceRoot, workspace), store)),

@@ -17,6 +17,7 @@ import { priorDenialLine } from '../common/denials';
 import { forkedFromLine } from '../common/fork';
 import { endingOf, endingOfStatus } from '../common/ending-words';
 import { tokensOf, type TokenUsage } from '../common/usage';
+import { formatUsd } from '../common/cost';
 import type { GoalSummary } from './goal-list';
 import type { FailureSummary, GoalOutcome } from './goals';
 import { describeFailingCall, describeStreamingCall } from './call-lines';
@@ -38,6 +39,17 @@ function tokens(usage: TokenUsage): string {
   return `${tokensOf(usage)} tokens`;
 }
 
+/**
+ * What the calls cost, when the goal priced them (docs/cost.md): dollars, or unknown naming the unpriced models; never
+ * `$0` for a model without a price. Undefined for a goal that did not price its calls.
+ */
+function cost(usage: TokenUsage): string | undefined {
+  if (usage.costUsd === undefined) return undefined;
+  if (usage.costUsd !== null) return formatUsd(usage.costUsd);
+  const models = (usage.unpricedModels ?? []).map((model) => `"${model}"`).join(', ');
+  return `cost unknown (no price for ${models || 'a model'})`;
+}
+
 function steps(count: number): string {
   return `${count} ${count === 1 ? 'step' : 'steps'}`;
 }
@@ -52,6 +64,12 @@ function failureLine(failure: FailureSummary): string {
  */
 export function formatProgress(id: string, progress: GoalProgress, status: string = progress.status): string {
   const lines = [`${id}  ${status}  ${tokens(progress.usage)}`, `goal: ${progress.goal}`];
+  const spent = cost(progress.usage);
+  const left = progress.budget.left.costUsd;
+  if (spent)
+    lines.push(
+      `cost: ${spent}${left === undefined || left === null ? '' : ` (${formatUsd(left)} of the budget left)`}`,
+    );
   if (progress.forkedFrom) lines.push(forkedFromLine(progress.forkedFrom));
   if (progress.subtasks.length === 0) {
     return [...lines, status === 'failed' ? 'plan: none, the goal failed while planning' : 'plan: (drafting)'].join(
@@ -63,7 +81,8 @@ export function formatProgress(id: string, progress: GoalProgress, status: strin
     const branch = index === progress.subtasks.length - 1 ? '└─' : '├─';
     lines.push(
       `${branch} ${subtask.id.padEnd(8)} ${subtask.status.padEnd(9)} ${steps(subtask.steps).padStart(9)}  ` +
-        `${tokens(subtask.usage).padEnd(12)} ${subtask.title}${verdictOf(subtask)}`,
+        `${[tokens(subtask.usage), cost(subtask.usage)].filter(Boolean).join(' ').padEnd(12)} ` +
+        `${subtask.title}${verdictOf(subtask)}`,
       ...checkLines(subtask.verdict, index === progress.subtasks.length - 1 ? '     ' : '│    '),
     );
   });
@@ -187,7 +206,12 @@ export function formatResult(id: string, result: GoalResult, workspace?: string)
       ...checkLines(verdict, '      '),
     );
   }
-  if (!result.ok) lines.push('', `ended without an ok result: ${result.reason}`);
+  const spent = cost(result.usage);
+  if (spent) lines.push('', `cost: ${spent}`);
+  if (!result.ok) {
+    const budget = result.reason === 'budget_exhausted' && result.budget ? ` (${result.budget})` : '';
+    lines.push('', `ended without an ok result: ${result.reason}${budget}`);
+  }
   const counted = countedLines(result);
   if (counted.length) lines.push('', ...counted);
   if (workspace) lines.push('', `workspace: ${workspace}`);

@@ -48,6 +48,8 @@ export interface StartGoalOptions {
   maxSteps?: number;
   /** Tokens of the whole goal (`--max-goal-tokens`). */
   maxTokens?: number;
+  /** US dollars of the whole goal (`--max-cost`), by the worker's price table. */
+  maxCostUsd?: number;
   maxParallel?: number;
   /** Tools whose calls wait for a person (`--approve`; `side-effects` for every tool that changes the world). */
   approveTools?: string[];
@@ -71,6 +73,7 @@ export function goalInput(opts: Omit<StartGoalOptions, 'id' | 'key' | 'taskQueue
     maxStepsPerSubtask: opts.maxStepsPerSubtask,
     maxSteps: opts.maxSteps,
     maxTokens: opts.maxTokens,
+    maxCostUsd: opts.maxCostUsd,
     maxParallel: opts.maxParallel,
     approveTools: opts.approveTools?.length ? opts.approveTools : undefined,
     approvalTimeoutMs: opts.approvalTimeoutMs,

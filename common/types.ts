@@ -8,6 +8,7 @@ import { toolNameSchema, type ToolName } from './tools';
 import { GOAL_INLINE_BYTES, utf8Bytes } from './limits';
 import { mcpToolNameSchema, type McpToolName, type McpToolOffer } from './mcp';
 import type { ApprovalPolicy, PendingApproval } from './approvals';
+import type { PriceTable } from './cost';
 import type { TokenUsage } from './usage';
 import type { ExecutorSeed, ForkedFrom } from './fork';
 
@@ -91,6 +92,11 @@ export interface CallModelOutput {
   /** Why the reply ended, normalised at the model boundary ({@link FinishReason}). */
   finishReason: FinishReason;
   usage: TokenUsage;
+  /**
+   * The model tandem asked for, which the call is priced by (common/cost.ts); absent in replies recorded before it
+   * existed.
+   */
+  model?: string;
   /** The model's reasoning, when the server sent any (bounded like `content`); never part of the answer. */
   reasoning?: string;
   /** The model's refusal (`message.refusal`, refusal parts). */
@@ -246,6 +252,10 @@ export interface ExecutorInput {
   seed?: ExecutorSeed;
   /** The model of every step instead of the configured executor model (`tandem fork --model`). */
   model?: string;
+  /** The goal's price table (read at its start): each step's cost is counted by it (docs/cost.md). */
+  prices?: PriceTable;
+  /** Dollars this run may spend: what was left of the goal's `--max-cost` when it was dispatched. */
+  maxCostUsd?: number;
 }
 
 export type ExecutorStatus = 'running' | 'done' | 'failed' | 'cancelled';
@@ -267,7 +277,10 @@ export type ExecutorPhase =
  * (`finish_reason: content_filter`); its text and tool calls were neither used nor run (docs/model-replies.md).
  */
 export type ExecutorEndReason = 'budget' | 'escalated' | 'cancelled' | 'model_error' | 'content_filter';
-export type BudgetKind = 'steps' | 'tokens' | 'time';
+/** A budget that can run out; `cost` is the goal's `--max-cost`, which its executors get what is left of. */
+export type BudgetKind = 'steps' | 'tokens' | 'time' | 'cost';
+/** A goal budget that can run out (the same kinds). */
+export type GoalBudgetKind = BudgetKind;
 
 /** One tool call the model made, as recorded in the result and shown by the `progress` query. */
 export interface ToolCallRecord {
@@ -391,6 +404,8 @@ export const goalInputSchema = z
     maxTokens: z.number().int().positive().optional(),
     /** Goal budget: executor steps over all subtasks. */
     maxSteps: z.number().int().positive().optional(),
+    /** Goal budget: US dollars of every LLM call, by the goal's price table (docs/cost.md). */
+    maxCostUsd: z.number().finite().positive().optional(),
     /** Goal budget: ISO date-time after which no work starts and running children are cancelled. */
     deadline: z.iso.datetime({ offset: true }).optional(),
     /** Tools whose calls wait for a person (`decideApproval`): names, or `side-effects`. */
@@ -411,6 +426,8 @@ export interface BudgetAmounts {
   tokens: number;
   steps: number;
   seconds: number;
+  /** Dollars, when the goal prices its calls; `null` in `used` once a call's model had no price. */
+  costUsd?: number | null;
 }
 
 export interface GoalBudgetProgress {
@@ -505,5 +522,7 @@ export type GoalResult = GoalRecord & GoalEnding;
 /** How a goal ended, without the record of its work: the part of {@link GoalResult} the union is on. */
 export type GoalEnding =
   | { ok: true }
-  | { ok: false; reason: Exclude<GoalFailureReason, 'plan_invalid'> }
+  | { ok: false; reason: Exclude<GoalFailureReason, 'plan_invalid' | 'budget_exhausted'> }
+  /** `budget`: which of the goal's budgets ran out (absent in results recorded before it was named). */
+  | { ok: false; reason: 'budget_exhausted'; budget?: GoalBudgetKind }
   | { ok: false; reason: 'plan_invalid'; rejectedDrafts: RejectedDraft[] };

@@ -9,6 +9,18 @@ export interface TokenUsage {
    * when every figure is the server's own. Budgets count estimated tokens like reported ones.
    */
   estimated?: boolean;
+  /**
+   * Of `promptTokens`, those the server read from its prompt cache (`prompt_tokens_details.cached_tokens`): a part of
+   * the prompt, never added to it, priced at the cached rate (docs/cost.md). Absent when the server reported none.
+   */
+  cachedTokens?: number;
+  /**
+   * What these calls cost in US dollars, by the goal's price table (common/cost.ts): `null` when a call's model has no
+   * price (then `unpricedModels` names it), absent when no call was priced (goals started before prices existed).
+   */
+  costUsd?: number | null;
+  /** Models of these calls that the price table has no price for; absent when every call was priced. */
+  unpricedModels?: string[];
 }
 
 /** A fresh zero usage (a new object each call, so callers may add into it). */
@@ -16,12 +28,22 @@ export function zeroUsage(): TokenUsage {
   return { promptTokens: 0, completionTokens: 0 };
 }
 
-/** Adds `more` into `total` in place and returns `total`. */
+/**
+ * Adds `more` into `total` in place and returns `total`. A cost adds like tokens, except that one unknown cost makes
+ * the sum unknown: a total that left out an unpriced call would understate what was spent.
+ */
 export function addUsage(total: TokenUsage, more: TokenUsage): TokenUsage {
   total.promptTokens += more.promptTokens;
   total.completionTokens += more.completionTokens;
   // Only ever set, never written as false: usage that was all reported keeps exactly its old shape in history.
   if (more.estimated) total.estimated = true;
+  if (more.cachedTokens) total.cachedTokens = (total.cachedTokens ?? 0) + more.cachedTokens;
+  if (more.costUsd !== undefined) {
+    total.costUsd = total.costUsd === null || more.costUsd === null ? null : (total.costUsd ?? 0) + more.costUsd;
+  }
+  if (more.unpricedModels?.length) {
+    total.unpricedModels = [...new Set([...(total.unpricedModels ?? []), ...more.unpricedModels])];
+  }
   return total;
 }
 

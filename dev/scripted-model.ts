@@ -38,6 +38,8 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /** OpenAI's prompt-cache figure: `cached_tokens` of the prompt were read from the cache (a part of the prompt). */
+  prompt_tokens_details: { cached_tokens: number };
 }
 
 /** One content part of a multi-part message (`{ type: 'text', text }`, images, ...). */
@@ -375,7 +377,7 @@ export const reply = {
     toolCalls: [{ name, arguments: args, id }],
   }),
   toolCalls: (calls: ScriptedToolCall[]): ToolCallsReply => ({ toolCalls: calls }),
-  json: (json: unknown): JsonReply => ({ json }),
+  json: (json: unknown, usage?: Partial<Usage>): JsonReply => ({ json, usage }),
   error: (status: number, message: string, headers?: Record<string, string>): HttpErrorReply => ({
     status,
     headers,
@@ -779,6 +781,7 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
         prompt_tokens: prompt,
         completion_tokens: completionTokens,
         total_tokens: r.usage?.total_tokens ?? prompt + completionTokens,
+        ...(r.usage?.prompt_tokens_details ? { prompt_tokens_details: r.usage.prompt_tokens_details } : {}),
       },
     };
   }

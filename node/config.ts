@@ -137,6 +137,11 @@ export interface TandemConfig {
    * to these tools wait for a person. Read by the CLI when it starts a goal: workflows cannot read the environment.
    */
   approveTools: string[];
+  /**
+   * `TANDEM_PRICES_FILE`: a price table whose entries extend and override the shipped `prices.json`; read by the
+   * worker when a goal starts (activities/prices.ts, docs/cost.md).
+   */
+  pricesFile: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -284,6 +289,7 @@ export function loadConfig(env: Env = process.env): TandemConfig {
       maxResultBytes: count(env, 'TANDEM_MCP_MAX_RESULT_BYTES', DEFAULT_MCP_MAX_RESULT_BYTES),
     },
     approveTools: approveTools(env),
+    pricesFile: text(env, 'TANDEM_PRICES_FILE'),
   };
 }
 

@@ -69,3 +69,12 @@ export const { discoverTools } = proxyActivities<TandemActivities>({
   heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3 },
 });
+
+/**
+ * The price table, read once at a goal's start: one small file read, so a local activity (one marker event, no round
+ * trip); a broken price file fails non-retryably at the source.
+ */
+export const { loadPrices } = proxyLocalActivities<TandemActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3 },
+});

@@ -45,6 +45,8 @@ export const normalizedReplySchema = z.object({
   reportedUsage: z.object({
     promptTokens: z.number().int().nonnegative().optional(),
     completionTokens: z.number().int().nonnegative().optional(),
+    /** Of the prompt, tokens read from the server's cache (OpenAI's `prompt_tokens_details.cached_tokens`). */
+    cachedTokens: z.number().int().nonnegative().optional(),
   }),
   problem: z.string().optional(),
   repairs: z.array(z.string()),
@@ -218,9 +220,18 @@ export function readUsage(raw: Json): NormalizedReply['reportedUsage'] {
   if (completion === undefined && prompt !== undefined && total !== undefined && total >= prompt) {
     completion = total - prompt;
   }
+  // Chat completions put cached tokens under `prompt_tokens_details`, the Responses API under `input_tokens_details`;
+  // either way they are a part of the prompt count, not an addition to it.
+  const details = isJsonObject(usage.prompt_tokens_details)
+    ? usage.prompt_tokens_details
+    : isJsonObject(usage.input_tokens_details)
+      ? usage.input_tokens_details
+      : {};
+  const cached = count(details.cached_tokens);
   return {
     ...(prompt !== undefined ? { promptTokens: prompt } : {}),
     ...(completion !== undefined ? { completionTokens: completion } : {}),
+    ...(cached ? { cachedTokens: prompt === undefined ? cached : Math.min(cached, prompt) } : {}),
   };
 }
 
@@ -230,9 +241,9 @@ export function readUsage(raw: Json): NormalizedReply['reportedUsage'] {
  * is counted by tandem and marked estimated, so budgets still hold.
  */
 function plausibleUsage(usage: NormalizedReply['reportedUsage'], produced: boolean): NormalizedReply['reportedUsage'] {
-  const { promptTokens, completionTokens } = usage;
+  const { promptTokens, completionTokens, cachedTokens } = usage;
   return {
-    ...(promptTokens ? { promptTokens } : {}),
+    ...(promptTokens ? { promptTokens, ...(cachedTokens ? { cachedTokens } : {}) } : {}),
     ...(completionTokens || (completionTokens === 0 && !produced) ? { completionTokens } : {}),
   };
 }

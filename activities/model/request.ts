@@ -71,6 +71,8 @@ export interface ModelCallDeps {
 export interface ModelResponse {
   reply: NormalizedReply;
   usage: TokenUsage;
+  /** The model tandem asked for (the role's, or the call's own): what the call is priced by (docs/cost.md). */
+  model: string;
   streamed: boolean;
   /** The structured-output mode used, when the call asked for structured output. */
   structuredMode?: ConcreteMode;
@@ -152,7 +154,12 @@ async function usageOf(
     reported.promptTokens ?? (await countPromptTokens(messages, body.tools ? JSON.stringify(body.tools) : ''));
   const completion = reported.completionTokens ?? (await countCompletionTokens(reply));
   const estimated = reported.promptTokens === undefined || reported.completionTokens === undefined;
-  return { promptTokens: prompt, completionTokens: completion, ...(estimated ? { estimated: true } : {}) };
+  return {
+    promptTokens: prompt,
+    completionTokens: completion,
+    ...(estimated ? { estimated: true } : {}),
+    ...(reported.cachedTokens ? { cachedTokens: reported.cachedTokens } : {}),
+  };
 }
 
 /** The structured reply's JSON as the caller's schema expects it, whatever mode carried it. */
@@ -233,6 +240,7 @@ export async function requestModelReply(request: ModelRequest, deps: ModelCallDe
       return {
         reply,
         usage: await usageOf(reply, request.messages, built.body),
+        model: endpoint.model,
         streamed: result.streamed,
         ...(built.mode ? { structuredMode: built.mode } : {}),
         body: built.body,

@@ -7,7 +7,16 @@ import { promises as fs } from 'node:fs';
 import { UserError } from '../../node/errors';
 import type { GoalOutcome } from '../goals';
 import { LIST_STATUSES, type ListStatus } from '../list-statuses';
-import { EXIT_GOAL_NOT_OK, newId, nonEmptyId, overHttp, positiveInt, printJson, withClient } from './shared';
+import {
+  EXIT_GOAL_NOT_OK,
+  newId,
+  nonEmptyId,
+  overHttp,
+  positiveInt,
+  positiveUsd,
+  printJson,
+  withClient,
+} from './shared';
 import { approvalTimeout, approveList, checkApproveNames } from './approval-options';
 import { shellArg } from '../shell-arg';
 
@@ -18,6 +27,8 @@ interface StartOptions {
   maxSubtaskSteps?: number;
   maxGoalSteps?: number;
   maxGoalTokens?: number;
+  /** `--max-cost`: US dollars of the whole goal. */
+  maxCost?: number;
   /** Alias of `maxSubtaskSteps` (`--max-steps`, the flag's name before the scope was in it). */
   maxSteps?: number;
   /** Alias of `maxGoalTokens` (`--max-tokens`). */
@@ -101,6 +112,7 @@ async function start(argument: string | undefined, opts: StartOptions): Promise<
       maxStepsPerSubtask,
       maxSteps: opts.maxGoalSteps,
       maxTokens,
+      maxCostUsd: opts.maxCost,
       maxParallel: opts.maxParallel ?? loadConfig().maxParallel,
       approveTools: opts.approve ?? loadConfig().approveTools,
       approvalTimeoutMs: opts.approvalTimeout,
@@ -138,6 +150,11 @@ export function registerGoalCommands(program: Command): void {
     .option('--max-subtask-steps <n>', "step budget of each subtask (a plan's budget does not change it)", positiveInt)
     .option('--max-goal-steps <n>', 'step budget of the whole goal: the steps of every subtask together', positiveInt)
     .option('--max-goal-tokens <n>', 'token budget of the whole goal: every model call together', positiveInt)
+    .option(
+      '--max-cost <usd>',
+      "cost budget of the whole goal in US dollars, by the worker's price table (docs/cost.md)",
+      positiveUsd,
+    )
     .option('--max-steps <n>', 'alias of --max-subtask-steps', positiveInt)
     .option('--max-tokens <n>', 'alias of --max-goal-tokens', positiveInt)
     .option('--max-parallel <n>', 'executors running at once (default: $TANDEM_MAX_PARALLEL)', positiveInt)

@@ -20,6 +20,13 @@ export function positiveInt(value: string): number {
   return parsed;
 }
 
+/** commander parser for a dollar amount (`--max-cost 0.50`): a positive decimal number, no currency sign. */
+export function positiveUsd(value: string): number {
+  const parsed = /^\d+(\.\d+)?$|^\.\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!(parsed > 0)) throw new InvalidArgumentError('expected a positive amount of US dollars, e.g. 0.50');
+  return parsed;
+}
+
 /**
  * commander parser for every id a verb takes (goal, executor, call, subtask, schedule, output ref). An empty one
  * (`tandem status "$ID"` with ID unset) would otherwise reach the SDK, whose "Missing workflowId" is a stack trace.

@@ -102,6 +102,8 @@ installLogger('ERROR');
 export interface TandemOptions {
   model?: ScriptedModelOptions;
   workerOptions?: Partial<WorkerOptions>;
+  /** Changes the worker's settings after the scripted model is wired in (a model name, a price file, ...). */
+  config?: (config: TandemConfig) => TandemConfig;
 }
 
 export async function startTandem(opts: TandemOptions = {}): Promise<Tandem> {
@@ -110,11 +112,12 @@ export async function startTandem(opts: TandemOptions = {}): Promise<Tandem> {
     throw new Error('TANDEM_TEST_BUNDLE is not set: run the tests through jest (test/helpers/global-setup.ts)');
   const model = await startScriptedModel(opts.model);
   const base = loadConfig();
-  const config: TandemConfig = {
+  const wired: TandemConfig = {
     ...base,
     model: { ...base.model, baseURL: model.baseURL, apiKey: 'sk-test-secret-key' },
     http: { ...base.http },
   };
+  const config = opts.config ? opts.config(wired) : wired;
   const store = contentStore(config.store);
   const taskQueue = `test-${randomUUID().slice(0, 8)}`;
   const settings = { ...temporalSettings(), taskQueue };

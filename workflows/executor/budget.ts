@@ -13,6 +13,8 @@ export interface Budget {
   maxSteps: number;
   maxTokens?: number;
   maxSeconds?: number;
+  /** Dollars, by the goal's prices (what was left of `--max-cost` at dispatch). */
+  maxCostUsd?: number;
 }
 
 /** What the loop has spent so far; `startedAt` and `now` are workflow-clock milliseconds. */
@@ -24,13 +26,14 @@ export interface Spent {
 }
 
 /** The planner's budget wins field by field over the subtask's own; then the defaults. */
-export function resolveBudget(input: Pick<ExecutorInput, 'budget' | 'subtask'>): Budget {
+export function resolveBudget(input: Pick<ExecutorInput, 'budget' | 'subtask' | 'maxCostUsd'>): Budget {
   const own = input.subtask.budget ?? {};
   const given = input.budget ?? {};
   return {
     maxSteps: given.maxSteps ?? own.maxSteps ?? DEFAULT_MAX_STEPS,
     maxTokens: given.maxTokens ?? own.maxTokens,
     maxSeconds: given.maxSeconds ?? own.maxSeconds,
+    ...(input.maxCostUsd === undefined ? {} : { maxCostUsd: input.maxCostUsd }),
   };
 }
 
@@ -60,5 +63,8 @@ export function exhaustedBudget(budget: Budget, spent: Spent): BudgetKind | unde
   if (left.stepsLeft === 0) return 'steps';
   if (left.tokensLeft === 0) return 'tokens';
   if (left.secondsLeft === 0) return 'time';
+  // An unknown cost (an unpriced model) cannot be held to a cost budget: it leaves none, as the goal's check does.
+  const cost = spent.usage.costUsd;
+  if (budget.maxCostUsd !== undefined && (cost === null || (cost ?? 0) >= budget.maxCostUsd)) return 'cost';
   return undefined;
 }

@@ -52,7 +52,7 @@ import {
 
 import { approvalDecisionSchema, type ApprovalRelease, type PendingApproval } from '../../common/approvals';
 import { rememberDenial } from '../../common/denials';
-import { addUsage } from '../../common/usage';
+import { chargeCall } from '../../common/cost';
 import {
   CONTENT_FILTER_END,
   CUT_OFF_OBSERVATION,
@@ -132,7 +132,7 @@ async function reason(
   );
   if (reply === DEADLINE_PASSED) return reply;
   state.transcript = reply.transcript;
-  addUsage(state.usage, reply.usage);
+  chargeCall({ usage: state.usage, prices: input.prices }, reply);
   // Withheld text is not the best partial answer there is: the provider flagged it.
   if (reply.content?.trim() && reply.finishReason !== 'content_filter') state.lastText = reply.content;
   return reply;

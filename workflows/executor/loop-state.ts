@@ -64,7 +64,8 @@ export function initialLoopState(input: ExecutorInput, nowMs: number): LoopState
     paused: false,
     interrupts: [...(input.interrupts ?? [])],
     observations: [...(seed?.observations ?? [])],
-    usage: seed ? { ...seed.usage } : zeroUsage(),
+    // A priced run has spent $0 before its first call (not an unknown cost).
+    usage: seed ? { ...seed.usage } : input.prices ? { ...zeroUsage(), costUsd: 0 } : zeroUsage(),
     toolCalls: [...(seed?.toolCalls ?? [])],
     lastToolCalls: [],
     evidence: [],

@@ -36,6 +36,7 @@ export function budgetEnd(state: LoopState, budget: Budget, kind: BudgetKind): E
     steps: `${budget.maxSteps} steps`,
     tokens: `${budget.maxTokens} tokens`,
     time: `${budget.maxSeconds} seconds`,
+    cost: `$${budget.maxCostUsd}`,
   }[kind];
   const why = `the ${kind} budget (${limit}) ran out`;
   state.status = 'failed';

@@ -2,18 +2,20 @@
  * The goal budget: pure arithmetic over what the goal may spend (tokens, executor steps, wall time) and what it has
  * spent, so the planner can check it before each dispatch and after each result, and replay the same decisions.
  */
-import type { BudgetAmounts, GoalBudgetProgress, Subtask, SubtaskBudget } from '../../common/types';
+import type { BudgetAmounts, GoalBudgetKind, GoalBudgetProgress, Subtask, SubtaskBudget } from '../../common/types';
 
 /** The caps a goal set; an absent cap is unlimited. */
 export interface GoalLimits {
   maxTokens?: number;
   maxSteps?: number;
+  /** US dollars, by the goal's price table (`--max-cost`). */
+  maxCostUsd?: number;
   /** Epoch milliseconds. */
   deadlineMs?: number;
 }
 
 /** Which cap is used up, if any. */
-export type ExhaustedCap = 'tokens' | 'steps' | 'time';
+export type ExhaustedCap = GoalBudgetKind;
 
 /** Used and left of each cap at `nowMs` (workflow clock). */
 export function budgetProgress(
@@ -25,6 +27,8 @@ export function budgetProgress(
   const left: Partial<BudgetAmounts> = {};
   if (limits.maxTokens !== undefined) left.tokens = Math.max(0, limits.maxTokens - used.tokens);
   if (limits.maxSteps !== undefined) left.steps = Math.max(0, limits.maxSteps - used.steps);
+  // An unknown cost (a call to an unpriced model) leaves nothing of a cost budget: the goal cannot tell what it spent.
+  if (limits.maxCostUsd !== undefined) left.costUsd = Math.max(0, limits.maxCostUsd - (used.costUsd ?? Infinity));
   if (limits.deadlineMs !== undefined) left.seconds = Math.max(0, (limits.deadlineMs - nowMs) / 1000);
   return { used: { ...used, seconds: (nowMs - startedMs) / 1000 }, left };
 }
@@ -34,6 +38,7 @@ export function exhaustedCap(budget: GoalBudgetProgress): ExhaustedCap | null {
   if (budget.left.tokens === 0) return 'tokens';
   if (budget.left.steps === 0) return 'steps';
   if (budget.left.seconds === 0) return 'time';
+  if (budget.left.costUsd === 0) return 'cost';
   return null;
 }
 

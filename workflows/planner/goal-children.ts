@@ -61,11 +61,10 @@ function dispatch(goal: Goal, entry: Entry): void {
   const { state, settings } = goal;
   const run = runDispatched(state, entry);
   const context = Object.fromEntries(entry.subtask.dependsOn.map((id) => [id, answerOf(entryOf(state, id))]));
-  const budget = capSubtaskBudget(
-    entry.subtask.budget,
-    settings.maxStepsPerSubtask,
-    goalBudget(state, settings, Date.now()),
-  );
+  const goalNow = goalBudget(state, settings, Date.now());
+  const budget = capSubtaskBudget(entry.subtask.budget, settings.maxStepsPerSubtask, goalNow);
+  // Dollars are not a plan's budget (the model never sets them): the run gets what is left of the goal's.
+  const costLeft = goalNow.left.costUsd;
   const interrupts = takeQueuedInterrupts(goal, entry.subtask.id);
   run.denialsKnown = state.approvals.learned;
   run.interruptsSent = interrupts?.length ?? 0;
@@ -96,6 +95,8 @@ function dispatch(goal: Goal, entry: Entry): void {
       reportTo: settings.goalId,
       ...(seed ? { seed } : {}),
       ...(settings.model ? { model: settings.model } : {}),
+      ...(state.prices ? { prices: state.prices } : {}),
+      ...(costLeft === undefined || costLeft === null ? {} : { maxCostUsd: costLeft }),
     },
     {
       // A cancel decided before the child started is sent at the loop's next turn (`cancelsToSend`).

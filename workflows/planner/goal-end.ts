@@ -16,10 +16,11 @@ import {
 import { missingToolsLine, reportFromResults, reportRequest } from '../prompts';
 import { compactResult, evidenceOf, fitGoalResult, resultOfFailedRun } from './evidence';
 import { exhaustedCap } from './goal-budget';
+import { formatUsd } from '../../common/cost';
 import { cancelRun, recordResult, sendCancels } from './goal-children';
 import { recordReplan } from './goal-plans';
 import { holdWhilePaused, publish, type Goal } from './goal-publish';
-import { allDone, type ChildRun, goalBudget, goalUsage, runOf, runSettled } from './goal-state';
+import { allDone, type ChildRun, goalBudget, goalUsage, ownMeter, runOf, runSettled } from './goal-state';
 import { interruptsClosed } from './interrupts';
 import { checkAndJudge, MAX_PLAN_ATTEMPTS, writeReport, type DraftOutcome } from './model-calls';
 
@@ -74,7 +75,7 @@ async function settle(
     const last = state.entries.every((other) => other === entry || other.status === 'done');
     const scope = { goal: settings.goal, last };
     const judged = await beforeDeadline(afterDeadlineMs(settings.limits.deadlineMs), () =>
-      checkAndJudge(entry.subtask, result, settings.goalId, scope, state.ownUsage),
+      checkAndJudge(entry.subtask, result, settings.goalId, scope, ownMeter(state)),
     );
     entry.verdict =
       judged === DEADLINE_PASSED
@@ -111,6 +112,21 @@ export function endingReason({ state, settings }: Goal): GoalFailureReason | 'do
   return null;
 }
 
+/**
+ * Ends the goal on a used-up budget, naming which (`budget` in the result), as an executor's result names its own.
+ * A spent cost says how much in the Web UI details and the report's prompt: a dollar figure is not in the plan.
+ */
+export function finishOverBudget(goal: Goal): Promise<GoalResult> {
+  const budget = goalBudget(goal.state, goal.settings, Date.now());
+  const cap = exhaustedCap(budget) ?? 'time';
+  const { maxCostUsd } = goal.settings.limits;
+  const detail =
+    cap === 'cost'
+      ? `the goal's cost budget of ${formatUsd(maxCostUsd ?? 0)} is spent (${budget.used.costUsd === null || budget.used.costUsd === undefined ? 'an unknown cost' : formatUsd(budget.used.costUsd)})`
+      : undefined;
+  return finish(goal, { ok: false, reason: 'budget_exhausted', budget: cap }, detail);
+}
+
 /** Ends the goal: cancels what still runs, waits for it, writes the report and returns the result. */
 export async function finish(goal: Goal, ending: GoalEnding, detail?: string): Promise<GoalResult> {
   const { state, settings } = goal;
@@ -142,7 +158,7 @@ export async function finish(goal: Goal, ending: GoalEnding, detail?: string): P
   const drafted = await beforeDeadline(afterDeadlineMs(settings.limits.deadlineMs), () =>
     writeReport(
       reportRequest(settings.promptGoal, sections, reason ? { reason, replans, detail } : undefined),
-      state.ownUsage,
+      ownMeter(state),
       fallback,
     ),
   );

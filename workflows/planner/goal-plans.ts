@@ -10,7 +10,7 @@ import { repairChecksFromGoal } from './check-repair';
 import { raiseForServer } from './goal-budget';
 import { cancelRun, childWorkflowId } from './goal-children';
 import { holdWhilePaused, publish, type Goal } from './goal-publish';
-import { answerOf, currentPlan, entryOf, goalBudget, isFinished, runOf } from './goal-state';
+import { answerOf, currentPlan, entryOf, goalBudget, isFinished, ownMeter, runOf } from './goal-state';
 import { draftPlan, MAX_PLAN_ATTEMPTS, type DraftOutcome } from './model-calls';
 import { fallbackPlan } from './plan';
 import { reconcile, repeatsUnfinished } from './reconcile';
@@ -50,7 +50,7 @@ export async function draft(
   const { deadlineMs } = settings.limits;
   const outcome = await beforeDeadline(
     deadlineMs === undefined ? undefined : Math.max(1, deadlineMs - Date.now()),
-    () => draftPlan(request, version, state.ownUsage, state.rejectedDrafts, refuse, amend),
+    () => draftPlan(request, version, ownMeter(state), state.rejectedDrafts, refuse, amend),
   );
   if (outcome === DEADLINE_PASSED) {
     return {

@@ -22,6 +22,7 @@ import { addUsage, tokensOf, type TokenUsage, zeroUsage } from '../../common/usa
 import type { ApprovalPolicy } from '../../common/approvals';
 import type { DeniedCall } from '../../common/denials';
 import type { ExecutorSeed, ForkedFrom } from '../../common/fork';
+import type { PriceTable, UsageMeter } from '../../common/cost';
 import { budgetProgress, exhaustedCap, type GoalLimits } from './goal-budget';
 import { readySubtasks } from './plan';
 
@@ -163,6 +164,11 @@ export interface GoalState {
   forkedFrom?: ForkedFrom;
   /** A fork's resumed subtask: the state its next run starts from, by subtask id (taken once, at its dispatch). */
   seeds?: Record<string, ExecutorSeed>;
+  /**
+   * The price table read at the goal's start (`loadPrices`), which every call of the goal is priced by, its
+   * executors' too; absent in goals started before prices existed, whose costs are then not counted (docs/cost.md).
+   */
+  prices?: PriceTable;
 }
 
 /** Key of the queue of interrupts for whichever executors start next (sent to all subtasks while none ran). */
@@ -309,10 +315,17 @@ export function goalUsage(state: GoalState): TokenUsage {
   return total;
 }
 
+/** Where the planner's own calls (plans, judges, report) are added up and priced. */
+export function ownMeter(state: GoalState): UsageMeter {
+  return { usage: state.ownUsage, prices: state.prices };
+}
+
 /** What the goal has spent and has left at `nowMs` (the workflow clock). */
 export function goalBudget(state: GoalState, settings: GoalSettings, nowMs: number) {
   const steps = state.runs.reduce((sum, run) => sum + run.steps, state.spent.steps);
-  return budgetProgress(settings.limits, { tokens: tokensOf(goalUsage(state)), steps }, state.startedMs, nowMs);
+  const usage = goalUsage(state);
+  const cost = usage.costUsd === undefined ? {} : { costUsd: usage.costUsd };
+  return budgetProgress(settings.limits, { tokens: tokensOf(usage), steps, ...cost }, state.startedMs, nowMs);
 }
 
 /** Whether a ready subtask could start now: not paused, below `maxParallel`, budget left. */

@@ -1,12 +1,12 @@
 /**
  * The planner's LLM work, one `callModel` activity per call: drafting a plan version (with its bounded correction
  * round), judging a result against its milestone (after its machine checks), and writing the report. Each adds its
- * tokens to the goal's usage.
+ * tokens, and their cost by the goal's prices, to the goal's usage.
  */
 import { callModel, checkMilestone } from '../activity-stubs';
 import type { CheckOutcome } from '../../common/checks';
 import type { ChatMessage, ExecutorAnswered, RejectedDraft, Subtask, Verdict } from '../../common/types';
-import { addUsage, type TokenUsage } from '../../common/usage';
+import { chargeCall, type UsageMeter } from '../../common/cost';
 import { verdictSchema } from '../../common/types';
 import { jsonSchemaOf } from '../../common/json-schema';
 import { checkPlan, contentFilterError, cutOffError, type PlanCheck, planJsonSchema } from './plan';
@@ -54,7 +54,7 @@ export type DraftOutcome = (
 export async function draftPlan(
   request: string,
   version: number,
-  usage: TokenUsage,
+  meter: UsageMeter,
   rejected: RejectedDraft[],
   refuse: (subtasks: Subtask[]) => string | undefined = () => undefined,
   amend: (subtasks: Subtask[], slowestCallMs: number) => { subtasks: Subtask[]; repairs: string[] } = (subtasks) => ({
@@ -74,7 +74,7 @@ export async function draftPlan(
     const reply = await callModel.executeWithOptions({ summary }, [
       { purpose: 'plan', transcript, append, tools: [], responseFormat: { name: 'plan', schema: planJsonSchema() } },
     ]);
-    addUsage(usage, reply.usage);
+    chargeCall(meter, reply);
     slowestCallMs = Math.max(slowestCallMs, reply.elapsedMs ?? 0);
     // A longer plan reached the workflow cut (see REPLY_INLINE_CHARS): say so, rather than that it is not JSON.
     const read: PlanCheck = reply.contentRef
@@ -109,7 +109,7 @@ export async function draftPlan(
 export async function judge(
   subtask: Subtask,
   result: ExecutorAnswered,
-  usage: TokenUsage,
+  meter: UsageMeter,
   checks?: CheckOutcome[],
 ): Promise<Verdict> {
   const reply = await callModel.executeWithOptions({ summary: `judge ${subtask.id}` }, [
@@ -125,7 +125,7 @@ export async function judge(
       responseFormat: { name: 'verdict', schema: jsonSchemaOf(verdictSchema) },
     },
   ]);
-  addUsage(usage, reply.usage);
+  chargeCall(meter, reply);
   const withChecks = (verdict: Verdict): Verdict => (checks?.length ? { ...verdict, checks } : verdict);
   if (reply.finishReason === 'length') {
     return withChecks({ met: false, reason: cutOffError(reply.content, "judge's verdict") });
@@ -156,7 +156,7 @@ export async function checkAndJudge(
   result: ExecutorAnswered,
   workspace: string,
   scope: GoalScope,
-  usage: TokenUsage,
+  meter: UsageMeter,
 ): Promise<Verdict> {
   const wanted = wantedChecks(subtask, scope);
   const checks = wanted.length
@@ -169,7 +169,7 @@ export async function checkAndJudge(
   }
   const claimed = unbackedOf(result.answer ?? '', subtask, result);
   if (claimed.length) return { ...unbackedVerdict(claimed), ...(checks ? { checks } : {}) };
-  const verdict = await judge(subtask, result, usage, checks);
+  const verdict = await judge(subtask, result, meter, checks);
   const believed = verdict.met ? unbackedOf(verdict.reason, subtask, result) : [];
   return believed.length ? unbackedVerdict(believed, verdict) : verdict;
 }
@@ -182,7 +182,7 @@ export async function checkAndJudge(
  */
 export async function writeReport(
   request: string,
-  usage: TokenUsage,
+  meter: UsageMeter,
   fallback: (why: string) => string,
 ): Promise<string> {
   let transcript: string | null = null;
@@ -194,7 +194,7 @@ export async function writeReport(
     const reply = await callModel.executeWithOptions({ summary }, [
       { purpose: 'report', transcript, append, tools: [] },
     ]);
-    addUsage(usage, reply.usage);
+    chargeCall(meter, reply);
     if (reply.finishReason === 'content_filter')
       return fallback("The provider's content filter withheld the model's report");
     if (reply.finishReason !== 'length') return reply.content ?? '';

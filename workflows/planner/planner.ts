@@ -68,7 +68,15 @@ import {
 } from './goal-children';
 import { waitUntil } from './goal-effects';
 import { deliverInterrupts, interruptArrived } from './interrupts';
-import { endingReason, endPlanInvalid, finish, finishCancelled, settleReturned, withUndelivered } from './goal-end';
+import {
+  endingReason,
+  endPlanInvalid,
+  finish,
+  finishCancelled,
+  finishOverBudget,
+  settleReturned,
+  withUndelivered,
+} from './goal-end';
 import { handOverDue, handOverState } from './goal-hand-over';
 import { adoptFirstPlan, draft, recordReplan, replan, replanAnswered } from './goal-plans';
 import { progressNow, publish, publishProgressDetails, type Goal } from './goal-publish';
@@ -85,6 +93,7 @@ import {
   stepReported,
 } from './goal-state';
 import { exhaustedCap } from './goal-budget';
+import { adoptPrices } from './goal-prices';
 
 /**
  * What a planner run is started with: the goal, after a continue-as-new the previous run's state, and for a fork
@@ -201,11 +210,11 @@ async function turn(goal: Goal): Promise<GoalResult | undefined> {
   if (pendingWork(goal.state).cancels) await sendCancels(goal);
   if (pendingWork(goal.state).returnedRuns) await settleReturned(goal);
   const ending = endingReason(goal);
-  if (ending === 'budget_exhausted' || ending === 'replans_exhausted')
-    return finish(goal, { ok: false, reason: ending });
+  if (ending === 'budget_exhausted') return finishOverBudget(goal);
+  if (ending === 'replans_exhausted') return finish(goal, { ok: false, reason: ending });
   if (pendingWork(goal.state).replans) {
     const outcome = await replan(goal);
-    if (outcome.kind === 'out_of_time') return finish(goal, { ok: false, reason: 'budget_exhausted' });
+    if (outcome.kind === 'out_of_time') return finish(goal, { ok: false, reason: 'budget_exhausted', budget: 'time' });
     return outcome.kind === 'invalid' ? endPlanInvalid(goal, outcome.draft, outcome.evidence) : undefined;
   }
   if (ending === 'done') return finish(goal, { ok: true });
@@ -215,6 +224,7 @@ async function turn(goal: Goal): Promise<GoalResult | undefined> {
 
 /** The loop: plan, then one turn per batch of events until the goal ends. */
 async function runGoal(goal: Goal, input: PlannerInput): Promise<GoalResult> {
+  if (!input.continued) await adoptPrices(goal);
   if (!input.continued && input.fork) {
     const { fork } = input;
     goal.state.workspace = fork.workspaceRef
@@ -249,7 +259,7 @@ export async function plannerWorkflow(input: PlannerInput): Promise<GoalResult> 
       FailureType.InvalidGoal,
     );
   }
-  const { goal: goalText, goalRef, maxStepsPerSubtask, maxTokens, maxSteps, deadline } = parsed.data;
+  const { goal: goalText, goalRef, maxStepsPerSubtask, maxTokens, maxSteps, maxCostUsd, deadline } = parsed.data;
   const goal: Goal = {
     // Carried as it is: a continuation resumes the goal where its previous run handed over.
     state: continued ?? initialGoalState(Date.now()),
@@ -259,7 +269,12 @@ export async function plannerWorkflow(input: PlannerInput): Promise<GoalResult> 
       maxStepsPerSubtask,
       maxParallel: parsed.data.maxParallel ?? DEFAULT_MAX_PARALLEL,
       maxReplans: parsed.data.maxReplans ?? DEFAULT_MAX_REPLANS,
-      limits: { maxTokens, maxSteps, deadlineMs: deadline === undefined ? undefined : Date.parse(deadline) },
+      limits: {
+        maxTokens,
+        maxSteps,
+        maxCostUsd,
+        deadlineMs: deadline === undefined ? undefined : Date.parse(deadline),
+      },
       // A goal passed by reference reaches the model whole: the model-call activity expands the marker.
       promptGoal: goalRef === undefined ? goalText : contentMarker(goalRef),
       ...(parsed.data.approveTools?.length
