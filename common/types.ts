@@ -91,6 +91,8 @@ export interface CallModelOutput {
   /** Why the reply ended, normalised at the model boundary ({@link FinishReason}). */
   finishReason: FinishReason;
   usage: TokenUsage;
+  /** The model that answered, as the reply named it (the span's `gen_ai.response.model`); absent when it named none. */
+  responseModel?: string;
   /** The model's reasoning, when the server sent any (bounded like `content`); never part of the answer. */
   reasoning?: string;
   /** The model's refusal (`message.refusal`, refusal parts). */
