@@ -107,7 +107,7 @@ export async function callModel(deps: ActivityDeps, input: CallModelInput): Prom
 }
 
 async function toOutput(deps: ActivityDeps, prompt: string, response: ModelResponse): Promise<CallModelOutput> {
-  const { reply, usage, model } = response;
+  const { reply, usage, model, responseModel } = response;
   // A refusal with no text is what the model answered: the caller treats it like any answer.
   const content = reply.content?.trim() ? reply.content : (reply.refusal ?? reply.content);
   const message: ChatMessage = {
@@ -135,6 +135,7 @@ async function toOutput(deps: ActivityDeps, prompt: string, response: ModelRespo
     finishReason: reply.finishReason,
     usage,
     model,
+    ...(responseModel ? { responseModel } : {}),
     ...(reply.reasoning ? { reasoning: sliceChars(reply.reasoning, REASONING_INLINE_LIMIT) } : {}),
     ...(reply.refusal ? { refusal: reply.refusal } : {}),
     ...(reply.problem ? { problem: reply.problem } : {}),

@@ -17,6 +17,7 @@ import { McpPool } from './mcp/pool';
 import { type LoadedPrices, loadPrices } from './prices';
 import { runTool, type RunToolInput, type ToolObservation, workspaceDir } from './run-tool';
 import type { ToolDiscovery } from '../common/mcp';
+import { traceModelCall, traceToolCall, type Tracing } from './tracing';
 
 /** What `discoverTools` is asked: the workspace whose per-workspace servers (`${workspace}`) answer. */
 export interface DiscoverToolsInput {
@@ -37,13 +38,15 @@ export function createActivities(
   config: TandemConfig = loadConfig(),
   store: ObjectContentStore = contentStore(config.store),
   mcp: McpPool = new McpPool(() => config.mcp),
+  tracing?: Tracing,
 ) {
-  const deps: ActivityDeps = { config, store, mcp };
+  const deps: ActivityDeps = { config, store, mcp, ...(tracing ? { tracing } : {}) };
   return {
     /** Phase 2 of both loops: one model call (activities/call-model.ts). */
-    callModel: (input: CallModelInput): Promise<CallModelOutput> => callModel(deps, input),
+    callModel: (input: CallModelInput): Promise<CallModelOutput> =>
+      traceModelCall(deps, input, () => callModel(deps, input)),
     /** Phase 4 of the executor: one tool call (activities/run-tool.ts). */
-    runTool: (input: RunToolInput): Promise<ToolObservation> => runTool(deps, input),
+    runTool: (input: RunToolInput): Promise<ToolObservation> => traceToolCall(deps, input, () => runTool(deps, input)),
     /** The planner's machine check of a milestone, before the judge (activities/check-milestone.ts). */
     checkMilestone: (input: CheckMilestoneInput): Promise<CheckOutcome[]> => checkMilestone(deps, input),
     /**

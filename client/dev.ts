@@ -117,7 +117,7 @@ async function startEmbedded(
     taskQueue: config.taskQueue,
   };
   installLogger(config.logLevel);
-  const { worker, connection, mcp } = await createTandemWorker({ settings, config });
+  const { worker, connection, mcp, tracing } = await createTandemWorker({ settings, config });
   const running = worker.run();
   return {
     server,
@@ -126,6 +126,7 @@ async function startEmbedded(
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await mcp.close();
+      await tracing?.shutdown();
       await connection.close();
       await server.stop();
     },

@@ -97,6 +97,8 @@ export interface CallModelOutput {
    * existed.
    */
   model?: string;
+  /** The model that answered, as the reply named it (the span's `gen_ai.response.model`); absent when it named none. */
+  responseModel?: string;
   /** The model's reasoning, when the server sent any (bounded like `content`); never part of the answer. */
   reasoning?: string;
   /** The model's refusal (`message.refusal`, refusal parts). */

@@ -142,7 +142,33 @@ export interface TandemConfig {
    * worker when a goal starts (activities/prices.ts, docs/cost.md).
    */
   pricesFile: string | undefined;
+  /** The OpenTelemetry `OTEL_*` variables tandem honours: where the worker exports traces, if anywhere ({@link TracingConfig}). */
+  tracing: TracingConfig;
 }
+
+/**
+ * Trace export (docs/tracing.md), from the standard OpenTelemetry variables so a collector set up for other services
+ * needs nothing new. Off unless an endpoint is set: then nothing of the OpenTelemetry SDK is even loaded.
+ */
+export interface TracingConfig {
+  /**
+   * The OTLP/HTTP traces URL: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as given, else `OTEL_EXPORTER_OTLP_ENDPOINT` plus
+   * `/v1/traces` (as the OTLP exporter specification says); undefined turns tracing off, as does `OTEL_SDK_DISABLED`.
+   */
+  tracesURL: string | undefined;
+  /** `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` or `OTEL_EXPORTER_OTLP_PROTOCOL`; default `http/protobuf`, the spec's. */
+  protocol: TracingProtocol;
+  /** `OTEL_SERVICE_NAME`; default `tandem-worker`. */
+  serviceName: string;
+  /**
+   * `TANDEM_OTEL_CAPTURE_CONTENT` or the GenAI conventions' `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`: put
+   * prompts, replies, tool arguments and outputs on the spans. Off by default: they may hold secrets and personal data.
+   */
+  captureContent: boolean;
+}
+
+export const TRACING_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+export type TracingProtocol = (typeof TRACING_PROTOCOLS)[number];
 
 type Env = Record<string, string | undefined>;
 
@@ -290,6 +316,36 @@ export function loadConfig(env: Env = process.env): TandemConfig {
     },
     approveTools: approveTools(env),
     pricesFile: text(env, 'TANDEM_PRICES_FILE'),
+    tracing: tracingConfig(env),
+  };
+}
+
+function tracingConfig(env: Env): TracingConfig {
+  const base = text(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  const tracesURL = flag(env, 'OTEL_SDK_DISABLED', false)
+    ? undefined
+    : (text(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? (base && `${base.replace(/\/+$/, '')}/v1/traces`));
+  const protocolVar = text(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL')
+    ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'
+    : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protocol = (text(env, protocolVar) ?? 'http/protobuf').toLowerCase();
+  // Checked only when tracing is on: a machine-wide `grpc` meant for other services must not stop a worker that
+  // exports nothing.
+  if (tracesURL !== undefined && !(TRACING_PROTOCOLS as readonly string[]).includes(protocol)) {
+    throw new ConfigError(
+      protocolVar,
+      protocol,
+      `one of ${TRACING_PROTOCOLS.join(', ')} (tandem exports OTLP over HTTP)`,
+    );
+  }
+  const captureVar = text(env, 'TANDEM_OTEL_CAPTURE_CONTENT')
+    ? 'TANDEM_OTEL_CAPTURE_CONTENT'
+    : 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT';
+  return {
+    tracesURL,
+    protocol: protocol as TracingProtocol,
+    serviceName: text(env, 'OTEL_SERVICE_NAME') ?? 'tandem-worker',
+    captureContent: flag(env, captureVar, false),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import {
   DefaultLogger,
+  type InjectedSinks,
   type LogLevel,
   NativeConnection,
   Runtime,
@@ -13,6 +14,8 @@ import {
 import { createActivities } from '../activities';
 import { contentStore } from '../activities/content-store';
 import { McpPool } from '../activities/mcp/pool';
+import { loadTracing, type Tracing } from '../activities/tracing';
+import type { TraceSinks } from '../common/tracing';
 import { loadConfig, type TandemConfig } from '../node/config';
 import { temporalSettings, type TemporalSettings } from '../node/connection';
 import { TemporalUnreachableError } from '../node/errors';
@@ -44,6 +47,22 @@ export interface TandemWorker {
   settings: TemporalSettings;
   /** The worker's MCP connections; close it after the worker stops, so no stdio server outlives it. */
   mcp: McpPool;
+  /** The trace exporter when tracing is on; shut it down after the worker stops, so the last spans are sent. */
+  tracing?: Tracing;
+}
+
+/**
+ * The trace sink (common/tracing.ts), injected even when tracing is off so workflow calls to it find a handler.
+ * `callDuringReplay: false` (the SDK's default, spelt out because replay safety rests on it): a worker that replays a
+ * goal's history after a restart or an eviction does not export its spans a second time.
+ */
+function traceSinks(tracing: Tracing | undefined): InjectedSinks<TraceSinks> {
+  return {
+    tracing: {
+      goalEnded: { fn: (info, ended) => tracing?.goalEnded(info, ended), callDuringReplay: false },
+      subtaskEnded: { fn: (info, ended) => tracing?.subtaskEnded(info, ended), callDuringReplay: false },
+    },
+  };
 }
 
 export async function createTandemWorker(opts: TandemWorkerOptions = {}): Promise<TandemWorker> {
@@ -56,15 +75,17 @@ export async function createTandemWorker(opts: TandemWorkerOptions = {}): Promis
   }
   const config = opts.config ?? loadConfig();
   const mcp = new McpPool(() => config.mcp);
+  const tracing = await loadTracing(config.tracing);
   const worker = await Worker.create({
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
-    activities: createActivities(config, contentStore(config.store), mcp),
+    activities: createActivities(config, contentStore(config.store), mcp, tracing),
+    sinks: traceSinks(tracing),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     ...opts.options,
   });
-  return { worker, connection, settings, mcp };
+  return { worker, connection, settings, mcp, ...(tracing ? { tracing } : {}) };
 }
 
 /**
@@ -75,7 +96,7 @@ export async function runWorker(
   log: (line: string) => void = console.log,
   settings: TemporalSettings = temporalSettings(),
 ): Promise<void> {
-  const { worker, connection, mcp } = await createTandemWorker({
+  const { worker, connection, mcp, tracing } = await createTandemWorker({
     settings,
     options: { shutdownGraceTime: '10 seconds' },
   });
@@ -87,6 +108,7 @@ export async function runWorker(
     await worker.run();
   } finally {
     await mcp.close();
+    await tracing?.shutdown();
     await connection.close();
   }
 }

@@ -78,6 +78,8 @@ export interface ModelResponse {
   structuredMode?: ConcreteMode;
   /** The request body as last sent (for the llama suite's records; holds no key). */
   body: Record<string, unknown>;
+  /** The reply's `model` field: the model that answered, which an alias or a router may have chosen (traces). */
+  responseModel?: string;
 }
 
 function buildBody(
@@ -237,10 +239,12 @@ export async function requestModelReply(request: ModelRequest, deps: ModelCallDe
         const { name, schema } = request.input.responseFormat;
         reply = structuredContent(reply, built.mode, name, schema, built.strict !== undefined);
       }
+      const responseModel = (result.body as { model?: unknown } | null)?.model;
       return {
         reply,
         usage: await usageOf(reply, request.messages, built.body),
         model: endpoint.model,
+        ...(typeof responseModel === 'string' && responseModel ? { responseModel } : {}),
         streamed: result.streamed,
         ...(built.mode ? { structuredMode: built.mode } : {}),
         body: built.body,

@@ -70,6 +70,7 @@ import { budgetEnd, ended, finished } from './results';
 import { execute } from './execution';
 import { reportApprovals, reportResult, reportStep } from './reports';
 import { endWith } from '../ending';
+import { traceSubtaskEnd } from '../tracing';
 
 /** What phase 3 decided the model's reply asks for. */
 type Action =
@@ -355,5 +356,6 @@ export async function executorWorkflow(input: ExecutorRunInput): Promise<Executo
   // An interrupt that came after the loop's last look (after the final answer, before the close) reached no model:
   // the result says how many, so none is lost in silence (the planner counts its own from `interruptsShown`).
   const unshown = state.interrupts.length;
+  traceSubtaskEnd(input.subtask, result);
   return endWith(unshown > 0 ? { ...result, undeliveredInterrupts: unshown } : result, 'subtask', progressNow());
 }

@@ -52,6 +52,7 @@ import {
 } from '../../common/types';
 import { approvalDecisionSchema } from '../../common/approvals';
 import { endWith, failureMessage, recordFinalProgress } from '../ending';
+import { traceGoalEnd } from '../tracing';
 import { planRequest } from '../prompts';
 import { prepareWorkspace, seedWorkspace } from '../activity-stubs';
 import type { ForkOrigin } from '../../common/fork';
@@ -285,6 +286,7 @@ export async function plannerWorkflow(input: PlannerInput): Promise<GoalResult> 
   };
   wireHandlers(goal);
   const result = await resultOf(goal, input);
+  traceGoalEnd(goal.state.plans, result);
   return endWith(result, 'goal', progressNow(goal));
 }
 

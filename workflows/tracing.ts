@@ -1,0 +1,37 @@
+/**
+ * The workflow side of tracing: at its end, a goal or a subtask tells the worker's trace sink (common/tracing.ts).
+ * Nothing here touches history or the workflow's random source, so tracing on or off replays the same.
+ */
+import { proxySinks } from '@temporalio/workflow';
+import { endingOf, type EndedResult } from '../common/ending-words';
+import type { TraceSinks } from '../common/tracing';
+import type { PlanVersion, Subtask } from '../common/types';
+
+const { tracing } = proxySinks<TraceSinks>();
+
+/** The goal ended with `result` after adopting `plans`. */
+export function traceGoalEnd(plans: PlanVersion[], result: EndedResult): void {
+  tracing.goalEnded({
+    endedMs: Date.now(),
+    ending: endingOf(result),
+    ok: result.ok,
+    plans: plans.map((plan) => ({
+      version: plan.version,
+      createdMs: Date.parse(plan.createdAt),
+      reason: plan.reason,
+      subtasks: plan.subtasks.length,
+    })),
+  });
+}
+
+/** The subtask's executor run chain ended with `result` after `steps` steps. */
+export function traceSubtaskEnd(subtask: Subtask, result: EndedResult & { steps: number }): void {
+  tracing.subtaskEnded({
+    endedMs: Date.now(),
+    subtaskId: subtask.id,
+    title: subtask.title,
+    ending: endingOf(result),
+    ok: result.ok,
+    steps: result.steps,
+  });
+}
