@@ -69,8 +69,12 @@ class LiveText {
     if (!('activityId' in event)) return;
     const key = `${event.workflowId}/${event.activityId}`;
     // A new attempt starts the call's text over: what the failed attempt streamed is not the reply.
-    if (event.type === 'model-start') this.calls.set(key, { label: event.subtaskId ?? event.purpose, text: '' });
-    else if (event.type === 'model-end') this.calls.delete(key);
+    if (event.type === 'model-start') {
+      // A step is its subtask's; the judge's call on a subtask and the planner's calls say what they are.
+      const label =
+        event.purpose === 'step' && event.subtaskId ? event.subtaskId : `${event.subtaskId ?? ''} ${event.purpose}`;
+      this.calls.set(key, { label: label.trim(), text: '' });
+    } else if (event.type === 'model-end') this.calls.delete(key);
     else if (event.type === 'content' || event.type === 'reasoning') {
       const call = this.calls.get(key);
       if (call) call.text = (call.text + event.text).slice(-LIVE_CHARS_KEPT);

@@ -8,6 +8,7 @@ import { match, reply } from '../dev/scripted-model';
 import type { StreamEvent } from '../common/stream-events';
 import { snapshot } from '../client/inspect';
 import { serveEvents } from '../client/serve';
+import { watchGoal } from '../client/watch';
 import { openObjectStore } from '../node/object-store';
 import { runCli } from './helpers/cli';
 import { startTandem, type Tandem } from './helpers/tandem';
@@ -185,5 +186,24 @@ describe('the live event stream', () => {
     );
     expect(textOf(events, 'content', executor)).toBe(ANSWER);
     expect(events.at(-1)).toEqual(expect.objectContaining({ type: 'end', ending: 'completed' }));
+  });
+
+  it('shows the tokens of the call in flight under the tree in a terminal (`tandem watch ID`)', async () => {
+    scriptGoal(tandem);
+    const handle = await tandem.startPlanner('watch-tty', { goal: 'Compute 17 * 23 + 4' });
+    let written = '';
+    const outcome = await watchGoal(
+      tandem.client,
+      handle.workflowId,
+      { isTTY: true, columns: 400, write: (text: string) => (written += text) },
+      { objects: openObjectStore(tandem.config.store) },
+    );
+    expect(outcome.ending).toBe('completed');
+    // Frames showed the subtask's text growing as it streamed: each a piece of what the model wrote, not all the same.
+    const streamed = (THINKING + ANSWER).replace(/\s+/g, ' ');
+    const live = [...written.matchAll(/^ {2}s1 ▸ (.+)$/gm)].map((m) => m[1]);
+    expect(new Set(live).size).toBeGreaterThan(2);
+    for (const text of live) expect(streamed).toContain(text);
+    expect(live.some((text) => ANSWER.includes(text.slice(-12)))).toBe(true);
   });
 });
