@@ -14,6 +14,7 @@ import { endpointFor, ROLE_OF_PURPOSE } from '../node/config';
 import { expandContentMarkers, REPLY_INLINE_CHARS, sliceChars } from '../common/limits';
 import type { ActivityDeps } from './deps';
 import { whileHeartbeating } from './heartbeat';
+import { CallStream } from './event-stream';
 import {
   httpFailure,
   isDeterministicServerError,
@@ -78,6 +79,10 @@ export async function callModel(deps: ActivityDeps, input: CallModelInput): Prom
   };
   let lastBeat = 0;
   const started = Date.now();
+  // The reply as it streams, for `tandem watch` and `tandem serve` (docs/stream.md); flushed before the activity returns.
+  const live = new CallStream(store.objects, input.subtaskId);
+  live.push({ ...live.ref, type: 'model-start', purpose: input.purpose });
+  let streamedText = false;
   const response = await whileHeartbeating(
     async () => {
       try {
@@ -93,6 +98,10 @@ export async function callModel(deps: ActivityDeps, input: CallModelInput): Prom
                 context.heartbeat(progress);
               }
             },
+            onText: (kind, text) => {
+              streamedText = true;
+              live.text(kind, text);
+            },
           },
         );
       } catch (err) {
@@ -101,7 +110,13 @@ export async function callModel(deps: ActivityDeps, input: CallModelInput): Prom
       }
     },
     () => progress,
-  );
+  ).finally(() => live.flush());
+  const { reply } = response;
+  // A server that does not stream sends the reply whole: watchers get it as one delta of each kind.
+  if (!streamedText && reply.reasoning) live.text('reasoning', reply.reasoning);
+  if (!streamedText && reply.content) live.text('content', reply.content);
+  live.push({ ...live.ref, type: 'model-end', tokens: progress.streamedTokens });
+  await live.flush();
   const elapsedMs = Date.now() - started;
   return guardPayloadSize({ ...(await toOutput(deps, prompt, response)), elapsedMs });
 }

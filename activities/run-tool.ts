@@ -16,6 +16,7 @@ import type { ActivityDeps } from './deps';
 import { workspaceDir } from '../node/workspace';
 import { trimObservation } from './observations';
 import { whileHeartbeating } from './heartbeat';
+import { CallStream } from './event-stream';
 import { fullArguments } from './large-arguments';
 import { toolHandlers } from './tools';
 import { readWorkspace, writeWorkspace } from './workspace-sync';
@@ -179,6 +180,21 @@ async function observe(deps: ActivityDeps, input: RunToolInput, dir: string, liv
  * files and the journal leaves a retry that follows the call's delivery, as a worker killed mid-call does.
  */
 export async function runTool(deps: ActivityDeps, input: RunToolInput): Promise<ToolObservation> {
+  // The call's start and end in the live event stream (docs/stream.md). The call key ends `/<step>/<call id>`.
+  const live = new CallStream(deps.store.objects);
+  const step = Number(input.callKey.split('/').at(-2));
+  const call = { callId: input.call.id, name: input.call.name, ...(Number.isInteger(step) ? { step } : {}) };
+  live.push({ ...live.ref, type: 'tool-start', ...call });
+  try {
+    const observation = await runToolOnce(deps, input);
+    live.push({ ...live.ref, type: 'tool-end', ...call, ok: observation.ok });
+    return observation;
+  } finally {
+    await live.flush();
+  }
+}
+
+async function runToolOnce(deps: ActivityDeps, input: RunToolInput): Promise<ToolObservation> {
   const tool = input.mcp ?? toolHandlers[input.call.name as RunnableToolName].definition;
   const target = { store: deps.store, workspaceRoot: deps.config.workspaceRoot, workspace: input.workspace };
   const live: LiveCall = {};

@@ -20,6 +20,7 @@ import { registerGoalCommands } from './commands/goal-commands';
 import { registerForkCommand } from './commands/fork-command';
 import { registerRunCommands } from './commands/run-commands';
 import { registerScheduleCommands } from './commands/schedule-commands';
+import { registerServeCommand } from './commands/serve-command';
 import { setConnectionOverrides } from './commands/shared';
 
 function version(): string {
@@ -69,6 +70,7 @@ registerControlCommands(program);
 registerApprovalCommands(program);
 registerScheduleCommands(program);
 registerRunCommands(program);
+registerServeCommand(program);
 program
   .command('completion')
   .description('Print the shell completion script of every verb and flag, for bash, zsh or fish')

@@ -1,11 +1,15 @@
 /**
  * `tandem watch`: polls the snapshot `status` prints (the `progress` query, failing calls, how the run ended) about
- * once a second until the goal or executor ends. Polling a query, not the history, because the query already holds
- * the whole tree (the executors report their steps to the planner) and costs no history events.
+ * once a second until the goal or executor ends, and reads the goal's live event stream (docs/stream.md) meanwhile.
+ * Polling a query, not the history, because the query already holds the whole tree (the executors report their steps
+ * to the planner) and costs no history events.
  */
 import type { Client } from '@temporalio/client';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { formatSnapshot, snapshotJson } from './format';
+import type { StreamEvent } from '../common/stream-events';
+import { loadConfig } from '../node/config';
+import { openObjectStore, type ObjectStore } from '../node/object-store';
+import { readEventStream } from './event-stream';
+import { formatSnapshot } from './format';
 import { snapshot, type Snapshot } from './inspect';
 import { cutToWidth, terminalWidth } from './terminal-width';
 
@@ -57,37 +61,70 @@ class Redrawer {
   }
 }
 
-/** One JSON object per line, printed only when it differs from the previous one: for `jq`, log shippers, scripts. */
-class JsonLines {
-  private last = '';
+/** The text of the model calls in flight, by call: what a terminal watch shows under the tree, live. */
+class LiveText {
+  private readonly calls = new Map<string, { label: string; text: string }>();
 
-  constructor(private readonly out: WatchOutput) {}
+  add(event: StreamEvent): void {
+    if (!('activityId' in event)) return;
+    const key = `${event.workflowId}/${event.activityId}`;
+    // A new attempt starts the call's text over: what the failed attempt streamed is not the reply.
+    if (event.type === 'model-start') {
+      // A step is its subtask's; the judge's call on a subtask and the planner's calls say what they are.
+      const label =
+        event.purpose === 'step' && event.subtaskId ? event.subtaskId : `${event.subtaskId ?? ''} ${event.purpose}`;
+      this.calls.set(key, { label: label.trim(), text: '' });
+    } else if (event.type === 'model-end') this.calls.delete(key);
+    else if (event.type === 'content' || event.type === 'reasoning') {
+      const call = this.calls.get(key);
+      if (call) call.text = (call.text + event.text).slice(-LIVE_CHARS_KEPT);
+    }
+  }
 
-  draw(snap: Snapshot): void {
-    const line = JSON.stringify(snapshotJson(snap));
-    if (line === this.last) return;
-    this.last = line;
-    this.out.write(`${line}\n`);
+  /** One line per call in flight: its label and the end of its text, on one line. */
+  lines(): string[] {
+    return [...this.calls.values()].map(({ label, text }) => `  ${label} ▸ ${text.replace(/\s+/g, ' ').slice(-200)}`);
   }
 }
 
-/** Watches the goal or executor `id` until it is no longer running; resolves with how it ended. */
+/** Enough of a call's text for the widest terminal line. */
+const LIVE_CHARS_KEPT = 1_000;
+
+/**
+ * Watches the goal or executor `id` until it is no longer running; resolves with how it ended. It reads the goal's
+ * live event stream (client/event-stream.ts): with `json`, every event is printed as one JSON line; in a terminal the
+ * tree is redrawn with the text of the model calls in flight under it; elsewhere each changed tree is appended.
+ */
 export async function watchGoal(
   client: Client,
   id: string,
   out: WatchOutput = process.stdout,
-  opts: { json?: boolean; intervalMs?: number } = {},
+  opts: { json?: boolean; intervalMs?: number; objects?: ObjectStore } = {},
 ): Promise<WatchOutcome> {
   const redrawer = new Redrawer(out);
-  const json = new JsonLines(out);
-  for (;;) {
-    const snap = await snapshot(client, id);
-    if (opts.json) json.draw(snap);
-    else redrawer.draw(formatSnapshot(snap));
-    if (snap.executionStatus !== 'RUNNING') {
-      const ending = snap.ending ?? snap.executionStatus.toLowerCase();
-      return { executionStatus: snap.executionStatus, progressStatus: snap.progress.status, ending, last: snap };
+  const live = new LiveText();
+  let last: Snapshot | undefined;
+  const draw = () => {
+    if (opts.json || !last) return;
+    redrawer.draw([formatSnapshot(last), ...(out.isTTY ? live.lines() : [])].join('\n'));
+  };
+  const source = {
+    objects: opts.objects ?? openObjectStore(loadConfig().store),
+    snapshotPollMs: opts.intervalMs ?? WATCH_INTERVAL_MS,
+    snapshot: async (watched: string) => {
+      last = await snapshot(client, watched);
+      draw();
+      return last;
+    },
+  };
+  for await (const event of readEventStream(source, id)) {
+    if (opts.json) out.write(`${JSON.stringify(event)}\n`);
+    else if (out.isTTY) {
+      live.add(event);
+      draw();
     }
-    await sleep(opts.intervalMs ?? WATCH_INTERVAL_MS);
   }
+  const snap = last!;
+  const ending = snap.ending ?? snap.executionStatus.toLowerCase();
+  return { executionStatus: snap.executionStatus, progressStatus: snap.progress.status, ending, last: snap };
 }

@@ -23,6 +23,7 @@ import {
 } from './structured-output';
 import { countCompletionTokens, countPromptTokens } from './tokens';
 import { endpointURL, postChatCompletion } from './transport';
+import type { TextListener } from './stream';
 
 /** What this worker learned about each endpoint and model from its refusals; lives as long as the worker. */
 interface Capabilities {
@@ -66,6 +67,8 @@ export interface ModelCallDeps {
   signal: AbortSignal;
   /** Called as tokens stream in (for heartbeats). */
   onTokens?: (tokens: number) => void;
+  /** Called with each piece of text or reasoning as it streams in (the live event stream). */
+  onText?: TextListener;
 }
 
 export interface ModelResponse {
@@ -222,6 +225,7 @@ export async function requestModelReply(request: ModelRequest, deps: ModelCallDe
         signal: deps.signal,
         headers,
         onTokens: deps.onTokens,
+        onText: deps.onText,
       });
       const offered = [
         ...request.input.tools,

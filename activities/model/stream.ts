@@ -25,6 +25,9 @@ interface CallSlot {
   extra_content?: unknown;
 }
 
+/** Hears each piece of text as it arrives (the live event stream, activities/event-stream.ts). */
+export type TextListener = (kind: 'content' | 'reasoning', text: string) => void;
+
 /** Collects chunks; `body()` is the assembled completion. */
 export class StreamAssembler {
   private content: string | null = null;
@@ -36,6 +39,8 @@ export class StreamAssembler {
   private model: unknown;
   /** Chunks that carried text, reasoning or arguments: about one token each on every server tandem was tried on. */
   tokens = 0;
+
+  constructor(private readonly onText?: TextListener) {}
 
   /** A chunk carried a `finish_reason`: the server said the reply ended (what `[DONE]` also says). */
   get finished(): boolean {
@@ -70,20 +75,23 @@ export class StreamAssembler {
 
   private addDelta(delta: Json): void {
     let counted = false;
-    const text = (value: string) => {
-      if (value !== '') counted = true;
+    const text = (value: string, kind?: 'content' | 'reasoning') => {
+      if (value !== '') {
+        counted = true;
+        if (kind) this.onText?.(kind, value);
+      }
       return value;
     };
-    if (typeof delta.content === 'string') this.content = (this.content ?? '') + text(delta.content);
+    if (typeof delta.content === 'string') this.content = (this.content ?? '') + text(delta.content, 'content');
     else if (Array.isArray(delta.content)) {
       for (const part of delta.content.map(classifyPart)) {
-        if (part?.kind === 'text') this.content = (this.content ?? '') + text(part.text);
-        else if (part?.kind === 'reasoning') this.reasoning += text(part.text);
+        if (part?.kind === 'text') this.content = (this.content ?? '') + text(part.text, 'content');
+        else if (part?.kind === 'reasoning') this.reasoning += text(part.text, 'reasoning');
         else if (part?.kind === 'refusal') this.refusal += text(part.text);
       }
     }
     for (const key of ['reasoning_content', 'reasoning'] as const) {
-      if (typeof delta[key] === 'string') this.reasoning += text(delta[key] as string);
+      if (typeof delta[key] === 'string') this.reasoning += text(delta[key] as string, 'reasoning');
     }
     if (typeof delta.refusal === 'string') this.refusal += text(delta.refusal);
     const toolCalls = Array.isArray(delta.tool_calls)

@@ -12,7 +12,7 @@
 import { sliceChars } from '../../common/limits';
 import type { ModelEndpoint } from '../../node/config';
 import { ModelHttpError, ModelTransportError } from './failures';
-import { SseParser, StreamAssembler } from './stream';
+import { SseParser, StreamAssembler, type TextListener } from './stream';
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
@@ -25,6 +25,8 @@ export interface PostOptions {
   headers: Record<string, string>;
   /** Called as tokens stream in, with the count so far. */
   onTokens?: (tokens: number) => void;
+  /** Called with each piece of text or reasoning as it streams in. */
+  onText?: TextListener;
 }
 
 export interface PostResult {
@@ -95,13 +97,18 @@ export async function postChatCompletion(body: Record<string, unknown>, opts: Po
       const text = await response.text();
       if (!text.trimStart().startsWith('data:'))
         return { body: parseBody(text, base), streamed: false, streamedTokens: 0 };
-      return assemble([text], base, undefined);
+      return assemble([text], base, undefined, opts.onText);
     }
     if (!response.body) throw new ModelTransportError('malformed', `${base} sent an empty stream`);
-    return await assemble(response.body, base, (tokens) => {
-      rearm(tokens);
-      opts.onTokens?.(tokens);
-    });
+    return await assemble(
+      response.body,
+      base,
+      (tokens) => {
+        rearm(tokens);
+        opts.onTokens?.(tokens);
+      },
+      opts.onText,
+    );
   } catch (err) {
     throw failure ?? (isError(err) && err.name !== 'AbortError' ? toTransportError(err, base) : err);
   } finally {
@@ -158,9 +165,10 @@ async function assemble(
   source: AsyncIterable<Uint8Array | string> | string[],
   base: string,
   onData: ((tokens: number) => void) | undefined,
+  onText?: TextListener,
 ): Promise<PostResult> {
   const parser = new SseParser();
-  const assembler = new StreamAssembler();
+  const assembler = new StreamAssembler(onText);
   const decoder = new TextDecoder();
   let done = false;
   // Some servers label a whole JSON reply `text/event-stream` (stream ignored, header kept): kept until an event shows.

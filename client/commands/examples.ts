@@ -34,6 +34,7 @@ const EXAMPLES: Record<string, string[]> = {
   worker: ['TEMPORAL_ADDRESS=temporal.internal:7233 tandem worker'],
   dev: ['tandem dev --port 7244 --ui-port 8244'],
   demo: ['tandem demo --exit'],
+  serve: ['tandem serve --port 8787', 'curl -N localhost:8787/goals/goal-3f2a/events'],
   completion: ['source <(tandem completion bash)', 'tandem completion fish > ~/.config/fish/completions/tandem.fish'],
 };
 

@@ -196,7 +196,7 @@ export function registerGoalCommands(program: Command): void {
     .command('watch')
     .description('Show the live status of a goal (or an executor) until it ends (exit code 2 unless it ends ok)')
     .argument('<id>', 'a goal id, or an executor id', nonEmptyId)
-    .option('--json', 'print one JSON object per line (the status --json object) each time it changes')
+    .option('--json', 'print the live event stream, one JSON object per line (docs/stream.md), until the end event')
     .action((id: string, opts: { json?: boolean }) =>
       withClient(async (client) => {
         const [{ watchGoal }, { endedBadly }] = await Promise.all([import('../watch'), import('../inspect')]);
