@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { executorProgressQuery, interruptSignal, pauseSignal, resumeSignal } from '../common/contract';
 import { match, type RecordedRequest, reply } from '../dev/scripted-model';
 import { startTandem, stopped, type Tandem } from './helpers/tandem';
+import { replayWorkerOptions } from '../worker/worker';
 
 /** A loopback HTTP server whose answers take `delayMs(path)`; it records when each request arrived and was answered. */
 async function startSlowServer(delayMs: (path: string) => number) {
@@ -44,7 +45,7 @@ async function eventually<T>(check: () => Promise<T | undefined> | T | undefined
 /** Replays a finished run's history on the current workflow code: a nondeterminism error fails the test. */
 async function expectReplays(handle: WorkflowHandle): Promise<void> {
   const codePath = process.env.TANDEM_TEST_BUNDLE!;
-  await Worker.runReplayHistory({ workflowBundle: { codePath } }, await handle.fetchHistory(), handle.workflowId);
+  await Worker.runReplayHistory(replayWorkerOptions(codePath), await handle.fetchHistory(), handle.workflowId);
 }
 
 function lastMessageText(req: RecordedRequest): string {

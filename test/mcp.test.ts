@@ -8,6 +8,7 @@ import { runCli } from './helpers/cli';
 import { activitySummaries, historyText } from './helpers/history';
 import { everythingStdio, filesystemStdio, mcpConfig, startEverythingHttp } from './helpers/mcp-servers';
 import { startTandem, type Tandem } from './helpers/tandem';
+import { replayWorkerOptions } from '../worker/worker';
 
 function toolMessages(req: RecordedRequest): string[] {
   return req.messages.filter((message) => message.role === 'tool').map((message) => String(message.content));
@@ -191,7 +192,7 @@ describe('MCP tools (real servers from npm, on a real dev server)', () => {
       ['everything__echo', false],
     ]);
     await Worker.runReplayHistory(
-      { workflowBundle: { codePath: process.env.TANDEM_TEST_BUNDLE! } },
+      replayWorkerOptions(process.env.TANDEM_TEST_BUNDLE!),
       await run.handle.fetchHistory(),
       run.workflowId,
     );

@@ -15,6 +15,7 @@ import { match, reply, type Matcher, type ScriptedReply } from '../dev/scripted-
 import { planInvalid, resultOf, startTandem, stopped, type Tandem } from './helpers/tandem';
 import { recordGoalHistories } from './helpers/history-fixtures';
 import { eventually } from './helpers/history';
+import { replayWorkerOptions } from '../worker/worker';
 
 /** A subtask of a scripted plan; its executor is recognised by "Subtask <id>" in the system prompt. */
 function subtask(id: string, dependsOn: string[] = [], extra: Partial<Subtask> = {}): Subtask {
@@ -207,7 +208,7 @@ describe('planner', () => {
     expect(report).not.toContain('s2 · Do s2');
     // The same history replays to the same decisions (signals, cancellation and reconciliation included).
     await Worker.runReplayHistory(
-      { workflowBundle: { codePath: process.env.TANDEM_TEST_BUNDLE! } },
+      replayWorkerOptions(process.env.TANDEM_TEST_BUNDLE!),
       await handle.fetchHistory(),
       handle.workflowId,
     );

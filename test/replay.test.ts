@@ -3,6 +3,7 @@ import { Worker } from '@temporalio/worker';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { HISTORY_FIXTURES_DIR, workflowIdOfFixture } from './helpers/history-fixtures';
+import { replayWorkerOptions } from '../worker/worker';
 
 /**
  * Determinism guard: every recorded history replays against the current workflow code without a nondeterminism
@@ -21,7 +22,7 @@ describe('replay of recorded histories', () => {
     );
     const failures: string[] = [];
     for await (const result of Worker.runReplayHistories(
-      { workflowBundle: { codePath: process.env.TANDEM_TEST_BUNDLE! } },
+      replayWorkerOptions(process.env.TANDEM_TEST_BUNDLE!),
       histories,
     )) {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);

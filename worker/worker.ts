@@ -65,6 +65,16 @@ function traceSinks(tracing: Tracing | undefined): InjectedSinks<TraceSinks> {
   };
 }
 
+/**
+ * Options of a worker that only replays histories (`Worker.runReplayHistories`, the replay tests): tandem's bundle at
+ * `codePath`, and the trace sink the workflows call, which exports nothing in a replay.
+ */
+export function replayWorkerOptions(
+  codePath: string,
+): { workflowBundle: { codePath: string } } & Pick<WorkerOptions, 'sinks'> {
+  return { workflowBundle: { codePath }, sinks: traceSinks(undefined) };
+}
+
 export async function createTandemWorker(opts: TandemWorkerOptions = {}): Promise<TandemWorker> {
   const settings = opts.settings ?? temporalSettings();
   let connection: NativeConnection;
