@@ -209,13 +209,20 @@ export async function goalProgress(client: Client, id: string): Promise<GoalProg
   return queryProgress(client, await goalHandle(client, id));
 }
 
-/** {@link goalProgress} on a handle already checked, for callers that poll (`tandem watch`). */
+/**
+ * {@link goalProgress} on a handle already checked, for callers that poll (`tandem watch`). `signal` cancels the query
+ * (it then rejects), for a caller that stops polling: it must still await the rejection before closing the
+ * connection, since the SDK's retry of a failed call is a timer that `Connection.close()` leaves behind, and a retry
+ * that fires after the close throws out of the timer and kills the process ("Channel has been shut down").
+ */
 export async function queryProgress(
   client: Client,
   handle: WorkflowHandle<typeof plannerWorkflow>,
+  signal?: AbortSignal,
 ): Promise<GoalProgress> {
+  const query = () => client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(progressQuery));
   try {
-    return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(progressQuery));
+    return await (signal ? client.withAbortSignal(signal, query) : query());
   } catch (err) {
     if (isDeadlineExceeded(err)) {
       // Loaded here, not at the top: inspect.ts builds on this module.

@@ -25,19 +25,17 @@ export async function withHeldNotices<T>(
     settled = true;
   });
   const shown = new Set<string>();
+  // The wait's end cancels a query in flight, and the poll awaits it: the connection closes after this returns, and a
+  // call abandoned instead would leave the SDK's retry timer behind (see queryProgress).
+  const stop = new AbortController();
+  void done.finally(() => stop.abort()).catch(() => undefined);
   const poll = (async () => {
     const handle = await goalHandle(client, id).catch(() => undefined);
     while (handle && !settled) {
-      const held = await Promise.race([
-        queryProgress(client, handle).then(
-          (progress) => progress.pendingApprovals ?? [],
-          () => [],
-        ),
-        done.then(
-          () => [],
-          () => [],
-        ),
-      ]);
+      const held = await queryProgress(client, handle, stop.signal).then(
+        (progress) => progress.pendingApprovals ?? [],
+        () => [],
+      );
       for (const call of held.filter((each) => !shown.has(each.callId))) {
         if (settled) break;
         shown.add(call.callId);
