@@ -45,8 +45,52 @@ async function firstFree(objects: ObjectStore, streamId: string, from: number): 
   return missing;
 }
 
-/** Appends one segment to the stream; gives up silently past {@link MAX_SEGMENTS_PER_GOAL} (the bound on history). */
-export async function appendSegment(objects: ObjectStore, streamId: string, events: LogEvent[]): Promise<void> {
+/**
+ * What this process still has to write to one stream: the batches of its calls, written together as one segment. A
+ * step of 300 parallel tool calls would otherwise race 300 writers for each next number, and every loser re-probes:
+ * O(n²) store requests, enough to time the calls out. Within a process there is one writer per stream; only writers
+ * on other workers still race, and they are few.
+ */
+interface StreamQueue {
+  batches: Array<{ events: LogEvent[]; written: () => void; failed: (err: unknown) => void }>;
+}
+
+const queues = new Map<string, StreamQueue>();
+
+/**
+ * Appends `events` to the stream, in one segment with whatever other calls of this process have waiting for the same
+ * stream (each call's events keep their order: a call writes its batches one after another). Resolves once written.
+ */
+export function appendSegment(objects: ObjectStore, streamId: string, events: LogEvent[]): Promise<void> {
+  return new Promise((written, failed) => {
+    const queued = queues.get(streamId);
+    if (queued) {
+      queued.batches.push({ events, written, failed });
+      return;
+    }
+    const queue: StreamQueue = { batches: [{ events, written, failed }] };
+    queues.set(streamId, queue);
+    void (async () => {
+      while (queue.batches.length) {
+        const batches = queue.batches.splice(0);
+        try {
+          await createSegment(
+            objects,
+            streamId,
+            batches.flatMap((batch) => batch.events),
+          );
+          for (const batch of batches) batch.written();
+        } catch (err) {
+          for (const batch of batches) batch.failed(err);
+        }
+      }
+      queues.delete(streamId);
+    })();
+  });
+}
+
+/** Writes one segment at the next free number; gives up silently past {@link MAX_SEGMENTS_PER_GOAL} (the bound). */
+async function createSegment(objects: ObjectStore, streamId: string, events: LogEvent[]): Promise<void> {
   const body = { bytes: Buffer.from(JSON.stringify({ events })) };
   let n = nextFree.get(streamId) ?? (await firstFree(objects, streamId, 0));
   while (n < MAX_SEGMENTS_PER_GOAL) {

@@ -157,6 +157,7 @@ describe('help and completion', () => {
       '--max-subtask-steps',
       '--max-goal-steps',
       '--max-goal-tokens',
+      '--max-cost',
       '--max-steps',
       '--max-tokens',
       '--max-parallel',
