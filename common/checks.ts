@@ -89,11 +89,27 @@ export function namedFiles(text: string): string[] {
 }
 
 /**
+ * `text` with the file names it names blanked: words of a name ("missing.txt", "old-notes.md") are not words of the
+ * text, so "Read missing.txt" does not speak of something missing.
+ */
+/** "no output.log is left": the one absence the file's name itself is part of. */
+const NO_FILE = /\bno\s+\S+\.\w+/iu;
+
+/** Whether `text` speaks of files gone, moved or left alone ({@link ABSENCE}), not counting words of file names. */
+function speaksOfAbsence(text: string): boolean {
+  return NO_FILE.test(text) || ABSENCE.test(withoutFileNames(text));
+}
+
+export function withoutFileNames(text: string): string {
+  return namedFiles(text).reduce((rest, file) => rest.split(file).join(' '), text.normalize('NFC'));
+}
+
+/**
  * Words of a milestone whose files are meant to be gone, moved, or absent ("tmp.txt is deleted", "no output.log is
  * left"): it implies no check, since a check that the file exists would fail the very work it asks for.
  */
 const ABSENCE =
-  /\b(?:delet|remov|renam|mov|clean|purg|eras|unlink|archiv|absent|missing|gone|no longer|not (?:exist|be|left|present|written|created|modified|changed|touched)|never|without|untouched|unchanged|rm|mv|no\s+\S+\.\w+)|削除|消去|移動|borra|supprim|lösch|удал/iu;
+  /\b(?:delet|remov|renam|mov|clean|purg|eras|unlink|archiv|absent|missing|gone|no longer|not (?:exist|be|left|present|written|created|modified|changed|touched)|never|without|untouched|unchanged|rm|mv)|削除|消去|移動|borra|supprim|lösch|удал/iu;
 
 /**
  * The checks a subtask implies when the plan gave none: every file its milestone names must exist, and so must every
@@ -107,11 +123,11 @@ export function impliedChecks(
   milestone: string,
   scope: { instructions?: string; goalFiles?: string[]; expression?: string } = {},
 ): MilestoneCheck[] {
-  if (ABSENCE.test(milestone)) return [];
+  if (speaksOfAbsence(milestone)) return [];
   const own = namedFiles(milestone);
   const mentioned = new Set([...own, ...namedFiles(scope.instructions ?? '')]);
   const fromGoal = (scope.goalFiles ?? []).filter(
-    (file) => mentioned.has(file) && !ABSENCE.test(scope.instructions ?? ''),
+    (file) => mentioned.has(file) && !speaksOfAbsence(scope.instructions ?? ''),
   );
   const files = [...new Set([...own, ...fromGoal])];
   return files.map((file) =>

@@ -259,7 +259,10 @@ describe('no false ok from a small model', () => {
     // Not "out of time" on every plan version: the executor finished, and the goal fails for the true reason.
     expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'replans_exhausted' }));
     expect(result.subtasks[0].result).toEqual(expect.objectContaining({ ok: true }));
-    expect(result.subtasks[0].verdict?.reason).toBe('missing.txt does not exist: there is no first line to tell');
+    // The goal names missing.txt: its implied check fails by code, before any judge.
+    expect(result.subtasks[0].verdict?.reason).toBe(
+      'check failed: file missing.txt exists: no such file in the workspace',
+    );
     const { versions } = await handle.query(progressQuery);
     expect(versions[0].repairs).toEqual([
       expect.stringMatching(

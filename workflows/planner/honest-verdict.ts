@@ -5,7 +5,7 @@
  * (common/claims.ts). Pure, so the planner workflow runs and replays it.
  */
 import { unbackedClaims, type UnbackedClaim } from '../../common/claims';
-import { impliedChecks, namedFiles, type MilestoneCheck } from '../../common/checks';
+import { impliedChecks, type MilestoneCheck, namedFiles, withoutFileNames } from '../../common/checks';
 import { expressionsIn } from '../../common/expressions';
 import type { ExecutorResult, Subtask, Verdict } from '../../common/types';
 
@@ -32,7 +32,7 @@ function goalExpression(goal: string): string | undefined {
 /** The checks a subtask is held to: the plan's, then implied ones for files they leave out (see the module comment). */
 export function wantedChecks(subtask: Subtask, scope: GoalScope): MilestoneCheck[] {
   const planned = subtask.checks ?? [];
-  const goalFiles = GOAL_WITHOUT_FILE_CHECKS.test(scope.goal) ? [] : namedFiles(scope.goal);
+  const goalFiles = GOAL_WITHOUT_FILE_CHECKS.test(withoutFileNames(scope.goal)) ? [] : namedFiles(scope.goal);
   const expression = goalExpression(scope.goal);
   const implied = impliedChecks(subtask.milestone, { instructions: subtask.instructions, goalFiles, expression });
   // The last subtask answers for the goal: a file the goal names and no subtask mentioned must exist all the same.
