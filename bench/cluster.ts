@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { scriptDemo } from '../dev/demo-model';
-import { freePort, startDevServer } from '../dev/dev-server';
+import { startDevServer } from '../dev/dev-server';
 import { startLocalCluster } from '../dev/local-cluster';
 import { startScriptedModel } from '../dev/scripted-model';
 import { startWorkerProcess, type WorkerProcess } from '../dev/worker-process';
@@ -67,8 +67,8 @@ export async function clusterFigures(opts: { goals: number; modelLatencyMs: numb
   try {
     const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-bench-dev-'));
     const dev = await startDevServer({
-      port: await freePort(),
-      uiPort: await freePort(),
+      port: 0,
+      uiPort: 0,
       dbFile: path.join(stateDir, 'temporal.db'),
       headless: true,
     });

@@ -32,7 +32,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { scriptDemo } from '../dev/demo-model';
-import { freePort, startDevServer } from '../dev/dev-server';
+import { startDevServer } from '../dev/dev-server';
 import { startScriptedModel } from '../dev/scripted-model';
 import { createTandemWorker, WORKFLOWS_PATH } from '../worker/worker';
 import { timeCli, type CommandTiming } from './cli-timing';
@@ -131,8 +131,8 @@ async function main(): Promise<void> {
   const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-bench-'));
   process.env.TANDEM_STATE_DIR = stateDir;
   const server = await startDevServer({
-    port: await freePort(),
-    uiPort: await freePort(),
+    port: 0,
+    uiPort: 0,
     dbFile: path.join(stateDir, 'temporal.db'),
     headless: true,
   });
@@ -422,8 +422,8 @@ async function eagerDispatch(
   stateDir: string,
 ): Promise<{ floor: StepFigures; tandem: StepFigures }> {
   const server = await startDevServer({
-    port: await freePort(),
-    uiPort: await freePort(),
+    port: 0,
+    uiPort: 0,
     dbFile: path.join(stateDir, 'temporal-eager.db'),
     headless: true,
     dynamicConfig: { 'system.enableActivityEagerExecution': true },

@@ -38,13 +38,16 @@ const execFileAsync = promisify(execFile);
 
 /** Options of {@link startDevServer}; every field has a default. */
 export interface DevServerOptions {
-  /** gRPC port; default `TANDEM_DEV_PORT` or 7233. */
+  /**
+   * gRPC port; default `TANDEM_DEV_PORT` or 7233. `0` asks for a free port, picked here (the returned `address` has
+   * it) and picked again when another process takes it before the server binds it; a port given is never moved.
+   */
   port?: number;
-  /** Web UI port; default `TANDEM_UI_PORT` or 8233. */
+  /** Web UI port; default `TANDEM_UI_PORT` or 8233; `0` as for `port`. */
   uiPort?: number;
   /**
    * Port of the server's HTTP API (`--http-port`), which the CLI's `status` and `list` read through when
-   * `TEMPORAL_HTTP_ADDRESS` names it (node/http-api.ts); default a free port the OS picks.
+   * `TEMPORAL_HTTP_ADDRESS` names it (node/http-api.ts); default `0`, a free port as for `port`.
    */
   httpPort?: number;
   /** Address to bind and connect to; default 127.0.0.1. */
@@ -170,34 +173,89 @@ export function ownServerPorts(stateDir: string): number[] {
  * @throws Error when no `temporal` CLI is found or a port variable is not a port number.
  */
 export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
-  const ip = opts.ip ?? '127.0.0.1';
   const config = loadConfig();
-  const port = opts.port ?? config.devPort;
-  const uiPort = opts.uiPort ?? config.uiPort;
-  const namespace = opts.namespace ?? 'default';
-  const address = `${ip}:${port}`;
   const cli = resolveTemporalCli();
+  const ip = opts.ip ?? '127.0.0.1';
+  const wanted: ServerPorts = {
+    port: opts.port ?? config.devPort,
+    uiPort: opts.uiPort ?? config.uiPort,
+    httpPort: opts.httpPort ?? 0,
+  };
+  const namespace = opts.namespace ?? 'default';
 
-  if (await isListening(ip, port)) {
+  if (wanted.port !== 0 && (await isListening(ip, wanted.port))) {
+    const port = wanted.port;
     const owner = readOwner(config.stateDir, port);
     if (opts.reuse === 'own' && !owner) throw new PortTakenError(port);
     // Another worker, CLI or test process started it: share it instead of failing on a taken port.
-    await waitUntilReady(address, () => undefined, []);
-    await ensureSearchAttributes(cli, address, namespace);
-    const uiUrl = (await isListening(ip, uiPort)) ? `http://${ip}:${uiPort}` : null;
+    await waitUntilReady(`${ip}:${port}`, () => undefined, []);
+    await ensureSearchAttributes(cli, `${ip}:${port}`, namespace);
+    const uiUrl = (await isListening(ip, wanted.uiPort)) ? `http://${ip}:${wanted.uiPort}` : null;
     const httpAddress = owner?.httpPort ? `${ip}:${owner.httpPort}` : null;
-    return { address, uiUrl, httpAddress, reused: true, stop: async () => {} };
+    return { address: `${ip}:${port}`, uiUrl, httpAddress, reused: true, stop: async () => {} };
   }
-  const httpPort = opts.httpPort ?? (await freePort());
 
   const dbFile = path.resolve(opts.dbFile ?? path.join(config.stateDir, 'temporal.db'));
   mkdirSync(path.dirname(dbFile), { recursive: true });
+  for (let attempt = 1; ; attempt++) {
+    const ports = await pickPorts(wanted);
+    const started = await startOnPorts(cli, ip, ports, dbFile, namespace, opts);
+    if (started.ok) {
+      const { port, httpPort } = ports;
+      const owner = ownerFile(config.stateDir, port);
+      mkdirSync(config.stateDir, { recursive: true });
+      writeFileSync(owner, JSON.stringify({ pid: started.server.pid, port, httpPort } satisfies OwnerRecord));
+      const stop = async () => {
+        await started.server.stop();
+        rmSync(owner, { force: true });
+      };
+      const uiUrl = opts.headless ? null : `http://${ip}:${ports.uiPort}`;
+      return { address: `${ip}:${port}`, uiUrl, httpAddress: `${ip}:${httpPort}`, reused: false, stop };
+    }
+    const taken = takenPort(started.error);
+    // A port picked here (or one the CLI picks for its own services) was free a moment ago and another process took
+    // it before the server bound it: that is freePort's race, not the user's mistake, so pick again. A port the
+    // caller named stays theirs to change.
+    const namedTaken = taken !== undefined && Object.values(wanted).includes(taken);
+    if (taken === undefined || namedTaken || attempt >= PORT_ATTEMPTS) throw started.error;
+  }
+}
+
+/** The ports a dev server listens on; `0` in {@link DevServerOptions} means "pick a free one". */
+interface ServerPorts {
+  port: number;
+  uiPort: number;
+  httpPort: number;
+}
+
+/** How often a start is tried on fresh ports when a port picked here was taken before the server bound it. */
+const PORT_ATTEMPTS = 4;
+
+async function pickPorts(wanted: ServerPorts): Promise<ServerPorts> {
+  return {
+    port: wanted.port || (await freePort()),
+    uiPort: wanted.uiPort || (await freePort()),
+    httpPort: wanted.httpPort || (await freePort()),
+  };
+}
+
+type StartOutcome = { ok: true; server: ServerProcess } | { ok: false; error: DevServerError };
+
+async function startOnPorts(
+  cli: string,
+  ip: string,
+  ports: ServerPorts,
+  dbFile: string,
+  namespace: string,
+  opts: DevServerOptions,
+): Promise<StartOutcome> {
+  const address = `${ip}:${ports.port}`;
   // No --dynamic-config-value for updates: CLI 1.9 (server 1.32) enables UpdateWorkflowExecution by default.
   const args = [
     'server',
     'start-dev',
-    ...['--db-filename', dbFile, '--port', String(port), '--ui-port', String(uiPort), '--ip', ip],
-    ...['--http-port', String(httpPort)],
+    ...['--db-filename', dbFile, '--port', String(ports.port), '--ui-port', String(ports.uiPort), '--ip', ip],
+    ...['--http-port', String(ports.httpPort)],
     ...['--namespace', namespace, '--log-level', 'warn'],
     ...TANDEM_SEARCH_ATTRIBUTES.flatMap(({ name, type }) => ['--search-attribute', `${name}=${CLI_TYPE_NAMES[type]}`]),
     ...(opts.headless ? ['--headless'] : []),
@@ -211,19 +269,21 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     await waitUntilReady(address, server.exitReason, server.stderrTail);
     // --search-attribute only applies when the database file is new, so an existing file needs this too.
     await ensureSearchAttributes(cli, address, namespace);
+    return { ok: true, server };
   } catch (error) {
     await server.stop();
+    if (error instanceof DevServerError) return { ok: false, error };
     throw error;
   }
-  const owner = ownerFile(config.stateDir, port);
-  mkdirSync(config.stateDir, { recursive: true });
-  writeFileSync(owner, JSON.stringify({ pid: server.pid, port, httpPort } satisfies OwnerRecord));
-  const stop = async () => {
-    await server.stop();
-    rmSync(owner, { force: true });
-  };
-  const uiUrl = opts.headless ? null : `http://${ip}:${uiPort}`;
-  return { address, uiUrl, httpAddress: `${ip}:${httpPort}`, reused: false, stop };
+}
+
+/** The port of a Go `listen tcp 127.0.0.1:PORT: bind: address already in use` in the error's stderr lines. */
+function takenPort(error: DevServerError): number | undefined {
+  for (const line of error.stderr) {
+    const match = /listen tcp [^\s]*:(\d+): bind: address already in use/.exec(line);
+    if (match) return Number(match[1]);
+  }
+  return undefined;
 }
 
 /** Resolves true when something accepts TCP connections on `ip:port` (within 1 s). */

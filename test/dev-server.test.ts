@@ -12,7 +12,6 @@ describe('startDevServer', () => {
   let stateDir: string;
   let dbFile: string;
   let port: number;
-  let uiPort: number;
   let server: DevServer | undefined;
 
   const address = () => `127.0.0.1:${port}`;
@@ -28,8 +27,6 @@ describe('startDevServer', () => {
   beforeAll(async () => {
     stateDir = mkdtempSync(path.join(os.tmpdir(), 'tandem-dev-server-'));
     dbFile = path.join(stateDir, 'temporal.db');
-    port = await freePort();
-    uiPort = await freePort();
   });
 
   afterAll(async () => {
@@ -37,10 +34,12 @@ describe('startDevServer', () => {
     rmSync(stateDir, { recursive: true, force: true });
   });
 
-  it('starts a server that answers GetSystemInfo', async () => {
-    server = await startDevServer({ port, uiPort, dbFile, headless: true });
+  it('starts a server on free ports it picks (port 0) that answers GetSystemInfo', async () => {
+    server = await startDevServer({ port: 0, uiPort: 0, dbFile, headless: true });
+    port = Number(server.address.split(':').at(-1));
 
-    expect(server).toMatchObject({ address: address(), uiUrl: null, reused: false });
+    expect(port).toBeGreaterThan(0);
+    expect(server).toMatchObject({ uiUrl: null, reused: false });
     const info = await withConnection((connection) => connection.workflowService.getSystemInfo({}));
     expect(info.serverVersion).toBeTruthy();
   });
@@ -54,7 +53,7 @@ describe('startDevServer', () => {
   });
 
   it('reuses a server already listening on the port, and leaves it running on stop()', async () => {
-    const second = await startDevServer({ port, uiPort, headless: true });
+    const second = await startDevServer({ port, uiPort: 0, headless: true });
 
     expect(second).toMatchObject({ address: address(), reused: true });
     await second.stop();
@@ -69,7 +68,7 @@ describe('startDevServer', () => {
   });
 
   it('starts again on the same database file and keeps the workflows recorded in it', async () => {
-    server = await startDevServer({ port, uiPort, dbFile, headless: true });
+    server = await startDevServer({ port, uiPort: 0, dbFile, headless: true });
     const workflowId = 'dev-server-persistence';
     // No worker polls this task queue: the run just stays open, which is all a persistence check needs.
     await withConnection((connection) =>
@@ -77,10 +76,10 @@ describe('startDevServer', () => {
     );
     await server.stop();
 
-    // Fresh ports: another server on this machine may take the old ones meanwhile (the dev server picks its HTTP
-    // API port at random). What must survive is the database file, not the port.
-    port = await freePort();
-    server = await startDevServer({ port, uiPort: await freePort(), dbFile, headless: true });
+    // Fresh ports: another server on this machine may take the old ones meanwhile. What must survive is the
+    // database file, not the port.
+    server = await startDevServer({ port: 0, uiPort: 0, dbFile, headless: true });
+    port = Number(server.address.split(':').at(-1));
 
     const description = await withConnection((connection) =>
       new Client({ connection }).workflow.getHandle(workflowId).describe(),
@@ -88,7 +87,7 @@ describe('startDevServer', () => {
     expect(description.status.name).toBe('RUNNING');
   });
 
-  it('fails with the server stderr when it exits before it is ready', async () => {
+  it('fails with the server stderr when a port the caller named is taken, and does not move it', async () => {
     const otherPort = await freePort();
     const takenUiPort = await freePort();
     const blocker = net.createServer().listen(takenUiPort, '127.0.0.1');

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { workspaceDir } from '../activities/run-tool';
 import { loadConfig } from '../node/config';
 import { DEMO_EXPRESSION, scriptDemo } from '../dev/demo-model';
-import { freePort, startDevServer } from '../dev/dev-server';
+import { startDevServer } from '../dev/dev-server';
 import { startGoal } from '../client/goals';
 import type { ExecutorInput, ExecutorResult } from '../common/types';
 import { match, reply, startScriptedModel, type RecordedRequest, type ScriptedModel } from '../dev/scripted-model';
@@ -143,9 +143,9 @@ describe('durability', () => {
 
   it('finishes a goal when the dev server is stopped and started again on the same database mid-run', async () => {
     scriptSlowDemo(model);
-    const port = await freePort();
     const dbFile = path.join(process.env.TANDEM_TEST_STATE_DIR ?? '.', `restart-${Date.now()}.db`);
-    let server = await startDevServer({ port, uiPort: await freePort(), dbFile, headless: true });
+    let server = await startDevServer({ port: 0, uiPort: 0, dbFile, headless: true });
+    const port = Number(server.address.split(':').at(-1));
     const queue = taskQueue();
     workers.push(
       await startWorkerProcess({
@@ -161,7 +161,7 @@ describe('durability', () => {
     await connection.close();
 
     await server.stop();
-    server = await startDevServer({ port, uiPort: await freePort(), dbFile, headless: true });
+    server = await startDevServer({ port, uiPort: 0, dbFile, headless: true });
     try {
       connection = await Connection.connect({ address: server.address });
       const result = await resultOf(new Client({ connection }).workflow.getHandle(id));

@@ -6,7 +6,7 @@
 import { TOOL_CALL_RECORDS } from '../common/limits';
 import { Client, Connection } from '@temporalio/client';
 import * as path from 'node:path';
-import { freePort, startDevServer, type DevServer } from '../dev/dev-server';
+import { startDevServer, type DevServer } from '../dev/dev-server';
 import { executorProgressQuery, interruptSignal, progressQuery } from '../common/contract';
 import { type ExecutorInput, type ExecutorResult } from '../common/types';
 import { match, reply, startScriptedModel, type ScriptedModel } from '../dev/scripted-model';
@@ -25,8 +25,8 @@ describe('a long executor run', () => {
 
   beforeAll(async () => {
     server = await startDevServer({
-      port: await freePort(),
-      uiPort: await freePort(),
+      port: 0,
+      uiPort: 0,
       dbFile: path.join(process.env.TANDEM_TEST_STATE_DIR ?? '.', `long-run-${Date.now()}.db`),
       headless: true,
       dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 300 },

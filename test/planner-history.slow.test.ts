@@ -11,7 +11,7 @@ import type { Client } from '@temporalio/client';
 import * as path from 'node:path';
 import { progressQuery } from '../common/contract';
 import type { Subtask } from '../common/types';
-import { freePort, startDevServer, type DevServer } from '../dev/dev-server';
+import { startDevServer, type DevServer } from '../dev/dev-server';
 import { match, reply } from '../dev/scripted-model';
 import { resultOf, startTandem, type Tandem } from './helpers/tandem';
 
@@ -42,8 +42,8 @@ describe('a long goal', () => {
 
   beforeAll(async () => {
     server = await startDevServer({
-      port: await freePort(),
-      uiPort: await freePort(),
+      port: 0,
+      uiPort: 0,
       dbFile: path.join(process.env.TANDEM_TEST_STATE_DIR ?? '.', `planner-history-${Date.now()}.db`),
       headless: true,
       dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 200 },

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort, startDevServer, type DevServer } from '../../dev/dev-server';
+import { startDevServer, type DevServer } from '../../dev/dev-server';
 import { WORKFLOWS_PATH } from '../../worker/worker';
 
 declare global {
@@ -19,8 +19,8 @@ export default async function globalSetup(): Promise<void> {
   execFileSync(process.execPath, [path.resolve(__dirname, '../../scripts/build.cjs')], { stdio: 'inherit' });
   const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-test-'));
   const server = await startDevServer({
-    port: await freePort(),
-    uiPort: await freePort(),
+    port: 0,
+    uiPort: 0,
     dbFile: path.join(stateDir, 'temporal.db'),
   });
   globalThis.tandemDevServer = server;
