@@ -53,7 +53,19 @@ export function filesystemStdio(name = 'files'): McpStdioServer {
 export async function startEverythingHttp(
   opts: { port?: number } = {},
 ): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = opts.port ?? (await freePort());
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await everythingHttpOn(opts.port ?? (await freePort()));
+    } catch (error) {
+      // A port picked here was taken before the server bound it (freePort's race): pick again. A port the test
+      // named (a restart on the same one) is not moved.
+      const raced = opts.port === undefined && /EADDRINUSE/.test(String(error));
+      if (!raced || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function everythingHttpOn(port: number): Promise<{ url: string; stop(): Promise<void> }> {
   const child = spawn(process.execPath, [EVERYTHING_SERVER, 'streamableHttp'], {
     env: { ...process.env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -97,8 +97,23 @@ export function threadArgs(env: NodeJS.ProcessEnv): string[] {
  * Starts `bin/llama-server` from a provisioned cache and waits until `/health` answers. Rejects with a
  * {@link LlamaServerDied} the moment the process ends, or after `healthTimeoutMs` with the log so far.
  */
-export async function launchLlamaServer({ cache, healthTimeoutMs = 120_000 }: LaunchOptions): Promise<LlamaServer> {
-  const port = await freePort();
+export async function launchLlamaServer(opts: LaunchOptions): Promise<LlamaServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchOnPort(opts, await freePort());
+    } catch (error) {
+      // The port was free a moment ago and another process took it before llama-server bound it (freePort's race):
+      // pick again rather than fail the suite.
+      const portTaken = error instanceof LlamaServerDied && /couldn't bind HTTP server socket/.test(error.logTail);
+      if (!portTaken || attempt >= PORT_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/** How often a start is tried on a fresh port when the picked one was taken before llama-server bound it. */
+const PORT_ATTEMPTS = 3;
+
+async function launchOnPort({ cache, healthTimeoutMs = 120_000 }: LaunchOptions, port: number): Promise<LlamaServer> {
   const started = Date.now();
   const binary = path.join(cache, 'bin/llama-server');
   const child = spawn(
