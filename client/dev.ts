@@ -12,7 +12,7 @@ import {
   PortTakenError,
   startDevServer,
 } from '../dev/dev-server';
-import type { ScriptedModel } from '../dev/scripted-model';
+import { SCRIPTED_MODEL_NAME, type ScriptedModel } from '../dev/scripted-model';
 import { loadConfig, type TandemConfig } from '../node/config';
 import { connectClient, temporalSettings, type TemporalSettings } from '../node/connection';
 import { UserError } from '../node/errors';
@@ -145,6 +145,10 @@ async function modelFor(config: TandemConfig, pace: DemoPace): Promise<ScriptedM
   if (config.model.baseURL) return null;
   const model = await startDemoModel(pace);
   config.model.baseURL = model.baseURL;
+  // Asked for by its own name, so that the demo's calls are priced at the $0 of prices.json rather than as the
+  // default TANDEM_MODEL (a paid model the demo never calls), and status and traces name what answered.
+  config.model.model = SCRIPTED_MODEL_NAME;
+  for (const role of Object.values(config.model.roles)) if (!role.baseURL) delete role.model;
   return model;
 }
 
@@ -157,8 +161,8 @@ export async function runDev(opts: EmbeddedOptions = {}, log: (line: string) => 
     if (model) {
       log(
         'No OPENAI_BASE_URL set: the worker uses the scripted demo model. Whatever the goal, it plans the demo ' +
-          `(s1 computes ${DEMO_EXPRESSION}, s2 saves it to answer.txt), and s1 answers after ` +
-          `${DEV_FIRST_SUBTASK_DELAY_MS / 1000} s so there is time to watch it. Set OPENAI_BASE_URL, OPENAI_API_KEY ` +
+          `(s1 computes ${DEMO_EXPRESSION}, s2 saves it to answer.txt), and s1 streams its answer over ` +
+          `${DEV_FIRST_SUBTASK_DELAY_MS / 1000} s so there is time to watch it (tandem watch ID shows the tokens). Set OPENAI_BASE_URL, OPENAI_API_KEY ` +
           'and TANDEM_MODEL for a real model.',
       );
     }

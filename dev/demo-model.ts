@@ -3,7 +3,14 @@
  * whole project, shared with the tests and the bench) playing a canned two-subtask plan. The calculator's real output flows through it, so the
  * demo exercises the real loops, tools and workspace; only the model's words are canned.
  */
-import { match, reply, startScriptedModel, type RecordedRequest, type ScriptedModel } from './scripted-model';
+import {
+  match,
+  reply,
+  startScriptedModel,
+  type RecordedRequest,
+  type Reply,
+  type ScriptedModel,
+} from './scripted-model';
 
 /** The demo's arithmetic; 17 * 23 + 4 = 395. */
 export const DEMO_EXPRESSION = '17 * 23 + 4';
@@ -13,9 +20,20 @@ function lastToolOutput(req: RecordedRequest): string {
   return typeof tool?.content === 'string' ? tool.content : '';
 }
 
+/** About how many chunks the scripted model streams a short demo answer in (role, the text in pieces, finish). */
+const DEMO_ANSWER_CHUNKS = 8;
+
+/** `answer`, streamed so that its chunks arrive over about `ms`. */
+function streamedOver(ms: number, answer: (req: RecordedRequest) => Reply): (req: RecordedRequest) => Reply {
+  return (req) => reply.streamed(answer(req), { chunkDelayMs: Math.ceil(ms / DEMO_ANSWER_CHUNKS) });
+}
+
 /** How the demo script paces itself. */
 export interface DemoPace {
-  /** Delay of s1's final answer, every time: `tandem dev` sets it so a goal stays running long enough to watch. */
+  /**
+   * How long s1's final answer takes, every time, streamed a few characters at a time: `tandem dev` sets it so that a
+   * goal stays running long enough to watch, and `tandem watch` shows its tokens arrive.
+   */
   firstSubtaskDelayMs?: number;
 }
 
@@ -53,7 +71,7 @@ export function scriptDemo(model: ScriptedModel, pace: DemoPace = {}): ScriptedM
     )
     .on(
       match.and(match.purpose('step', 's1'), match.lastRole('tool')),
-      pace.firstSubtaskDelayMs ? reply.slow(pace.firstSubtaskDelayMs, answerS1) : answerS1,
+      pace.firstSubtaskDelayMs ? streamedOver(pace.firstSubtaskDelayMs, answerS1) : answerS1,
       { repeatLast: true },
     )
     .on(match.purpose('step', 's1'), reply.toolCall('calculator', { expression: DEMO_EXPRESSION }), {

@@ -308,7 +308,8 @@ export interface ScriptedModel {
   close(): Promise<void>;
 }
 
-const DEFAULT_MODEL = 'scripted-model';
+/** The model name it answers as when a request names none, and the one `tandem dev`/`demo` ask it for. */
+export const SCRIPTED_MODEL_NAME = 'scripted-model';
 const DEFAULT_WAIT_MS = 10_000;
 
 /** Composable matchers for `ScriptedModel.on`. */
@@ -721,7 +722,7 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
       id: `chatcmpl-scripted-${req.id}`,
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
-      model: req.body.model ?? DEFAULT_MODEL,
+      model: req.body.model ?? SCRIPTED_MODEL_NAME,
     };
     if ('message' in r) {
       return {
@@ -1015,7 +1016,10 @@ export async function startScriptedModel(options: ScriptedModelOptions = {}): Pr
       send(
         res,
         200,
-        JSON.stringify({ object: 'list', data: [{ id: DEFAULT_MODEL, object: 'model', created, owned_by: 'tandem' }] }),
+        JSON.stringify({
+          object: 'list',
+          data: [{ id: SCRIPTED_MODEL_NAME, object: 'model', created, owned_by: 'tandem' }],
+        }),
       );
       return;
     }

@@ -28,7 +28,7 @@ describe('tandem dev', () => {
 
     const other = { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${port}` };
     expect((await runCli(['start', 'Compute 17 * 23 + 4 and save it', '--id', 'dev-1'], other)).code).toBe(0);
-    // s1 answers after 15 s: long enough for a person (and this test) to see it running.
+    // s1 streams its answer over 15 s: long enough for a person (and this test) to see it running.
     let status = '';
     for (let tries = 0; tries < 40 && !/s1\s+running\s+1 step/.test(status); tries++) {
       status = (await runCli(['status', 'dev-1'], other)).stdout;
@@ -36,6 +36,8 @@ describe('tandem dev', () => {
     }
     expect(status).toMatch(/├─ s1\s+running\s+1 step/);
     expect(status).toMatch(/└─ s2\s+pending/);
+    // The demo model is asked for by its own name, priced at $0: not as the default TANDEM_MODEL it never calls.
+    expect(status).toMatch(/^cost: \$0$/m);
 
     // The owner file is how a later `tandem dev` or `demo` from this folder tells this server from a stranger's.
     const owner = path.join(stateDir, `dev-server-${port}.json`);
