@@ -4,7 +4,7 @@
  * activity returned and the table the goal read once at its start (`loadPrices`): a price file edited mid-goal
  * changes neither the costs nor the decisions a replay recomputes. docs/cost.md documents the table and the rule.
  */
-import { addUsage, type TokenUsage } from './usage';
+import { addUsage, roundUsd, type TokenUsage } from './usage';
 
 /** US dollars per million tokens of one model; cached input is priced as input when the entry has no cached rate. */
 export interface ModelPrice {
@@ -60,11 +60,11 @@ export function priceFor(table: PriceTable, model: string): PriceMatch | undefin
 export function callCostUsd(usage: TokenUsage, price: ModelPrice): number {
   const cached = Math.min(usage.cachedTokens ?? 0, usage.promptTokens);
   const cachedRate = price.cachedInputPerMillion ?? price.inputPerMillion;
-  return (
+  return roundUsd(
     ((usage.promptTokens - cached) * price.inputPerMillion +
       cached * cachedRate +
       usage.completionTokens * price.outputPerMillion) /
-    1_000_000
+      1_000_000,
   );
 }
 

@@ -29,6 +29,14 @@ export function zeroUsage(): TokenUsage {
 }
 
 /**
+ * Dollars rounded to the picodollar (1e-12): binary fractions make $0.0000297 + $0.000009 print as
+ * 0.000038700000000000006, and nothing a person or a budget reads lies below a millionth of a cent.
+ */
+export function roundUsd(usd: number): number {
+  return Math.round(usd * 1e12) / 1e12;
+}
+
+/**
  * Adds `more` into `total` in place and returns `total`. A cost adds like tokens, except that one unknown cost makes
  * the sum unknown: a total that left out an unpriced call would understate what was spent.
  */
@@ -39,7 +47,8 @@ export function addUsage(total: TokenUsage, more: TokenUsage): TokenUsage {
   if (more.estimated) total.estimated = true;
   if (more.cachedTokens) total.cachedTokens = (total.cachedTokens ?? 0) + more.cachedTokens;
   if (more.costUsd !== undefined) {
-    total.costUsd = total.costUsd === null || more.costUsd === null ? null : (total.costUsd ?? 0) + more.costUsd;
+    total.costUsd =
+      total.costUsd === null || more.costUsd === null ? null : roundUsd((total.costUsd ?? 0) + more.costUsd);
   }
   if (more.unpricedModels?.length) {
     total.unpricedModels = [...new Set([...(total.unpricedModels ?? []), ...more.unpricedModels])];

@@ -95,6 +95,18 @@ describe('costs added up', () => {
     expect(total).toEqual(expect.objectContaining({ costUsd: null, unpricedModels: ['m'] }));
   });
 
+  it('prints as dollars do, without binary-fraction noise (198 in + 15 out at gpt-4o-mini is 0.0000387)', () => {
+    const call = { ...zeroUsage(), promptTokens: 198, completionTokens: 15 };
+    const one = callCostUsd(call, { inputPerMillion: 0.15, outputPerMillion: 0.6 });
+    const total = addUsage(addUsage({ ...zeroUsage(), costUsd: 0 }, { ...call, costUsd: one }), {
+      ...call,
+      costUsd: one,
+    });
+
+    expect(JSON.stringify(one)).toBe('0.0000387');
+    expect(JSON.stringify(total.costUsd)).toBe('0.0000774');
+  });
+
   it('keeps the old shape for usage that was never priced (goals started before prices)', () => {
     expect(addUsage(zeroUsage(), { promptTokens: 3, completionTokens: 4 })).toEqual({
       promptTokens: 3,
