@@ -106,7 +106,13 @@ export async function watchGoal(
   let last: Snapshot | undefined;
   const draw = () => {
     if (opts.json || !last) return;
-    redrawer.draw([formatSnapshot(last), ...(out.isTTY ? live.lines() : [])].join('\n'));
+    // In a terminal the live lines are the calls in flight: the heartbeat lines ("step reply streaming, N tokens so
+    // far") are left out, since a heartbeat comes at most every few seconds and its count lagged the text under it
+    // (0 while the answer was half on screen, and still there a second after the call had ended).
+    const frame = out.isTTY
+      ? [formatSnapshot({ ...last, streamingCalls: [] }), ...live.lines()]
+      : [formatSnapshot(last)];
+    redrawer.draw(frame.join('\n'));
   };
   const source = {
     objects: opts.objects ?? openObjectStore(loadConfig().store),
