@@ -143,12 +143,12 @@ const SAME_SERVER_TIMEOUT_MS = 1_000;
  * abandoned and its outcome dropped.
  */
 export async function overHttp<T>(fn: (reader: WorkflowReader) => Promise<T>): Promise<T | undefined> {
-  const [{ connectionTarget }, { callHttpApi, httpApiFor }, { parseHostPort }] = await Promise.all([
-    import('../../node/connection-target'),
+  const [{ envOnlyTarget }, { callHttpApi, httpApiFor }, { parseHostPort }] = await Promise.all([
+    import('../../node/target-check'),
     import('../../node/http-api'),
     import('../../node/server-address'),
   ]);
-  const target = connectionTarget(overrides);
+  const target = envOnlyTarget(overrides) ?? (await import('../../node/connection-target')).connectionTarget(overrides);
   const api = httpApiFor(target, overrides);
   const grpc = parseHostPort(target.connectionOptions.address);
   if (!api || !grpc) return undefined;
