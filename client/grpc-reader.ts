@@ -2,7 +2,7 @@
  * The {@link WorkflowReader} over the SDK's client: gRPC, with whatever TLS, API key, proxy or data converter the
  * connection has. Every verb can use it; `status` and `list` use it unless the HTTP API is known (./http-reader.ts).
  */
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { type Client, QueryRejectedError, WorkflowClient, type WorkflowExecutionInfo } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import {
   goalSearchAttribute,
@@ -19,6 +19,8 @@ import {
   type FailureNode,
   type ListedWorkflow,
   QueryDeadlineExceeded,
+  type QueryOptions,
+  type QueryOutcome,
   RECENT_EVENTS,
   type WorkflowReader,
   type WorkflowTaskFailure,
@@ -67,6 +69,13 @@ function listed(info: WorkflowExecutionInfo): ListedWorkflow {
 /** Reads through `client`. */
 export function grpcReader(client: Client): WorkflowReader {
   const namespace = client.options.namespace;
+  // The SDK sets the reject condition per client, not per call: a second client on the same connection asks so.
+  const ifOpen = new WorkflowClient({
+    connection: client.connection,
+    namespace,
+    dataConverter: client.options.dataConverter,
+    queryRejectCondition: 'NOT_OPEN',
+  });
   return {
     async describe(workflowId): Promise<WorkflowView> {
       const { description } = await describeWorkflow(client, workflowId);
@@ -94,12 +103,14 @@ export function grpcReader(client: Client): WorkflowReader {
       };
     },
 
-    async query<T>(workflowId: string, queryName: string, deadlineMs: number): Promise<T> {
+    async query<T>(workflowId: string, queryName: string, opts: QueryOptions): Promise<QueryOutcome<T>> {
+      const workflows = opts.onlyIfOpen ? ifOpen : client.workflow;
+      const ask = () =>
+        client.withDeadline(Date.now() + opts.deadlineMs, () => workflows.getHandle(workflowId).query<T>(queryName));
       try {
-        return await client.withDeadline(Date.now() + deadlineMs, () =>
-          client.workflow.getHandle(workflowId).query<T>(queryName),
-        );
+        return { answered: true, value: await (opts.signal ? client.withAbortSignal(opts.signal, ask) : ask()) };
       } catch (err) {
+        if (err instanceof QueryRejectedError) return { answered: false };
         if (isDeadlineExceeded(err)) throw new QueryDeadlineExceeded(`no worker answered ${queryName} in time`);
         throw err;
       }

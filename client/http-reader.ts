@@ -25,6 +25,8 @@ import {
   type FailureNode,
   type ListedWorkflow,
   QueryDeadlineExceeded,
+  type QueryOptions,
+  type QueryOutcome,
   RECENT_EVENTS,
   type WorkflowReader,
   type WorkflowTaskFailure,
@@ -238,16 +240,20 @@ export function httpReader(api: HttpApi): WorkflowReader {
       };
     },
 
-    async query<T>(workflowId: string, queryName: string, deadlineMs: number): Promise<T> {
+    async query<T>(workflowId: string, queryName: string, opts: QueryOptions): Promise<QueryOutcome<T>> {
+      const body = opts.onlyIfOpen
+        ? { query: {}, queryRejectCondition: 'QUERY_REJECT_CONDITION_NOT_OPEN' }
+        : { query: {} };
       try {
         const answer = await inNamespace(() =>
-          callHttpApi<{ queryResult?: { payloads?: JsonPayload[] } }>(
+          callHttpApi<{ queryResult?: { payloads?: JsonPayload[] }; queryRejected?: object }>(
             api,
             `${workflow(workflowId)}/query/${encodeURIComponent(queryName)}`,
-            { body: { query: {} }, timeoutMs: deadlineMs },
+            { body, timeoutMs: opts.deadlineMs, signal: opts.signal },
           ),
         );
-        return payloadValue(answer.queryResult?.payloads?.[0]) as T;
+        if (answer.queryRejected) return { answered: false };
+        return { answered: true, value: payloadValue(answer.queryResult?.payloads?.[0]) as T };
       } catch (err) {
         // Cut off here, or by the server's own deadline (gRPC status 4, DEADLINE_EXCEEDED).
         if (err instanceof HttpApiDeadlineExceeded || (err instanceof HttpApiError && err.code === 4)) {

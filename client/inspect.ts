@@ -14,7 +14,7 @@ import { blockedWorkflowTask, describeBlockedTask } from './blocked-task';
 import type { RunEnd } from './run-end';
 import { describeFailingCall, type FailingCall, type StreamingCall } from './call-lines';
 import { shellArg } from './shell-arg';
-import { QueryDeadlineExceeded, type WorkflowReader, type WorkflowView } from './workflow-reader';
+import { QueryDeadlineExceeded, type QueryOutcome, type WorkflowReader, type WorkflowView } from './workflow-reader';
 
 /** How long a query may wait for a worker before the CLI looks for the reason. */
 const QUERY_DEADLINE_MS = 10_000;
@@ -171,42 +171,88 @@ export async function whyNoAnswer(client: Client, id: string, what: string): Pro
   return whyNoAnswerOf(grpcReader(client), id, what);
 }
 
-/** The progress query's answer, or why none came: no worker in time, a blocked workflow task. */
-async function askProgress<T>(reader: WorkflowReader, id: string): Promise<T> {
-  try {
-    return await reader.query<T>(id, PROGRESS_QUERY_NAME, QUERY_DEADLINE_MS);
-  } catch (err) {
-    if (err instanceof QueryDeadlineExceeded)
-      throw new GoalError(await whyNoAnswerOf(reader, id, 'the progress query'));
-    // A query that fails outright on a workflow whose task keeps failing (a non-determinism error) fails because of it.
-    const blocked = await blockedWorkflowTask(reader, id);
-    if (blocked) throw new GoalError(describeBlockedTask(id, blocked));
-    throw err;
-  }
+/** Why the progress query gave no answer (`err`): no worker in time, a blocked workflow task; else `err` itself. */
+async function whyNoProgress(reader: WorkflowReader, id: string, err: unknown): Promise<never> {
+  if (err instanceof QueryDeadlineExceeded) throw new GoalError(await whyNoAnswerOf(reader, id, 'the progress query'));
+  // A query that fails outright on a workflow whose task keeps failing (a non-determinism error) fails because of it.
+  const blocked = await blockedWorkflowTask(reader, id);
+  if (blocked) throw new GoalError(describeBlockedTask(id, blocked));
+  throw err;
+}
+
+/** The progress query asked with the describe: its outcome, settled (never rejects), and how to abandon it. */
+interface EarlyQuery {
+  outcome: Promise<{ ok: true; value: QueryOutcome<unknown> } | { ok: false; error: unknown }>;
+  abandon(): void;
+}
+
+/**
+ * Asks the progress query of `id` before its describe has said whether it runs, so that a running run's answer comes
+ * in the describe's round trip, not one after it. Asked only if open: for a closed run the server refuses it at once
+ * (its memo has the progress) instead of handing it to a worker, which would replay the whole history to answer.
+ */
+function askProgressEarly(reader: WorkflowReader, id: string): EarlyQuery {
+  const abandon = new AbortController();
+  const outcome = reader
+    .query(id, PROGRESS_QUERY_NAME, { deadlineMs: QUERY_DEADLINE_MS, onlyIfOpen: true, signal: abandon.signal })
+    .then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+  return { outcome, abandon: () => abandon.abort() };
 }
 
 /**
  * The workflow's progress: a closed run's from its memo, which holds what the query answers after the close
- * (workflows/ending.ts), so no worker replays its history; an open run's, or one that closed without writing it, from
- * the query, which a worker answers from the state it holds.
+ * (workflows/ending.ts), so no worker replays its history; an open run's from the query asked with the describe
+ * (`early`), which a worker answers from the state it holds. A run that closed without writing the memo, or between
+ * the describe and the query, is asked again without the condition.
  */
-function progressOf<T>(reader: WorkflowReader, view: WorkflowView): Promise<T> {
+async function progressOf<T>(reader: WorkflowReader, view: WorkflowView, early: EarlyQuery): Promise<T> {
   if (view.executionStatus !== 'RUNNING' && view.finalProgress !== undefined) {
-    return Promise.resolve(view.finalProgress as T);
+    early.abandon();
+    return view.finalProgress as T;
   }
-  return askProgress<T>(reader, view.workflowId);
+  const asked = await early.outcome;
+  if (!asked.ok) return whyNoProgress(reader, view.workflowId, asked.error);
+  if (asked.value.answered) return asked.value.value as T;
+  try {
+    const again = await reader.query<T>(view.workflowId, PROGRESS_QUERY_NAME, { deadlineMs: QUERY_DEADLINE_MS });
+    if (again.answered) return again.value;
+    throw new Error(`the progress query of "${view.workflowId}" was refused though asked unconditionally`);
+  } catch (err) {
+    return whyNoProgress(reader, view.workflowId, err);
+  }
 }
 
 /**
- * Everything `status` shows about a goal or an executor, by workflow id, read through `reader`: one describe, then
- * its progress, its end and its running children's describes at once.
+ * Everything `status` shows about a goal or an executor, by workflow id, read through `reader`: its describe and its
+ * progress query at once, then its end and its running children's describes. The query is always settled before
+ * this returns or throws, so no call of it outlives the caller's connection.
  */
 export async function snapshotOf(reader: WorkflowReader, id: string): Promise<Snapshot> {
-  const view = await reader.describe(id);
+  // The describe first: its answer leads to the children's describes, the longest chain of calls.
+  const described = reader.describe(id);
+  const early = askProgressEarly(reader, id);
+  try {
+    return await snapshotWith(reader, id, described, early);
+  } finally {
+    early.abandon();
+    await early.outcome;
+  }
+}
+
+async function snapshotWith(
+  reader: WorkflowReader,
+  id: string,
+  described: Promise<WorkflowView>,
+  early: EarlyQuery,
+): Promise<Snapshot> {
+  const view = await described;
   const { executionStatus } = view;
   if (view.type === PLANNER_WORKFLOW_TYPE) {
     const [progress, end, children] = await Promise.all([
-      progressOf<GoalProgress>(reader, view),
+      progressOf<GoalProgress>(reader, view, early),
       endOf(reader, view),
       childViews(reader, view),
     ]);
@@ -217,7 +263,7 @@ export async function snapshotOf(reader: WorkflowReader, id: string): Promise<Sn
   }
   if (view.type === EXECUTOR_WORKFLOW_TYPE) {
     const [progress, end, children] = await Promise.all([
-      progressOf<ExecutorProgress>(reader, view),
+      progressOf<ExecutorProgress>(reader, view, early),
       endOf(reader, view),
       childViews(reader, view),
     ]);

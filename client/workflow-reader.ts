@@ -76,6 +76,22 @@ export class QueryDeadlineExceeded extends Error {
   override name = 'QueryDeadlineExceeded';
 }
 
+/** How {@link WorkflowReader.query} asks. */
+export interface QueryOptions {
+  /** How long a worker has to answer, in milliseconds. */
+  deadlineMs: number;
+  /**
+   * Ask the server to refuse the query of a closed run (`QUERY_REJECT_CONDITION_NOT_OPEN`) instead of handing it to a
+   * worker, which would replay the run's whole history to answer: the refusal comes at once, with no worker at all.
+   */
+  onlyIfOpen?: boolean;
+  /** Abandons the query (it then rejects). */
+  signal?: AbortSignal;
+}
+
+/** A query's outcome: the worker's answer, or the server's refusal of a query asked `onlyIfOpen` of a closed run. */
+export type QueryOutcome<T> = { answered: true; value: T } | { answered: false };
+
 /** The reads `status` and `list` make. Every method is side-effect free, so a caller may retry it another way. */
 export interface WorkflowReader {
   /**
@@ -85,11 +101,11 @@ export interface WorkflowReader {
    */
   describe(workflowId: string): Promise<WorkflowView>;
   /**
-   * A query's answer, from a worker.
+   * A query's answer, from a worker; `{ answered: false }` only when asked `onlyIfOpen` and the run has closed.
    *
    * @throws QueryDeadlineExceeded when none answered within `deadlineMs`.
    */
-  query<T>(workflowId: string, queryName: string, deadlineMs: number): Promise<T>;
+  query<T>(workflowId: string, queryName: string, opts: QueryOptions): Promise<QueryOutcome<T>>;
   /** How the latest run, which has closed, ended: its result, wherever it travelled, or its failure. */
   runEnd(workflowId: string): Promise<RunEnd>;
   /** The failure of the latest workflow task among the last events, if one failed. */

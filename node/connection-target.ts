@@ -7,24 +7,15 @@
  */
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
-import { ConnectionSettingsError, UserError } from './errors';
-import { parseHostPort } from './server-address';
+import { ConnectionSettingsError } from './errors';
+import { checkedTarget, type ConnectionOverrides } from './target-check';
 
-export const DEFAULT_ADDRESS = 'localhost:7233';
-export const DEFAULT_NAMESPACE = 'default';
+export { DEFAULT_ADDRESS, DEFAULT_NAMESPACE, type ConnectionOverrides } from './target-check';
 
 /** Where Temporal is and how to connect to it (TLS, API key, proxy): what every verb needs before it talks to it. */
 export interface ConnectionTarget {
   connectionOptions: NativeConnectionOptions & { address: string };
   namespace: string;
-}
-
-/** Settings given on the command line; each wins over the profile and the TEMPORAL_* variables. */
-export interface ConnectionOverrides {
-  address?: string;
-  namespace?: string;
-  /** The envconfig profile to read (`--profile`); `TEMPORAL_PROFILE`, then `default`, when absent. */
-  profile?: string;
 }
 
 /**
@@ -41,22 +32,9 @@ export function connectionTarget(overrides: ConnectionOverrides = {}): Connectio
   } catch (err) {
     throw new ConnectionSettingsError(profile, err);
   }
-  const address = overrides.address ?? config.connectionOptions.address ?? DEFAULT_ADDRESS;
-  const namespace = overrides.namespace ?? config.namespace ?? DEFAULT_NAMESPACE;
-  // `--namespace "$NS"` with NS unset: falling back to "default" could steer a goal of another namespace, and the
-  // server's own refusal of "" surfaces as a stack trace, so an empty value is a usage error.
-  for (const [flag, value] of [
-    ['--address (or TEMPORAL_ADDRESS)', address],
-    ['--namespace (or TEMPORAL_NAMESPACE)', namespace],
-  ]) {
-    if (value.trim() === '') throw new UserError(`${flag} is empty: give a value, or leave it out to use the default`);
-  }
-  if (!parseHostPort(address)) {
-    const source = overrides.address !== undefined ? '--address' : 'TEMPORAL_ADDRESS (or the profile)';
-    throw new UserError(
-      `${source} "${address}" is not host:port: name the port too, e.g. ${address.replace(/:\d*$/, '')}:7233 ` +
-        "(the dev server's default)",
-    );
-  }
+  const { address, namespace } = checkedTarget(overrides, {
+    address: config.connectionOptions.address,
+    namespace: config.namespace,
+  });
   return { connectionOptions: { ...config.connectionOptions, address }, namespace };
 }

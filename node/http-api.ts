@@ -135,6 +135,8 @@ export async function callHttpApi<T>(
     timeoutMs?: number;
     /** A path of the whole server (`/cluster-info`), not under the namespace. */
     serverWide?: boolean;
+    /** Abandons this call (with the api's own signal, which abandons every call). */
+    signal?: AbortSignal;
   } = {},
 ): Promise<T> {
   const scope = opts.serverWide ? '' : `/namespaces/${encodeURIComponent(api.namespace)}`;
@@ -143,7 +145,8 @@ export async function callHttpApi<T>(
     if (value !== undefined) url.searchParams.set(name, String(value));
   }
   const deadline = AbortSignal.timeout(opts.timeoutMs ?? CALL_TIMEOUT_MS);
-  const signal = api.signal ? AbortSignal.any([deadline, api.signal]) : deadline;
+  const signals = [deadline, ...(api.signal ? [api.signal] : []), ...(opts.signal ? [opts.signal] : [])];
+  const signal = signals.length > 1 ? AbortSignal.any(signals) : deadline;
   let answer: HttpAnswer;
   try {
     answer =

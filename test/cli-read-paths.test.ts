@@ -8,7 +8,10 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { executorProgressQuery, progressQuery } from '../common/contract';
-import { PROGRESS_MEMO_KEY } from '../common/names';
+import { PROGRESS_MEMO_KEY, PROGRESS_QUERY_NAME } from '../common/names';
+import { grpcReader } from '../client/grpc-reader';
+import { httpReader } from '../client/http-reader';
+import { connectClient, temporalSettings } from '../node/connection';
 import { scriptDemo } from '../dev/demo-model';
 import { match, reply } from '../dev/scripted-model';
 import { runCli, type CliRun } from './helpers/cli';
@@ -44,7 +47,8 @@ describe('status and list over the HTTP API and over gRPC', () => {
   async function expectSameOverHttp(args: string[]): Promise<CliRun> {
     const { http, grpc, loaded } = await bothWays(args);
     expect(http).toEqual(grpc);
-    expect(loaded.filter((module) => /node_modules\/@temporalio\/(client|proto)\//.test(module))).toEqual([]);
+    // Nor envconfig, with no config file and no TEMPORAL_* variable but the address and namespace (node/target-check.ts).
+    expect(loaded.filter((module) => /node_modules\/@temporalio\/(client|proto|envconfig)\//.test(module))).toEqual([]);
     return http;
   }
 
@@ -181,6 +185,21 @@ describe('status and list over the HTTP API and over gRPC', () => {
     for (const [index, id] of closed.entries()) {
       expect(await expectSameOverHttp(['status', id, '--json'])).toEqual(withWorker[index]);
       await expectSameOverHttp(['status', id]);
+    }
+    // `status` asks the progress query with the describe, only if open: the server refuses it for a closed run at
+    // once, where a plain query would wait for a worker (none runs now) to replay the history.
+    const settings = temporalSettings();
+    const client = await connectClient(settings);
+    try {
+      const api = { baseUrl: `http://${HTTP_ADDRESS}`, namespace: settings.namespace, address: '' };
+      for (const reader of [httpReader(api), grpcReader(client)]) {
+        for (const id of closed) {
+          const asked = reader.query(id, PROGRESS_QUERY_NAME, { deadlineMs: 5_000, onlyIfOpen: true });
+          await expect(asked).resolves.toEqual({ answered: false });
+        }
+      }
+    } finally {
+      await client.connection.close();
     }
   });
 });

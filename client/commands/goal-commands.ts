@@ -8,6 +8,7 @@ import { UserError } from '../../node/errors';
 import type { GoalOutcome } from '../goals';
 import { LIST_STATUSES, type ListStatus } from '../list-statuses';
 import {
+  afterPendingIo,
   EXIT_GOAL_NOT_OK,
   newId,
   nonEmptyId,
@@ -182,12 +183,13 @@ export function registerGoalCommands(program: Command): void {
     .argument('<id>', 'a goal id, or an executor id (<goal>.v<plan>.<subtask>)', nonEmptyId)
     .option('--json', 'print the progress object, with executionStatus, end and failingCalls, as JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
-      const [{ snapshot, snapshotOf }, { formatSnapshot, snapshotJson }] = await Promise.all([
-        import('../inspect'),
-        import('../format'),
+      const { snapshot, snapshotOf } = await import('../inspect');
+      const [read, { formatSnapshot, snapshotJson }] = await Promise.all([
+        overHttp((reader) => snapshotOf(reader, id)),
+        // What prints it loads while the server answers.
+        afterPendingIo().then(() => import('../format')),
       ]);
-      const snap =
-        (await overHttp((reader) => snapshotOf(reader, id))) ?? (await withClient((client) => snapshot(client, id)));
+      const snap = read ?? (await withClient((client) => snapshot(client, id)));
       if (opts.json) printJson(snapshotJson(snap));
       else console.log(formatSnapshot(snap));
     });
@@ -236,14 +238,13 @@ export function registerGoalCommands(program: Command): void {
     .option('--limit <n>', 'at most this many goals', positiveInt, 100)
     .option('--json', 'print an array of goal summaries as JSON')
     .action(async (opts: { status?: ListStatus; query?: string; limit: number; json?: boolean }) => {
-      const [{ listGoals, listGoalsOf }, { formatGoalList }, { terminalWidth }] = await Promise.all([
-        import('../goal-list'),
-        import('../format'),
-        import('../terminal-width'),
+      const { listGoals, listGoalsOf } = await import('../goal-list');
+      const [read, [{ formatGoalList }, { terminalWidth }]] = await Promise.all([
+        overHttp((reader) => listGoalsOf(reader, opts)),
+        // What prints it loads while the server answers.
+        afterPendingIo().then(() => Promise.all([import('../format'), import('../terminal-width')])),
       ]);
-      const goals =
-        (await overHttp((reader) => listGoalsOf(reader, opts))) ??
-        (await withClient((client) => listGoals(client, opts)));
+      const goals = read ?? (await withClient((client) => listGoals(client, opts)));
       if (opts.json) printJson(goals);
       else console.log(formatGoalList(goals, terminalWidth(process.stdout.columns)));
     });

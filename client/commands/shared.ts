@@ -120,6 +120,14 @@ export async function withClient<T>(fn: (client: Client, settings: TemporalSetti
   }
 }
 
+/**
+ * Resolves after one turn of the event loop, by which the requests just made are on the wire: a module loaded after
+ * it loads while the server answers them, not before they are sent (a CommonJS `import()` is a synchronous require).
+ */
+export function afterPendingIo(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** How long the check that both addresses are one server may take: loopback and LAN servers answer in milliseconds. */
 const SAME_SERVER_TIMEOUT_MS = 1_000;
 
@@ -135,13 +143,12 @@ const SAME_SERVER_TIMEOUT_MS = 1_000;
  * abandoned and its outcome dropped.
  */
 export async function overHttp<T>(fn: (reader: WorkflowReader) => Promise<T>): Promise<T | undefined> {
-  const [{ connectionTarget }, { callHttpApi, httpApiFor }, { parseHostPort }, { grpcClusterId }] = await Promise.all([
-    import('../../node/connection-target'),
+  const [{ envOnlyTarget }, { callHttpApi, httpApiFor }, { parseHostPort }] = await Promise.all([
+    import('../../node/target-check'),
     import('../../node/http-api'),
     import('../../node/server-address'),
-    import('../../node/server-identity'),
   ]);
-  const target = connectionTarget(overrides);
+  const target = envOnlyTarget(overrides) ?? (await import('../../node/connection-target')).connectionTarget(overrides);
   const api = httpApiFor(target, overrides);
   const grpc = parseHostPort(target.connectionOptions.address);
   if (!api || !grpc) return undefined;
@@ -153,13 +160,18 @@ export async function overHttp<T>(fn: (reader: WorkflowReader) => Promise<T>): P
   );
   // The HTTP API must be the gRPC address's own server (node/server-identity.ts); no gRPC server there, and the gRPC
   // path says so in its words.
-  const [grpcId, httpId] = await Promise.all([
-    grpcClusterId(grpc, SAME_SERVER_TIMEOUT_MS),
-    callHttpApi<{ clusterId?: string }>(api, '/cluster-info', { serverWide: true, timeoutMs: SAME_SERVER_TIMEOUT_MS })
-      .then((info) => info.clusterId)
-      .catch(() => undefined),
-  ]);
-  if (!grpcId || grpcId !== httpId) {
+  const httpId = callHttpApi<{ clusterId?: string }>(api, '/cluster-info', {
+    serverWide: true,
+    timeoutMs: SAME_SERVER_TIMEOUT_MS,
+  }).then(
+    (info) => info.clusterId,
+    () => undefined,
+  );
+  // node:http2 takes a few ms of CPU to load: once the reads are on the wire, the server's work covers them.
+  await afterPendingIo();
+  const { grpcClusterId } = await import('../../node/server-identity');
+  const grpcId = await grpcClusterId(grpc, SAME_SERVER_TIMEOUT_MS);
+  if (!grpcId || grpcId !== (await httpId)) {
     abandon.abort();
     return undefined;
   }
