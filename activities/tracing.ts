@@ -23,7 +23,10 @@ import { createHash } from 'node:crypto';
 import type { GoalEnded, SubtaskEnded } from '../common/tracing';
 import type { CallModelInput, CallModelOutput, ChatMessage } from '../common/types';
 import { endpointFor, ROLE_OF_PURPOSE, type TracingConfig } from '../node/config';
+import { pricedUsage } from '../common/cost';
+import type { TokenUsage } from '../common/usage';
 import type { ActivityDeps } from './deps';
+import { loadPrices } from './prices';
 import { fullArguments } from './large-arguments';
 import type { RunToolInput, ToolObservation } from './run-tool';
 import { loadTranscript } from './transcripts';
@@ -137,6 +140,25 @@ function activitySpec(name: string, kind: ActivitySpanSpec['kind'], attributes: 
   };
 }
 
+/**
+ * The cost attributes of a span from a usage's `costUsd` (docs/tracing.md): `tandem.cost.usd` when priced,
+ * `tandem.cost.unknown` when a model had no price, nothing when the goal counts no cost (started before prices).
+ */
+export function costAttributes(costUsd: number | null | undefined): SpanAttributes {
+  if (costUsd === undefined) return {};
+  return costUsd === null ? { 'tandem.cost.unknown': true } : { 'tandem.cost.usd': costUsd };
+}
+
+/**
+ * What one call cost by the worker's price table now (activities/prices.ts). The goal's `usage.costUsd` is priced by
+ * the table the goal read at its start, so the two differ only for a price file edited while the goal ran. A table
+ * that cannot be read leaves the span without a cost: the call itself succeeded and must not fail for it.
+ */
+async function callCost(deps: ActivityDeps, usage: TokenUsage, model: string): Promise<SpanAttributes> {
+  const loaded = await loadPrices(deps.config).catch(() => undefined);
+  return loaded ? costAttributes(pricedUsage(usage, model, loaded.prices).costUsd) : {};
+}
+
 /** GenAI message parts (the conventions' `gen_ai.input.messages` shape), for content capture only. */
 function genAiMessage(message: ChatMessage): Record<string, unknown> {
   if (message.role === 'tool') {
@@ -190,6 +212,7 @@ export function traceModelCall(
       'gen_ai.usage.output_tokens': output.usage.completionTokens,
       'gen_ai.response.finish_reasons': [output.finishReason],
       ...(output.usage.estimated ? { 'tandem.usage.estimated': true } : {}),
+      ...(await callCost(deps, output.usage, output.model ?? model)),
       ...(tracing.captureContent
         ? {
             'gen_ai.input.messages': JSON.stringify(messages.slice(0, -1).map(genAiMessage)),
