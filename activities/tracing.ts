@@ -184,14 +184,29 @@ function urlOf(baseURL: string | undefined): URL | undefined {
   }
 }
 
+/** A span about to start: its spec, and what adds the outcome's attributes when it ends. */
+interface PlannedSpan<T> {
+  spec: ActivitySpanSpec;
+  describe: (outcome: T) => Promise<SpanAttributes>;
+}
+
+/**
+ * An activity's tracing wrapper: with tracing on, runs the attempt in the span `plan` gives; with it off, runs it as
+ * it is, at the cost of one `undefined` check (`plan` is not called).
+ */
+function tracedActivity<I, T>(
+  plan: (tracing: Tracing, deps: ActivityDeps, input: I) => Promise<PlannedSpan<T>>,
+): (deps: ActivityDeps, input: I, run: () => Promise<T>) => Promise<T> {
+  return async (deps, input, run) => {
+    const { tracing } = deps;
+    if (!tracing) return run();
+    const { spec, describe } = await plan(tracing, deps, input);
+    return tracing.activitySpan(spec, run, describe);
+  };
+}
+
 /** One `callModel` attempt in a `chat <model>` span (CLIENT: the model is a remote service). */
-export function traceModelCall(
-  deps: ActivityDeps,
-  input: CallModelInput,
-  run: () => Promise<CallModelOutput>,
-): Promise<CallModelOutput> {
-  const { tracing } = deps;
-  if (!tracing) return run();
+export const traceModelCall = tracedActivity<CallModelInput, CallModelOutput>(async (tracing, deps, input) => {
   const endpoint = endpointFor(deps.config.model, ROLE_OF_PURPOSE[input.purpose]);
   const model = input.model ?? endpoint.model;
   const server = urlOf(endpoint.baseURL);
@@ -204,7 +219,7 @@ export function traceModelCall(
     'tandem.purpose': input.purpose,
     ...(input.subtaskId ? { 'tandem.subtask.id': input.subtaskId } : {}),
   });
-  return tracing.activitySpan(spec, run, async (output) => {
+  const describe = async (output: CallModelOutput): Promise<SpanAttributes> => {
     const messages = tracing.captureContent ? await loadTranscript(deps.store, output.transcript) : [];
     return {
       'gen_ai.response.model': output.responseModel ?? model,
@@ -222,17 +237,12 @@ export function traceModelCall(
           }
         : {}),
     };
-  });
-}
+  };
+  return { spec, describe };
+});
 
 /** One `runTool` attempt in an `execute_tool <name>` span; a tool's error observation marks the span an error. */
-export async function traceToolCall(
-  deps: ActivityDeps,
-  input: RunToolInput,
-  run: () => Promise<ToolObservation>,
-): Promise<ToolObservation> {
-  const { tracing } = deps;
-  if (!tracing) return run();
+export const traceToolCall = tracedActivity<RunToolInput, ToolObservation>(async (tracing, deps, input) => {
   const spec = activitySpec(`execute_tool ${input.call.name}`, 'internal', {
     'gen_ai.operation.name': 'execute_tool',
     'gen_ai.tool.name': input.call.name,
@@ -241,7 +251,7 @@ export async function traceToolCall(
     ...(input.mcp ? { 'tandem.mcp.server': input.mcp.server } : {}),
     ...(tracing.captureContent ? { 'gen_ai.tool.call.arguments': await fullArguments(deps.store, input.call) } : {}),
   });
-  return tracing.activitySpan(spec, run, async (observation) => ({
+  const describe = async (observation: ToolObservation): Promise<SpanAttributes> => ({
     'tandem.tool.ok': observation.ok,
     ...(observation.ok ? {} : { 'error.type': 'tool_error' }),
     ...(observation.outcomeUnknown ? { 'tandem.tool.outcome_unknown': true } : {}),
@@ -252,5 +262,6 @@ export async function traceToolCall(
             : observation.output,
         }
       : {}),
-  }));
-}
+  });
+  return { spec, describe };
+});
