@@ -147,6 +147,11 @@ export interface TandemConfig {
    * removes its live event stream from the store (worker/stream-retention.ts, docs/stream.md "Retention").
    */
   streamRetentionMs: number;
+  /**
+   * `TANDEM_LIVE_STREAM` (default true): whether the worker's model and tool calls write the live event stream
+   * (docs/stream.md). Off, `tandem watch` shows the tree without tokens and the endpoint serves goal events only.
+   */
+  liveStream: boolean;
   /** The OpenTelemetry `OTEL_*` variables tandem honours: where the worker exports traces, if anywhere ({@link TracingConfig}). */
   tracing: TracingConfig;
 }
@@ -325,6 +330,7 @@ export function loadConfig(env: Env = process.env): TandemConfig {
     },
     approveTools: approveTools(env),
     pricesFile: text(env, 'TANDEM_PRICES_FILE'),
+    liveStream: flag(env, 'TANDEM_LIVE_STREAM', true),
     streamRetentionMs: count(env, 'TANDEM_STREAM_RETENTION_HOURS', DEFAULT_STREAM_RETENTION_HOURS) * HOUR_MS,
     tracing: tracingConfig(env),
   };

@@ -7,6 +7,7 @@ import type { Server } from 'node:http';
 import { match, reply } from '../dev/scripted-model';
 import type { StreamEvent } from '../common/stream-events';
 import { snapshot } from '../client/inspect';
+import { readEventStream } from '../client/event-stream';
 import { serveEvents } from '../client/serve';
 import { watchGoal } from '../client/watch';
 import { openObjectStore } from '../node/object-store';
@@ -256,5 +257,32 @@ describe('the live event stream', () => {
     expect(again.forgotten).toContain('no-such-goal');
     expect(await objects.read(removalKey(id))).toBeDefined();
     expect(await objects.read(removalKey('no-such-goal'))).toBeUndefined();
+  });
+});
+
+describe('a worker with TANDEM_LIVE_STREAM=false', () => {
+  let tandem: Tandem;
+  beforeAll(async () => {
+    tandem = await startTandem({ config: (config) => ({ ...config, liveStream: false }) });
+  });
+  afterAll(async () => {
+    await tandem.stop();
+  });
+
+  it('writes no stream: the goal still ends, and a reader gets the goal events and the end only', async () => {
+    scriptGoal(tandem);
+    const handle = await tandem.startPlanner('no-stream', { goal: 'Compute 17 * 23 + 4' });
+    const objects = openObjectStore(tandem.config.store);
+    const events: StreamEvent[] = [];
+    for await (const event of readEventStream(
+      { objects, snapshot: (id) => snapshot(tandem.client, id) },
+      handle.workflowId,
+    )) {
+      events.push(event);
+    }
+    expect(events.filter((e) => 'id' in e)).toEqual([]);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'plan', version: 1 }));
+    expect(events.at(-1)).toEqual(expect.objectContaining({ type: 'end', ending: 'completed' }));
+    expect(await objects.children(STREAMS_FOLDER)).not.toContain(encodeURIComponent(handle.workflowId));
   });
 });
