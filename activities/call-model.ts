@@ -80,7 +80,7 @@ export async function callModel(deps: ActivityDeps, input: CallModelInput): Prom
   let lastBeat = 0;
   const started = Date.now();
   // The reply as it streams, for `tandem watch` and `tandem serve` (docs/stream.md); flushed before the activity returns.
-  const live = new CallStream(store.objects, input.subtaskId);
+  const live = new CallStream(deps.config.liveStream ? store.objects : undefined, input.subtaskId);
   live.push({ ...live.ref, type: 'model-start', purpose: input.purpose });
   let streamedText = false;
   const response = await whileHeartbeating(

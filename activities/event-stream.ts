@@ -107,7 +107,8 @@ async function createSegment(objects: ObjectStore, streamId: string, events: Log
 
 /**
  * The events of one activity attempt: batches them, writes batches one after another (so a call's events keep their
- * order), and never lets a store failure reach the activity.
+ * order), and never lets a store failure reach the activity. Without a store (`TANDEM_LIVE_STREAM=false`) it keeps
+ * and writes nothing.
  */
 export class CallStream {
   private readonly streamId: string;
@@ -118,7 +119,7 @@ export class CallStream {
   readonly ref: CallRef;
 
   constructor(
-    private readonly objects: ObjectStore,
+    private readonly objects: ObjectStore | undefined,
     subtaskId?: string,
   ) {
     const { workflowExecution, activityId, attempt } = Context.current().info;
@@ -130,6 +131,7 @@ export class CallStream {
 
   /** Adds an event to the next batch. */
   push(event: LogEvent): void {
+    if (!this.objects) return;
     this.pending.push(event);
     this.timer ??= setTimeout(() => void this.flush(), FLUSH_INTERVAL_MS);
   }
@@ -147,9 +149,10 @@ export class CallStream {
     this.timer = undefined;
     const events = this.pending;
     this.pending = [];
-    if (events.length) {
+    const { objects } = this;
+    if (objects && events.length) {
       this.writing = this.writing.then(() =>
-        appendSegment(this.objects, this.streamId, events).catch((err: unknown) => {
+        appendSegment(objects, this.streamId, events).catch((err: unknown) => {
           this.log.warn('live event stream: a segment was not written', { error: String(err) });
         }),
       );

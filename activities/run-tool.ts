@@ -181,7 +181,7 @@ async function observe(deps: ActivityDeps, input: RunToolInput, dir: string, liv
  */
 export async function runTool(deps: ActivityDeps, input: RunToolInput): Promise<ToolObservation> {
   // The call's start and end in the live event stream (docs/stream.md). The call key ends `/<step>/<call id>`.
-  const live = new CallStream(deps.store.objects);
+  const live = new CallStream(deps.config.liveStream ? deps.store.objects : undefined);
   const step = Number(input.callKey.split('/').at(-2));
   const call = { callId: input.call.id, name: input.call.name, ...(Number.isInteger(step) ? { step } : {}) };
   live.push({ ...live.ref, type: 'tool-start', ...call });

@@ -11,6 +11,7 @@ import type { GoalEnded, SubtaskEnded } from '../common/tracing';
 import type { TracingConfig } from '../node/config';
 import {
   type ActivitySpanSpec,
+  costAttributes,
   planVersionSpanId,
   type SpanPlace,
   spanPlaceOf,
@@ -132,6 +133,7 @@ export function openTelemetryTracing(config: TracingConfig & { tracesURL: string
         'gen_ai.agent.name': 'planner',
         'tandem.ending': ended.ending,
         'tandem.plan.versions': ended.plans.length,
+        ...costAttributes(ended.costUsd),
         ...(ended.ok ? {} : { 'error.type': ended.ending }),
       });
       ended.plans.forEach((plan, i) => {
@@ -159,6 +161,7 @@ export function openTelemetryTracing(config: TracingConfig & { tracesURL: string
         'tandem.subtask.title': ended.title,
         'tandem.ending': ended.ending,
         'tandem.steps': ended.steps,
+        ...costAttributes(ended.costUsd),
         ...(ended.ok ? {} : { 'error.type': ended.ending }),
       });
     },

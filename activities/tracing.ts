@@ -23,7 +23,10 @@ import { createHash } from 'node:crypto';
 import type { GoalEnded, SubtaskEnded } from '../common/tracing';
 import type { CallModelInput, CallModelOutput, ChatMessage } from '../common/types';
 import { endpointFor, ROLE_OF_PURPOSE, type TracingConfig } from '../node/config';
+import { pricedUsage } from '../common/cost';
+import type { TokenUsage } from '../common/usage';
 import type { ActivityDeps } from './deps';
+import { loadPrices } from './prices';
 import { fullArguments } from './large-arguments';
 import type { RunToolInput, ToolObservation } from './run-tool';
 import { loadTranscript } from './transcripts';
@@ -137,6 +140,25 @@ function activitySpec(name: string, kind: ActivitySpanSpec['kind'], attributes: 
   };
 }
 
+/**
+ * The cost attributes of a span from a usage's `costUsd` (docs/tracing.md): `tandem.cost.usd` when priced,
+ * `tandem.cost.unknown` when a model had no price, nothing when the goal counts no cost (started before prices).
+ */
+export function costAttributes(costUsd: number | null | undefined): SpanAttributes {
+  if (costUsd === undefined) return {};
+  return costUsd === null ? { 'tandem.cost.unknown': true } : { 'tandem.cost.usd': costUsd };
+}
+
+/**
+ * What one call cost by the worker's price table now (activities/prices.ts). The goal's `usage.costUsd` is priced by
+ * the table the goal read at its start, so the two differ only for a price file edited while the goal ran. A table
+ * that cannot be read leaves the span without a cost: the call itself succeeded and must not fail for it.
+ */
+async function callCost(deps: ActivityDeps, usage: TokenUsage, model: string): Promise<SpanAttributes> {
+  const loaded = await loadPrices(deps.config).catch(() => undefined);
+  return loaded ? costAttributes(pricedUsage(usage, model, loaded.prices).costUsd) : {};
+}
+
 /** GenAI message parts (the conventions' `gen_ai.input.messages` shape), for content capture only. */
 function genAiMessage(message: ChatMessage): Record<string, unknown> {
   if (message.role === 'tool') {
@@ -162,14 +184,29 @@ function urlOf(baseURL: string | undefined): URL | undefined {
   }
 }
 
+/** A span about to start: its spec, and what adds the outcome's attributes when it ends. */
+interface PlannedSpan<T> {
+  spec: ActivitySpanSpec;
+  describe: (outcome: T) => Promise<SpanAttributes>;
+}
+
+/**
+ * An activity's tracing wrapper: with tracing on, runs the attempt in the span `plan` gives; with it off, runs it as
+ * it is, at the cost of one `undefined` check (`plan` is not called).
+ */
+function tracedActivity<I, T>(
+  plan: (tracing: Tracing, deps: ActivityDeps, input: I) => Promise<PlannedSpan<T>>,
+): (deps: ActivityDeps, input: I, run: () => Promise<T>) => Promise<T> {
+  return async (deps, input, run) => {
+    const { tracing } = deps;
+    if (!tracing) return run();
+    const { spec, describe } = await plan(tracing, deps, input);
+    return tracing.activitySpan(spec, run, describe);
+  };
+}
+
 /** One `callModel` attempt in a `chat <model>` span (CLIENT: the model is a remote service). */
-export function traceModelCall(
-  deps: ActivityDeps,
-  input: CallModelInput,
-  run: () => Promise<CallModelOutput>,
-): Promise<CallModelOutput> {
-  const { tracing } = deps;
-  if (!tracing) return run();
+export const traceModelCall = tracedActivity<CallModelInput, CallModelOutput>(async (tracing, deps, input) => {
   const endpoint = endpointFor(deps.config.model, ROLE_OF_PURPOSE[input.purpose]);
   const model = input.model ?? endpoint.model;
   const server = urlOf(endpoint.baseURL);
@@ -182,7 +219,7 @@ export function traceModelCall(
     'tandem.purpose': input.purpose,
     ...(input.subtaskId ? { 'tandem.subtask.id': input.subtaskId } : {}),
   });
-  return tracing.activitySpan(spec, run, async (output) => {
+  const describe = async (output: CallModelOutput): Promise<SpanAttributes> => {
     const messages = tracing.captureContent ? await loadTranscript(deps.store, output.transcript) : [];
     return {
       'gen_ai.response.model': output.responseModel ?? model,
@@ -190,6 +227,7 @@ export function traceModelCall(
       'gen_ai.usage.output_tokens': output.usage.completionTokens,
       'gen_ai.response.finish_reasons': [output.finishReason],
       ...(output.usage.estimated ? { 'tandem.usage.estimated': true } : {}),
+      ...(await callCost(deps, output.usage, output.model ?? model)),
       ...(tracing.captureContent
         ? {
             'gen_ai.input.messages': JSON.stringify(messages.slice(0, -1).map(genAiMessage)),
@@ -199,17 +237,12 @@ export function traceModelCall(
           }
         : {}),
     };
-  });
-}
+  };
+  return { spec, describe };
+});
 
 /** One `runTool` attempt in an `execute_tool <name>` span; a tool's error observation marks the span an error. */
-export async function traceToolCall(
-  deps: ActivityDeps,
-  input: RunToolInput,
-  run: () => Promise<ToolObservation>,
-): Promise<ToolObservation> {
-  const { tracing } = deps;
-  if (!tracing) return run();
+export const traceToolCall = tracedActivity<RunToolInput, ToolObservation>(async (tracing, deps, input) => {
   const spec = activitySpec(`execute_tool ${input.call.name}`, 'internal', {
     'gen_ai.operation.name': 'execute_tool',
     'gen_ai.tool.name': input.call.name,
@@ -218,7 +251,7 @@ export async function traceToolCall(
     ...(input.mcp ? { 'tandem.mcp.server': input.mcp.server } : {}),
     ...(tracing.captureContent ? { 'gen_ai.tool.call.arguments': await fullArguments(deps.store, input.call) } : {}),
   });
-  return tracing.activitySpan(spec, run, async (observation) => ({
+  const describe = async (observation: ToolObservation): Promise<SpanAttributes> => ({
     'tandem.tool.ok': observation.ok,
     ...(observation.ok ? {} : { 'error.type': 'tool_error' }),
     ...(observation.outcomeUnknown ? { 'tandem.tool.outcome_unknown': true } : {}),
@@ -229,5 +262,6 @@ export async function traceToolCall(
             : observation.output,
         }
       : {}),
-  }));
-}
+  });
+  return { spec, describe };
+});

@@ -8,7 +8,9 @@
  *      and two variants below the floor (local activities);
  *   2. whole demo goals at rising concurrency on one worker: goals/min, step p95, peak RSS, failures;
  *   3. the outer loop's cost in model tokens, for the demo goal and a 20-step subtask;
- *   4. the CLI's start-up: `tandem --version`, `tandem status`, `temporal workflow describe`.
+ *   4. the CLI's start-up: `tandem --version`, `tandem status`, `temporal workflow describe`;
+ *   5. what the live event stream and tracing cost per step, as ratios to the same loop without them
+ *      (bench/observability.ts).
  *
  * Flags: `--json` (last line is one JSON object), `--levels 1,10,100` (concurrency levels, the default; the
  * 1,000-goal level is long on a 2-core machine, so it runs on request: `--only-levels --levels 1000`), `--steps 100`
@@ -16,7 +18,7 @@
  * options over the defaults below, to try a tuning), `--eager` (also run the floor and tandem on a second dev server
  * with eager activity dispatch enabled), `--cluster` (instead of all that: the demo goals on the dev server and on the
  * PostgreSQL-backed cluster with 1 and 3 worker processes, bench/cluster.ts; `--cluster-goals 30` goals per
- * configuration, `--model-latency 25` ms per model reply).
+ * configuration, `--model-latency 25` ms per model reply), `--only-observability` (section 5 alone).
  */
 import { Client, Connection } from '@temporalio/client';
 import {
@@ -49,6 +51,7 @@ import {
 } from './contenders';
 import { heldGoal, outerLoopCost, runLevel, type LevelFigures, type OuterLoopCost } from './goals';
 import { loopGoal, scriptLoop, StepClock } from './loop-script';
+import { OBSERVABILITY_ROUNDS, observabilityCost } from './observability';
 import { percentile, RssSampler } from './stats';
 
 const TASK_QUEUE = 'bench';
@@ -108,6 +111,8 @@ async function main(): Promise<void> {
       eager: { type: 'boolean', default: false },
       // The outer loop's cost and the CLI's timings only: a quick run when the CLI changed.
       'only-cli': { type: 'boolean', default: false },
+      // The live stream's and tracing's cost only (section 5).
+      'only-observability': { type: 'boolean', default: false },
       cluster: { type: 'boolean', default: false },
       'cluster-goals': { type: 'string', default: '30' },
       'model-latency': { type: 'string', default: '25' },
@@ -121,7 +126,8 @@ async function main(): Promise<void> {
   WORKER_SETTINGS = { ...DEFAULT_WORKER_SETTINGS, ...(JSON.parse(flags.worker) as Partial<WorkerOptions>) };
   const steps = Number(flags.steps);
   const onlyCli = flags['only-cli'];
-  const contenders = !flags['only-levels'] && !onlyCli;
+  const onlyObservability = flags['only-observability'];
+  const contenders = !flags['only-levels'] && !onlyCli && !onlyObservability;
   // Errors only, from the SDK and its core alike: at 100 goals the core warns about every slow workflow task, which
   // would bury the table (the step latencies say the same in numbers).
   Runtime.install({
@@ -254,7 +260,33 @@ async function main(): Promise<void> {
       });
     }
 
-    if (!onlyCli) await concurrencyLevels();
+    if (contenders || onlyObservability) {
+      const figures = await observabilityCost(client, clock, {
+        address: server.address,
+        steps,
+        bundleCode: bundle.code,
+        workerOptions: WORKER_SETTINGS,
+      });
+      print(
+        `\nlive event stream and tracing, per step of a standalone executor (${steps}-step runs, ${OBSERVABILITY_ROUNDS} rounds each, same run):`,
+      );
+      print(
+        table([
+          ['on', 'p50 ms', 'p95 ms', 'vs neither', 'steps'],
+          ...figures.map((f) => [
+            f.variant,
+            fixed(f.stepP50Ms),
+            fixed(f.stepP95Ms),
+            `${fixed(f.ratio, 2)}×`,
+            String(f.steps),
+          ]),
+        ]),
+      );
+      print('  tracing exports to an OTLP/HTTP endpoint in this process that drops what it gets');
+      report.observability = figures;
+    }
+
+    if (!onlyCli && !onlyObservability) await concurrencyLevels();
     async function concurrencyLevels(): Promise<void> {
       print(`\ndemo goals (plan → 2 executors → judge → report) on one worker, all started at once:`);
       const concurrency: Record<string, LevelFigures> = {};

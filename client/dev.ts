@@ -117,14 +117,16 @@ async function startEmbedded(
     taskQueue: config.taskQueue,
   };
   installLogger(config.logLevel);
-  const { worker, connection, mcp, tracing } = await createTandemWorker({ settings, config });
+  const { worker, connection, mcp, tracing, startStreamRetention } = await createTandemWorker({ settings, config });
   const running = worker.run();
+  const retention = startStreamRetention();
   return {
     server,
     settings,
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
+      retention.stop();
       await mcp.close();
       await tracing?.shutdown();
       await connection.close();

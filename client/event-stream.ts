@@ -10,8 +10,10 @@ import type { ObjectStore } from '../node/object-store';
 import {
   type GoalEvent,
   offsetId,
+  removalKey,
   segmentKey,
   type StreamEvent,
+  type StreamRemoval,
   type StreamSegment,
   streamIdOf,
 } from '../common/stream-events';
@@ -70,7 +72,8 @@ export function goalNotices(snap: Snapshot): GoalEvent[] {
 /**
  * The events of goal (or executor) `id`, after offset `after` (`Last-Event-ID`) when given, until its end event.
  * Log events come in the order of their offsets, each once; goal notices come once per reader, so a client that
- * reconnects gets them again (their `key` says which it has).
+ * reconnects gets them again (their `key` says which it has). When the goal closed long enough ago that a worker
+ * removed its segments (worker/stream-retention.ts), a `gone` event says so before the goal notices and the end.
  */
 export async function* readEventStream(
   source: StreamSource,
@@ -108,7 +111,12 @@ export async function* readEventStream(
     const snap = await source.snapshot(id);
     // Activities flush before they complete, so once the run has closed, one more drain reads everything it wrote.
     const closed = snap.executionStatus !== 'RUNNING';
-    if (closed) yield* drain();
+    if (closed) {
+      yield* drain();
+      // A removed stream ends where its segments went missing: said, never passed off as the stream's end.
+      const removal = await source.objects.read(removalKey(streamId));
+      if (removal) yield { type: 'gone', key: 'gone', ...(JSON.parse(removal.toString('utf8')) as StreamRemoval) };
+    }
     for (const notice of goalNotices(snap)) {
       if (sent.has(notice.key)) continue;
       sent.add(notice.key);

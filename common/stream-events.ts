@@ -34,7 +34,19 @@ export type GoalEvent =
   | { type: 'plan'; key: string; version: number; reason: string; subtasks: string[] }
   | { type: 'verdict'; key: string; subtaskId: string; workflowId: string; verdict: unknown }
   | { type: 'approval-waiting'; key: string; callId: string; subtaskId: string; tool: string }
-  | { type: 'end'; key: 'end'; executionStatus: string; status: string; ending: string };
+  | { type: 'end'; key: 'end'; executionStatus: string; status: string; ending: string }
+  | ({ type: 'gone'; key: 'gone' } & StreamRemoval);
+
+/**
+ * What a worker records when it removes a goal's stream (docs/stream.md, "Retention"): a reader that finds segments
+ * missing says they are gone, with these times (ISO 8601), instead of ending the stream as if it were complete.
+ */
+export interface StreamRemoval {
+  /** When the goal's run closed. */
+  endedAt: string;
+  /** When its segments were removed: `TANDEM_STREAM_RETENTION_HOURS` after {@link StreamRemoval.endedAt}, or later. */
+  removedAt: string;
+}
 
 /**
  * One event as a client receives it. Log events carry `id`, their offset `<segment>:<index>`: ordered, and what
@@ -61,9 +73,24 @@ export function streamIdOf(workflowId: string): string {
   return workflowId.replace(EXECUTOR_ID_SUFFIX, '');
 }
 
-/** The object holding segment `n` of a stream; ids are URI-encoded, so any workflow id is one path element. */
+/** The folder of every stream: one sub-folder per stream, named by its URI-encoded id. */
+export const STREAMS_FOLDER = 'streams';
+/** The folder of the {@link StreamRemoval} records, one `<URI-encoded id>.json` per removed stream. */
+export const REMOVED_STREAMS_FOLDER = 'streams-removed';
+
+/** The folder holding a stream's segments; ids are URI-encoded, so any workflow id is one path element. */
+export function streamFolder(streamId: string): string {
+  return `${STREAMS_FOLDER}/${encodeURIComponent(streamId)}`;
+}
+
+/** The object holding segment `n` of a stream. */
 export function segmentKey(streamId: string, n: number): string {
-  return `streams/${encodeURIComponent(streamId)}/${String(n).padStart(8, '0')}.json`;
+  return `${streamFolder(streamId)}/${String(n).padStart(8, '0')}.json`;
+}
+
+/** The object holding the {@link StreamRemoval} of a stream whose segments were removed. */
+export function removalKey(streamId: string): string {
+  return `${REMOVED_STREAMS_FOLDER}/${encodeURIComponent(streamId)}.json`;
 }
 
 /** An offset as `id` carries it. */

@@ -22,6 +22,8 @@ export interface GoalEnded {
   ending: string;
   ok: boolean;
   plans: TracedPlanVersion[];
+  /** The goal's cost in USD (`usage.costUsd` of its result): null when a model had no price, absent when uncounted. */
+  costUsd?: number | null;
 }
 
 /** A subtask's end (one executor run chain): its span, ended at `endedMs`. */
@@ -32,6 +34,8 @@ export interface SubtaskEnded {
   ending: string;
   ok: boolean;
   steps: number;
+  /** The run chain's cost in USD (`usage.costUsd` of its result), as {@link GoalEnded.costUsd}. */
+  costUsd?: number | null;
 }
 
 /** The sinks the worker injects (worker/worker.ts); the workflow side is workflows/tracing.ts. */

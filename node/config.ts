@@ -142,6 +142,16 @@ export interface TandemConfig {
    * worker when a goal starts (activities/prices.ts, docs/cost.md).
    */
   pricesFile: string | undefined;
+  /**
+   * `TANDEM_STREAM_RETENTION_HOURS` (default 168, a week), in milliseconds: how long after a goal ends a worker
+   * removes its live event stream from the store (worker/stream-retention.ts, docs/stream.md "Retention").
+   */
+  streamRetentionMs: number;
+  /**
+   * `TANDEM_LIVE_STREAM` (default true): whether the worker's model and tool calls write the live event stream
+   * (docs/stream.md). Off, `tandem watch` shows the tree without tokens and the endpoint serves goal events only.
+   */
+  liveStream: boolean;
   /** The OpenTelemetry `OTEL_*` variables tandem honours: where the worker exports traces, if anywhere ({@link TracingConfig}). */
   tracing: TracingConfig;
 }
@@ -176,6 +186,10 @@ function text(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
   return value === undefined || value === '' ? undefined : value;
 }
+
+/** A week: long enough to read a goal's stream back after a weekend, short enough that the store does not grow. */
+const DEFAULT_STREAM_RETENTION_HOURS = 168;
+const HOUR_MS = 3_600_000;
 
 /** A count (bytes, characters) with a default. */
 function count(env: Env, name: string, fallback: number): number {
@@ -316,6 +330,8 @@ export function loadConfig(env: Env = process.env): TandemConfig {
     },
     approveTools: approveTools(env),
     pricesFile: text(env, 'TANDEM_PRICES_FILE'),
+    liveStream: flag(env, 'TANDEM_LIVE_STREAM', true),
+    streamRetentionMs: count(env, 'TANDEM_STREAM_RETENTION_HOURS', DEFAULT_STREAM_RETENTION_HOURS) * HOUR_MS,
     tracing: tracingConfig(env),
   };
 }

@@ -2,11 +2,12 @@
  * The bytes under tandem's stores: named objects in a folder or an S3 bucket, shared by every worker and the CLI.
  * Two kinds of write only: {@link ObjectStore.create} (first writer wins, for content-addressed objects, journals and
  * workspace generations) and {@link ObjectStore.overwrite} (for hints a reader checks, never for truth). A missing
- * object is `undefined`, so each caller words its own "not found" error.
+ * object is `undefined`, so each caller words its own "not found" error. Removal is for what expires (the live event
+ * stream's segments, docs/stream.md "Retention"), never for what a goal still reads.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { absentAsUndefined, partialPathOf, writeThroughPartial } from './files';
+import { absentAsUndefined, PARTIAL_FILE, partialPathOf, writeThroughPartial } from './files';
 import { S3ObjectStore } from './s3-object-store';
 import type { StoreLocation } from './store-location';
 
@@ -30,6 +31,15 @@ export interface ObjectStore {
   create(key: string, body: ObjectBody): Promise<CreateOutcome>;
   /** Writes `key` whether or not it exists; last writer wins. */
   overwrite(key: string, body: ObjectBody): Promise<void>;
+  /**
+   * The names directly inside `folder` (a key prefix without its trailing `/`): objects and sub-folders alike, in no
+   * set order; `[]` when there is nothing under it. Names only, not keys: join them to `folder/` to read one.
+   */
+  children(folder: string): Promise<string[]>;
+  /** Removes the object `key`; nothing happens when there is none. */
+  remove(key: string): Promise<void>;
+  /** Removes every object under `folder/`; nothing happens when there is none. */
+  removeFolder(folder: string): Promise<void>;
 }
 
 /** A folder: keys are relative paths; writes go to a unique partial file first, then are linked or renamed in. */
@@ -72,6 +82,20 @@ class FolderObjectStore implements ObjectStore {
 
   async overwrite(key: string, body: ObjectBody): Promise<void> {
     await fs.rename(await this.writePartial(key, body), this.pathOf(key));
+  }
+
+  async children(folder: string): Promise<string[]> {
+    const names = await fs.readdir(this.pathOf(folder)).catch(absentAsUndefined);
+    // A partial file is a write in flight, not an object yet.
+    return (names ?? []).filter((name) => !PARTIAL_FILE.test(name));
+  }
+
+  async remove(key: string): Promise<void> {
+    await fs.rm(this.pathOf(key), { force: true });
+  }
+
+  async removeFolder(folder: string): Promise<void> {
+    await fs.rm(this.pathOf(folder), { recursive: true, force: true });
   }
 
   private async writePartial(key: string, body: ObjectBody): Promise<string> {

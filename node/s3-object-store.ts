@@ -2,7 +2,7 @@
  * {@link ObjectStore} on any S3-compatible server (AWS S3, versitygw, MinIO, Ceph). Path-style addressing when an
  * endpoint is given, as S3-compatible servers on one host name need. The AWS SDK is imported on first use only.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -56,6 +56,8 @@ function isMissingKey(err: unknown): boolean {
 /** S3 answers 409 ConditionalRequestConflict while another conditional write of the key is in flight: try again. */
 const CONFLICT_RETRIES = 5;
 const CONFLICT_BACKOFF_MS = 100;
+/** Removals sent at once by {@link S3ObjectStore.removeFolder}. */
+const REMOVALS_IN_FLIGHT = 16;
 
 export class S3ObjectStore implements ObjectStore {
   readonly description: string;
@@ -117,6 +119,66 @@ export class S3ObjectStore implements ObjectStore {
     } catch (err) {
       throw new ObjectStoreError(this.description, 'writing', key, err);
     }
+  }
+
+  async children(folder: string): Promise<string[]> {
+    const prefix = `${this.location.prefix}${folder}/`;
+    const names: string[] = [];
+    for await (const page of this.listPages(folder, prefix, '/')) {
+      for (const { Prefix } of page.CommonPrefixes ?? []) if (Prefix) names.push(Prefix.slice(prefix.length, -1));
+      for (const { Key } of page.Contents ?? []) if (Key) names.push(Key.slice(prefix.length));
+    }
+    return names;
+  }
+
+  async remove(key: string): Promise<void> {
+    const { sdk, client } = await this.connect();
+    try {
+      // S3 answers 204 for a key that is not there: removing twice is not an error.
+      await client.send(new sdk.DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.location.prefix + key }));
+    } catch (err) {
+      throw new ObjectStoreError(this.description, 'removing', key, err);
+    }
+  }
+
+  /**
+   * One DeleteObject per key, a page at a time: DeleteObjects needs a checksum header that S3-compatible servers do
+   * not all accept, and what expires here is a few thousand small objects at most.
+   */
+  async removeFolder(folder: string): Promise<void> {
+    for await (const page of this.listPages(folder, `${this.location.prefix}${folder}/`)) {
+      const keys = (page.Contents ?? []).flatMap(({ Key }) => (Key ? [Key.slice(this.location.prefix.length)] : []));
+      for (let i = 0; i < keys.length; i += REMOVALS_IN_FLIGHT) {
+        await Promise.all(keys.slice(i, i + REMOVALS_IN_FLIGHT).map((key) => this.remove(key)));
+      }
+    }
+  }
+
+  /** ListObjectsV2 pages under `prefix` (with `delimiter`, one level only). */
+  private async *listPages(
+    folder: string,
+    prefix: string,
+    delimiter?: string,
+  ): AsyncGenerator<ListObjectsV2CommandOutput> {
+    const { sdk, client } = await this.connect();
+    let ContinuationToken: string | undefined;
+    do {
+      let page: ListObjectsV2CommandOutput;
+      try {
+        page = await client.send(
+          new sdk.ListObjectsV2Command({
+            Bucket: this.location.bucket,
+            Prefix: prefix,
+            ...(delimiter ? { Delimiter: delimiter } : {}),
+            ...(ContinuationToken ? { ContinuationToken } : {}),
+          }),
+        );
+      } catch (err) {
+        throw new ObjectStoreError(this.description, 'listing', `${folder}/`, err);
+      }
+      yield page;
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
   }
 
   private async put(key: string, body: ObjectBody, exclusive: boolean): Promise<void> {

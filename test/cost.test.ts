@@ -76,25 +76,28 @@ describe('cost in money', () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  /** A worker asking `model` for every call, with the test's price file. */
-  const withModel =
-    (model: string) =>
-    (config: TandemConfig): TandemConfig => ({ ...config, model: { ...config.model, model }, pricesFile });
+  /**
+   * A worker asking `model` for every call, with the test's price file, for the tests of the enclosing `describe`:
+   * started before them, stopped after, its script reset before each.
+   */
+  function workerAsking(model: string): { tandem: Tandem; env: Record<string, string> } {
+    const worker = {} as { tandem: Tandem; env: Record<string, string> };
+    const config = (base: TandemConfig): TandemConfig => ({ ...base, model: { ...base.model, model }, pricesFile });
+    beforeAll(async () => {
+      worker.tandem = await startTandem({ config });
+      worker.env = { TANDEM_TASK_QUEUE: worker.tandem.taskQueue };
+    });
+    afterAll(() => worker.tandem.stop());
+    beforeEach(() => worker.tandem.model.reset());
+    return worker;
+  }
 
   describe('a priced model', () => {
-    let tandem: Tandem;
-    let env: Record<string, string>;
-    beforeAll(async () => {
-      // A dated name: priced by the `priced-model` entry (the date-suffix rule), on the real call path.
-      tandem = await startTandem({ config: withModel('priced-model-2025-01-01') });
-      env = { TANDEM_TASK_QUEUE: tandem.taskQueue };
-    });
-    afterAll(async () => {
-      await tandem.stop();
-    });
-    beforeEach(() => tandem.model.reset());
+    // A dated name: priced by the `priced-model` entry (the date-suffix rule), on the real call path.
+    const worker = workerAsking('priced-model-2025-01-01');
 
     it('prices every call, and sums them per subtask and per goal in status --json, result --json and the text', async () => {
+      const { tandem, env } = worker;
       scriptGoal(tandem);
       const id = tandem.goalId('cost');
       const started = await runCli(['start', 'Name the capital of France', '--id', id, '--wait'], env);
@@ -124,6 +127,7 @@ describe('cost in money', () => {
     });
 
     it('ends a goal whose cost reaches --max-cost budget_exhausted, naming the cost budget', async () => {
+      const { tandem, env } = worker;
       scriptGoal(tandem);
       const id = tandem.goalId('max-cost');
       // The plan ($0.0028) leaves room; the subtask's step ($0.00215) goes past $0.004.
@@ -147,6 +151,7 @@ describe('cost in money', () => {
     });
 
     it('stops a subtask at its share of --max-cost (what the goal had left), before another step', async () => {
+      const { tandem, env } = worker;
       // s1 calls a tool at every step and would go on for its 20 steps (the first rule that matches answers).
       const calculate = { ...reply.toolCall('calculator', { expression: '1 + 1' }), usage: CALLS.step.usage };
       tandem.model.on(match.purpose('step', 's1'), calculate, { name: 'calculating', repeatLast: true });
@@ -166,6 +171,7 @@ describe('cost in money', () => {
     });
 
     it('refuses a --max-cost that is not a positive dollar amount before starting anything', async () => {
+      const { env } = worker;
       const run = await runCli(['start', 'x', '--max-cost', '$1'], env);
       expect(run.code).toBe(1);
       expect(run.stderr).toContain("option '--max-cost <usd>' argument '$1' is invalid");
@@ -174,18 +180,10 @@ describe('cost in money', () => {
   });
 
   describe('a model without a price', () => {
-    let tandem: Tandem;
-    let env: Record<string, string>;
-    beforeAll(async () => {
-      tandem = await startTandem({ config: withModel('mystery-model') });
-      env = { TANDEM_TASK_QUEUE: tandem.taskQueue };
-    });
-    afterAll(async () => {
-      await tandem.stop();
-    });
-    beforeEach(() => tandem.model.reset());
+    const worker = workerAsking('mystery-model');
 
     it('has an unknown cost (null) that names the model, never $0', async () => {
+      const { tandem, env } = worker;
       scriptGoal(tandem);
       const id = tandem.goalId('unpriced');
       expect((await runCli(['start', 'Name the capital of France', '--id', id, '--wait'], env)).code).toBe(0);
@@ -201,6 +199,7 @@ describe('cost in money', () => {
     });
 
     it('refuses --max-cost at the goal start, naming the model and the fix, before any model call', async () => {
+      const { tandem, env } = worker;
       scriptGoal(tandem);
       const id = tandem.goalId('unpriced-budget');
       const run = await runCli(['start', 'Name the capital of France', '--id', id, '--max-cost', '1', '--wait'], env);

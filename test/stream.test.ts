@@ -7,9 +7,12 @@ import type { Server } from 'node:http';
 import { match, reply } from '../dev/scripted-model';
 import type { StreamEvent } from '../common/stream-events';
 import { snapshot } from '../client/inspect';
+import { readEventStream } from '../client/event-stream';
 import { serveEvents } from '../client/serve';
 import { watchGoal } from '../client/watch';
 import { openObjectStore } from '../node/object-store';
+import { removalKey, segmentKey, STREAMS_FOLDER, streamFolder } from '../common/stream-events';
+import { goalRunLookup, sweepStreams } from '../worker/stream-retention';
 import { runCli } from './helpers/cli';
 import { startTandem, type Tandem } from './helpers/tandem';
 
@@ -207,5 +210,79 @@ describe('the live event stream', () => {
     expect(live.some((text) => ANSWER.includes(text.slice(-12)))).toBe(true);
     // The heartbeat's lagging count is not drawn over the live text of the same call.
     expect(written).not.toMatch(/subtask s1: step reply streaming/);
+  });
+
+  it("removes a goal's stream its retention after the goal ends; a client resuming there is told the events are gone", async () => {
+    scriptGoal(tandem);
+    const handle = await tandem.startPlanner('retention', { goal: 'Compute 17 * 23 + 4' });
+    const id = handle.workflowId;
+    await handle.result();
+    const objects = openObjectStore(tandem.config.store);
+    const lookup = goalRunLookup(tandem.client.workflowService, tandem.client.options.namespace);
+    const hour = 3_600_000;
+    // A stream no goal of this namespace owns (an activity started on its own) goes at the first sweep.
+    await objects.create(segmentKey('no-such-goal', 0), { bytes: Buffer.from('{"events":[]}') });
+    const url = `${baseUrl}/goals/${encodeURIComponent(id)}/events`;
+    const before = await readSse(url, () => false);
+    const lastId = before.received.filter((r) => r.id).at(-1)!.id!;
+
+    const early = await sweepStreams(objects, lookup, hour, new Date(Date.now() + hour - 60_000));
+    expect(early.removed).not.toContain(id);
+    expect(early.removed).toContain('no-such-goal');
+    expect(await objects.read(segmentKey(id, 0))).toBeDefined();
+    expect(await objects.read(removalKey('no-such-goal'))).toBeUndefined();
+
+    const late = await sweepStreams(objects, lookup, hour, new Date(Date.now() + hour + 60_000));
+    expect(late.removed).toContain(id);
+    expect(await objects.children(STREAMS_FOLDER)).not.toContain(streamFolder(id).split('/')[1]);
+    expect(await objects.read(segmentKey(id, 0))).toBeUndefined();
+
+    // Resuming after an offset that was removed, and reading from the start, both say so before the end.
+    for (const lastEventId of [lastId, undefined]) {
+      const after = await readSse(url, () => false, lastEventId);
+      expect(after.ended).toBe(true);
+      const events = after.received.map((r) => r.event);
+      expect(events.filter((e) => 'id' in e)).toEqual([]);
+      const gone = events.find((e) => e.type === 'gone');
+      expect(gone).toEqual(expect.objectContaining({ type: 'gone', endedAt: expect.any(String) }));
+      expect(events.indexOf(gone!)).toBeLessThan(events.length - 1);
+      expect(events.at(-1)).toEqual(expect.objectContaining({ type: 'end', ending: 'completed' }));
+    }
+
+    // The record outlives the segments while Temporal knows the goal, and goes once it does not (the namespace's
+    // retention forgot it: no reader can ask about the goal any more).
+    await objects.overwrite(removalKey('no-such-goal'), { bytes: Buffer.from('{}') });
+    const again = await sweepStreams(objects, lookup, hour);
+    expect(again.forgotten).not.toContain(id);
+    expect(again.forgotten).toContain('no-such-goal');
+    expect(await objects.read(removalKey(id))).toBeDefined();
+    expect(await objects.read(removalKey('no-such-goal'))).toBeUndefined();
+  });
+});
+
+describe('a worker with TANDEM_LIVE_STREAM=false', () => {
+  let tandem: Tandem;
+  beforeAll(async () => {
+    tandem = await startTandem({ config: (config) => ({ ...config, liveStream: false }) });
+  });
+  afterAll(async () => {
+    await tandem.stop();
+  });
+
+  it('writes no stream: the goal still ends, and a reader gets the goal events and the end only', async () => {
+    scriptGoal(tandem);
+    const handle = await tandem.startPlanner('no-stream', { goal: 'Compute 17 * 23 + 4' });
+    const objects = openObjectStore(tandem.config.store);
+    const events: StreamEvent[] = [];
+    for await (const event of readEventStream(
+      { objects, snapshot: (id) => snapshot(tandem.client, id) },
+      handle.workflowId,
+    )) {
+      events.push(event);
+    }
+    expect(events.filter((e) => 'id' in e)).toEqual([]);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'plan', version: 1 }));
+    expect(events.at(-1)).toEqual(expect.objectContaining({ type: 'end', ending: 'completed' }));
+    expect(await objects.children(STREAMS_FOLDER)).not.toContain(encodeURIComponent(handle.workflowId));
   });
 });

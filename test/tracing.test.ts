@@ -17,6 +17,9 @@ import {
 } from '../dev/scripted-model';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { loadConfig } from '../node/config';
 import { ConfigError } from '../node/errors';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './helpers/otlp-receiver';
@@ -49,6 +52,12 @@ const TOKENS = {
   judge: [401, 41],
   report: [501, 51],
 } as const;
+
+/** The workers' model and its price (USD per million tokens): round numbers, so each span's cost is known. */
+const MODEL = 'traced-model';
+const PRICE = { inputPerMillion: 2, outputPerMillion: 8 };
+const usdOf = ([input, output]: readonly number[]) =>
+  (input * PRICE.inputPerMillion + output * PRICE.outputPerMillion) / 1e6;
 
 /** A two-subtask goal: s1 calls the calculator and answers, s2 (after s1) answers at once; the judge accepts. */
 function scriptGoal(model: ScriptedModel, opts: { s1FirstReplyDelayMs?: number } = {}): void {
@@ -120,7 +129,17 @@ async function tracedRun(otel: Record<string, string>): Promise<TracedRun> {
   const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS });
   const client = new Client({ connection });
   const taskQueue = `traced-${randomUUID().slice(0, 8)}`;
-  const env = { TANDEM_TASK_QUEUE: taskQueue, OPENAI_BASE_URL: model.baseURL, OPENAI_API_KEY: 'sk-traced', ...otel };
+  const pricesDir = await fs.mkdtemp(path.join(os.tmpdir(), 'tandem-traced-'));
+  const pricesFile = path.join(pricesDir, 'prices.json');
+  await fs.writeFile(pricesFile, JSON.stringify({ models: { [MODEL]: PRICE } }));
+  const env = {
+    TANDEM_TASK_QUEUE: taskQueue,
+    OPENAI_BASE_URL: model.baseURL,
+    OPENAI_API_KEY: 'sk-traced',
+    TANDEM_MODEL: MODEL,
+    TANDEM_PRICES_FILE: pricesFile,
+    ...otel,
+  };
   const running = new Set<WorkerProcess>();
   return {
     model,
@@ -145,6 +164,7 @@ async function tracedRun(otel: Record<string, string>): Promise<TracedRun> {
       for (const worker of running) await worker.kill('SIGKILL');
       await connection.close();
       await model.close();
+      await fs.rm(pricesDir, { recursive: true, force: true });
     },
   };
 }
@@ -241,6 +261,17 @@ describe('OpenTelemetry traces', () => {
     expect(steps('s1')).toHaveLength(2);
     expect(steps('s2').map(tokensOf)).toEqual([TOKENS.s2Answer]);
     expect(planner('step')).toHaveLength(3);
+
+    // Each call's cost by the worker's price table; a subtask's is its steps', the goal's every call's.
+    for (const chat of chats)
+      expect(chat.attributes['tandem.cost.usd']).toBeCloseTo(usdOf(tokensOf(chat) as number[]), 12);
+    const sumOf = (calls: ReceivedSpan[]) =>
+      calls.reduce((sum, chat) => sum + (chat.attributes['tandem.cost.usd'] as number), 0);
+    expect(goal.attributes['tandem.cost.usd']).toBeCloseTo(sumOf(chats), 12);
+    expect(sumOf(chats)).toBeGreaterThan(0);
+    for (const id of ['s1', 's2']) {
+      expect(subtaskSpan(id).attributes['tandem.cost.usd']).toBeCloseTo(sumOf(steps(id)), 12);
+    }
 
     const tool = theSpan(spans, 'execute_tool calculator');
     expect(tool.parentSpanId).toBe(subtaskSpan('s1').spanId);

@@ -19,6 +19,8 @@ import type { TraceSinks } from '../common/tracing';
 import { loadConfig, type TandemConfig } from '../node/config';
 import { temporalSettings, type TemporalSettings } from '../node/connection';
 import { TemporalUnreachableError } from '../node/errors';
+import { openObjectStore } from '../node/object-store';
+import { goalRunLookup, startStreamRetention } from './stream-retention';
 
 /** The bundler's entry point: workflow code is bundled from here into the deterministic sandbox. */
 export const WORKFLOWS_PATH = require.resolve('../workflows');
@@ -49,6 +51,11 @@ export interface TandemWorker {
   mcp: McpPool;
   /** The trace exporter when tracing is on; shut it down after the worker stops, so the last spans are sent. */
   tracing?: Tracing;
+  /**
+   * Starts removing expired live event streams (worker/stream-retention.ts), hourly until the returned `stop()`.
+   * Not started by {@link createTandemWorker}: tests build many workers and sweep when they choose.
+   */
+  startStreamRetention(): { stop(): void };
 }
 
 /**
@@ -95,7 +102,13 @@ export async function createTandemWorker(opts: TandemWorkerOptions = {}): Promis
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     ...opts.options,
   });
-  return { worker, connection, settings, mcp, ...(tracing ? { tracing } : {}) };
+  const startRetention = () =>
+    startStreamRetention(
+      openObjectStore(config.store),
+      goalRunLookup(connection.workflowService, settings.namespace),
+      config.streamRetentionMs,
+    );
+  return { worker, connection, settings, mcp, ...(tracing ? { tracing } : {}), startStreamRetention: startRetention };
 }
 
 /**
@@ -106,10 +119,11 @@ export async function runWorker(
   log: (line: string) => void = console.log,
   settings: TemporalSettings = temporalSettings(),
 ): Promise<void> {
-  const { worker, connection, mcp, tracing } = await createTandemWorker({
+  const { worker, connection, mcp, tracing, startStreamRetention } = await createTandemWorker({
     settings,
     options: { shutdownGraceTime: '10 seconds' },
   });
+  const retention = startStreamRetention();
   log(
     `tandem worker: task queue "${settings.taskQueue}" on ${settings.connectionOptions.address} ` +
       `(namespace ${settings.namespace}); Ctrl-C to stop`,
@@ -117,6 +131,7 @@ export async function runWorker(
   try {
     await worker.run();
   } finally {
+    retention.stop();
     await mcp.close();
     await tracing?.shutdown();
     await connection.close();

@@ -6,15 +6,25 @@ import { proxySinks } from '@temporalio/workflow';
 import { endingOf, type EndedResult } from '../common/ending-words';
 import type { TraceSinks } from '../common/tracing';
 import type { PlanVersion, Subtask } from '../common/types';
+import type { TokenUsage } from '../common/usage';
 
 const { tracing } = proxySinks<TraceSinks>();
 
+/** A result with the usage it spent: its cost goes on the span. */
+type CostedResult = EndedResult & { usage: TokenUsage };
+
+/** The result's `costUsd`, only when the goal counts cost (a goal started before prices has none). */
+function costOf(result: CostedResult): { costUsd?: number | null } {
+  return result.usage.costUsd === undefined ? {} : { costUsd: result.usage.costUsd };
+}
+
 /** The goal ended with `result` after adopting `plans`. */
-export function traceGoalEnd(plans: PlanVersion[], result: EndedResult): void {
+export function traceGoalEnd(plans: PlanVersion[], result: CostedResult): void {
   tracing.goalEnded({
     endedMs: Date.now(),
     ending: endingOf(result),
     ok: result.ok,
+    ...costOf(result),
     plans: plans.map((plan) => ({
       version: plan.version,
       createdMs: Date.parse(plan.createdAt),
@@ -25,13 +35,14 @@ export function traceGoalEnd(plans: PlanVersion[], result: EndedResult): void {
 }
 
 /** The subtask's executor run chain ended with `result` after `steps` steps. */
-export function traceSubtaskEnd(subtask: Subtask, result: EndedResult & { steps: number }): void {
+export function traceSubtaskEnd(subtask: Subtask, result: CostedResult & { steps: number }): void {
   tracing.subtaskEnded({
     endedMs: Date.now(),
     subtaskId: subtask.id,
     title: subtask.title,
     ending: endingOf(result),
     ok: result.ok,
+    ...costOf(result),
     steps: result.steps,
   });
 }

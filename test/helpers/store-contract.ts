@@ -60,6 +60,23 @@ export function describeStoreContract(backend: string, location: () => StoreLoca
       expect((await objects.read(key))?.toString()).toBe('first');
     });
 
+    it('lists a folder one level deep, and removes an object or a whole folder (twice is no error)', async () => {
+      const folder = `listing-${process.pid}-${Date.now()}`;
+      const objects = store().objects;
+      for (const key of ['a/00.json', 'a/01.json', 'b/00.json', 'c.json']) {
+        await objects.create(`${folder}/${key}`, { bytes: Buffer.from(key) });
+      }
+      expect((await objects.children(folder)).sort()).toEqual(['a', 'b', 'c.json']);
+      expect(await objects.children(`${folder}/none`)).toEqual([]);
+      await objects.removeFolder(`${folder}/a`);
+      await objects.removeFolder(`${folder}/a`);
+      await objects.remove(`${folder}/c.json`);
+      await objects.remove(`${folder}/c.json`);
+      expect(await objects.children(folder)).toEqual(['b']);
+      expect(await objects.read(`${folder}/a/00.json`)).toBeUndefined();
+      expect((await objects.read(`${folder}/b/00.json`))?.toString()).toBe('b/00.json');
+    });
+
     it('says which store lacks a missing object, and refuses a malformed reference', async () => {
       const missing = `sha256:${'0'.repeat(64)}`;
       const error = await store()
