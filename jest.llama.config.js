@@ -6,6 +6,7 @@
 module.exports = {
   ...require('./jest.config.js'),
   testMatch: ['<rootDir>/test/llama/**/*.llama.ts'],
+  globalSetup: '<rootDir>/test/llama/global-setup.ts',
   testTimeout: 1_800_000,
   maxWorkers: 1,
 };

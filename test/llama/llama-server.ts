@@ -72,13 +72,21 @@ export class LlamaServerDied extends Error {
   }
 }
 
-/** Provisions llama-server (scripts/provision-llama.sh; a no-op once cached) and starts it. */
-export async function startLlamaServer(): Promise<LlamaServer> {
+/**
+ * Runs scripts/provision-llama.sh (a no-op once cached; a first build takes ~17 minutes, its progress on stderr) and
+ * returns the cache folder it printed last.
+ */
+export function provisionLlama(): string {
   const lines = execFileSync('bash', [path.join(ROOT, 'scripts/provision-llama.sh')], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   }).trim();
-  return launchLlamaServer({ cache: lines.split('\n').at(-1)! });
+  return lines.split('\n').at(-1)!;
+}
+
+/** Provisions llama-server ({@link provisionLlama}) and starts it. */
+export async function startLlamaServer(): Promise<LlamaServer> {
+  return launchLlamaServer({ cache: provisionLlama() });
 }
 
 /**
