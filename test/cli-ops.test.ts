@@ -493,6 +493,12 @@ describe('the tandem CLI (operate and observe)', () => {
       [['start', 'x', '--id', 'a', '--key', 'b'], /^tandem: pass either --id or --key, not both/],
       [['start', 'x', '--id=-x'], /argument '-x' is invalid. expected an id that does not start with "-"/],
       [['schedule', 'create', '--cron', '0 * * * *', 'x', '--id=-x'], /argument '-x' is invalid. expected an id that/],
+      [['start', 'x', '--id', 'a\tb'], /argument 'a\tb' is invalid. expected an id without control characters/],
+      [
+        ['fork', 'g', '--subtask', 's1', '--step', '1', '--id', 'new\u001b[2J'],
+        /is invalid. expected an id without control characters \(newlines, tabs, escapes\): "new\\u001b\[2J" has one/,
+      ],
+      [['start', 'x', '--id', ' sp '], /argument ' sp ' is invalid. expected an id without spaces at its start or end/],
       [['start', 'x', '--key', 'has space'], /^tandem: invalid key "has space"/],
       [['list', '--status', 'stuck'], /argument 'stuck' is invalid. Allowed choices are running, completed, failed/],
       [['schedule', 'create', 'x'], /required option '--cron <expr>' not specified/],
@@ -547,6 +553,14 @@ describe('the tandem CLI (operate and observe)', () => {
       expect(run.stdout).toBe('');
       expect(run.stderr).toMatch(
         /^tandem: .* is invalid.* expected an id, got an empty or blank string; see: tandem .*--help\n$/,
+      );
+    });
+
+    it('refuses a new id holding a newline, which would split every line that names the goal', async () => {
+      const run = await runCli(['start', 'x', '--id', 'a\nb'], env);
+      expect(run).toEqual(expect.objectContaining({ code: 1, stdout: '' }));
+      expect(run.stderr).toContain(
+        'expected an id without control characters (newlines, tabs, escapes): "a\\nb" has one',
       );
     });
 
