@@ -199,7 +199,7 @@ describe('the approval gate (a durable wait in the executor)', () => {
     await expect(fs.access(path.join(tandem.workspaceDir(id), 'ok.txt'))).rejects.toThrow();
   });
 
-  it('refuses a blank or an over-long denial reason, naming what is wrong, and leaves the call waiting', async () => {
+  it('refuses a blank or an over-long denial reason, naming what is wrong; deny --json prints the receipt', async () => {
     scriptSave(tandem.model);
     const { id, handle, held } = await startSaving('deny-reason');
 
@@ -215,7 +215,9 @@ describe('the approval gate (a durable wait in the executor)', () => {
       held[0].callId,
     ]);
 
-    expect((await runCli(['deny', id, held[0].callId, '--reason', 'x'.repeat(2_000)])).code).toBe(0);
+    const denied = await runCli(['deny', id, held[0].callId, '--reason', 'x'.repeat(2_000), '--json']);
+    expect(denied.code).toBe(0);
+    expect(JSON.parse(denied.stdout)).toEqual({ callId: held[0].callId, subtaskId: 's1', approve: false });
     await resultOf(handle);
   });
 
