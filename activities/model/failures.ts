@@ -79,9 +79,31 @@ export function retryAfterMs(headers: Headers | undefined): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+/**
+ * A 429 that is not a rate limit but an account with no quota left (OpenAI's `insufficient_quota`, in the error's
+ * `code` or `type`): it answers the same until someone adds credit, so waiting and asking again only delays the
+ * subtask's end by the whole retry policy. Other providers' quota 429s (Gemini's `RESOURCE_EXHAUSTED`) are per
+ * minute, and stay retried.
+ */
+function isQuotaExhausted(body: string): boolean {
+  try {
+    const error = (JSON.parse(body) as { error?: { code?: unknown; type?: unknown } }).error;
+    return error?.code === 'insufficient_quota' || error?.type === 'insufficient_quota';
+  } catch {
+    return false;
+  }
+}
+
 /** The failure the activity throws for an HTTP error. */
 export function httpFailure(err: ModelHttpError, hint: string): ApplicationFailure {
   const { status } = err;
+  if (status === 429 && isQuotaExhausted(err.body)) {
+    return ApplicationFailure.nonRetryable(
+      `${err.message} (the account's quota is used up, so retrying cannot help: add credit or raise the limit, or ` +
+        'use another key)',
+      FailureType.ModelRequestRejected,
+    );
+  }
   if (status === 429) {
     const delay = retryAfterMs(err.headers);
     return ApplicationFailure.create({
