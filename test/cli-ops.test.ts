@@ -493,6 +493,10 @@ describe('the tandem CLI (operate and observe)', () => {
       [['start', 'x', '--id', 'a', '--key', 'b'], /^tandem: pass either --id or --key, not both/],
       [['start', 'x', '--id=-x'], /argument '-x' is invalid. expected an id that does not start with "-"/],
       [['schedule', 'create', '--cron', '0 * * * *', 'x', '--id=-x'], /argument '-x' is invalid. expected an id that/],
+      [
+        ['start', 'x', '--approve', 'write_file', '--approval-timeout', '99999999999d'],
+        /argument '99999999999d' is invalid. expected a duration .*; leave the flag out to wait until decided; see: tandem start --help$/,
+      ],
       [['start', 'x', '--id', 'a\tb'], /argument 'a\tb' is invalid. expected an id without control characters/],
       [
         ['fork', 'g', '--subtask', 's1', '--step', '1', '--id', 'new\u001b[2J'],
