@@ -184,6 +184,16 @@ describe('executor (the inner loop, on a real dev server)', () => {
     expect(tandem.model.requests).toHaveLength(1);
   });
 
+  it('waits the Retry-After of a 503 (an overloaded server says when to come back) before asking again', async () => {
+    tandem.model.on(match.any, [reply.error(503, 'overloaded', { 'retry-after': '3' }), reply.text('back')]);
+    const result = await (await tandem.startExecutor(tandem.goalId('overloaded'))).result();
+
+    expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'back', steps: 1 }));
+    expect(tandem.model.requests).toHaveLength(2);
+    // The policy's first backoff is 1 s: only the header makes it 3.
+    expect(tandem.model.requests[1].at - tandem.model.requests[0].at).toBeGreaterThanOrEqual(2_900);
+  });
+
   it('retries a burst of 500 and 503 with backoff, then succeeds', async () => {
     tandem.model.on(match.any, [reply.error(500, 'boom'), reply.error(503, 'overloaded'), reply.text('recovered')]);
     const result = await (await tandem.startExecutor(tandem.goalId('server-errors'))).result();

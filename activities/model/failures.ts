@@ -120,7 +120,14 @@ export function httpFailure(err: ModelHttpError, hint: string): ApplicationFailu
         FailureType.ModelRequestRejected,
       );
     }
-    return ApplicationFailure.retryable(err.message, FailureType.ModelUnavailable);
+    // An overloaded server's 503 (vLLM, proxies, OpenAI) may say when to come back, as a 429 does (RFC 9110 §10.2.3):
+    // the policy's own backoff would spend attempts on a server that already said it is not ready.
+    const delay = retryAfterMs(err.headers);
+    return ApplicationFailure.create({
+      type: FailureType.ModelUnavailable,
+      message: delay === undefined ? err.message : `${err.message} (retrying after ${delay} ms, as the server asked)`,
+      nextRetryDelay: delay,
+    });
   }
   return ApplicationFailure.nonRetryable(`${err.message}. ${hint}`, FailureType.ModelRequestRejected);
 }
