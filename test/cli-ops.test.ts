@@ -482,6 +482,10 @@ describe('the tandem CLI (operate and observe)', () => {
       [['output', unknown, 'sha256:00'], /^tandem: no goal with id "no-such-goal"/],
       [['replan', unknown, ' '], /^tandem: a replan needs evidence/],
       [['interrupt', unknown, ''], /^tandem: an interrupt needs a non-empty message/],
+      [
+        ['interrupt', unknown, 'z'.repeat(9_000)],
+        /^tandem: an interrupt is at most 8000 characters and this one has 9000: shorten it$/,
+      ],
       [['start', 'x', '--max-tokens', '0'], /option '--max-tokens <n>' argument '0' is invalid/],
       [['start', 'x', '--max-parallel', 'many'], /option '--max-parallel <n>' argument 'many' is invalid/],
       [['start', 'x', '--max-steps', '1e3'], /option '--max-steps <n>' argument '1e3' is invalid. expected a positive/],

@@ -226,7 +226,7 @@ describe('tandem fork', () => {
     );
     await refused(
       ['--subtask', 's2', '--step', '3', '--interrupt', 'x'.repeat(INTERRUPT_MESSAGE_CHARS + 1)],
-      /^tandem: --interrupt: an interrupt is at most 8000 characters; put more in a file\n$/,
+      /^tandem: --interrupt: an interrupt is at most 8000 characters and this one has 8001: shorten it\n$/,
     );
     await refused(['--subtask', 's2', '--step', '3', '--model', ''], /^tandem: --model is blank: name the model/);
 
