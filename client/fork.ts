@@ -18,6 +18,7 @@ import {
   INTERRUPT_LEAD,
   type KeptSubtask,
 } from '../common/fork';
+import { interruptPayloadSchema } from '../common/contract';
 import { goalSearchAttributes, goalSummary } from '../common/goal-start';
 import type { ChatMessage, ExecutorResult, GoalInput, GoalProgress, SubtaskProgress } from '../common/types';
 import { loadConfig } from '../node/config';
@@ -46,6 +47,12 @@ export interface StartedFork {
 /** Starts a fork of goal `originalId`; every refusal is a {@link GoalError} naming what is missing and what to do. */
 export async function forkGoal(client: Client, originalId: string, opts: ForkOptions): Promise<StartedFork> {
   const target = forkTarget(originalId, opts);
+  const interrupt = forkInterrupt(opts);
+  if (opts.model !== undefined && !opts.model.trim()) {
+    throw new GoalError(
+      "--model is blank: name the model the fork's steps use, or leave it out for the configured one",
+    );
+  }
   const { description } = await describeGoal(client, originalId);
   const id = opts.id ?? `${originalId}-fork-${randomUUID().slice(0, 6)}`;
   await refuseTakenId(client, id);
@@ -55,7 +62,7 @@ export async function forkGoal(client: Client, originalId: string, opts: ForkOpt
       ? await subtaskFork(client, originalId, progress, target.subtask, target.step)
       : await planFork(client, originalId, progress, target.planVersion);
   if (origin.workspaceRef) await refuseMissingWorkspace(origin.workspaceRef, origin.forkedFrom);
-  if (opts.interrupt?.trim()) origin.interrupt = opts.interrupt.trim();
+  if (interrupt !== undefined) origin.interrupt = interrupt;
   const input: PlannerInput = {
     ...(await goalInputOf(client, originalId)),
     ...(opts.model ? { model: opts.model } : {}),
@@ -97,6 +104,17 @@ function forkTarget(originalId: string, opts: ForkOptions): Target {
     );
   }
   return { kind: 'subtask', subtask: opts.subtask, step: opts.step };
+}
+
+/**
+ * The fork's `--interrupt`, held to the rules of `tandem interrupt` (not blank, at most the interrupt limit): a blank
+ * one (`--interrupt "$MSG"` with `MSG` unset) was dropped in silence, and the person believed the fork corrected.
+ */
+function forkInterrupt(opts: ForkOptions): string | undefined {
+  if (opts.interrupt === undefined) return undefined;
+  const parsed = interruptPayloadSchema.safeParse({ message: opts.interrupt });
+  if (!parsed.success) throw new GoalError(`--interrupt: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  return parsed.data.message;
 }
 
 function takenId(id: string): GoalError {

@@ -3,7 +3,7 @@
  * fire-and-forget (the planner acts on them at its next decision point); a replan is an update, so the caller gets
  * the new plan version back or the validator's reason for refusing it.
  */
-import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { ZodType } from 'zod';
 import {
   interruptPayloadSchema,
@@ -15,8 +15,9 @@ import {
   revisePlanUpdate,
 } from '../common/contract';
 import { type GoalProgress, type PlanVersion } from '../common/types';
-import { GoalError, isDeadlineExceeded, sendToRunningGoal } from './goals';
-import { whyNoAnswer } from './inspect';
+import { GoalError, sendToRunningGoal } from './goals';
+import { updateRunningGoal } from './goal-update';
+import { shellArg } from './shell-arg';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { plannerWorkflow } from '../workflows/planner/planner';
 
@@ -57,9 +58,6 @@ export interface SteeringOutcome {
   changed: boolean;
   unchecked?: boolean;
 }
-
-/** An update waits for a worker to run its handler; past this the CLI says that none is running. */
-const UPDATE_DEADLINE_MS = 30_000;
 
 /** Checks a payload on the client with the schema the workflow applies, so a bad one never reaches history. */
 function parsePayload<T>(schema: ZodType<T>, value: unknown): T {
@@ -131,17 +129,10 @@ export async function cancelGoal(client: Client, id: string): Promise<void> {
  */
 export async function revisePlan(client: Client, id: string, evidence: string): Promise<PlanVersion> {
   const payload = parsePayload(replanPayloadSchema, { evidence });
-  return sendToRunningGoal(client, id, 'replan', async (handle) => {
-    try {
-      return await client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
-        handle.executeUpdate(revisePlanUpdate, { args: [payload] }),
-      );
-    } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) {
-        throw new GoalError(`goal "${id}" refused the replan: ${err.cause?.message ?? err.message}`);
-      }
-      if (isDeadlineExceeded(err)) throw new GoalError(await whyNoAnswer(client, id, 'the replan'));
-      throw err;
-    }
+  return updateRunningGoal(client, id, revisePlanUpdate, payload, {
+    action: 'replan',
+    what: 'the replan',
+    refused: `goal "${id}" refused the replan`,
+    check: `tandem history ${shellArg(id)}`,
   });
 }

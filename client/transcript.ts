@@ -51,6 +51,23 @@ async function executorOf(client: Client, goalId: string, subtaskId: string): Pr
 }
 
 /**
+ * The executor's `progress`. A subtask of the plan whose executor has not started (pending on its dependencies, or
+ * queued behind `maxParallel`) has a workflow id but no workflow yet: it is said so, not thrown as "not found".
+ */
+async function executorProgress(client: Client, id: string, workflowId: string, subtaskId: string | undefined) {
+  try {
+    return await client.workflow.getHandle(workflowId).query(executorProgressQuery);
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError) || subtaskId === undefined) throw err;
+    const status = (await goalProgress(client, id)).subtasks.find((subtask) => subtask.id === subtaskId)?.status;
+    throw new GoalError(
+      `subtask ${subtaskId} of "${id}" has not started yet${status ? ` (${status})` : ''}, so it has no ` +
+        `conversation; follow the goal with: tandem watch ${shellArg(id)}`,
+    );
+  }
+}
+
+/**
  * The conversation of subtask `subtaskId` of goal `id`, or, with no subtask, of the executor whose workflow id is
  * `id` (as `tandem status` prints it).
  */
@@ -64,7 +81,7 @@ export async function readTranscript(client: Client, id: string, subtaskId?: str
   } else if (description.type !== EXECUTOR_WORKFLOW_TYPE) {
     throw new GoalError(`"${id}" is a ${description.type}, not a goal or an executor of tandem`);
   }
-  const progress = await client.workflow.getHandle(workflowId).query(executorProgressQuery);
+  const progress = await executorProgress(client, id, workflowId, subtaskId);
   if (subtaskId !== undefined && subtaskId !== progress.subtaskId) {
     // An executor runs one subtask: printing its own while the user named another would answer the wrong question.
     throw new GoalError(

@@ -60,11 +60,23 @@ export interface PendingApproval {
   deniedBefore?: PriorDenial;
 }
 
+/** The longest reason a decision may carry: it goes back to the model in the observation, and into history. */
+const DENIAL_REASON_MAX_CHARS = 2_000;
+
 export const approvalDecisionSchema = z
   .object({
     callId: z.string().trim().min(1, 'name the call to decide: its callId, as `tandem approvals ID` lists it'),
     approve: z.boolean(),
-    reason: z.string().trim().min(1).max(2_000).optional(),
+    reason: z
+      .string()
+      .trim()
+      .min(1, 'the reason is blank: give one (tandem deny ID CALL_ID --reason "why"), or leave it out')
+      .max(DENIAL_REASON_MAX_CHARS, {
+        error: (issue) =>
+          `the reason is ${String(issue.input).length} characters, over the ${DENIAL_REASON_MAX_CHARS} the model is ` +
+          'shown: shorten it',
+      })
+      .optional(),
     /** Who decided, as the CLI knows them (the OS user); kept with a denial so a later refusal can say who. */
     by: z.string().trim().min(1).max(200).optional(),
   })

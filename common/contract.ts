@@ -34,10 +34,12 @@ export const interruptPayloadSchema = z
       .string()
       .trim()
       .min(1, 'an interrupt needs a non-empty message')
-      .max(
-        INTERRUPT_MESSAGE_CHARS,
-        `an interrupt is at most ${INTERRUPT_MESSAGE_CHARS} characters; put more in a file`,
-      ),
+      // Not "put it in a file": a person cannot reach the workspace (it lives in the store), and no verb takes one.
+      .max(INTERRUPT_MESSAGE_CHARS, {
+        error: (issue) =>
+          `an interrupt is at most ${INTERRUPT_MESSAGE_CHARS} characters and this one has ` +
+          `${String(issue.input).length}: shorten it`,
+      }),
     /** On the planner: forward only to this subtask's executor; all running executors when absent. */
     subtaskId: z.string().optional(),
   })

@@ -199,6 +199,45 @@ describe('the approval gate (a durable wait in the executor)', () => {
     await expect(fs.access(path.join(tandem.workspaceDir(id), 'ok.txt'))).rejects.toThrow();
   });
 
+  it('refuses a blank or an over-long denial reason, naming what is wrong; deny --json prints the receipt', async () => {
+    scriptSave(tandem.model);
+    const { id, handle, held } = await startSaving('deny-reason');
+
+    const blank = await runCli(['deny', id, held[0].callId, '--reason', '   ']);
+    expect(blank).toEqual(expect.objectContaining({ code: 1 }));
+    expect(blank.stderr).toBe(
+      'tandem: the reason is blank: give one (tandem deny ID CALL_ID --reason "why"), or leave it out\n',
+    );
+    const long = await runCli(['deny', id, held[0].callId, '--reason', 'x'.repeat(3_000)]);
+    expect(long).toEqual(expect.objectContaining({ code: 1 }));
+    expect(long.stderr).toBe('tandem: the reason is 3000 characters, over the 2000 the model is shown: shorten it\n');
+    expect((await goalProgress(tandem.client, id)).pendingApprovals?.map((each) => each.callId)).toEqual([
+      held[0].callId,
+    ]);
+
+    const denied = await runCli(['deny', id, held[0].callId, '--reason', 'x'.repeat(2_000), '--json']);
+    expect(denied.code).toBe(0);
+    expect(JSON.parse(denied.stdout)).toEqual({ callId: held[0].callId, subtaskId: 's1', approve: false });
+    await resultOf(handle);
+  });
+
+  it('says a decision no worker took in time may still be applied, and applies it when a worker comes back', async () => {
+    scriptSave(tandem.model);
+    const { id, handle, held } = await startSaving('worker-down');
+    await tandem.stopWorker();
+
+    // Temporal keeps an update it received until a worker takes it: "nothing happened" would be a lie.
+    const late = decideApproval(tandem.client, id, { callId: held[0].callId, approve: true }, 2_000);
+    await expect(late).rejects.toThrow(
+      `; it was sent, and the server keeps it until a worker takes it, so it may still be applied: check with ` +
+        `tandem approvals ${id} before sending it again`,
+    );
+    await tandem.startWorker();
+    const result = await resultOf(handle);
+    expect(result.ok).toBe(true);
+    expect(await fs.readFile(path.join(tandem.workspaceDir(id), 'ok.txt'), 'utf8')).toBe('approved');
+  });
+
   it("gives the replanner a person's denial and its reason as evidence (the example)", async () => {
     // The judge finds the milestone missed after the denial: the replan must know why the write never ran.
     tandem.model.on(match.purpose('judge'), reply.json({ met: false, reason: 'ok.txt was not written' }), {

@@ -249,6 +249,31 @@ describe('the tandem CLI (inspecting goals and executors)', () => {
     });
   });
 
+  it('says a subtask that has not started has no conversation yet, instead of a stack trace', async () => {
+    // s1 never answers, so s2 (which depends on it) stays pending.
+    tandem.model.on(match.purpose('step', 's1'), reply.hang(), { repeatLast: true });
+    scriptDemo(tandem.model);
+    const id = `pending-${randomUUID().slice(0, 6)}`;
+    expect((await runCli(['start', 'Compute 17 * 23 + 4 and save it', '--id', id], env)).code).toBe(0);
+    try {
+      await tandem.model.waitForRequests(1, { match: match.purpose('step', 's1') });
+      for (const args of [
+        ['transcript', id, 's2'],
+        ['transcript', id, 's2', '--json'],
+      ]) {
+        expect(await runCli(args, env)).toEqual({
+          code: 1,
+          stdout: '',
+          stderr:
+            `tandem: subtask s2 of "${id}" has not started yet (pending), so it has no conversation; ` +
+            `follow the goal with: tandem watch ${id}\n`,
+        });
+      }
+    } finally {
+      await runCli(['cancel', id], env);
+    }
+  });
+
   it("names the goal when a goal's verb gets an executor id, and refuses an executor with another subtask", async () => {
     const id = await finishedGoal(tandem, env, 'exec-as-goal');
     const executor = `${id}.v1.s1`;

@@ -482,6 +482,10 @@ describe('the tandem CLI (operate and observe)', () => {
       [['output', unknown, 'sha256:00'], /^tandem: no goal with id "no-such-goal"/],
       [['replan', unknown, ' '], /^tandem: a replan needs evidence/],
       [['interrupt', unknown, ''], /^tandem: an interrupt needs a non-empty message/],
+      [
+        ['interrupt', unknown, 'z'.repeat(9_000)],
+        /^tandem: an interrupt is at most 8000 characters and this one has 9000: shorten it$/,
+      ],
       [['start', 'x', '--max-tokens', '0'], /option '--max-tokens <n>' argument '0' is invalid/],
       [['start', 'x', '--max-parallel', 'many'], /option '--max-parallel <n>' argument 'many' is invalid/],
       [['start', 'x', '--max-steps', '1e3'], /option '--max-steps <n>' argument '1e3' is invalid. expected a positive/],
@@ -493,6 +497,16 @@ describe('the tandem CLI (operate and observe)', () => {
       [['start', 'x', '--id', 'a', '--key', 'b'], /^tandem: pass either --id or --key, not both/],
       [['start', 'x', '--id=-x'], /argument '-x' is invalid. expected an id that does not start with "-"/],
       [['schedule', 'create', '--cron', '0 * * * *', 'x', '--id=-x'], /argument '-x' is invalid. expected an id that/],
+      [
+        ['start', 'x', '--approve', 'write_file', '--approval-timeout', '99999999999d'],
+        /argument '99999999999d' is invalid. expected a duration .*; leave the flag out to wait until decided; see: tandem start --help$/,
+      ],
+      [['start', 'x', '--id', 'a\tb'], /argument 'a\tb' is invalid. expected an id without control characters/],
+      [
+        ['fork', 'g', '--subtask', 's1', '--step', '1', '--id', 'new\u001b[2J'],
+        /is invalid. expected an id without control characters \(newlines, tabs, escapes\): "new\\u001b\[2J" has one/,
+      ],
+      [['start', 'x', '--id', ' sp '], /argument ' sp ' is invalid. expected an id without spaces at its start or end/],
       [['start', 'x', '--key', 'has space'], /^tandem: invalid key "has space"/],
       [['list', '--status', 'stuck'], /argument 'stuck' is invalid. Allowed choices are running, completed, failed/],
       [['schedule', 'create', 'x'], /required option '--cron <expr>' not specified/],
@@ -547,6 +561,14 @@ describe('the tandem CLI (operate and observe)', () => {
       expect(run.stdout).toBe('');
       expect(run.stderr).toMatch(
         /^tandem: .* is invalid.* expected an id, got an empty or blank string; see: tandem .*--help\n$/,
+      );
+    });
+
+    it('refuses a new id holding a newline, which would split every line that names the goal', async () => {
+      const run = await runCli(['start', 'x', '--id', 'a\nb'], env);
+      expect(run).toEqual(expect.objectContaining({ code: 1, stdout: '' }));
+      expect(run.stderr).toContain(
+        'expected an id without control characters (newlines, tabs, escapes): "a\\nb" has one',
       );
     });
 

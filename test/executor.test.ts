@@ -164,6 +164,36 @@ describe('executor (the inner loop, on a real dev server)', () => {
     expect(tandem.model.requests[1].at - tandem.model.requests[0].at).toBeGreaterThanOrEqual(900);
   });
 
+  it('ends the subtask at once on a 429 that says the quota is used up (OpenAI insufficient_quota): waiting adds none', async () => {
+    const message = 'You exceeded your current quota, please check your plan and billing details.';
+    tandem.model.on(
+      match.any,
+      {
+        status: 429,
+        body: { error: { message, type: 'insufficient_quota', param: null, code: 'insufficient_quota' } },
+      },
+      { repeatLast: true },
+    );
+    const result = await (await tandem.startExecutor(tandem.goalId('no-quota'))).result();
+
+    expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'model_error', answer: null }));
+    expect(stopped(result).partial).toContain(`HTTP 429: ${message}`);
+    expect(stopped(result).partial).toContain(
+      'retrying cannot help: add credit or raise the limit, or use another key',
+    );
+    expect(tandem.model.requests).toHaveLength(1);
+  });
+
+  it('waits the Retry-After of a 503 (an overloaded server says when to come back) before asking again', async () => {
+    tandem.model.on(match.any, [reply.error(503, 'overloaded', { 'retry-after': '3' }), reply.text('back')]);
+    const result = await (await tandem.startExecutor(tandem.goalId('overloaded'))).result();
+
+    expect(result).toEqual(expect.objectContaining({ ok: true, answer: 'back', steps: 1 }));
+    expect(tandem.model.requests).toHaveLength(2);
+    // The policy's first backoff is 1 s: only the header makes it 3.
+    expect(tandem.model.requests[1].at - tandem.model.requests[0].at).toBeGreaterThanOrEqual(2_900);
+  });
+
   it('retries a burst of 500 and 503 with backoff, then succeeds', async () => {
     tandem.model.on(match.any, [reply.error(500, 'boom'), reply.error(503, 'overloaded'), reply.text('recovered')]);
     const result = await (await tandem.startExecutor(tandem.goalId('server-errors'))).result();

@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { readExecutorRecord } from '../client/executor-record';
+import { INTERRUPT_MESSAGE_CHARS } from '../common/limits';
 import type { GoalProgress, GoalResult, Subtask } from '../common/types';
 import { match, type Matcher, type RecordedRequest, reply } from '../dev/scripted-model';
 import { runCli } from './helpers/cli';
@@ -196,7 +197,7 @@ describe('tandem fork', () => {
     );
   });
 
-  it('refuses an unknown subtask or step, a taken id, and a step whose workspace is gone, saying what to do', async () => {
+  it('refuses an unknown subtask or step, a taken id, a blank or over-long interrupt, a blank model, and a step whose workspace is gone, saying what to do', async () => {
     const original = await failedOriginal();
     const refused = async (args: string[], message: string | RegExp) => {
       const run = await runCli(['fork', original, ...args], env());
@@ -218,6 +219,16 @@ describe('tandem fork', () => {
     );
     await refused(['--subtask', 's2'], /name where to fork: --subtask S --step N/);
     await refused(['--plan-version', '2'], `goal "${original}" has no plan v2: its versions are 1-1`);
+    // Held to the rules of `tandem interrupt`: a blank one (an unset variable) is not dropped in silence.
+    await refused(
+      ['--subtask', 's2', '--step', '3', '--interrupt', ' '],
+      /^tandem: --interrupt: an interrupt needs a non-empty message\n$/,
+    );
+    await refused(
+      ['--subtask', 's2', '--step', '3', '--interrupt', 'x'.repeat(INTERRUPT_MESSAGE_CHARS + 1)],
+      /^tandem: --interrupt: an interrupt is at most 8000 characters and this one has 8001: shorten it\n$/,
+    );
+    await refused(['--subtask', 's2', '--step', '3', '--model', ''], /^tandem: --model is blank: name the model/);
 
     // The manifest after step 1 goes from the store: a fork at step 2 would start from files nobody has.
     const record = await readExecutorRecord(tandem.client, `${original}.v1.s2`);

@@ -8,7 +8,7 @@ import type { TandemActivities } from '../activities';
 /**
  * Model calls: a 5-minute ceiling per attempt (slow local models); a 10-second heartbeat timeout, because a cancel only
  * reaches the activity in a heartbeat response and the worker throttles heartbeats to 80% of this timeout, so a
- * cancelled or timed-out call is aborted within about 8 seconds. 429 (after its Retry-After) and 5xx back off; eight
+ * cancelled or timed-out call is aborted within about 8 seconds. 429 and 5xx back off (after a Retry-After); eight
  * attempts in all, so an endpoint that stays down ends the subtask (`model_error`) instead of stalling it for good.
  * Rejections (4xx) are non-retryable at the source.
  */

@@ -79,9 +79,31 @@ export function retryAfterMs(headers: Headers | undefined): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+/**
+ * A 429 that is not a rate limit but an account with no quota left (OpenAI's `insufficient_quota`, in the error's
+ * `code` or `type`): it answers the same until someone adds credit, so waiting and asking again only delays the
+ * subtask's end by the whole retry policy. Other providers' quota 429s (Gemini's `RESOURCE_EXHAUSTED`) are per
+ * minute, and stay retried.
+ */
+function isQuotaExhausted(body: string): boolean {
+  try {
+    const error = (JSON.parse(body) as { error?: { code?: unknown; type?: unknown } }).error;
+    return error?.code === 'insufficient_quota' || error?.type === 'insufficient_quota';
+  } catch {
+    return false;
+  }
+}
+
 /** The failure the activity throws for an HTTP error. */
 export function httpFailure(err: ModelHttpError, hint: string): ApplicationFailure {
   const { status } = err;
+  if (status === 429 && isQuotaExhausted(err.body)) {
+    return ApplicationFailure.nonRetryable(
+      `${err.message} (the account's quota is used up, so retrying cannot help: add credit or raise the limit, or ` +
+        'use another key)',
+      FailureType.ModelRequestRejected,
+    );
+  }
   if (status === 429) {
     const delay = retryAfterMs(err.headers);
     return ApplicationFailure.create({
@@ -98,7 +120,14 @@ export function httpFailure(err: ModelHttpError, hint: string): ApplicationFailu
         FailureType.ModelRequestRejected,
       );
     }
-    return ApplicationFailure.retryable(err.message, FailureType.ModelUnavailable);
+    // An overloaded server's 503 (vLLM, proxies, OpenAI) may say when to come back, as a 429 does (RFC 9110 §10.2.3):
+    // the policy's own backoff would spend attempts on a server that already said it is not ready.
+    const delay = retryAfterMs(err.headers);
+    return ApplicationFailure.create({
+      type: FailureType.ModelUnavailable,
+      message: delay === undefined ? err.message : `${err.message} (retrying after ${delay} ms, as the server asked)`,
+      nextRetryDelay: delay,
+    });
   }
   return ApplicationFailure.nonRetryable(`${err.message}. ${hint}`, FailureType.ModelRequestRejected);
 }

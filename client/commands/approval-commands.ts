@@ -1,6 +1,7 @@
 /** The verbs of MCP tools and the approval gate: tools, approvals, approve, deny. */
 import type { Command } from 'commander';
 import * as os from 'node:os';
+import type { ApprovalReceipt } from '../../common/approvals';
 import { nonEmptyId, printJson, withClient } from './shared';
 
 /** Each action loads its modules when it runs: the MCP SDK and the Temporal client cost --help and --version nothing. */
@@ -16,6 +17,14 @@ function decider(): { by?: string } {
   } catch {
     return {};
   }
+}
+
+const RECEIPT_JSON = "print the goal's receipt {callId, subtaskId, approve} as JSON";
+
+/** A decision the goal took: one line (`approved v1.s1:1:c (subtask s1)`), or the receipt as JSON. */
+function printReceipt(receipt: ApprovalReceipt, opts: { json?: boolean }): void {
+  if (opts.json) printJson(receipt);
+  else console.log(`${receipt.approve ? 'approved' : 'denied'} ${receipt.callId} (subtask ${receipt.subtaskId})`);
 }
 
 /** Registers the tool and approval verbs on `program`. */
@@ -55,11 +64,12 @@ export function registerApprovalCommands(program: Command): void {
     .description('Approve a held tool call: it runs')
     .argument('<id>', 'the goal id', nonEmptyId)
     .argument('<callId>', 'the call, as `tandem approvals ID` lists it', nonEmptyId)
-    .action((id: string, callId: string) =>
+    .option('--json', RECEIPT_JSON)
+    .action((id: string, callId: string, opts: { json?: boolean }) =>
       withClient(async (client) => {
         const { decideApproval } = await approvals();
         const receipt = await decideApproval(client, id, { callId, approve: true, ...decider() });
-        console.log(`approved ${receipt.callId} (subtask ${receipt.subtaskId})`);
+        printReceipt(receipt, opts);
       }),
     );
 
@@ -69,7 +79,8 @@ export function registerApprovalCommands(program: Command): void {
     .argument('<id>', 'the goal id', nonEmptyId)
     .argument('<callId>', 'the call, as `tandem approvals ID` lists it', nonEmptyId)
     .option('--reason <reason>', 'why, for the model')
-    .action((id: string, callId: string, opts: { reason?: string }) =>
+    .option('--json', RECEIPT_JSON)
+    .action((id: string, callId: string, opts: { reason?: string; json?: boolean }) =>
       withClient(async (client) => {
         const { decideApproval } = await approvals();
         const receipt = await decideApproval(client, id, {
@@ -78,7 +89,7 @@ export function registerApprovalCommands(program: Command): void {
           ...(opts.reason ? { reason: opts.reason } : {}),
           ...decider(),
         });
-        console.log(`denied ${receipt.callId} (subtask ${receipt.subtaskId})`);
+        printReceipt(receipt, opts);
       }),
     );
 }

@@ -34,5 +34,11 @@ export async function checkApproveNames(command: Command): Promise<void> {
 export function approvalTimeout(value: string): number {
   const ms = parseDuration(value);
   if (ms === undefined) throw new InvalidArgumentError('expected a duration such as 90s, 15m, 2h or 1d');
+  // Past this the number is no longer exact (the goal's schema refuses it with zod's words, naming no flag).
+  if (!Number.isSafeInteger(ms)) {
+    throw new InvalidArgumentError(
+      'expected a duration such as 90s, 15m, 2h or 1d; leave the flag out to wait until decided',
+    );
+  }
   return ms;
 }

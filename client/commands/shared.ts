@@ -36,14 +36,32 @@ export function nonEmptyId(value: string): string {
   return value;
 }
 
+/** C0 and C1 control characters and DEL (Unicode's Cc category). */
+function isControlCharacter(char: string): boolean {
+  const code = char.codePointAt(0) ?? 0;
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f);
+}
+
 /**
- * commander parser for the `--id` of a goal or schedule being created: not empty, and no leading "-", which every
- * later verb would read as a flag (`tandem status -x`: unknown option).
+ * commander parser for the `--id` of a goal or schedule being created: not empty, and nothing that every later verb
+ * would trip on: a leading "-" (read as a flag: `tandem status -x`, unknown option), a control character (a newline
+ * splits `list`'s one line per goal, and a terminal may act on escapes), or spaces at either end (`tandem status sp`
+ * finds no goal " sp ").
  */
 export function newId(value: string): string {
   if (nonEmptyId(value).startsWith('-')) {
     throw new InvalidArgumentError(
       'expected an id that does not start with "-", which other verbs would take for a flag',
+    );
+  }
+  if ([...value].some(isControlCharacter)) {
+    throw new InvalidArgumentError(
+      `expected an id without control characters (newlines, tabs, escapes): ${JSON.stringify(value)} has one`,
+    );
+  }
+  if (value.trim() !== value) {
+    throw new InvalidArgumentError(
+      `expected an id without spaces at its start or end: ${JSON.stringify(value.trim())}`,
     );
   }
   return value;

@@ -73,6 +73,10 @@ export interface Tandem {
    * defaults (a subtask t1 with plain instructions, every built-in tool).
    */
   startExecutor(workflowId: string, input?: Partial<ExecutorInput>): Promise<StartedExecutor>;
+  /** Shuts the worker down (its goals wait at the server), as a crash-free outage would; {@link startWorker} ends it. */
+  stopWorker(): Promise<void>;
+  /** Starts a new worker on the same task queue after {@link stopWorker}; a no-op while one runs. */
+  startWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -121,17 +125,22 @@ export async function startTandem(opts: TandemOptions = {}): Promise<Tandem> {
   const store = contentStore(config.store);
   const taskQueue = `test-${randomUUID().slice(0, 8)}`;
   const settings = { ...temporalSettings(), taskQueue };
-  const {
-    worker,
-    connection: workerConnection,
-    mcp,
-  } = await createTandemWorker({
-    settings,
-    config,
-    workflowBundle: { codePath: bundlePath },
-    ...(opts.workerOptions ? { options: opts.workerOptions } : {}),
-  });
-  const running = worker.run();
+  const startWorker = async () => {
+    const started = await createTandemWorker({
+      settings,
+      config,
+      workflowBundle: { codePath: bundlePath },
+      ...(opts.workerOptions ? { options: opts.workerOptions } : {}),
+    });
+    const running = started.worker.run();
+    return async () => {
+      started.worker.shutdown();
+      await running;
+      await started.mcp.close();
+      await started.connection.close();
+    };
+  };
+  let stopWorker: (() => Promise<void>) | undefined = await startWorker();
   const connection = await Connection.connect({ address: settings.connectionOptions.address });
   const client = new Client({ connection, namespace: settings.namespace });
   const goalId = (label: string) => `${label}-${randomUUID().slice(0, 6)}`;
@@ -162,11 +171,15 @@ export async function startTandem(opts: TandemOptions = {}): Promise<Tandem> {
         result: () => resultOf(handle),
       };
     },
+    async stopWorker() {
+      await stopWorker?.();
+      stopWorker = undefined;
+    },
+    async startWorker() {
+      if (!stopWorker) stopWorker = await startWorker();
+    },
     async stop() {
-      worker.shutdown();
-      await running;
-      await mcp.close();
-      await workerConnection.close();
+      await stopWorker?.();
       await connection.close();
       await model.close();
     },
