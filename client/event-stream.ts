@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ObjectStore } from '../node/object-store';
 import {
   type GoalEvent,
+  type LogEvent,
   offsetId,
   removalKey,
   segmentKey,
@@ -81,6 +82,8 @@ export async function* readEventStream(
   after?: { segment: number; index: number },
 ): AsyncGenerator<StreamEvent> {
   const streamId = streamIdOf(id);
+  // An executor's events are in its goal's stream; watching one executor shows only the events it wrote.
+  const ours = (event: LogEvent) => streamId === id || event.workflowId === id;
   const segmentPollMs = source.segmentPollMs ?? SEGMENT_POLL_MS;
   const snapshotPollMs = source.snapshotPollMs ?? SNAPSHOT_POLL_MS;
   let segment = after?.segment ?? 0;
@@ -95,7 +98,9 @@ export async function* readEventStream(
       const bytes = await source.objects.read(segmentKey(streamId, segment));
       if (bytes === undefined) return;
       const { events } = JSON.parse(bytes.toString('utf8')) as StreamSegment;
-      for (let index = skip; index < events.length; index++) yield { ...events[index], id: offsetId(segment, index) };
+      for (let index = skip; index < events.length; index++) {
+        if (ours(events[index])) yield { ...events[index], id: offsetId(segment, index) };
+      }
       segment++;
       skip = 0;
     }

@@ -189,6 +189,19 @@ describe('the live event stream', () => {
     );
     expect(textOf(events, 'content', executor)).toBe(ANSWER);
     expect(events.at(-1)).toEqual(expect.objectContaining({ type: 'end', ending: 'completed' }));
+
+    // One executor watched: only the events it wrote (not the planner's or the judge's), at the goal stream's offsets.
+    const own = await runCli(['watch', executor, '--json'], { TANDEM_TASK_QUEUE: tandem.taskQueue });
+    expect(own.code).toBe(0);
+    const ownEvents = own.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as StreamEvent);
+    expect(ownEvents.filter((e) => e.type !== 'end')).toEqual(
+      events.filter((e) => 'workflowId' in e && e.workflowId === executor && e.type !== 'verdict'),
+    );
+    expect(textOf(ownEvents, 'content', executor)).toBe(ANSWER);
+    expect(ownEvents.at(-1)).toEqual(expect.objectContaining({ type: 'end' }));
   });
 
   it('shows the tokens of the call in flight under the tree in a terminal (`tandem watch ID`)', async () => {
