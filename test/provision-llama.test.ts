@@ -91,7 +91,8 @@ describe('provision-llama.sh', () => {
       mkdirSync(path.dirname(path.join(cache, sub)), { recursive: true });
       writeFileSync(path.join(cache, sub), 'x');
     }
-    const run = provision({ HOME: home, TANDEM_LLAMA_CACHE: '', TANDEM_LLAMA_FLAVOUR: '' });
+    // XDG_CACHE_HOME empty: the default cache is then under $HOME/.cache, whatever the caller's environment says.
+    const run = provision({ HOME: home, XDG_CACHE_HOME: '', TANDEM_LLAMA_CACHE: '', TANDEM_LLAMA_FLAVOUR: '' });
     expect(run.status).toBe(1);
     expect(run.stderr).toBe(
       `provision-llama: the llama-server in ${cache}/bin does not run; delete ${cache}/bin and run this again`,
