@@ -12,12 +12,21 @@
  * only sounds like one; docs/checks.md lists its limits. Pure and sandbox-safe: the planner workflow runs it.
  */
 import { namedFiles } from './checks';
+import {
+  hasEffect,
+  missingToolFor,
+  negated,
+  OUTSIDE_EFFECT_KINDS,
+  OUTSIDE_EFFECTS,
+  type OutsideEffectKind,
+  sentences,
+} from './outside-effects';
 import type { ToolCallRecord } from './types';
 
 /** An effect a text claims happened. */
 export type Claim =
   | { kind: 'file_written'; files: string[]; sentence: string }
-  | { kind: 'message_sent'; sentence: string }
+  | { kind: OutsideEffectKind; sentence: string }
   | { kind: 'value_computed'; sentence: string };
 
 /** A claim no successful tool call backs; `missingTool` when no tool offered or called could have made it. */
@@ -41,27 +50,11 @@ export interface ClaimContext {
 const WRITE =
   /\b(?:wrote|written|saved|stored|created|recorded|put)\b|書き込|書きました|書いた|保存し|保存さ|保存済|作成し|guard[ée]|guardad[oa]|escrib[íi]|escrito|cre[ée]|[ée]crit|enregistr[ée]|sauvegard[ée]|cr[ée]{2}|geschrieben|gespeichert|erstellt|schrieb|speicherte|записал|записан|сохран[иё]л|сохранен|сохранён|создал/iu;
 const FILE_NOUN = /\b(?:file|document)\b|ファイル|archivo|fichier|datei|файл/iu;
-const SEND =
-  /\b(?:sent|e-?mailed|mailed|messaged|notified|texted|delivered|forwarded)\b|送信し|送りました|送った|送信済|envi[ée]|envoy[ée]|gesendet|geschickt|verschickt|отправ(?:ил|лен)/iu;
-const MESSAGE_NOUN =
-  /\b(?:e-?mails?|mail|message|letter|sms|text|notification|invitation|reminder)\b|メール|メッセージ|correo|mensaje|courriel|message|nachricht|письмо|сообщение|[\w.+-]+@[\w-]+\.[\w.]+/iu;
 const COMPUTE =
   /\b(?:computed|calculated|worked out)\b|計算し|計算した|算出|calcul[ée]|calculado|berechnet|ausgerechnet|вычислил|посчитал|рассчитал/iu;
-const NEGATION =
-  /\b(?:not|never|no|unable|cannot|can't|couldn't|didn't|wasn't|isn't|failed|without|nothing)\b|n't\b|ません|できな|失敗|\bpas\b|\bnicht\b|\bkein|\bnon\b|(?<![\p{L}])не\s/iu;
-
 /** Tool-name words of the effects, for MCP tools whose names tell what they do. */
 const WRITERS = /write|save|create|put|upload|edit|append|store/i;
-const SENDERS = /send|mail|message|notify|sms|slack|post|chat|smtp|telegram|discord/i;
 const CALCULATORS = /calc|math|eval|compute|python|exec|run_code/i;
-
-/** Sentences of a text: split at . ! ? 。 ！ ？ and line breaks (a file name's dot is kept: it has no space after). */
-function sentences(text: string): string[] {
-  return text
-    .split(/(?<=[.!?])\s+|[。！？\n]+/u)
-    .map((part) => part.trim())
-    .filter(Boolean);
-}
 
 /** Whether the words of the claim (its verb and its object) are both in the tool outputs: then it is quoted data. */
 function quoted(sentence: string, verb: RegExp, object: RegExp, observations: string): boolean {
@@ -76,14 +69,19 @@ function quoted(sentence: string, verb: RegExp, object: RegExp, observations: st
 export function claimedEffects(text: string, observations = ''): Claim[] {
   const claims: Claim[] = [];
   for (const sentence of sentences(text)) {
-    if (NEGATION.test(sentence)) continue;
+    if (negated(sentence)) continue;
     const files = namedFiles(sentence);
     const fileObject = files.length ? new RegExp(files.map(escapeRegExp).join('|'), 'iu') : FILE_NOUN;
     if (WRITE.test(sentence) && (files.length || FILE_NOUN.test(sentence))) {
       if (!quoted(sentence, WRITE, fileObject, observations)) claims.push({ kind: 'file_written', files, sentence });
     }
-    if (SEND.test(sentence) && MESSAGE_NOUN.test(sentence) && !quoted(sentence, SEND, MESSAGE_NOUN, observations)) {
-      claims.push({ kind: 'message_sent', sentence });
+    for (const kind of OUTSIDE_EFFECT_KINDS) {
+      const { done, object } = OUTSIDE_EFFECTS[kind];
+      // A record "in data.csv" is the workspace's: its change is a file written, checked above.
+      if (kind === 'record_changed' && files.length) continue;
+      if (done.test(sentence) && object.test(sentence) && !quoted(sentence, done, object, observations)) {
+        claims.push({ kind, sentence });
+      }
     }
     if (COMPUTE.test(sentence) && !quoted(sentence, COMPUTE, /\d+/u, observations)) {
       claims.push({ kind: 'value_computed', sentence });
@@ -119,11 +117,6 @@ function wrote(call: ToolCallRecord, file: string | undefined): boolean {
   return call.name.includes('__') && WRITERS.test(call.name) && (file === undefined || call.arguments.includes(file));
 }
 
-/** The tools that could send a message, of those offered: built-ins send nothing, so only MCP tools can. */
-function senders(offered: string[] | undefined): string[] {
-  return (offered ?? []).filter((name) => name.includes('__') && SENDERS.test(name));
-}
-
 /**
  * The claims of `text` that no successful tool call in `context` backs: a file written needs a successful
  * `write_file` of that file (or an MCP tool that writes and names it), a message sent a successful call of a tool
@@ -146,19 +139,6 @@ export function unbackedClaims(text: string, context: ClaimContext): UnbackedCla
         }
         break;
       }
-      case 'message_sent': {
-        if (called.some((call) => call.name.includes('__') && SENDERS.test(call.name))) break;
-        const offered = senders(context.offeredTools);
-        const noTool = context.offeredTools === undefined || offered.length === 0;
-        unbacked.push({
-          claim,
-          why:
-            `"${claim.sentence}" claims a message was sent, but no tool call of the subtask sent one` +
-            (noTool ? ': no tool that sends e-mail or messages was available (the built-in tools send nothing)' : ''),
-          ...(noTool ? { missingTool: 'a tool that sends e-mail or messages (e.g. an MCP mail server)' } : {}),
-        });
-        break;
-      }
       case 'value_computed': {
         if (context.hasInputs) break;
         if (called.some((call) => call.name === 'calculator' || CALCULATORS.test(call.name))) break;
@@ -168,7 +148,35 @@ export function unbackedClaims(text: string, context: ClaimContext): UnbackedCla
         });
         break;
       }
+      default: {
+        if (called.some((call) => hasEffect(call, claim.kind))) break;
+        unbacked.push({ claim, ...outsideEffectMissing(claim.kind, claim.sentence, 'claims', context.offeredTools) });
+      }
     }
   }
   return unbacked;
+}
+
+/**
+ * Why an outside effect that a sentence `claims` or `asks` for is not there: no tool call of the subtask had it, and,
+ * when no tool offered can have it, which tool is missing (the built-in tools touch only the workspace).
+ */
+export function outsideEffectMissing(
+  kind: OutsideEffectKind,
+  sentence: string,
+  says: 'claims' | 'asks',
+  offered: string[] | undefined,
+): Pick<UnbackedClaim, 'why' | 'missingTool'> {
+  const effect = OUTSIDE_EFFECTS[kind];
+  const missingTool = missingToolFor(kind, offered);
+  const whose =
+    says === 'claims'
+      ? `claims ${effect.happened}, but no tool call of the subtask`
+      : `asks that ${effect.wanted}, but no tool call of the goal`;
+  return {
+    why:
+      `"${sentence}" ${whose} did it` +
+      (missingTool ? `: no ${effect.tool} was available (the built-in tools act only on the workspace)` : ''),
+    ...(missingTool ? { missingTool } : {}),
+  };
 }

@@ -1,7 +1,9 @@
 import { claimedEffects, unbackedClaims, type ClaimContext } from '../common/claims';
 import { namedFiles } from '../common/checks';
 import { expressionsIn } from '../common/expressions';
-import type { ToolCallRecord } from '../common/types';
+import { askedEffects } from '../common/outside-effects';
+import type { Subtask, ToolCallRecord } from '../common/types';
+import { unmetAsks, unmetAsksVerdict } from '../workflows/planner/honest-verdict';
 
 const call = (name: string, args: Record<string, unknown>, ok = true): ToolCallRecord => ({
   step: 1,
@@ -29,6 +31,15 @@ describe('claims of an effect', () => {
     ['Я сохранил результат в файл итог.txt.', ['file_written']],
     ['Письмо отправлено Алисе.', ['message_sent']],
     ['メールを送信しました。', ['message_sent']],
+    ['Alice has been notified by email.', ['message_sent']],
+    ['I have scheduled the meeting for 3pm.', ['event_scheduled']],
+    ['I booked a table for two.', ['event_scheduled']],
+    ['I purchased the book.', ['purchase_made']],
+    ['I created GitHub issue #12 for the crash.', ['record_changed']],
+    ['I archived the emails from Bob.', ['record_changed']],
+    // A record in a workspace file is a file written, not another system's record.
+    ['I updated the rows in data.csv.', []],
+    ['I opened notes.txt and read it.', []],
     // Negations and plain answers claim nothing.
     ['I could not write summary.txt: the tool failed.', []],
     ['The email was not sent: there is no mail tool.', []],
@@ -99,5 +110,117 @@ describe('file names and expressions in a goal', () => {
     ['On 2026-12-02 read v1-2.txt, version 1.2.3', []],
   ])('%s writes %j', (text, expressions) => {
     expect(expressionsIn(text)).toEqual(expressions);
+  });
+});
+
+describe('outside effects a text asks for', () => {
+  const asked = (text: string) => askedEffects(text).map((ask) => ask.kind);
+  it.each([
+    ['Send an email to alice@example.com telling her the meeting moved to 3pm', ['message_sent']],
+    ['Email alice@example.com that the meeting moved', ['message_sent']],
+    ['Tell Alice the meeting moved', ['message_sent']],
+    ['Please let Bob know the build passed', ['message_sent']],
+    ['Text Bob that I am late', ['message_sent']],
+    ['Notify the team on Slack that the deploy finished', ['message_sent']],
+    ["Post 'release done' to the #general channel", ['message_sent']],
+    ['Read notes.txt and email a summary of it to bob@example.com', ['message_sent']],
+    ['Summarise notes.txt and send it to Bob', ['message_sent']],
+    ['Can you send a message to Carol saying hi?', ['message_sent']],
+    ["Don't forget to email me the report", ['message_sent']],
+    ['Schedule a meeting with Alice tomorrow at 3pm', ['event_scheduled']],
+    ['Book a table for two at 7pm', ['event_scheduled']],
+    ['Add the team meeting to my calendar', ['event_scheduled']],
+    ['Buy a copy of Dune', ['purchase_made']],
+    ['Order a pizza for lunch', ['purchase_made']],
+    ['Create a GitHub issue titled "crash on start"', ['record_changed']],
+    ['Open a ticket in Jira for the login bug', ['record_changed']],
+    ['Archive all emails from Bob', ['record_changed']],
+    ['alice@example.com にメールを送ってください', ['message_sent']],
+    ['Envía un correo a alice@example.com diciendo que la reunión es a las 3', ['message_sent']],
+    ['Envoie un e-mail à alice@example.com', ['message_sent']],
+    ['Schicke Bob eine Nachricht, dass das Meeting um 15 Uhr ist', ['message_sent']],
+    ['Отправь письмо Алисе о встрече', ['message_sent']],
+    // Work on the workspace, answers to the user, quoted content, negations and how-tos ask for nothing outside.
+    ['Compute 17 * 23 + 4 and save the result to answer.txt', []],
+    ['Read the file missing.txt and tell me its first line', []],
+    ['Tell me what Alice said in notes.txt', []],
+    ['Read the number in start.txt, add 10 to it with the calculator, and write the sum to sum.txt', []],
+    ['Write the exact text "send an email to bob" to todo.txt', []],
+    ['Draft an email to Alice about the meeting and save it to draft.txt', []],
+    ["Don't email anyone; just write the summary to summary.txt", []],
+    ['Explain how to send an email with Python', []],
+    ['Write a script that sends emails and save it to mailer.py', []],
+    ['Create a summary of the open issues in issues.md', []],
+    ['Add a row for Bob to people.csv', []],
+    ['Order the lines of names.txt alphabetically', []],
+    ['Post the file list to result.txt', []],
+    ['Send me the answer', []],
+    ['17 × 23 を計算して、結果を kekka.txt に保存してください', []],
+    ['Escribe el texto exacto "hola mundo" en saludo.txt', []],
+    ['Berechne 6 * 7 und speichere das Ergebnis in ergebnis.txt', []],
+  ])('%s → %j', (text, expected) => {
+    expect(asked(text)).toEqual(expected);
+  });
+
+  it('gives the sentence as written, with its file names and quotes', () => {
+    expect(askedEffects('Read "my notes.txt". Then send them to bob@example.com, please.')).toEqual([
+      { kind: 'message_sent', sentence: 'Then send them to bob@example.com, please.' },
+    ]);
+  });
+});
+
+describe('what the work asks for needs a tool call that made it', () => {
+  const subtask = (extra: Partial<Subtask> = {}): Subtask => ({
+    id: 's1',
+    title: 'Tell Alice',
+    instructions: 'Write the message for Alice.',
+    milestone: 'the message is written',
+    dependsOn: [],
+    ...extra,
+  });
+  const result = (toolCalls: ToolCallRecord[]) => ({
+    ok: true as const,
+    answer: 'Hi Alice, the meeting moved to 3pm.',
+    evidence: '',
+    toolCalls,
+    steps: 1,
+  });
+  const goal = 'Send an email to alice@example.com telling her the meeting moved to 3pm';
+  const scope = (last: boolean, doneToolCalls: ToolCallRecord[] = []) => ({ goal, last, doneToolCalls });
+
+  it("holds the plan's last subtask to the goal's ask, whatever its answer says, and names the missing tool", () => {
+    const unmet = unmetAsks(subtask(), scope(true), result([]) as never);
+    expect(unmet).toEqual([
+      expect.objectContaining({
+        why: expect.stringContaining(`"${goal}" asks that a message be sent, but no tool call of the goal did it`),
+        missingTool: 'a tool that sends e-mail or messages (e.g. an MCP mail server)',
+      }),
+    ]);
+    expect(unmetAsksVerdict(unmet)).toEqual(
+      expect.objectContaining({
+        met: false,
+        reason: expect.stringMatching(/^the work asks for an effect no tool call produced: .*; missing tool: a tool/),
+        missingTools: ['a tool that sends e-mail or messages (e.g. an MCP mail server)'],
+      }),
+    );
+    // An earlier subtask is not the last: the goal's ask waits for the end.
+    expect(unmetAsks(subtask(), scope(false), result([]) as never)).toEqual([]);
+  });
+
+  it('is met by a successful call of a tool that sends, in this subtask or a done one; a failed call is not', () => {
+    const sent = call('mail__send_email', { to: 'alice@example.com' });
+    expect(unmetAsks(subtask(), scope(true), result([sent]) as never)).toEqual([]);
+    expect(unmetAsks(subtask(), scope(true, [sent]), result([]) as never)).toEqual([]);
+    expect(unmetAsks(subtask(), scope(true), result([{ ...sent, ok: false }]) as never)).toHaveLength(1);
+    // A built-in never sends: a write_file of "email.txt" is a file, not a message.
+    const written = call('write_file', { path: 'email.txt', content: 'Hi Alice' });
+    expect(unmetAsks(subtask(), scope(true), result([written]) as never)).toHaveLength(1);
+  });
+
+  it("holds a subtask to its own instructions' ask; with a tool that sends offered, no tool is named missing", () => {
+    const own = subtask({ instructions: 'Send the email to alice@example.com.', tools: ['mail__send_email'] });
+    const [unmet] = unmetAsks(own, scope(false), result([]) as never);
+    expect(unmet.why).toMatch(/asks that a message be sent, but no tool call of the goal did it$/);
+    expect(unmet.missingTool).toBeUndefined();
   });
 });

@@ -107,13 +107,42 @@ describe('no false ok from a small model', () => {
     expect(result.report).toMatch(/Missing tool: a tool that sends e-mail or messages/);
   });
 
+  it.each([
+    ['a drafted email as the answer', 'To: alice@example.com\nSubject: Meeting\n\nHi Alice, the meeting moved to 3pm.'],
+    ['a claim in words the claim check does not know', 'Done! Alice now knows that the meeting is at 3pm.'],
+    ['a file that stands in for the mail', 'I put the message for Alice in outbox.txt.'],
+  ])(
+    'is not ok when the goal asks for an email and the answer is %s: no tool sent it, whatever the judge says',
+    async (_, answer) => {
+      script({
+        plans: [plan(subtask('s1', { milestone: 'alice is told the meeting moved to 3pm' }))],
+        steps: [reply.text(answer)],
+      });
+      const goal = 'Send an email to alice@example.com telling her the meeting moved to 3pm';
+      const handle = await tandem.startPlanner('email-asked', { goal, maxReplans: 0 });
+      const result = await resultOf(handle);
+
+      expect(result).toEqual(expect.objectContaining({ ok: false, reason: 'replans_exhausted' }));
+      expect(result.subtasks[0].verdict).toEqual(
+        expect.objectContaining({
+          met: false,
+          reason: expect.stringContaining(`"${goal}" asks that a message be sent, but no tool call of the goal did it`),
+          missingTools: ['a tool that sends e-mail or messages (e.g. an MCP mail server)'],
+        }),
+      );
+      expect(result.report).toMatch(/Missing tool: a tool that sends e-mail or messages/);
+      // The ask decided: the credulous judge was never asked.
+      expect(judgeCalls()).toBe(0);
+    },
+  );
+
   it("overrules a judge whose reason claims an effect the subtask's tool calls did not produce", async () => {
     script({
       plans: [plan(subtask('s1', { milestone: 'alice knows about the meeting' }))],
       steps: [reply.text('Alice is informed.')],
       judge: reply.json({ met: true, reason: 'The message was sent to alice@example.com.' }),
     });
-    const handle = await tandem.startPlanner('judge-claim', { goal: 'Tell Alice the meeting moved', maxReplans: 0 });
+    const handle = await tandem.startPlanner('judge-claim', { goal: 'Find out whether Alice knows the meeting moved', maxReplans: 0 });
     const result = await resultOf(handle);
 
     expect(result.ok).toBe(false);

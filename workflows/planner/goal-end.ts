@@ -73,7 +73,10 @@ async function settle(
   if (result.ok) {
     // The last subtask of the plan to finish answers for the goal's files too (./honest-verdict.ts).
     const last = state.entries.every((other) => other === entry || other.status === 'done');
-    const scope = { goal: settings.goal, last };
+    const doneToolCalls = state.entries.flatMap((other) =>
+      other !== entry && other.status === 'done' && other.result ? other.result.toolCalls : [],
+    );
+    const scope = { goal: settings.goal, last, doneToolCalls };
     const judged = await beforeDeadline(afterDeadlineMs(settings.limits.deadlineMs), () =>
       checkAndJudge(entry.subtask, result, settings.goalId, scope, ownMeter(state)),
     );

@@ -4,16 +4,19 @@
  * for the plan's last subtask) and the claims of its answer and the judge's reason that no tool call backs
  * (common/claims.ts). Pure, so the planner workflow runs and replays it.
  */
-import { unbackedClaims, type UnbackedClaim } from '../../common/claims';
+import { outsideEffectMissing, unbackedClaims, type UnbackedClaim } from '../../common/claims';
 import { impliedChecks, type MilestoneCheck, namedFiles, withoutFileNames } from '../../common/checks';
 import { expressionsIn } from '../../common/expressions';
-import type { ExecutorResult, Subtask, Verdict } from '../../common/types';
+import { askedEffects, hasEffect } from '../../common/outside-effects';
+import type { ExecutorResult, Subtask, ToolCallRecord, Verdict } from '../../common/types';
 
 /** What the goal says about a subtask's checks: its text, and whether the subtask is the last of the plan to finish. */
 export interface GoalScope {
   goal: string;
   /** True when every other subtask of the current plan is done: the goal's files must exist once this one is. */
   last: boolean;
+  /** The tool calls of the goal's other done subtasks: an outside effect the goal asks for may have been made there. */
+  doneToolCalls: ToolCallRecord[];
 }
 
 /**
@@ -79,19 +82,53 @@ export function unbackedOf(text: string, subtask: Subtask, result: ExecutorResul
 }
 
 /**
- * The verdict when claims are unbacked: not met, naming each claim and, when no tool could have made the effect, the
- * tool that is missing (`missingTools`). `judged` is the judge's verdict it overrides, quoted so nothing is hidden.
+ * The outside effects (a message sent, a meeting booked, …: common/outside-effects.ts) the subtask's instructions and
+ * milestone ask for that none of its successful tool calls made, and, for the plan's last subtask, those the goal
+ * asks for that no tool call of the goal made. Empty when every ask is met; an ask no offered tool can meet names
+ * the missing tool.
  */
-export function unbackedVerdict(unbacked: UnbackedClaim[], judged?: Verdict): Verdict {
-  const missingTools = [...new Set(unbacked.flatMap((claim) => (claim.missingTool ? [claim.missingTool] : [])))];
-  const whose = judged ? `the judge's reason ` : '';
+export function unmetAsks(subtask: Subtask, scope: GoalScope, result: ExecutorResult): UnbackedClaim[] {
+  const offered = subtask.tools?.length ? subtask.tools : undefined;
+  const asked = [
+    ...[subtask.instructions, subtask.milestone].flatMap((text) =>
+      askedEffects(text).map((ask) => ({ ...ask, calls: result.toolCalls })),
+    ),
+    ...(scope.last
+      ? askedEffects(scope.goal).map((ask) => ({ ...ask, calls: [...scope.doneToolCalls, ...result.toolCalls] }))
+      : []),
+  ];
+  const seen = new Set<string>();
+  return asked.flatMap(({ kind, sentence, calls }) => {
+    if (seen.has(kind) || calls.some((call) => hasEffect(call, kind))) return [];
+    seen.add(kind);
+    return [{ claim: { kind, sentence }, ...outsideEffectMissing(kind, sentence, 'asks', offered) }];
+  });
+}
+
+/**
+ * The verdict when effects are missing: not met, naming each and, when no tool could have made it, the tool that is
+ * missing (`missingTools`). `lead` says whose words they are ("claims", "the judge's reason claims", "asks for");
+ * `judged` is the judge's verdict it overrides, quoted so nothing is hidden.
+ */
+function missingEffectsVerdict(lead: string, missing: UnbackedClaim[], judged?: Verdict): Verdict {
+  const missingTools = [...new Set(missing.flatMap((claim) => (claim.missingTool ? [claim.missingTool] : [])))];
   return {
     met: false,
     reason:
-      `${whose}claims an effect no tool call produced: ${unbacked.map((claim) => claim.why).join('; ')}` +
+      `${lead} an effect no tool call produced: ${missing.map((claim) => claim.why).join('; ')}` +
       (missingTools.length ? `; missing tool: ${missingTools.join(', ')}` : '') +
       (judged ? ` (the judge had said: ${judged.met ? 'met' : 'not met'}, ${judged.reason})` : ''),
     ...(judged?.checks ? { checks: judged.checks } : {}),
     ...(missingTools.length ? { missingTools } : {}),
   };
+}
+
+/** The verdict when claims are unbacked (see `missingEffectsVerdict`); `judged` when they are the judge's. */
+export function unbackedVerdict(unbacked: UnbackedClaim[], judged?: Verdict): Verdict {
+  return missingEffectsVerdict(judged ? "the judge's reason claims" : 'claims', unbacked, judged);
+}
+
+/** The verdict when asks are unmet (see `missingEffectsVerdict`). */
+export function unmetAsksVerdict(unmet: UnbackedClaim[]): Verdict {
+  return missingEffectsVerdict('the work asks for', unmet);
 }

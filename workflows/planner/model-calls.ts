@@ -11,7 +11,15 @@ import { verdictSchema } from '../../common/types';
 import { jsonSchemaOf } from '../../common/json-schema';
 import { checkPlan, contentFilterError, cutOffError, type PlanCheck, planJsonSchema } from './plan';
 import { readVerdict } from './verdict';
-import { calculationsOf, type GoalScope, unbackedOf, unbackedVerdict, wantedChecks } from './honest-verdict';
+import {
+  calculationsOf,
+  type GoalScope,
+  unbackedOf,
+  unbackedVerdict,
+  unmetAsks,
+  unmetAsksVerdict,
+  wantedChecks,
+} from './honest-verdict';
 import { REPLY_INLINE_CHARS } from '../../common/limits';
 import {
   failedChecksReason,
@@ -147,9 +155,12 @@ export async function judge(
  *    and each file of the goal it is about (all of the goal's files for the plan's last subtask). A failed check
  *    decides the verdict, so the judge is not asked; a check whose planner-written value the executor's own
  *    calculator result disputes goes to the judge as evidence instead;
- * 2. the answer's claims: a file written, a message sent, a value computed with no successful tool call behind it is
+ * 2. what the work asks for outside the workspace (a message sent, a meeting booked: its instructions and milestone,
+ *    and the goal's words for the plan's last subtask) with no successful tool call that made it is not met, and the
+ *    judge is not asked;
+ * 3. the answer's claims: a file written, a message sent, a value computed with no successful tool call behind it is
  *    not met, and the judge is not asked;
- * 3. the judge, whose reason is read for the same claims: a judge that believes an unbacked claim is overruled.
+ * 4. the judge, whose reason is read for the same claims: a judge that believes an unbacked claim is overruled.
  */
 export async function checkAndJudge(
   subtask: Subtask,
@@ -167,6 +178,8 @@ export async function checkAndJudge(
   if (checks?.some((check) => !check.ok && !check.disputed)) {
     return { met: false, reason: failedChecksReason(checks), checks };
   }
+  const unmet = unmetAsks(subtask, scope, result);
+  if (unmet.length) return { ...unmetAsksVerdict(unmet), ...(checks ? { checks } : {}) };
   const claimed = unbackedOf(result.answer ?? '', subtask, result);
   if (claimed.length) return { ...unbackedVerdict(claimed), ...(checks ? { checks } : {}) };
   const verdict = await judge(subtask, result, meter, checks);

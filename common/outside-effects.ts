@@ -1,0 +1,234 @@
+/**
+ * Effects outside the workspace: a message sent, a meeting booked, a purchase made, a record changed in another
+ * system (an issue, a ticket, a row). None of tandem's built-in tools can have one (they read, list and write workspace
+ * files, compute, and GET a URL), so only a successful call of a tool made for it (an MCP tool whose name says so) is
+ * evidence that it happened. A text can claim one ("the email was sent") or ask for one ("Send an email to alice@…"):
+ * common/claims.ts reads the claims, workflows/planner/honest-verdict.ts holds a subtask to what its goal asks.
+ *
+ * Agents that narrate a mutation they never made are a known kind (an e-mail agent reporting messages archived, a
+ * draft created, an issue filed, with no tool call behind it); this module is the words for that kind. A heuristic
+ * over English, Japanese, Spanish, French, German and Russian, not language understanding: docs/checks.md lists its
+ * limits. Pure and sandbox-safe: the planner workflow runs it.
+ */
+import { namedFiles } from './checks';
+import type { ToolCallRecord } from './types';
+
+export type OutsideEffectKind = 'message_sent' | 'event_scheduled' | 'purchase_made' | 'record_changed';
+
+/** The words and tools of one outside effect. */
+interface OutsideEffect {
+  /** A past tense saying it happened ("sent", "booked"). */
+  done: RegExp;
+  /** What it acts on ("email", "meeting"); a text naming neither verb's object claims or asks nothing. */
+  object: RegExp;
+  /** An imperative asking for it, at the start of a clause (English) or anywhere in it (the other languages). */
+  asked: RegExp;
+  /** Words of the names of tools that can have it. */
+  tools: RegExp;
+  /** The effect as a reason says it happened ("a message was sent") and asks for it ("a message be sent"). */
+  happened: string;
+  wanted: string;
+  /** The tool that can have it ("tool that sends e-mail or messages"), and the whole name the report gives it. */
+  tool: string;
+  missingTool: string;
+}
+
+/** An e-mail address: a message's object even with no noun ("Email alice@example.com"). */
+const ADDRESS = /[\w.+-]+@[\w-]+\.[\w.]+/u;
+/** Places messages are posted to. */
+const CHANNEL =
+  /\b(?:slack|teams|discord|telegram|whatsapp|signal|twitter|mastodon|linkedin|facebook|channel|chat|forum|#[\w-]+)\b/iu;
+
+export const OUTSIDE_EFFECTS: Record<OutsideEffectKind, OutsideEffect> = {
+  message_sent: {
+    done: /\b(?:sent|e-?mailed|mailed|messaged|notified|texted|delivered|forwarded|posted|tweeted|replied|pinged|dm'?ed|informed|reminded)\b|送信し|送りました|送った|送信済|伝えました|通知しました|envi[ée]|envoy[ée]|gesendet|geschickt|verschickt|benachrichtigt|отправ(?:ил|лен)|уведомил|сообщил/iu,
+    object: new RegExp(
+      `\\b(?:e-?mails?|mail|messages?|letter|sms|texts?|notifications?|invitations?|reminders?|replies|reply|tweets?|posts?|dms?)\\b|メール|メッセージ|correo|mensaje|courriel|nachricht|письмо|сообщение|${ADDRESS.source}|${CHANNEL.source}`,
+      'iu',
+    ),
+    asked:
+      /^(?:send|e-?mail|mail|message|notify|text|sms|dm|ping|tweet|post|forward|reply|respond|inform|tell|remind|let|contact|write (?:to|back))\b|(?<!\p{L})(?:env[íi](?:a|e|ale)|m[áa]nda(?:le)?|notifica|avisa|escr[íi]bele|envoie|envoyez|notifie|pr[ée]vien[ts]|pr[ée]venez|informez|[ée]cris à|sende|senden sie|schick|schicke|schicken sie|benachrichtige|informiere|отправь|отправьте|пошли|пошлите|сообщи|уведоми|напиши (?:письмо|сообщение))(?!\p{L})|送って|送信して|メールして|通知して|連絡して|伝えて/iu,
+    tools: /send|mail|message|notify|sms|slack|post|chat|smtp|telegram|discord|tweet|teams|whatsapp/i,
+    happened: 'a message was sent',
+    wanted: 'a message be sent',
+    tool: 'tool that sends e-mail or messages',
+    missingTool: 'a tool that sends e-mail or messages (e.g. an MCP mail server)',
+  },
+  event_scheduled: {
+    done: /\b(?:scheduled|booked|reserved|invited|rescheduled)\b|added (?:it |this |that |the \w+ )?to (?:your|the|my|his|her|their) calendar|予約しました|予約済|登録しました|programad[oa]|reservad[oa]|agendad[oa]|planifi[ée]|r[ée]serv[ée]|programm[ée]|geplant|gebucht|reserviert|eingetragen|забронировал|запланировал|назначил/iu,
+    object:
+      /\b(?:meetings?|appointments?|events?|calls?|tables?|rooms?|flights?|hotels?|reservations?|calendar|slots?|invites?|invitations?|tickets?)\b|会議|予約|予定|ミーティング|reuni[oó]n|cita|mesa|vuelo|r[ée]union|rendez-vous|vol|termin|besprechung|tisch|flug|встреч|столик|рейс/iu,
+    asked:
+      /^(?:schedule|reschedule|book|reserve|invite|set up|arrange|add|put|cancel)\b|(?<!\p{L})(?:reserva|agenda|programa|r[ée]serve|r[ée]servez|planifie|programme|buche|reserviere|vereinbare|plane|забронируй|запланируй|назначь)(?!\p{L})|予約して|予定を入れて|登録して/iu,
+    tools: /calendar|schedul|event|book|reserv|invite|meeting|appointment/i,
+    happened: 'a meeting or booking was made',
+    wanted: 'a meeting or booking be made',
+    tool: 'tool that schedules or books',
+    missingTool: 'a tool that schedules or books (e.g. an MCP calendar server)',
+  },
+  purchase_made: {
+    done: /\b(?:purchased|bought|paid|placed (?:an|the|your) order)\b|購入しました|注文しました|compr[ée]|pagu[ée]|achet[ée]|pay[ée]|gekauft|bestellt|bezahlt|купил|заказал|оплатил/iu,
+    // Whatever is bought is the object: the verbs alone are specific enough.
+    object: /\S/u,
+    asked:
+      /^(?:buy|purchase|pay(?: for)?|order (?:a|an|me|us|some|one|two|three|\d+)|check out)\b|(?<!\p{L})(?:compra|c[óo]mprame|paga|pide|ach[èe]te|commande|payez|paie|kauf|kaufe|bestelle|bezahle|купи|закажи|оплати)(?!\p{L})|買って|購入して|注文して/iu,
+    tools: /order|buy|purchase|pay|checkout|cart|shop|stripe/i,
+    happened: 'a purchase was made',
+    wanted: 'a purchase be made',
+    tool: 'tool that orders or pays',
+    missingTool: 'a tool that orders or pays (e.g. an MCP shop or payment server)',
+  },
+  record_changed: {
+    done: /\b(?:created|opened|filed|submitted|raised|updated|closed|deleted|archived|starred|trashed|merged|assigned|labell?ed|marked (?:it |them |\w+ )?as (?:read|unread|done|spam))\b/iu,
+    object:
+      /\b(?:issues?|tickets?|pull requests?|PRs?|merge requests?|bug reports?|jira|github|gitlab|trello|notion|asana|linear|crm|salesforce|hubspot|database|spreadsheet|google sheets?|rows?|records?|cards?|inbox|e-?mails?|messages?)\b/iu,
+    asked:
+      /^(?:create|open|file|submit|raise|update|edit|close|delete|remove|archive|star|trash|mark|add|comment on|assign|merge|label)\b/iu,
+    tools:
+      /issue|ticket|pull|jira|github|gitlab|trello|notion|asana|linear|record|row|sheet|database|sql|crm|archive|label|star/i,
+    happened: 'a record outside the workspace was changed',
+    wanted: 'a record outside the workspace be changed',
+    tool: 'tool that changes records outside the workspace',
+    missingTool: 'a tool that changes records outside the workspace (e.g. an MCP server for the tracker or database)',
+  },
+};
+
+export const OUTSIDE_EFFECT_KINDS = Object.keys(OUTSIDE_EFFECTS) as OutsideEffectKind[];
+
+const NEGATION =
+  /\b(?:not|never|no|unable|cannot|can't|couldn't|didn't|wasn't|isn't|failed|without|nothing)\b|n't\b|ません|できな|失敗|\bpas\b|\bnicht\b|\bkein|\bnon\b|(?<![\p{L}])не\s/iu;
+
+/** Sentences of a text: split at . ! ? 。 ！ ？ and line breaks (a file name's dot is kept: it has no space after). */
+export function sentences(text: string): string[] {
+  return text
+    .split(/(?<=[.!?])\s+|[。！？\n]+/u)
+    .map((part) => part.trim())
+    .filter(Boolean);
+}
+
+/** Whether a sentence is negated ("the email was not sent", "don't send it"): it then claims or asks nothing. */
+export function negated(sentence: string): boolean {
+  return NEGATION.test(sentence);
+}
+
+/** Quoted text is the content asked for ('Write "send the email" to a.txt'), never an ask of its own (see `masked`). */
+const QUOTED = /"[^"]*"|“[^”]*”|'[^']*'(?!\w)|「[^」]*」|«[^»]*»|„[^“”]*[“”]/gu;
+/** Words that ask politely or remind before the verb: "please send", "can you send", "don't forget to send". */
+const LEAD_IN =
+  /^(?:(?:and|then|also|now|finally|first|next|afterwards|after that|please|kindly|just|lastly)\b[\s,]*|(?:can|could|would|will) you (?:please )?|i (?:want|need|would like|'d like) you to |make sure (?:to|you) |be sure to |remember to |(?:don't|do not) forget to |(?:it|that) (?:is|'s) time to )/iu;
+/** Clause boundaries inside a sentence: ", and", "; then", ":". */
+const CLAUSE_BREAK = /\s*(?:[,;:]\s*(?:and\s+|then\s+)?|\s+and\s+(?:then\s+)?|\s+then\s+)/iu;
+
+/** The clauses of a sentence, each with its polite lead-in taken off ("please send …" → "send …"). */
+function clauses(sentence: string): string[] {
+  return sentence.split(CLAUSE_BREAK).map((clause) => {
+    let rest = clause.trim();
+    for (let previous = ''; previous !== rest;) {
+      previous = rest;
+      rest = rest.replace(LEAD_IN, '').trim();
+    }
+    return rest;
+  });
+}
+
+/** Somebody other than the user, as a message's addressee: a name, a pronoun, a group. */
+const THIRD_PARTY =
+  /^(?:to\s+)?(?:\p{Lu}\p{Ll}+|him|her|them|everyone|everybody|the (?:team|group|client|customer|boss|manager|staff|users|others|board|office)|my (?:boss|manager|team|colleagues?|wife|husband|mother|father|friend))\b/u;
+/** The user, as the addressee of a verb that can only mean a message ("email me", "text us"). */
+const USER = /^(?:me|us)\b/iu;
+/** Verbs whose object is a person: "tell me …" asks for the answer, "tell Alice …" for a message. */
+const TELL = /^(?:tell|inform|remind|let)\b/iu;
+/** Verbs that are a message whoever gets it: "email me", "text Bob". */
+const MESSAGE_VERB = /^(?:e-?mail|mail|message|text|sms|dm|ping|notify|contact)\b/iu;
+/** Verbs that add to a calendar only when it is named: "add the meeting to my calendar", not "add 10 to it". */
+const CALENDAR_VERB = /^(?:add|put)\b/iu;
+const CALENDAR = /calendar|agenda|カレンダー|calendario|calendrier|kalender|календар/iu;
+/** Where a file's name stood (see `masked`): a record "in data.csv" is the workspace's, not another system's. */
+const FILE_MARK = /\u27e8f\d+\u27e9/u;
+/** How many words after the verb its object may be: "create a new GitHub issue", not "create a summary of … issues". */
+const OBJECT_WORDS = 5;
+
+/** The first words of `text`, where a verb's object is. */
+function firstWords(text: string): string {
+  return text.trim().split(/\s+/u).slice(0, OBJECT_WORDS).join(' ');
+}
+
+/** An effect a text asks for. */
+export interface AskedEffect {
+  kind: OutsideEffectKind;
+  /** The sentence that asks, as written. */
+  sentence: string;
+}
+
+/** Whether one clause (lead-in taken off) asks for `kind`. */
+function asks(kind: OutsideEffectKind, clause: string): boolean {
+  const effect = OUTSIDE_EFFECTS[kind];
+  const verb = effect.asked.exec(clause);
+  if (!verb) return false;
+  // An English verb starts its clause and its object follows; the other languages' objects may come before it.
+  const english = verb.index === 0 && /^[a-z' -]+$/iu.test(verb[0]);
+  const rest = clause.slice(verb.index + verb[0].length).trim();
+  const object = english ? firstWords(rest) : clause;
+  switch (kind) {
+    case 'message_sent':
+      if (ADDRESS.test(rest) || CHANNEL.test(rest)) return true;
+      if (!english) return effect.object.test(clause);
+      if (TELL.test(clause)) return THIRD_PARTY.test(rest);
+      if (MESSAGE_VERB.test(clause)) return THIRD_PARTY.test(rest) || USER.test(rest) || effect.object.test(object);
+      return effect.object.test(object) || /\bto\s+(?:\p{Lu}\p{Ll}+|him|her|them)\b/u.test(rest);
+    case 'event_scheduled':
+      return english && CALENDAR_VERB.test(clause) ? CALENDAR.test(rest) : effect.object.test(object);
+    case 'record_changed':
+      return !FILE_MARK.test(clause) && effect.object.test(object);
+    case 'purchase_made':
+      return true;
+  }
+}
+
+/** `text` with its file names and quoted texts masked as ⟨f0⟩, ⟨q1⟩…, and how to put them back. */
+function masked(text: string): { text: string; unmask: (part: string) => string } {
+  const held: string[] = [];
+  const hold = (mark: 'f' | 'q') => (found: string) => {
+    held.push(found);
+    return `\u27e8${mark}${held.length - 1}\u27e9`;
+  };
+  const files = namedFiles(text).reduce((rest, file) => rest.split(file).join(hold('f')(file)), text.normalize('NFC'));
+  return {
+    text: files.replace(QUOTED, hold('q')),
+    unmask: (part) => part.replace(/\u27e8[fq](\d+)\u27e9/gu, (_, at: string) => held[Number(at)]),
+  };
+}
+
+/**
+ * The outside effects `text` asks for (a goal, a subtask's instructions or milestone): an imperative of the effect
+ * with its object, in a clause that is not negated and not inside quotes. "Send an email to alice@example.com" and
+ * "please tell Alice the meeting moved" ask for a message; "Tell me its first line", "Write the word banana to
+ * fruit.txt" and "Don't email anyone" ask for none. Files are the workspace's: their names are not objects here.
+ */
+export function askedEffects(text: string): AskedEffect[] {
+  const asked: AskedEffect[] = [];
+  const { text: plain, unmask } = masked(text);
+  for (const sentence of sentences(plain)) {
+    const kinds = new Set<OutsideEffectKind>();
+    for (const clause of clauses(sentence)) {
+      if (negated(clause)) continue;
+      for (const kind of OUTSIDE_EFFECT_KINDS) if (asks(kind, clause)) kinds.add(kind);
+    }
+    for (const kind of kinds) asked.push({ kind, sentence: unmask(sentence) });
+  }
+  return asked;
+}
+
+/** Whether `call` is a successful call of a tool that can have `kind`: only MCP tools (`server__tool`) can. */
+export function hasEffect(call: ToolCallRecord, kind: OutsideEffectKind): boolean {
+  return call.ok && call.name.includes('__') && OUTSIDE_EFFECTS[kind].tools.test(call.name);
+}
+
+/**
+ * The tool to name as missing when no tool of `offered` can have `kind` (undefined when one can). `offered` absent
+ * means the subtask may use every tool: MCP tools it was not told of are unknown here, so none is counted.
+ */
+export function missingToolFor(kind: OutsideEffectKind, offered: string[] | undefined): string | undefined {
+  const able = (offered ?? []).some((name) => name.includes('__') && OUTSIDE_EFFECTS[kind].tools.test(name));
+  return able ? undefined : OUTSIDE_EFFECTS[kind].missingTool;
+}
