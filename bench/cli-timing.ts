@@ -2,7 +2,7 @@
  * How long the CLI takes from a cold process, next to the tools it is measured against, in one run so the ratios
  * hold on a loaded machine too: `tandem --version` against `node -e ''`, `tandem status ID` (of a closed goal and of a
  * running one) and `tandem list` against `temporal workflow describe` and `temporal workflow list` on the same server,
- * and a verb with no server. Each command runs several times; the median is kept.
+ * and a verb with no server. Each command runs several times, in rounds of all of them; the median is kept.
  */
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
@@ -37,23 +37,41 @@ function timeOnce(file: string, args: string[], env: NodeJS.ProcessEnv): Promise
   });
 }
 
-async function timeCommand(
-  label: string,
-  file: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  expectedCode = 0,
-): Promise<CommandTiming> {
-  const runs: Array<{ ms: number; code: number }> = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await timeOnce(file, args, env));
-  return {
-    command: label,
-    medianMs: percentile(
-      runs.map((run) => run.ms),
-      50,
-    ),
-    ok: runs.every((run) => run.code === expectedCode),
-  };
+/** One command to time: what it is called in the table, how to run it, and the exit code it should end with. */
+interface CommandSpec {
+  label: string;
+  file: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  expectedCode?: number;
+}
+
+/**
+ * Times every command RUNS times, in rounds that run each once in turn, so a change of the machine's load during the
+ * run falls on tandem and its reference alike (5 runs of one, then 5 of the other, had them measured under different
+ * loads); the median of each is kept.
+ */
+async function timeInRounds<K extends string>(specs: Record<K, CommandSpec>): Promise<Record<K, CommandTiming>> {
+  const keys = Object.keys(specs) as K[];
+  const runs = new Map<K, Array<{ ms: number; code: number }>>(keys.map((key) => [key, []]));
+  for (let round = 0; round < RUNS; round++) {
+    for (const key of keys) runs.get(key)!.push(await timeOnce(specs[key].file, specs[key].args, specs[key].env));
+  }
+  return Object.fromEntries(
+    keys.map((key) => {
+      const { label, expectedCode = 0 } = specs[key];
+      const own = runs.get(key)!;
+      const timing: CommandTiming = {
+        command: label,
+        medianMs: percentile(
+          own.map((run) => run.ms),
+          50,
+        ),
+        ok: own.every((run) => run.code === expectedCode),
+      };
+      return [key, timing];
+    }),
+  ) as Record<K, CommandTiming>;
 }
 
 /**
@@ -71,42 +89,36 @@ export async function timeCli(
   const env = { ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_HTTP_ADDRESS: httpAddress ?? '' };
   const grpcEnv = { ...env, TEMPORAL_HTTP_ADDRESS: '' };
   const temporal = resolveTemporalCli();
-  const tandem = (label: string, args: string[], expectedCode?: number) =>
-    timeCommand(label, process.execPath, [TANDEM_BIN, ...args], env, expectedCode);
+  const tandem = (label: string, args: string[], expectedCode?: number): CommandSpec => ({
+    label,
+    file: process.execPath,
+    args: [TANDEM_BIN, ...args],
+    env,
+    expectedCode,
+  });
+  const overGrpc = (spec: CommandSpec): CommandSpec => ({ ...spec, env: grpcEnv });
+  const temporalCli = (label: string, args: string[]): CommandSpec => ({
+    label,
+    file: temporal,
+    args: [...args, '--address', address],
+    env,
+  });
   const closed = `127.0.0.1:${await freePort()}`;
-  const timings = {
-    node: await timeCommand("node -e ''", process.execPath, ['-e', ''], env),
-    version: await tandem('tandem --version', ['--version']),
-    status: await tandem('tandem status ID', ['status', goalId]),
-    statusGrpc: await timeCommand(
-      'tandem status ID, over gRPC',
-      process.execPath,
-      [TANDEM_BIN, 'status', goalId],
-      grpcEnv,
-    ),
-    temporalDescribe: await timeCommand(
-      'temporal workflow describe -w ID',
-      temporal,
-      [...['workflow', 'describe', '-w', goalId, '--address', address]],
-      env,
-    ),
-    statusRunning: await tandem('tandem status ID, a running goal', ['status', runningGoalId]),
-    temporalDescribeRunning: await timeCommand(
-      'temporal workflow describe -w ID, a running goal',
-      temporal,
-      [...['workflow', 'describe', '-w', runningGoalId, '--address', address]],
-      env,
-    ),
-    list: await tandem('tandem list', ['list']),
-    listGrpc: await timeCommand('tandem list, over gRPC', process.execPath, [TANDEM_BIN, 'list'], grpcEnv),
-    temporalList: await timeCommand(
-      'temporal workflow list',
-      temporal,
-      ['workflow', 'list', '--address', address],
-      env,
-    ),
-    noServer: await tandem('tandem status ID, no server', ['status', goalId, '--address', closed], 1),
-  };
+  const timings = await timeInRounds({
+    node: { label: "node -e ''", file: process.execPath, args: ['-e', ''], env },
+    version: tandem('tandem --version', ['--version']),
+    status: tandem('tandem status ID', ['status', goalId]),
+    statusGrpc: overGrpc(tandem('tandem status ID, over gRPC', ['status', goalId])),
+    temporalDescribe: temporalCli('temporal workflow describe -w ID', ['workflow', 'describe', '-w', goalId]),
+    statusRunning: tandem('tandem status ID, a running goal', ['status', runningGoalId]),
+    temporalDescribeRunning: temporalCli('temporal workflow describe -w ID, a running goal', [
+      ...['workflow', 'describe', '-w', runningGoalId],
+    ]),
+    list: tandem('tandem list', ['list']),
+    listGrpc: overGrpc(tandem('tandem list, over gRPC', ['list'])),
+    temporalList: temporalCli('temporal workflow list', ['workflow', 'list']),
+    noServer: tandem('tandem status ID, no server', ['status', goalId, '--address', closed], 1),
+  });
   const ratio = (name: string, of: CommandTiming, to: CommandTiming, target: number): CliRatio => ({
     name,
     ratio: of.medianMs / to.medianMs,

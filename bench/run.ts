@@ -350,7 +350,9 @@ async function main(): Promise<void> {
       );
       Object.assign(report, { outerLoop: { demo: demo.cost, twentySteps: long.cost } });
 
-      print('\nCLI, median of 5 cold starts (one run, so the ratios hold on a loaded machine):');
+      print(
+        '\nCLI, median of 5 cold starts, in rounds of every command (one run, so the ratios hold on a loaded machine):',
+      );
       const held = await heldGoal(client, TASK_QUEUE);
       const cli = await timeCli(server.address, demo.goalId, held, server.httpAddress);
       await client.workflow.getHandle(held).terminate('the CLI timings are done');

@@ -14,6 +14,7 @@ import {
 } from '../dev/dev-server';
 import { SCRIPTED_MODEL_NAME, type ScriptedModel } from '../dev/scripted-model';
 import { loadConfig, type TandemConfig } from '../node/config';
+import { HTTP_PORT_OFFSET } from '../node/http-api';
 import { connectClient, temporalSettings, type TemporalSettings } from '../node/connection';
 import { UserError } from '../node/errors';
 import { workspaceDir } from '../node/workspace';
@@ -107,8 +108,10 @@ async function startEmbedded(
   if (server.uiUrl) log(`Web UI: ${server.uiUrl}`);
   if (port !== DEFAULT_PORT)
     log(`in another terminal, point tandem at it with: export TEMPORAL_ADDRESS=${server.address}`);
-  // A random port each start: only this line can tell another terminal where it is (docs/cli.md, "Speed").
-  if (server.httpAddress) {
+  // Next to the gRPC port the CLI finds it unasked; elsewhere (that port was taken) only this line can tell another
+  // terminal where it is (docs/cli.md, "Speed").
+  const [host] = server.address.split(':');
+  if (server.httpAddress && server.httpAddress !== `${host}:${port + HTTP_PORT_OFFSET}`) {
     log(`status and list answer faster over its HTTP API: export TEMPORAL_HTTP_ADDRESS=${server.httpAddress}`);
   }
   // The worker talks to this server whatever TEMPORAL_ADDRESS says: that is what `dev` is for.

@@ -15,6 +15,7 @@ import type { SearchAttributeType } from '@temporalio/common';
 import { TANDEM_SEARCH_ATTRIBUTES } from '../common/contract';
 import { resolveTemporalCli } from './temporal-cli';
 import { loadConfig } from '../node/config';
+import { HTTP_PORT_OFFSET } from '../node/http-api';
 
 /** A cold start on a new SQLite file takes a few seconds; 30 s leaves room for a loaded CI machine. */
 const READY_TIMEOUT_MS = 30_000;
@@ -46,8 +47,8 @@ export interface DevServerOptions {
   /** Web UI port; default `TANDEM_UI_PORT` or 8233; `0` as for `port`. */
   uiPort?: number;
   /**
-   * Port of the server's HTTP API (`--http-port`), which the CLI's `status` and `list` read through when
-   * `TEMPORAL_HTTP_ADDRESS` names it (node/http-api.ts); default `0`, a free port as for `port`.
+   * Port of the server's HTTP API (`--http-port`), which the CLI's `status` and `list` read through (node/http-api.ts);
+   * default `0`: the gRPC port plus 10 when free, where the CLI finds it unasked, else a free port as for `port`.
    */
   httpPort?: number;
   /** Address to bind and connect to; default 127.0.0.1. */
@@ -198,7 +199,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const dbFile = path.resolve(opts.dbFile ?? path.join(config.stateDir, 'temporal.db'));
   mkdirSync(path.dirname(dbFile), { recursive: true });
   for (let attempt = 1; ; attempt++) {
-    const ports = await pickPorts(wanted);
+    const ports = await pickPorts(wanted, ip, attempt);
     const started = await startOnPorts(cli, ip, ports, dbFile, namespace, opts);
     if (started.ok) {
       const { port, httpPort } = ports;
@@ -231,12 +232,17 @@ interface ServerPorts {
 /** How often a start is tried on fresh ports when a port picked here was taken before the server bound it. */
 const PORT_ATTEMPTS = 4;
 
-async function pickPorts(wanted: ServerPorts): Promise<ServerPorts> {
-  return {
-    port: wanted.port || (await freePort()),
-    uiPort: wanted.uiPort || (await freePort()),
-    httpPort: wanted.httpPort || (await freePort()),
-  };
+/**
+ * The ports to start on: those named, and free ones for the `0`s. The HTTP API goes next to the gRPC port
+ * (`HTTP_PORT_OFFSET` above it, as a Temporal server's defaults have it) where that is free on the first attempt,
+ * since that is where the CLI looks for it when `TEMPORAL_HTTP_ADDRESS` is unset (node/http-api.ts).
+ */
+async function pickPorts(wanted: ServerPorts, ip: string, attempt: number): Promise<ServerPorts> {
+  const port = wanted.port || (await freePort());
+  const uiPort = wanted.uiPort || (await freePort());
+  const beside = port + HTTP_PORT_OFFSET;
+  const besideFree = attempt === 1 && beside <= 65_535 && beside !== uiPort && !(await isListening(ip, beside));
+  return { port, uiPort, httpPort: wanted.httpPort || (besideFree ? beside : await freePort()) };
 }
 
 type StartOutcome = { ok: true; server: ServerProcess } | { ok: false; error: DevServerError };

@@ -1,7 +1,7 @@
 /**
  * Temporal's HTTP API: the frontend's gRPC service as JSON over HTTP (grpc-gateway, `/api/v1/...`), which the server
  * serves on its `frontend.httpPort` (7243 by default) and the dev server on `--http-port`. The CLI's read verbs
- * (`status`, `list`) use it when `TEMPORAL_HTTP_ADDRESS` names it, because a plain `node:http` request answers in a
+ * (`status`, `list`) use it where `TEMPORAL_HTTP_ADDRESS` names it or it is found next to the gRPC port, because a plain `node:http` request answers in a
  * few milliseconds while loading the SDK's gRPC client and protobuf definitions takes most of half a second.
  *
  * Payloads are asked for as they are (`application/json+no-payload-shorthand`): the server's shorthand re-encodes a
@@ -24,13 +24,27 @@ export interface HttpApi {
   address: string;
   /** Abandons every call made with it (client/commands/shared.ts reads before it knows the server is the right one). */
   signal?: AbortSignal;
+  /** True when no variable named it: the gRPC port plus {@link HTTP_PORT_OFFSET}, which may be no HTTP API at all. */
+  guessed?: boolean;
 }
 
 /**
- * The HTTP API to use for `target`, or undefined when the CLI should use gRPC. The variable describes the server of
- * the environment, so it is not used for another one: not when `--address` or `--profile` points the command
- * elsewhere, nor when its host is not the gRPC address's host. Nor for a connection with TLS, an API key or a proxy,
- * which tandem's HTTP reads do not implement (the SDK does them all, so those connections keep its path).
+ * How far the HTTP API's port is from the gRPC port where nothing says where it is: a Temporal server's frontend
+ * serves gRPC on 7233 and HTTP on 7243 by default (`frontend.httpPort`), and `tandem dev` keeps that distance.
+ */
+export const HTTP_PORT_OFFSET = 10;
+
+/**
+ * The HTTP API to use for `target`, or undefined when the CLI should use gRPC.
+ *
+ * With `TEMPORAL_HTTP_ADDRESS` set: that address. The variable describes the server of the environment, so it is not
+ * used for another one: not when `--address` or `--profile` points the command elsewhere, nor when its host is not
+ * the gRPC address's host. Set and empty: none (gRPC only). Unset: the gRPC address's host at its port plus
+ * {@link HTTP_PORT_OFFSET} (`guessed`), where a server with default ports and `tandem dev` serve it; the caller checks
+ * that it is the same server before it reads there, so a guess that is wrong costs one refused connection.
+ *
+ * Never for a connection with TLS, an API key or a proxy, which tandem's HTTP reads do not implement (the SDK does
+ * them all, so those connections keep its path).
  *
  * @throws ConfigError when the variable is set to something that is not `host:port` or `http://host:port`.
  */
@@ -39,14 +53,22 @@ export function httpApiFor(
   flags: ConnectionOverrides,
   env: NodeJS.ProcessEnv = process.env,
 ): HttpApi | undefined {
+  const { address, tls, apiKey, proxy } = target.connectionOptions;
+  const grpc = parseHostPort(address);
+  if (tls || apiKey || proxy || !grpc) return undefined;
   const value = env[HTTP_ADDRESS_VARIABLE]?.trim();
+  if (value === undefined) {
+    const port = grpc.port + HTTP_PORT_OFFSET;
+    if (port > 65_535) return undefined;
+    const host = grpc.host.includes(':') ? `[${grpc.host}]` : grpc.host;
+    return { baseUrl: `http://${host}:${port}`, namespace: target.namespace, address, guessed: true };
+  }
   if (!value) return undefined;
   const hostPort = value.replace(/^http:\/\//, '').replace(/\/$/, '');
   const http = parseHostPort(hostPort);
   if (!http) throw new ConfigError(HTTP_ADDRESS_VARIABLE, value, "the HTTP API's host:port (e.g. 127.0.0.1:7243)");
   if (flags.address !== undefined || flags.profile !== undefined) return undefined;
-  const { address, tls, apiKey, proxy } = target.connectionOptions;
-  if (tls || apiKey || proxy || parseHostPort(address)?.host !== http.host) return undefined;
+  if (grpc.host !== http.host) return undefined;
   return { baseUrl: `http://${hostPort}`, namespace: target.namespace, address };
 }
 

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { executorProgressQuery, progressQuery } from '../common/contract';
@@ -13,6 +14,7 @@ import { grpcReader } from '../client/grpc-reader';
 import { httpReader } from '../client/http-reader';
 import { connectClient, temporalSettings } from '../node/connection';
 import { scriptDemo } from '../dev/demo-model';
+import { freePort } from '../dev/dev-server';
 import { match, reply } from '../dev/scripted-model';
 import { runCli, type CliRun } from './helpers/cli';
 import { startTandem, type Tandem } from './helpers/tandem';
@@ -163,6 +165,109 @@ describe('status and list over the HTTP API and over gRPC', () => {
     expect(loaded.some((module) => /node_modules\/@temporalio\/client\//.test(module))).toBe(true);
     const silent = await runCli(['status', ids.ok], { ...env, TEMPORAL_HTTP_ADDRESS: '127.0.0.1:1' });
     expect(silent).toEqual(grpc);
+  });
+
+  describe('with TEMPORAL_HTTP_ADDRESS unset, the HTTP API next to the gRPC port (its port + 10)', () => {
+    /** Listeners on loopback, and every connection they took: closed and cut after each test. */
+    const listeners: net.Server[] = [];
+    const sockets: net.Socket[] = [];
+    afterEach(async () => {
+      for (const socket of sockets.splice(0)) socket.destroy();
+      await Promise.all(listeners.splice(0).map((server) => new Promise((done) => server.close(done))));
+    });
+    function listen(port: number, onConnection: (socket: net.Socket) => void): Promise<boolean> {
+      return new Promise((resolve) => {
+        const server = net.createServer((socket) => {
+          sockets.push(socket);
+          onConnection(socket);
+        });
+        server.once('error', () => resolve(false));
+        server.listen(port, '127.0.0.1', () => {
+          listeners.push(server);
+          resolve(true);
+        });
+      });
+    }
+    const forwardTo = (address: string) => (socket: net.Socket) => {
+      const [host, port] = address.split(':');
+      const upstream = net.connect(Number(port), host);
+      sockets.push(upstream);
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    };
+    /**
+     * A gRPC address that forwards to the test server, with `beside` listening at its port + 10 (or nothing there);
+     * the pair of ports is picked free, again where the second was taken.
+     */
+    async function serverAt(beside?: (socket: net.Socket) => void): Promise<string> {
+      for (;;) {
+        const port = await freePort();
+        if (!(await listen(port, forwardTo(process.env.TEMPORAL_ADDRESS!)))) continue;
+        if (!beside || (await listen(port + 10, beside))) return `127.0.0.1:${port}`;
+      }
+    }
+    const unset = { TEMPORAL_HTTP_ADDRESS: undefined };
+    /** Runs `args` with the HTTP API left to be found, recording the modules it loaded. */
+    async function guessing(args: string[], address: string): Promise<{ run: CliRun; sdk: boolean }> {
+      const file = path.join(dir, `${randomUUID()}.txt`);
+      const run = await runCli(args, {
+        ...env,
+        ...unset,
+        TEMPORAL_ADDRESS: address,
+        XDG_CACHE_HOME: dir,
+        NODE_OPTIONS: `--require ${recorder}`,
+        LOADED_MODULES_FILE: file,
+      });
+      const loaded = (await fs.readFile(file, 'utf8')).split('\n');
+      return { run, sdk: loaded.some((module) => /node_modules\/@temporalio\/(client|proto)\//.test(module)) };
+    }
+    const overGrpc = (args: string[], address: string) =>
+      runCli(args, { ...env, TEMPORAL_ADDRESS: address, TEMPORAL_HTTP_ADDRESS: '' });
+    const anotherServer = (socket: net.Socket) =>
+      socket.end(
+        'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"clusterId":"another"}',
+      );
+
+    it('finds it there and reads over HTTP, printing what gRPC prints', async () => {
+      const address = await serverAt(forwardTo(HTTP_ADDRESS));
+      for (const args of [
+        ['status', ids.ok],
+        ['list', '--query', `WorkflowId STARTS_WITH "${prefix}"`],
+      ]) {
+        const { run, sdk } = await guessing(args, address);
+        expect(run).toEqual(await overGrpc(args, address));
+        expect(run.code).toBe(0);
+        expect(sdk).toBe(false);
+      }
+    });
+
+    it.each([
+      ['nothing listens there', undefined],
+      ['a program there never answers', (socket: net.Socket) => socket.on('error', () => {})],
+      ["another server's HTTP API answers there", anotherServer],
+    ])('reads over gRPC when %s, printing the same', async (_, beside) => {
+      const address = await serverAt(beside);
+      const { run, sdk } = await guessing(['status', ids.ok], address);
+      expect(run).toEqual(await overGrpc(['status', ids.ok], address));
+      expect(run.code).toBe(0);
+      expect(sdk).toBe(true);
+    });
+
+    it("checks again over gRPC when a pair found to be one server has another server's HTTP API there now", async () => {
+      let beside = forwardTo(HTTP_ADDRESS);
+      const address = await serverAt((socket) => beside(socket));
+      expect((await guessing(['status', ids.ok], address)).sdk).toBe(false);
+      // Remembered (node/same-server-cache.ts): the next verb needs only the HTTP API's cluster id.
+      const remembered = await fs.readFile(path.join(dir, 'tandem', 'same-server.json'), 'utf8');
+      expect(JSON.parse(remembered)).toContainEqual(
+        expect.objectContaining({ grpc: address, http: `http://127.0.0.1:${Number(address.split(':')[1]) + 10}` }),
+      );
+      beside = anotherServer;
+      const { run, sdk } = await guessing(['status', ids.ok], address);
+      expect(run).toEqual(await overGrpc(['status', ids.ok], address));
+      expect(sdk).toBe(true);
+    });
   });
 
   it('refuses a TEMPORAL_HTTP_ADDRESS that is not host:port, saying what it expects', async () => {

@@ -7,6 +7,8 @@ import type { WorkflowReader } from '../workflow-reader';
 import { InvalidArgumentError } from 'commander';
 import type { TemporalSettings } from '../../node/connection';
 import type { ConnectionOverrides, ConnectionTarget } from '../../node/connection-target';
+import type { HttpApi } from '../../node/http-api';
+import type { HostPort } from '../../node/server-address';
 import { grpcStatusOf, NotFoundError, TemporalUnreachableError, UserError } from '../../node/errors';
 import { parsePositiveInt } from '../../node/numbers';
 
@@ -148,10 +150,40 @@ export function afterPendingIo(): Promise<void> {
 
 /** How long the check that both addresses are one server may take: loopback and LAN servers answer in milliseconds. */
 const SAME_SERVER_TIMEOUT_MS = 1_000;
+/**
+ * The same for an HTTP API guessed next to the gRPC port (node/http-api.ts): shorter, since a program there that
+ * accepts connections but is not Temporal would hold every read that long before it goes to gRPC.
+ */
+const GUESSED_TIMEOUT_MS = 300;
 
 /**
- * Runs a read-only `fn` over Temporal's HTTP API when `TEMPORAL_HTTP_ADDRESS` names it for a plain connection
- * (node/http-api.ts), without loading the SDK; undefined when the caller should read over gRPC instead: no HTTP API
+ * Whether the HTTP API `api` is the gRPC address `grpc`'s own server: their cluster ids agree (node/server-identity.ts),
+ * asked over gRPC or as found within the hour (node/same-server-cache.ts). `httpId` is the HTTP API's cluster id, asked
+ * already; undefined when it did not answer as a Temporal server.
+ */
+async function sameServer(api: HttpApi, grpc: HostPort, httpId: Promise<string | undefined>): Promise<boolean> {
+  const { rememberedClusterId, rememberSameServer } = await import('../../node/same-server-cache');
+  const address = `${grpc.host}:${grpc.port}`;
+  const remembered = rememberedClusterId(address, api.baseUrl);
+  // A guessed address with nothing behind it is a refused connection in a millisecond, and a remembered pair needs only
+  // the HTTP API's id: neither loads node:http2 for the gRPC call.
+  if (api.guessed || remembered) {
+    const id = await httpId;
+    if (!id) return false;
+    if (id === remembered) return true;
+  }
+  // node:http2 takes a few ms of CPU to load: once the reads are on the wire, the server's work covers them.
+  await afterPendingIo();
+  const { grpcClusterId } = await import('../../node/server-identity');
+  const grpcId = await grpcClusterId(grpc, SAME_SERVER_TIMEOUT_MS);
+  const same = grpcId !== undefined && grpcId === (await httpId);
+  if (same) rememberSameServer(address, api.baseUrl, grpcId);
+  return same;
+}
+
+/**
+ * Runs a read-only `fn` over Temporal's HTTP API when `TEMPORAL_HTTP_ADDRESS` names it for a plain connection, or
+ * when one answers next to the gRPC port (node/http-api.ts), without loading the SDK; undefined when the caller should read over gRPC instead: no HTTP API
  * known, a TLS or API-key connection, or any failure that is not the user's to fix (nothing answers there, a payload
  * only the SDK decodes, an error the server words differently over HTTP). `fn` only reads, so running it again over
  * gRPC repeats nothing, and the gRPC path's output and errors stay the reference.
@@ -176,20 +208,15 @@ export async function overHttp<T>(fn: (reader: WorkflowReader) => Promise<T>): P
     (value) => ({ ok: true as const, value }),
     (error: unknown) => ({ ok: false as const, error }),
   );
-  // The HTTP API must be the gRPC address's own server (node/server-identity.ts); no gRPC server there, and the gRPC
-  // path says so in its words.
+  // The HTTP API must be the gRPC address's own server; no gRPC server there, and the gRPC path says so in its words.
   const httpId = callHttpApi<{ clusterId?: string }>(api, '/cluster-info', {
     serverWide: true,
-    timeoutMs: SAME_SERVER_TIMEOUT_MS,
+    timeoutMs: api.guessed ? GUESSED_TIMEOUT_MS : SAME_SERVER_TIMEOUT_MS,
   }).then(
     (info) => info.clusterId,
     () => undefined,
   );
-  // node:http2 takes a few ms of CPU to load: once the reads are on the wire, the server's work covers them.
-  await afterPendingIo();
-  const { grpcClusterId } = await import('../../node/server-identity');
-  const grpcId = await grpcClusterId(grpc, SAME_SERVER_TIMEOUT_MS);
-  if (!grpcId || grpcId !== (await httpId)) {
+  if (!(await sameServer(api, grpc, httpId))) {
     abandon.abort();
     return undefined;
   }
