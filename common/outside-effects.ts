@@ -116,19 +116,44 @@ const QUOTED = /"[^"]*"|“[^”]*”|'[^']*'(?!\w)|「[^」]*」|«[^»]*»|„
 /** Words that ask politely or remind before the verb: "please send", "can you send", "don't forget to send". */
 const LEAD_IN =
   /^(?:(?:and|then|also|now|finally|first|next|afterwards|after that|please|kindly|just|lastly)\b[\s,]*|(?:can|could|would|will) you (?:please )?|i (?:want|need|would like|'d like) you to |make sure (?:to|you) |be sure to |remember to |(?:don't|do not) forget to |(?:it|that) (?:is|'s) time to )/iu;
-/** Clause boundaries inside a sentence: ", and", "; then", ":". */
-const CLAUSE_BREAK = /\s*(?:[,;:]\s*(?:and\s+|then\s+)?|\s+and\s+(?:then\s+)?|\s+then\s+)/iu;
+/**
+ * Clause boundaries inside a sentence, captured: a joiner of actions ("and", "then", ";", ", then") or a mere comma or
+ * colon, which in a sentence that writes something joins items of what it writes.
+ */
+const CLAUSE_BREAK =
+  /(\s*;\s*(?:and\s+|then\s+)?|\s*,\s*(?:and\s+|then\s+)|\s+and\s+(?:then\s+)?|\s+then\s+|\s*[,:]\s*)/iu;
+/**
+ * A clause that writes content (to a file, a list): "write a todo list to todo.txt: buy milk, email Bob" asks for a
+ * file, and its items after a comma or a colon are its content, not asks of their own.
+ */
+const WRITES_CONTENT = /^(?:write|save|create|make|draft|compose|jot|note|list|add|append|put|record|prepare)\b/iu;
 
-/** The clauses of a sentence, each with its polite lead-in taken off ("please send …" → "send …"). */
+/**
+ * The clauses of a sentence that may ask for something, each with its polite lead-in taken off ("please send …" →
+ * "send …"): all of them, but for the items of what a writing clause writes (see `WRITES_CONTENT`).
+ */
 function clauses(sentence: string): string[] {
-  return sentence.split(CLAUSE_BREAK).map((clause) => {
-    let rest = clause.trim();
-    for (let previous = ''; previous !== rest;) {
-      previous = rest;
-      rest = rest.replace(LEAD_IN, '').trim();
-    }
-    return rest;
-  });
+  const parts = sentence.split(CLAUSE_BREAK);
+  const asking: string[] = [];
+  let writing = false;
+  for (let at = 0; at < parts.length; at += 2) {
+    const clause = withoutLeadIn(parts[at]!);
+    const joiner = at === 0 ? '' : parts[at - 1]!.trim();
+    const item = joiner === ',' || joiner === ':';
+    if (item && writing) continue;
+    writing = WRITES_CONTENT.test(clause);
+    asking.push(clause);
+  }
+  return asking;
+}
+
+function withoutLeadIn(clause: string): string {
+  let rest = clause.trim();
+  for (let previous = ''; previous !== rest;) {
+    previous = rest;
+    rest = rest.replace(LEAD_IN, '').trim();
+  }
+  return rest;
 }
 
 /** Somebody other than the user, as a message's addressee: a name, a pronoun, a group. */

@@ -155,6 +155,12 @@ describe('outside effects a text asks for', () => {
     ['Order the lines of names.txt alphabetically', []],
     ['Post the file list to result.txt', []],
     ['Send me the answer', []],
+    // The items of what a goal writes are content, not asks; an action joined with "and" or "then" is one.
+    ['Write a todo list to todo.txt: buy milk, email Bob, book the dentist', []],
+    ['Create reminders.md with call mom, email Bob', []],
+    ['Plan the trip: book a hotel in Rome', ['event_scheduled']],
+    ['Write the summary to summary.txt, then email it to bob@example.com', ['message_sent']],
+    ['Save the report to report.md and send it to Bob', ['message_sent']],
     ['17 × 23 を計算して、結果を kekka.txt に保存してください', []],
     ['Escribe el texto exacto "hola mundo" en saludo.txt', []],
     ['Berechne 6 * 7 und speichere das Ergebnis in ergebnis.txt', []],

@@ -92,7 +92,25 @@ export async function runGoal(
   if (ended === 'stuck') return row('stuck', `not ended ${times.capSeconds} s after its start`);
   if (ended instanceof Error) return row('honestFail', `workflow failed: ${ended.message.slice(0, 80)}`);
   if (!ended.ok) return row('honestFail', ended.reason ?? 'not ok');
-  return (await goal.done(workspace)) ? row('ok', 'ok') : row('falseOk', 'ok, but the workspace says otherwise');
+  if (await goal.done(workspace)) return row('ok', 'ok');
+  // What let it through, for the log: the run's history is gone with the eval's server once it stops.
+  process.stderr.write(`eval: ${goal.name}: false ok: ${falseOkEvidence(ended)}\n`);
+  return row('falseOk', 'ok, but the workspace says otherwise');
+}
+
+/** Each subtask's answer and verdict and the tools it called, cut to what a log line can hold. */
+function falseOkEvidence(result: GoalResult): string {
+  const text = result.subtasks
+    .map((subtask) => {
+      const answer = subtask.result?.ok ? subtask.result.answer : undefined;
+      const calls = subtask.result?.toolCalls.map((call) => `${call.name}${call.ok ? '' : ' (failed)'}`) ?? [];
+      return (
+        `${subtask.id} [${subtask.title}] tools: ${calls.join(', ') || 'none'}; answer: ${JSON.stringify(answer ?? null)}; ` +
+        `verdict: ${JSON.stringify(subtask.verdict ?? null)}`
+      );
+    })
+    .join(' | ');
+  return text.length > 4_000 ? `${text.slice(0, 4_000)}…` : text;
 }
 
 /**
