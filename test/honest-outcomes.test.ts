@@ -142,7 +142,10 @@ describe('no false ok from a small model', () => {
       steps: [reply.text('Alice is informed.')],
       judge: reply.json({ met: true, reason: 'The message was sent to alice@example.com.' }),
     });
-    const handle = await tandem.startPlanner('judge-claim', { goal: 'Find out whether Alice knows the meeting moved', maxReplans: 0 });
+    const handle = await tandem.startPlanner('judge-claim', {
+      goal: 'Find out whether Alice knows the meeting moved',
+      maxReplans: 0,
+    });
     const result = await resultOf(handle);
 
     expect(result.ok).toBe(false);
