@@ -13,6 +13,7 @@
  */
 import { namedFiles } from './checks';
 import {
+  claimedToSomeone,
   hasEffect,
   missingToolFor,
   negated,
@@ -79,7 +80,9 @@ export function claimedEffects(text: string, observations = ''): Claim[] {
       const { done, object } = OUTSIDE_EFFECTS[kind];
       // A record "in data.csv" is the workspace's: its change is a file written, checked above.
       if (kind === 'record_changed' && files.length) continue;
-      if (done.test(sentence) && object.test(sentence) && !quoted(sentence, done, object, observations)) {
+      const told = claimedToSomeone(kind, sentence);
+      const said = done.test(sentence) && object.test(sentence) && !quoted(sentence, done, object, observations);
+      if (said || (told && !observations.toLowerCase().includes(told.toLowerCase()))) {
         claims.push({ kind, sentence });
       }
     }

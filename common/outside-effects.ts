@@ -21,6 +21,10 @@ interface OutsideEffect {
   done: RegExp;
   /** What it acts on ("email", "meeting"); a text naming neither verb's object claims or asks nothing. */
   object: RegExp;
+  /** Past tenses whose object is the person after them ("told Alice", "emailed the team", "invited Bob"). */
+  doneTo?: RegExp;
+  /** Past tenses that claim it with no object ("Bob has been informed", "連絡しました"). */
+  doneAlone?: RegExp;
   /** An imperative asking for it, at the start of a clause (English) or anywhere in it (the other languages). */
   asked: RegExp;
   /** Words of the names of tools that can have it. */
@@ -37,17 +41,21 @@ interface OutsideEffect {
 const ADDRESS = /[\w.+-]+@[\w-]+\.[\w.]+/u;
 /** Places messages are posted to. */
 const CHANNEL =
-  /\b(?:slack|teams|discord|telegram|whatsapp|signal|twitter|mastodon|linkedin|facebook|channel|chat|forum|#[\w-]+)\b/iu;
+  /\b(?:slack|teams|discord|telegram|whatsapp|signal|twitter|mastodon|linkedin|facebook|channel|chat|forum)\b|(?<![\w#])#\p{L}[\w-]*/iu;
 
 export const OUTSIDE_EFFECTS: Record<OutsideEffectKind, OutsideEffect> = {
   message_sent: {
-    done: /\b(?:sent|e-?mailed|mailed|messaged|notified|texted|delivered|forwarded|posted|tweeted|replied|pinged|dm'?ed|informed|reminded)\b|送信し|送りました|送った|送信済|伝えました|通知しました|envi[ée]|envoy[ée]|gesendet|geschickt|verschickt|benachrichtigt|отправ(?:ил|лен)|уведомил|сообщил/iu,
+    done: /\b(?:sent|e-?mailed|mailed|messaged|notified|texted|delivered|forwarded|posted|tweeted|replied|pinged|dm'?ed|informed|reminded)\b|送信し|送りました|送った|送信済|伝えました|通知しました|enviad[oa]|mandad[oa]|mand[ée]|envi[ée]|envoy[ée]|gesendet|geschickt|verschickt|benachrichtigt|отправ(?:ил|лен)|уведомил|сообщил/iu,
     object: new RegExp(
       `\\b(?:e-?mails?|mail|messages?|letter|sms|texts?|notifications?|invitations?|reminders?|replies|reply|tweets?|posts?|dms?)\\b|メール|メッセージ|correo|mensaje|courriel|nachricht|письмо|сообщение|${ADDRESS.source}|${CHANNEL.source}`,
       'iu',
     ),
+    doneTo:
+      /\b(?:told|informed|notified|reminded|contacted|e-?mailed|messaged|texted|pinged|dm'?e?d|cc'?e?d|reached out to|got in touch with|replied to|wrote to|(?:sent|forwarded) (?:\S+ ){0,3}to|shared (?:\S+ ){0,3}with)\s+/giu,
+    doneAlone:
+      /\b(?:been|was|were) (?:notified|informed|told|e-?mailed|messaged|texted|contacted|pinged)\b|\blet \S+(?: \S+)? know\b|連絡しました/iu,
     asked:
-      /^(?:send|e-?mail|mail|message|notify|text|sms|dm|ping|tweet|post|forward|reply|respond|inform|tell|remind|let|contact|write (?:to|back))\b|(?<!\p{L})(?:env[íi](?:a|e|ale)|m[áa]nda(?:le)?|notifica|avisa|escr[íi]bele|envoie|envoyez|notifie|pr[ée]vien[ts]|pr[ée]venez|informez|[ée]cris à|sende|senden sie|schick|schicke|schicken sie|benachrichtige|informiere|отправь|отправьте|пошли|пошлите|сообщи|уведоми|напиши (?:письмо|сообщение))(?!\p{L})|送って|送信して|メールして|通知して|連絡して|伝えて/iu,
+      /^(?:send|e-?mail|mail|message|notify|text|sms|dm|ping|tweet|post|forward|reply|respond|inform|tell|remind|let|contact|get in touch with|reach out to|share|cc|write (?:to|back)|make sure|ensure|envoyer|enviar)\b|(?<!\p{L})(?:отправить|env[íi](?:a|e|ale)|m[áa]nda(?:le)?|notifica|av[íi]sa(?:le|les)?|escr[íi]bele|envoie|envoyez|notifie|pr[ée]vien[ts]|pr[ée]venez|informez|[ée]cris à|sende|senden sie|schick|schicke|schicken sie|schreib|schreibe|benachrichtige|informiere|отправь|отправьте|пошли|пошлите|сообщи|уведоми|напиши (?:письмо|сообщение))(?!\p{L})|送って|送信して|メールして|通知して|連絡して|伝えて/iu,
     tools: /send|mail|message|notify|sms|slack|post|chat|smtp|telegram|discord|tweet|teams|whatsapp/i,
     happened: 'a message was sent',
     wanted: 'a message be sent',
@@ -55,11 +63,13 @@ export const OUTSIDE_EFFECTS: Record<OutsideEffectKind, OutsideEffect> = {
     missingTool: 'a tool that sends e-mail or messages (e.g. an MCP mail server)',
   },
   event_scheduled: {
-    done: /\b(?:scheduled|booked|reserved|invited|rescheduled)\b|added (?:it |this |that |the \w+ )?to (?:your|the|my|his|her|their) calendar|予約しました|予約済|登録しました|programad[oa]|reservad[oa]|agendad[oa]|planifi[ée]|r[ée]serv[ée]|programm[ée]|geplant|gebucht|reserviert|eingetragen|забронировал|запланировал|назначил/iu,
+    done: /\b(?:scheduled|booked|reserved|invited|rescheduled|set up|cancell?ed)\b|(?:added|put) (?:\S+ ){0,3}(?:to|in|on|into) (?:your|the|my|his|her|their) calendar|予約しました|予約済|登録しました|programad[oa]|reservad[oa]|agendad[oa]|planifi[ée]|r[ée]serv[ée]|programm[ée]|geplant|gebucht|reserviert|eingetragen|забронировал|запланировал|назначил/iu,
     object:
       /\b(?:meetings?|appointments?|events?|calls?|tables?|rooms?|flights?|hotels?|reservations?|calendar|slots?|invites?|invitations?|tickets?)\b|会議|予約|予定|ミーティング|reuni[oó]n|cita|mesa|vuelo|r[ée]union|rendez-vous|vol|termin|besprechung|tisch|flug|встреч|столик|рейс/iu,
+    doneTo: /\binvited\s+/giu,
+    doneAlone: /\brsvp'?e?d\b/iu,
     asked:
-      /^(?:schedule|reschedule|book|reserve|invite|set up|arrange|add|put|cancel)\b|(?<!\p{L})(?:reserva|agenda|programa|r[ée]serve|r[ée]servez|planifie|programme|buche|reserviere|vereinbare|plane|забронируй|запланируй|назначь)(?!\p{L})|予約して|予定を入れて|登録して/iu,
+      /^(?:schedule|reschedule|book|reserve|invite|set up|arrange|add|put|cancel|move|rsvp)\b|(?<!\p{L})(?:reserva|r[ée]serve|r[ée]servez|planifie|buche|reserviere|vereinbare|забронируй|запланируй|назначь)(?!\p{L})|(?<!\p{L})(?:agenda|programa|programme|plane)(?=\s+(?:una?|el|la|los|las|me|nos|une?|le|les|ein|eine|einen|den|die|das|mir|uns)\s)|予約して|予定を入れて|登録して/iu,
     tools: /calendar|schedul|event|book|reserv|invite|meeting|appointment/i,
     happened: 'a meeting or booking was made',
     wanted: 'a meeting or booking be made',
@@ -67,11 +77,11 @@ export const OUTSIDE_EFFECTS: Record<OutsideEffectKind, OutsideEffect> = {
     missingTool: 'a tool that schedules or books (e.g. an MCP calendar server)',
   },
   purchase_made: {
-    done: /\b(?:purchased|bought|paid|placed (?:an|the|your) order)\b|購入しました|注文しました|compr[ée]|pagu[ée]|achet[ée]|pay[ée]|gekauft|bestellt|bezahlt|купил|заказал|оплатил/iu,
+    done: /\b(?:purchased|bought|paid|placed (?:an|the|your) order|ordered (?:a|an|some|one|two|three|\d+|new|more|another)|order (?:has been|was|is) placed)\b|購入しました|注文しました|compr[ée]|pagu[ée]|achet[ée]|pay[ée]|gekauft|bestellt|bezahlt|купил|заказал|оплатил/iu,
     // Whatever is bought is the object: the verbs alone are specific enough.
     object: /\S/u,
     asked:
-      /^(?:buy|purchase|pay(?: for)?|order (?:a|an|me|us|some|one|two|three|\d+)|check out)\b|(?<!\p{L})(?:compra|c[óo]mprame|paga|pide|ach[èe]te|commande|payez|paie|kauf|kaufe|bestelle|bezahle|купи|закажи|оплати)(?!\p{L})|買って|購入して|注文して/iu,
+      /^(?:buy|purchase|pay(?: for)?|order (?:a|an|me|us|some|one|two|three|\d+|new|more|another|extra|fresh)|check out)\b|(?<!\p{L})(?:compra|c[óo]mprame|paga|pide|ach[èe]te|commande|payez|paie|kauf|kaufe|bestelle|bezahle|купи|закажи|оплати)(?!\p{L})|買って|購入して|注文して/iu,
     tools: /order|buy|purchase|pay|checkout|cart|shop|stripe/i,
     happened: 'a purchase was made',
     wanted: 'a purchase be made',
@@ -79,11 +89,11 @@ export const OUTSIDE_EFFECTS: Record<OutsideEffectKind, OutsideEffect> = {
     missingTool: 'a tool that orders or pays (e.g. an MCP shop or payment server)',
   },
   record_changed: {
-    done: /\b(?:created|opened|filed|submitted|raised|updated|closed|deleted|archived|starred|trashed|merged|assigned|labell?ed|marked (?:it |them |\w+ )?as (?:read|unread|done|spam))\b/iu,
+    done: /\b(?:created|opened|filed|submitted|raised|updated|closed|deleted|archived|starred|trashed|merged|assigned|labell?ed|commented on|marked (?:\S+ ){0,4}as (?:read|unread|done|spam))\b/iu,
     object:
       /\b(?:issues?|tickets?|pull requests?|PRs?|merge requests?|bug reports?|jira|github|gitlab|trello|notion|asana|linear|crm|salesforce|hubspot|database|spreadsheet|google sheets?|rows?|records?|cards?|inbox|e-?mails?|messages?)\b/iu,
     asked:
-      /^(?:create|open|file|submit|raise|update|edit|close|delete|remove|archive|star|trash|mark|add|comment on|assign|merge|label)\b/iu,
+      /^(?:create|open|file|submit|raise|update|edit|close|delete|remove|archive|star|trash|mark|add|comment on|assign|merge|label|unsubscribe)\b/iu,
     tools:
       /issue|ticket|pull|jira|github|gitlab|trello|notion|asana|linear|record|row|sheet|database|sql|crm|archive|label|star/i,
     happened: 'a record outside the workspace was changed',
@@ -115,7 +125,7 @@ export function negated(sentence: string): boolean {
 const QUOTED = /"[^"]*"|“[^”]*”|'[^']*'(?!\w)|「[^」]*」|«[^»]*»|„[^“”]*[“”]/gu;
 /** Words that ask politely or remind before the verb: "please send", "can you send", "don't forget to send". */
 const LEAD_IN =
-  /^(?:(?:and|then|also|now|finally|first|next|afterwards|after that|please|kindly|just|lastly)\b[\s,]*|(?:can|could|would|will) you (?:please )?|i (?:want|need|would like|'d like) you to |make sure (?:to|you) |be sure to |remember to |(?:don't|do not) forget to |(?:it|that) (?:is|'s) time to )/iu;
+  /^(?:(?:and|then|also|now|finally|first|next|afterwards|after that|please|kindly|just|lastly)\b[\s,]*|(?:can|could|would|will) you (?:please )?|(?:peux|pourrais)-tu |(?:pouvez|pourriez)-vous |(?:puedes|podr[íi]as) |i (?:want|need|would like|'d like) you to |make sure (?:to|you) |be sure to |remember to |(?:don't|do not) forget to |(?:it|that) (?:is|'s) time to )/iu;
 /**
  * Clause boundaries inside a sentence, captured: a joiner of actions ("and", "then", ";", ", then") or a mere comma or
  * colon, which in a sentence that writes something joins items of what it writes.
@@ -127,6 +137,11 @@ const CLAUSE_BREAK =
  * file, and its items after a comma or a colon are its content, not asks of their own.
  */
 const WRITES_CONTENT = /^(?:write|save|create|make|draft|compose|jot|note|list|add|append|put|record|prepare)\b/iu;
+/** A clause that names a list ("my todo list: email Bob, buy milk"): its items are content too. */
+const LIST_HEAD = /^(?:(?:my|our|your|the|a|today's)\s+)?(?:[\w-]+\s+)?(?:list|to-?dos?|checklist|tasks|reminders)$/iu;
+/** A question of how or why ("wie sende ich eine E-Mail?", "как отправить письмо?"): a how-to, not an ask. */
+const QUESTION =
+  /^(?:how|why|what|which|wie|warum|was|comment(?!\s+on\b)|pourquoi|c[óo]mo|por qu[ée]|qu[ée]|как|почему|что|зачем)(?!\p{L})/iu;
 
 /**
  * The clauses of a sentence that may ask for something, each with its polite lead-in taken off ("please send …" →
@@ -141,7 +156,7 @@ function clauses(sentence: string): string[] {
     const joiner = at === 0 ? '' : parts[at - 1]!.trim();
     const item = joiner === ',' || joiner === ':';
     if (item && writing) continue;
-    writing = WRITES_CONTENT.test(clause);
+    writing = WRITES_CONTENT.test(clause) || LIST_HEAD.test(clause);
     asking.push(clause);
   }
   return asking;
@@ -157,8 +172,27 @@ function withoutLeadIn(clause: string): string {
 }
 
 /** Somebody other than the user, as a message's addressee: a name, a pronoun, a group. */
-const THIRD_PARTY =
-  /^(?:to\s+)?(?:\p{Lu}\p{Ll}+|him|her|them|everyone|everybody|the (?:team|group|client|customer|boss|manager|staff|users|others|board|office)|my (?:boss|manager|team|colleagues?|wife|husband|mother|father|friend))\b/u;
+const PERSON =
+  /(?:\p{Lu}\p{Ll}+(?!['’]s)|him|her|them|everyone|everybody|(?:the|our|my|his|her|their) (?:team|group|client|customer|boss|manager|staff|users|others|board|office|landlord|colleagues?|wife|husband|mother|father|friends?|family|teacher|doctor|accountant|lawyer|vendor|supplier))\b/u;
+const THIRD_PARTY = new RegExp(`^(?:to\\s+)?${PERSON.source}`, 'u');
+/** "… to Bob", "… with the team": the addressee after the object ("send the report to my manager"). */
+const TO_PERSON = new RegExp(`\\b(?:to|with)\\s+${PERSON.source}`, 'u');
+/** What somebody gets when "make sure Bob gets the report" asks for a message. */
+const GETS = /^\S+\s+(?:gets?|receives?|has|sees)\s+(?:a|an|the|it|this|that|my|our|your|his|her|their)\b/iu;
+/** A pronoun for what the sentence names before: "write an email to Alice and send it" (not "send it back to me"). */
+const PRONOUN = /^(?:it|them|this|that)\b(?!.*\b(?:back|to (?:me|us))\b)/iu;
+/** Verbs that name their effect whatever follows: "RSVP yes", "tweet the notes", "unsubscribe me". */
+const OWN_OBJECT = /^(?:rsvp|tweet|unsubscribe)\b/iu;
+/** Verbs of the other languages that tell a person ("dile a Juan", "sag Anna", "скажи Ивану"): a name follows. */
+const TELL_ABROAD =
+  /(?<!\p{L})(?:dile|d[íi]gale|d[íi]selo|av[íi]sale|dis|dites|pr[ée]viens|pr[ée]venez|sag|sagt|sagen sie|скажи|скажите|напиши|передай|передайте)(?!\p{L})/iu;
+/** A name, then what it is told ("que …", "dass …", "что …") or the end: "Dis Bonjour en français" is no ask. */
+const NAME_NEXT =
+  /^(?:\s*,)?\s+(?:(?:a|à|al|au)\s+)?\p{Lu}\p{Ll}+(?:\s*$|\s*,?\s*(?:que|qu['’]|dass|de|von|sobre|что|о|об)(?!\p{L}))/u;
+/** Japanese "Xに…伝えて": somebody (not 私, me) is told. */
+const TELL_JAPANESE = /(?<!私|僕|わたし|自分)に.*(?:伝えて|連絡して|知らせて)/u;
+/** Verbs of the other languages that write: with a file named, what they write is the file's content. */
+const WRITE_ABROAD = /напиши|escr[íi]b|[ée]cri|schreib/iu;
 /** The user, as the addressee of a verb that can only mean a message ("email me", "text us"). */
 const USER = /^(?:me|us)\b/iu;
 /** Verbs whose object is a person: "tell me …" asks for the answer, "tell Alice …" for a message. */
@@ -186,28 +220,64 @@ export interface AskedEffect {
 }
 
 /** Whether one clause (lead-in taken off) asks for `kind`. */
-function asks(kind: OutsideEffectKind, clause: string): boolean {
+function asks(kind: OutsideEffectKind, clause: string, sentence: string): boolean {
   const effect = OUTSIDE_EFFECTS[kind];
+  if (kind === 'message_sent' && (tellsAbroad(clause) || TELL_JAPANESE.test(clause))) return true;
   const verb = effect.asked.exec(clause);
   if (!verb) return false;
+  if (OWN_OBJECT.test(clause)) return true;
   // An English verb starts its clause and its object follows; the other languages' objects may come before it.
   const english = verb.index === 0 && /^[a-z' -]+$/iu.test(verb[0]);
   const rest = clause.slice(verb.index + verb[0].length).trim();
   const object = english ? firstWords(rest) : clause;
+  const inFile = FILE_MARK.test(clause);
   switch (kind) {
     case 'message_sent':
+      if (WRITE_ABROAD.test(verb[0]) && inFile) return false;
       if (ADDRESS.test(rest) || CHANNEL.test(rest)) return true;
       if (!english) return effect.object.test(clause);
+      if (/^(?:make sure|ensure)\b/iu.test(clause)) return THIRD_PARTY.test(rest) && GETS.test(rest);
       if (TELL.test(clause)) return THIRD_PARTY.test(rest);
-      if (MESSAGE_VERB.test(clause)) return THIRD_PARTY.test(rest) || USER.test(rest) || effect.object.test(object);
-      return effect.object.test(object) || /\bto\s+(?:\p{Lu}\p{Ll}+|him|her|them)\b/u.test(rest);
+      if (MESSAGE_VERB.test(clause)) {
+        return THIRD_PARTY.test(rest) || TO_PERSON.test(rest) || USER.test(rest) || effect.object.test(object);
+      }
+      if (/^share\b/iu.test(clause)) return TO_PERSON.test(rest);
+      return (
+        effect.object.test(object) ||
+        TO_PERSON.test(rest) ||
+        THIRD_PARTY.test(rest) ||
+        (PRONOUN.test(rest) && effect.object.test(sentence))
+      );
     case 'event_scheduled':
-      return english && CALENDAR_VERB.test(clause) ? CALENDAR.test(rest) : effect.object.test(object);
+      if (english && CALENDAR_VERB.test(clause)) return CALENDAR.test(rest);
+      // "Move the meeting notes to notes.md" moves a file.
+      if (/^move\b/iu.test(clause)) return effect.object.test(object) && !inFile;
+      return effect.object.test(object) || (/^invite\b/iu.test(clause) && THIRD_PARTY.test(rest));
     case 'record_changed':
-      return !FILE_MARK.test(clause) && effect.object.test(object);
+      return !inFile && effect.object.test(object);
     case 'purchase_made':
       return true;
   }
+}
+
+/** Whether `clause` tells a named person in another language ("dile a Juan …", "Préviens Paul …"). */
+function tellsAbroad(clause: string): boolean {
+  const verb = TELL_ABROAD.exec(clause);
+  return verb !== null && NAME_NEXT.test(clause.slice(verb.index + verb[0].length));
+}
+
+/**
+ * The words by which `sentence` claims `kind` with a past tense whose object is a person ("told Alice", "the team was
+ * notified"), if it does: the verb is the effect, no message word is needed.
+ */
+export function claimedToSomeone(kind: OutsideEffectKind, sentence: string): string | undefined {
+  const { doneTo, doneAlone } = OUTSIDE_EFFECTS[kind];
+  const alone = doneAlone?.exec(sentence);
+  if (alone) return alone[0];
+  const verb = [...sentence.matchAll(doneTo ?? /$^/gu)].find((found) =>
+    THIRD_PARTY.test(sentence.slice(found.index + found[0].length)),
+  );
+  return verb?.[0].trim();
 }
 
 /** `text` with its file names and quoted texts masked as ⟨f0⟩, ⟨q1⟩…, and how to put them back. */
@@ -236,8 +306,8 @@ export function askedEffects(text: string): AskedEffect[] {
   for (const sentence of sentences(plain)) {
     const kinds = new Set<OutsideEffectKind>();
     for (const clause of clauses(sentence)) {
-      if (negated(clause)) continue;
-      for (const kind of OUTSIDE_EFFECT_KINDS) if (asks(kind, clause)) kinds.add(kind);
+      if (negated(clause) || QUESTION.test(clause)) continue;
+      for (const kind of OUTSIDE_EFFECT_KINDS) if (asks(kind, clause, sentence)) kinds.add(kind);
     }
     for (const kind of kinds) asked.push({ kind, sentence: unmask(sentence) });
   }
