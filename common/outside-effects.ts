@@ -25,8 +25,10 @@ interface OutsideEffect {
   doneTo?: RegExp;
   /** Past tenses that claim it with no object ("Bob has been informed", "連絡しました"). */
   doneAlone?: RegExp;
-  /** An imperative asking for it, at the start of a clause (English) or anywhere in it (the other languages). */
+  /** An English imperative asking for it, at the start of a clause; its object follows it. */
   asked: RegExp;
+  /** An imperative of the other languages, anywhere in a clause: its object may come before it. */
+  abroad?: RegExp;
   /** Words of the names of tools that can have it. */
   tools: RegExp;
   /** The effect as a reason says it happened ("a message was sent") and asks for it ("a message be sent"). */
@@ -47,7 +49,7 @@ export const OUTSIDE_EFFECTS: Record<OutsideEffectKind, OutsideEffect> = {
   message_sent: {
     done: /\b(?:sent|e-?mailed|mailed|messaged|notified|texted|delivered|forwarded|posted|tweeted|replied|pinged|dm'?ed|informed|reminded)\b|送信し|送りました|送った|送信済|伝えました|通知しました|enviad[oa]|mandad[oa]|mand[ée]|envi[ée]|envoy[ée]|gesendet|geschickt|verschickt|benachrichtigt|отправ(?:ил|лен)|уведомил|сообщил/iu,
     object: new RegExp(
-      `\\b(?:e-?mails?|mail|messages?|letter|sms|texts?|notifications?|invitations?|reminders?|replies|reply|tweets?|posts?|dms?)\\b|メール|メッセージ|correo|mensaje|courriel|nachricht|письмо|сообщение|${ADDRESS.source}|${CHANNEL.source}`,
+      `\\b(?:e-?mails?|mail|messages?|letter|sms|texts?|notifications?|invitations?|reminders?|replies|reply|tweets?|posts?|dms?)\\b|メール|メッセージ|correo|mensaje|courriel|nachricht|письмо|сообщение|почт[аеуы]|${ADDRESS.source}|${CHANNEL.source}`,
       'iu',
     ),
     doneTo:
@@ -55,7 +57,9 @@ export const OUTSIDE_EFFECTS: Record<OutsideEffectKind, OutsideEffect> = {
     doneAlone:
       /\b(?:been|was|were) (?:notified|informed|told|e-?mailed|messaged|texted|contacted|pinged)\b|\blet \S+(?: \S+)? know\b|連絡しました/iu,
     asked:
-      /^(?:send|e-?mail|mail|message|notify|text|sms|dm|ping|tweet|post|forward|reply|respond|inform|tell|remind|let|contact|get in touch with|reach out to|share|cc|write (?:to|back)|make sure|ensure|envoyer|enviar)\b|(?<!\p{L})(?:отправить|env[íi](?:a|e|ale)|m[áa]nda(?:le)?|notifica|av[íi]sa(?:le|les)?|escr[íi]bele|envoie|envoyez|notifie|pr[ée]vien[ts]|pr[ée]venez|informez|[ée]cris à|sende|senden sie|schick|schicke|schicken sie|schreib|schreibe|benachrichtige|informiere|отправь|отправьте|пошли|пошлите|сообщи|уведоми|напиши (?:письмо|сообщение))(?!\p{L})|送って|送信して|メールして|通知して|連絡して|伝えて/iu,
+      /^(?:send|e-?mail|mail|message|notify|text|sms|dm|ping|tweet|post|forward|reply|respond|inform|tell|remind|let|contact|get in touch with|reach out to|share|cc|write (?:to|back)|make sure|ensure|reply[ -]all)\b/iu,
+    abroad:
+      /(?<!\p{L})(?:envoyer|enviar|отправить|env[íi](?:a|e|ale)|m[áa]nda(?:le)?|notifica|av[íi]sa(?:le|les)?|escr[íi]bele|envoie|envoyez|notifie|pr[ée]vien[ts]|pr[ée]venez|informez|[ée]cris à|sende|senden sie|schick|schicke|schicken sie|schreib|schreibe|benachrichtige|informiere|отправь|отправьте|пошли|пошлите|сообщи|уведоми|напиши (?:письмо|сообщение))(?!\p{L})|送って|送信して|メールして|通知して|連絡して|伝えて/iu,
     tools: /send|mail|message|notify|sms|slack|post|chat|smtp|telegram|discord|tweet|teams|whatsapp/i,
     happened: 'a message was sent',
     wanted: 'a message be sent',
@@ -69,7 +73,9 @@ export const OUTSIDE_EFFECTS: Record<OutsideEffectKind, OutsideEffect> = {
     doneTo: /\binvited\s+/giu,
     doneAlone: /\brsvp'?e?d\b/iu,
     asked:
-      /^(?:schedule|reschedule|book|reserve|invite|set up|arrange|add|put|cancel|move|rsvp)\b|(?<!\p{L})(?:reserva|r[ée]serve|r[ée]servez|planifie|buche|reserviere|vereinbare|забронируй|запланируй|назначь)(?!\p{L})|(?<!\p{L})(?:agenda|programa|programme|plane)(?=\s+(?:una?|el|la|los|las|me|nos|une?|le|les|ein|eine|einen|den|die|das|mir|uns)\s)|予約して|予定を入れて|登録して/iu,
+      /^(?:schedule|reschedule|book|reserve|invite|set up|arrange|add|put|block|cancel|move|rsvp|(?:sign|register|enroll) (?:me|us))\b/iu,
+    abroad:
+      /(?<!\p{L})(?:reserva|r[ée]serve|r[ée]servez|planifie|buche|reserviere|vereinbare|забронируй|запланируй|назначь)(?!\p{L})|(?<!\p{L})(?:agenda|programa|programme|plane)(?=\s+(?:una?|el|la|los|las|me|nos|une?|le|les|ein|eine|einen|den|die|das|mir|uns)\s)|予約して|予定を入れて|登録して/iu,
     tools: /calendar|schedul|event|book|reserv|invite|meeting|appointment/i,
     happened: 'a meeting or booking was made',
     wanted: 'a meeting or booking be made',
@@ -77,11 +83,13 @@ export const OUTSIDE_EFFECTS: Record<OutsideEffectKind, OutsideEffect> = {
     missingTool: 'a tool that schedules or books (e.g. an MCP calendar server)',
   },
   purchase_made: {
-    done: /\b(?:purchased|bought|paid|placed (?:an|the|your) order|ordered (?:a|an|some|one|two|three|\d+|new|more|another)|order (?:has been|was|is) placed)\b|購入しました|注文しました|compr[ée]|pagu[ée]|achet[ée]|pay[ée]|gekauft|bestellt|bezahlt|купил|заказал|оплатил/iu,
+    done: /\b(?:purchased|bought|paid|placed (?:an|the|your) order|ordered (?:a|an|some|one|two|three|\d+|new|more|another)|order (?:has been|was|is) placed)\b|\b(?:transferred|sent|wired|donated) [$€£¥]\s?\d|購入しました|注文しました|compr[ée]|pagu[ée]|achet[ée]|pay[ée]|gekauft|bestellt|bezahlt|купил|заказал|оплатил/iu,
     // Whatever is bought is the object: the verbs alone are specific enough.
     object: /\S/u,
     asked:
-      /^(?:buy|purchase|pay(?: for)?|order (?:a|an|me|us|some|one|two|three|\d+|new|more|another|extra|fresh)|check out)\b|(?<!\p{L})(?:compra|c[óo]mprame|paga|pide|ach[èe]te|commande|payez|paie|kauf|kaufe|bestelle|bezahle|купи|закажи|оплати)(?!\p{L})|買って|購入して|注文して/iu,
+      /^(?:buy|purchase|pay(?: for)?|order (?:a|an|me|us|some|one|two|three|\d+|new|more|another|extra|fresh)|check out|(?:transfer|send|wire|donate|tip|give) [$€£¥]\s?\d)/iu,
+    abroad:
+      /(?<!\p{L})(?:compra|c[óo]mprame|paga|pide|ach[èe]te|commande|payez|paie|kauf|kaufe|bestelle|bezahle|купи|закажи|оплати)(?!\p{L})|買って|購入して|注文して/iu,
     tools: /order|buy|purchase|pay|checkout|cart|shop|stripe/i,
     happened: 'a purchase was made',
     wanted: 'a purchase be made',
@@ -89,11 +97,11 @@ export const OUTSIDE_EFFECTS: Record<OutsideEffectKind, OutsideEffect> = {
     missingTool: 'a tool that orders or pays (e.g. an MCP shop or payment server)',
   },
   record_changed: {
-    done: /\b(?:created|opened|filed|submitted|raised|updated|closed|deleted|archived|starred|trashed|merged|assigned|labell?ed|commented on|marked (?:\S+ ){0,4}as (?:read|unread|done|spam))\b/iu,
+    done: /\b(?:created|opened|filed|submitted|raised|updated|closed|deleted|archived|starred|trashed|merged|assigned|labell?ed|commented on|uploaded|pushed|published|marked (?:\S+ ){0,4}as (?:read|unread|done|spam))\b/iu,
     object:
-      /\b(?:issues?|tickets?|pull requests?|PRs?|merge requests?|bug reports?|jira|github|gitlab|trello|notion|asana|linear|crm|salesforce|hubspot|database|spreadsheet|google sheets?|rows?|records?|cards?|inbox|e-?mails?|messages?)\b/iu,
+      /\b(?:issues?|tickets?|pull requests?|PRs?|merge requests?|bug reports?|jira|github|gitlab|trello|notion|asana|linear|crm|salesforce|hubspot|database|spreadsheet|google sheets?|google drive|dropbox|onedrive|s3|mailing lists?|rows?|records?|cards?|inbox|e-?mails?|messages?)\b/iu,
     asked:
-      /^(?:create|open|file|submit|raise|update|edit|close|delete|remove|archive|star|trash|mark|add|comment on|assign|merge|label|unsubscribe)\b/iu,
+      /^(?:create|open|file|submit|raise|update|edit|close|delete|remove|archive|star|trash|mark|add|comment on|assign|merge|label|unsubscribe|upload|push|publish)\b/iu,
     tools:
       /issue|ticket|pull|jira|github|gitlab|trello|notion|asana|linear|record|row|sheet|database|sql|crm|archive|label|star/i,
     happened: 'a record outside the workspace was changed',
@@ -105,8 +113,9 @@ export const OUTSIDE_EFFECTS: Record<OutsideEffectKind, OutsideEffect> = {
 
 export const OUTSIDE_EFFECT_KINDS = Object.keys(OUTSIDE_EFFECTS) as OutsideEffectKind[];
 
+/** Words of negation; the other languages' are bounded by letters, not `\b` (ASCII-only): "pasó" is no "pas". */
 const NEGATION =
-  /\b(?:not|never|no|unable|cannot|can't|couldn't|didn't|wasn't|isn't|failed|without|nothing)\b|n't\b|ません|できな|失敗|\bpas\b|\bnicht\b|\bkein|\bnon\b|(?<![\p{L}])не\s/iu;
+  /\b(?:not|never|no|unable|cannot|can't|couldn't|didn't|wasn't|isn't|failed|without|nothing)\b|n't\b|ません|できな|失敗|(?<!\p{L})(?:pas|nicht|non)(?!\p{L})|(?<!\p{L})kein|(?<![\p{L}])не\s/iu;
 
 /** Sentences of a text: split at . ! ? 。 ！ ？ and line breaks (a file name's dot is kept: it has no space after). */
 export function sentences(text: string): string[] {
@@ -177,18 +186,19 @@ const PERSON =
 const THIRD_PARTY = new RegExp(`^(?:to\\s+)?${PERSON.source}`, 'u');
 /** "… to Bob", "… with the team": the addressee after the object ("send the report to my manager"). */
 const TO_PERSON = new RegExp(`\\b(?:to|with)\\s+${PERSON.source}`, 'u');
-/** What somebody gets when "make sure Bob gets the report" asks for a message. */
-const GETS = /^\S+\s+(?:gets?|receives?|has|sees)\s+(?:a|an|the|it|this|that|my|our|your|his|her|their)\b/iu;
+/** What somebody gets or learns when "make sure Bob gets the report", "… the team knows" asks for a message. */
+const GETS =
+  /^\s+(?:(?:gets?|receives?|has|sees)\s+(?:a|an|the|it|this|that|my|our|your|his|her|their)\b|(?:knows?|hears?|learns?)\b|is (?:told|informed|notified)\b)/iu;
 /** A pronoun for what the sentence names before: "write an email to Alice and send it" (not "send it back to me"). */
 const PRONOUN = /^(?:it|them|this|that)\b(?!.*\b(?:back|to (?:me|us))\b)/iu;
-/** Verbs that name their effect whatever follows: "RSVP yes", "tweet the notes", "unsubscribe me". */
-const OWN_OBJECT = /^(?:rsvp|tweet|unsubscribe)\b/iu;
+/** Verbs that name their effect whatever follows: "RSVP yes", "tweet the notes", "reply all", "sign me up". */
+const OWN_OBJECT = /^(?:rsvp|tweet|unsubscribe|reply[ -]all|(?:sign|register|enroll) (?:me|us)\b)\b/iu;
 /** Verbs of the other languages that tell a person ("dile a Juan", "sag Anna", "скажи Ивану"): a name follows. */
 const TELL_ABROAD =
-  /(?<!\p{L})(?:dile|d[íi]gale|d[íi]selo|av[íi]sale|dis|dites|pr[ée]viens|pr[ée]venez|sag|sagt|sagen sie|скажи|скажите|напиши|передай|передайте)(?!\p{L})/iu;
+  /(?<!\p{L})(?:dile|d[íi]gale|d[íi]selo|av[íi]sale|dis|dites|pr[ée]viens|pr[ée]venez|sag|sagt|sagen sie|скажи|скажите|напиши|передай|передайте|сообщи|сообщите|informiere|informe|informez|[ée]cris)(?!\p{L})/iu;
 /** A name, then what it is told ("que …", "dass …", "что …") or the end: "Dis Bonjour en français" is no ask. */
 const NAME_NEXT =
-  /^(?:\s*,)?\s+(?:(?:a|à|al|au)\s+)?\p{Lu}\p{Ll}+(?:\s*$|\s*,?\s*(?:que|qu['’]|dass|de|von|sobre|что|о|об)(?!\p{L}))/u;
+  /^(?:\s*,)?\s+(?:(?:a|à|al|au|das|dem|den|die)\s+)?(?:\p{Lu}\p{Ll}+|команд[еыу]|коллегам)(?:\s*$|\s*,?\s*(?:que|qu['’]|dass|de|von|sobre|что|о|об)(?!\p{L}))/u;
 /** Japanese "Xに…伝えて": somebody (not 私, me) is told. */
 const TELL_JAPANESE = /(?<!私|僕|わたし|自分)に.*(?:伝えて|連絡して|知らせて)/u;
 /** Verbs of the other languages that write: with a file named, what they write is the file's content. */
@@ -200,7 +210,7 @@ const TELL = /^(?:tell|inform|remind|let)\b/iu;
 /** Verbs that are a message whoever gets it: "email me", "text Bob". */
 const MESSAGE_VERB = /^(?:e-?mail|mail|message|text|sms|dm|ping|notify|contact)\b/iu;
 /** Verbs that add to a calendar only when it is named: "add the meeting to my calendar", not "add 10 to it". */
-const CALENDAR_VERB = /^(?:add|put)\b/iu;
+const CALENDAR_VERB = /^(?:add|put|block)\b/iu;
 const CALENDAR = /calendar|agenda|カレンダー|calendario|calendrier|kalender|календар/iu;
 /** Where a file's name stood (see `masked`): a record "in data.csv" is the workspace's, not another system's. */
 const FILE_MARK = /\u27e8f\d+\u27e9/u;
@@ -223,11 +233,10 @@ export interface AskedEffect {
 function asks(kind: OutsideEffectKind, clause: string, sentence: string): boolean {
   const effect = OUTSIDE_EFFECTS[kind];
   if (kind === 'message_sent' && (tellsAbroad(clause) || TELL_JAPANESE.test(clause))) return true;
-  const verb = effect.asked.exec(clause);
+  const verb = effect.asked.exec(clause) ?? effect.abroad?.exec(clause);
   if (!verb) return false;
   if (OWN_OBJECT.test(clause)) return true;
-  // An English verb starts its clause and its object follows; the other languages' objects may come before it.
-  const english = verb.index === 0 && /^[a-z' -]+$/iu.test(verb[0]);
+  const english = effect.asked.test(clause);
   const rest = clause.slice(verb.index + verb[0].length).trim();
   const object = english ? firstWords(rest) : clause;
   const inFile = FILE_MARK.test(clause);
@@ -236,7 +245,10 @@ function asks(kind: OutsideEffectKind, clause: string, sentence: string): boolea
       if (WRITE_ABROAD.test(verb[0]) && inFile) return false;
       if (ADDRESS.test(rest) || CHANNEL.test(rest)) return true;
       if (!english) return effect.object.test(clause);
-      if (/^(?:make sure|ensure)\b/iu.test(clause)) return THIRD_PARTY.test(rest) && GETS.test(rest);
+      if (/^(?:make sure|ensure)\b/iu.test(clause)) {
+        const who = THIRD_PARTY.exec(rest);
+        return who !== null && GETS.test(rest.slice(who[0].length));
+      }
       if (TELL.test(clause)) return THIRD_PARTY.test(rest);
       if (MESSAGE_VERB.test(clause)) {
         return THIRD_PARTY.test(rest) || TO_PERSON.test(rest) || USER.test(rest) || effect.object.test(object);
@@ -254,7 +266,8 @@ function asks(kind: OutsideEffectKind, clause: string, sentence: string): boolea
       if (/^move\b/iu.test(clause)) return effect.object.test(object) && !inFile;
       return effect.object.test(object) || (/^invite\b/iu.test(clause) && THIRD_PARTY.test(rest));
     case 'record_changed':
-      return !inFile && effect.object.test(object);
+      // An uploaded file is the payload: "upload report.pdf to Google Drive" changes the drive.
+      return (!inFile || /^upload\b/iu.test(clause)) && effect.object.test(object);
     case 'purchase_made':
       return true;
   }
