@@ -115,12 +115,15 @@ export const OUTSIDE_EFFECT_KINDS = Object.keys(OUTSIDE_EFFECTS) as OutsideEffec
 
 /** Words of negation; the other languages' are bounded by letters, not `\b` (ASCII-only): "pasó" is no "pas". */
 const NEGATION =
-  /\b(?:not|never|no|unable|cannot|can't|couldn't|didn't|wasn't|isn't|failed|without|nothing)\b|n't\b|ません|できな|失敗|(?<!\p{L})(?:pas|nicht|non)(?!\p{L})|(?<!\p{L})kein|(?<![\p{L}])не\s/iu;
+  /\b(?:not|never|no|nobody|none|unable|cannot|can't|couldn't|didn't|wasn't|isn't|failed|without|nothing)\b|n't\b|ません|できな|失敗|(?<!\p{L})(?:pas|nicht|non)(?!\p{L})|(?<!\p{L})kein|(?<![\p{L}])не\s/iu;
 
-/** Sentences of a text: split at . ! ? 。 ！ ？ and line breaks (a file name's dot is kept: it has no space after). */
+/**
+ * Sentences of a text: split at . ! ? 。 ！ ？ and line breaks (a file name's dot is kept: it has no space after, and
+ * so is a number sign's: "invoice no. 12").
+ */
 export function sentences(text: string): string[] {
   return text
-    .split(/(?<=[.!?])\s+|[。！？\n]+/u)
+    .split(/(?<=[.!?])(?<!\b[Nn]o\.)\s+|[。！？\n]+/u)
     .map((part) => part.trim())
     .filter(Boolean);
 }
@@ -218,8 +221,18 @@ const FILE_MARK = /\u27e8f\d+\u27e9/u;
 const OBJECT_WORDS = 5;
 
 /** The first words of `text`, where a verb's object is. */
-function firstWords(text: string): string {
-  return text.trim().split(/\s+/u).slice(0, OBJECT_WORDS).join(' ');
+function firstWords(text: string, count = OBJECT_WORDS): string {
+  return text.trim().split(/\s+/u).slice(0, count).join(' ');
+}
+
+/**
+ * Whether the ask whose verb ends at `end` is refused: a negation before the verb or in the two words after it ("don't
+ * email", "send no email", "schicke Bob keine E-Mail"). One later is what the message says: "tell Bob I can't come".
+ */
+function refused(clause: string, end: number): boolean {
+  // "Send invoice no. 12 to Bob": a number sign is no negation.
+  const after = clause.slice(end).replace(/\bno\.\s?(?=\d)/giu, '#');
+  return negated(`${clause.slice(0, end)} ${firstWords(after, 2)}`);
 }
 
 /** An effect a text asks for. */
@@ -232,9 +245,9 @@ export interface AskedEffect {
 /** Whether one clause (lead-in taken off) asks for `kind`. */
 function asks(kind: OutsideEffectKind, clause: string, sentence: string): boolean {
   const effect = OUTSIDE_EFFECTS[kind];
-  if (kind === 'message_sent' && (tellsAbroad(clause) || TELL_JAPANESE.test(clause))) return true;
+  if (kind === 'message_sent' && (tellsAbroad(clause) || (TELL_JAPANESE.test(clause) && !negated(clause)))) return true;
   const verb = effect.asked.exec(clause) ?? effect.abroad?.exec(clause);
-  if (!verb) return false;
+  if (!verb || refused(clause, verb.index + verb[0].length)) return false;
   if (OWN_OBJECT.test(clause)) return true;
   const english = effect.asked.test(clause);
   const rest = clause.slice(verb.index + verb[0].length).trim();
@@ -276,7 +289,9 @@ function asks(kind: OutsideEffectKind, clause: string, sentence: string): boolea
 /** Whether `clause` tells a named person in another language ("dile a Juan …", "Préviens Paul …"). */
 function tellsAbroad(clause: string): boolean {
   const verb = TELL_ABROAD.exec(clause);
-  return verb !== null && NAME_NEXT.test(clause.slice(verb.index + verb[0].length));
+  if (verb === null) return false;
+  const end = verb.index + verb[0].length;
+  return NAME_NEXT.test(clause.slice(end)) && !refused(clause, end);
 }
 
 /**
@@ -319,7 +334,7 @@ export function askedEffects(text: string): AskedEffect[] {
   for (const sentence of sentences(plain)) {
     const kinds = new Set<OutsideEffectKind>();
     for (const clause of clauses(sentence)) {
-      if (negated(clause) || QUESTION.test(clause)) continue;
+      if (QUESTION.test(clause)) continue;
       for (const kind of OUTSIDE_EFFECT_KINDS) if (asks(kind, clause, sentence)) kinds.add(kind);
     }
     for (const kind of kinds) asked.push({ kind, sentence: unmask(sentence) });
