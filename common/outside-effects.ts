@@ -21,7 +21,10 @@ interface OutsideEffect {
   done: RegExp;
   /** What it acts on ("email", "meeting"); a text naming neither verb's object claims or asks nothing. */
   object: RegExp;
-  /** Past tenses whose object is the person after them ("told Alice", "emailed the team", "invited Bob"). */
+  /**
+   * Past tenses whose object is the person after them ("told Alice", "emailed the team", "invited Bob"); a request
+   * sent to a site ("sent a GET request to Example.com") is the built-in http tool's, no message.
+   */
   doneTo?: RegExp;
   /** Past tenses that claim it with no object ("Bob has been informed", "連絡しました"). */
   doneAlone?: RegExp;
@@ -53,7 +56,7 @@ export const OUTSIDE_EFFECTS: Record<OutsideEffectKind, OutsideEffect> = {
       'iu',
     ),
     doneTo:
-      /\b(?:told|informed|notified|reminded|contacted|e-?mailed|messaged|texted|pinged|dm'?e?d|cc'?e?d|reached out to|got in touch with|replied to|wrote to|(?:sent|forwarded) (?:\S+ ){0,3}to|shared (?:\S+ ){0,3}with)\s+/giu,
+      /\b(?:told|informed|notified|reminded|contacted|e-?mailed|messaged|texted|pinged|dm'?e?d|cc'?e?d|reached out to|got in touch with|replied to|wrote to|(?:sent|forwarded) (?!(?:\S+ ){0,2}(?:requests?|quer(?:y|ies)|prompts?)\b)(?:\S+ ){0,3}to|shared (?:\S+ ){0,3}with)\s+/giu,
     doneAlone:
       /\b(?:been|was|were) (?:notified|informed|told|e-?mailed|messaged|texted|contacted|pinged)\b|\blet \S+(?: \S+)? know\b|連絡しました/iu,
     asked:
@@ -67,7 +70,7 @@ export const OUTSIDE_EFFECTS: Record<OutsideEffectKind, OutsideEffect> = {
     missingTool: 'a tool that sends e-mail or messages (e.g. an MCP mail server)',
   },
   event_scheduled: {
-    done: /\b(?:scheduled|booked|reserved|invited|rescheduled|set up|cancell?ed)\b|(?:added|put) (?:\S+ ){0,3}(?:to|in|on|into) (?:your|the|my|his|her|their) calendar|予約しました|予約済|登録しました|programad[oa]|reservad[oa]|agendad[oa]|planifi[ée]|r[ée]serv[ée]|programm[ée]|geplant|gebucht|reserviert|eingetragen|забронировал|запланировал|назначил/iu,
+    done: /\b(?:scheduled|booked|reserved|invited|rescheduled)\b|(?:added|put) (?:\S+ ){0,3}(?:to|in|on|into) (?:your|the|my|his|her|their) calendar|予約しました|予約済|登録しました|programad[oa]|reservad[oa]|agendad[oa]|planifi[ée]|r[ée]serv[ée]|programm[ée]|geplant|gebucht|reserviert|eingetragen|забронировал|запланировал|назначил/iu,
     object:
       /\b(?:meetings?|appointments?|events?|calls?|tables?|rooms?|flights?|hotels?|reservations?|calendar|slots?|invites?|invitations?|tickets?)\b|会議|予約|予定|ミーティング|reuni[oó]n|cita|mesa|vuelo|r[ée]union|rendez-vous|vol|termin|besprechung|tisch|flug|встреч|столик|рейс/iu,
     doneTo: /\binvited\s+/giu,
